@@ -1,0 +1,28 @@
+# Functions that build twinshim front and worker DLLs.
+#
+#   twinshim_add_worker(<target> SOURCES <plugin sources...> [OUTPUT_NAME <name>])
+#     A worker DLL: the worker runtime plus one plugin (SHIM_DEFINE_PLUGIN).
+#
+#   twinshim_add_front(<target> SOURCES <sources...> [DEF <exports.def>] [OUTPUT_NAME <name>])
+#     A front DLL: the front runtime (which supplies DllMain) plus the front's
+#     own code, which defines shim_front_configuration; exports come from DEF.
+
+function(twinshim_add_worker target)
+    cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUTPUT_NAME" "SOURCES")
+    add_library(${target} SHARED ${ARG_SOURCES} $<TARGET_OBJECTS:twinshim_worker_runtime>)
+    target_link_libraries(${target} PRIVATE twinshim_headers)
+    if(ARG_OUTPUT_NAME)
+        set_target_properties(${target} PROPERTIES OUTPUT_NAME ${ARG_OUTPUT_NAME})
+    endif()
+    set_target_properties(${target} PROPERTIES PREFIX "")
+endfunction()
+
+function(twinshim_add_front target)
+    cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUTPUT_NAME;DEF" "SOURCES")
+    add_library(${target} SHARED ${ARG_SOURCES} ${ARG_DEF} $<TARGET_OBJECTS:twinshim_front_runtime>)
+    target_link_libraries(${target} PRIVATE twinshim_headers)
+    if(ARG_OUTPUT_NAME)
+        set_target_properties(${target} PROPERTIES OUTPUT_NAME ${ARG_OUTPUT_NAME})
+    endif()
+    set_target_properties(${target} PROPERTIES PREFIX "")
+endfunction()

@@ -1,0 +1,145 @@
+#include "front_state.h"
+
+/* Long enough for any path the loader accepts (32,767 characters). Attach and
+ * detach are serialised by the loader lock, so one static buffer serves. */
+#define PATH_CAPACITY 32768
+
+front_state shim__front = { .status = SHIM_E_PASS_THROUGH };
+static wchar_t sibling_path[PATH_CAPACITY];
+
+static void set_status(int status, DWORD system_error)
+{
+    shim__front.status = status;
+    shim__front.system_error = system_error;
+}
+
+/* Loads a file from the front's own folder by absolute path: the DLL search
+ * path and the current directory are never consulted, so a planted copy
+ * elsewhere cannot be picked up. LOAD_WITH_ALTERED_SEARCH_PATH makes the
+ * loaded DLL's own imports resolve from its folder too. */
+static int load_sibling(HINSTANCE self, const wchar_t *file_name, int missing_status,
+                        int failed_status, HMODULE *module)
+{
+    int status = shim__sibling_path(self, file_name, sibling_path, PATH_CAPACITY);
+
+    *module = NULL;
+    if (status != SHIM_OK) {
+        set_status(status, GetLastError());
+        return status;
+    }
+    if (GetFileAttributesW(sibling_path) == INVALID_FILE_ATTRIBUTES) {
+        set_status(missing_status, GetLastError());
+        return missing_status;
+    }
+    *module = LoadLibraryExW(sibling_path, NULL, LOAD_WITH_ALTERED_SEARCH_PATH);
+    if (*module == NULL) {
+        set_status(failed_status, GetLastError());
+        return failed_status;
+    }
+    return SHIM_OK;
+}
+
+/* The worker is released on a helper thread: DllMain may not call FreeLibrary. */
+static void abandon_worker(HMODULE worker)
+{
+    HANDLE thread = shim__module_release_thread(worker, FALSE);
+
+    if (thread != NULL)
+        CloseHandle(thread);
+}
+
+static int connect_worker(HINSTANCE self, const shim_front_config *config)
+{
+    HMODULE worker = NULL;
+    shim_worker_connect_function connect;
+    const shim_worker_interface *worker_interface = NULL;
+    shim_session_options options = {
+        .stop_policy = config->stop_policy,
+        .max_threads = config->max_threads,
+    };
+    int status;
+
+    status = load_sibling(self, config->worker_file_name, SHIM_E_WORKER_MISSING,
+                          SHIM_E_WORKER_LOAD_FAILED, &worker);
+    if (status != SHIM_OK)
+        return status;
+
+    connect = (shim_worker_connect_function)(void (*)(void))GetProcAddress(worker, SHIM_WORKER_ENTRY_POINT);
+    if (connect == NULL) {
+        set_status(SHIM_E_WORKER_INVALID, GetLastError());
+        goto done;
+    }
+    status = connect(SHIM_PROTOCOL_VERSION, &worker_interface);
+    if (status != SHIM_OK || worker_interface == NULL ||
+        worker_interface->protocol_version != SHIM_PROTOCOL_VERSION) {
+        set_status(status != SHIM_OK && status != SHIM_E_INVALID_ARGUMENT ? status
+                                                                          : SHIM_E_VERSION_MISMATCH,
+                   0);
+        goto done;
+    }
+
+    /* The session drops these references after its drain. */
+    options.handed_over_modules[options.handed_over_count++] = worker;
+    if (shim__front.original != NULL)
+        options.handed_over_modules[options.handed_over_count++] = shim__front.original;
+    status = worker_interface->start_session(&options, &shim__front.session);
+    if (status != SHIM_OK) {
+        set_status(status, status == SHIM_E_SYSTEM ? GetLastError() : 0);
+        goto done;
+    }
+    shim__front.worker = worker_interface;
+    set_status(SHIM_OK, 0);
+    return SHIM_OK;
+
+done:
+    abandon_worker(worker);
+    return shim__front.status;
+}
+
+BOOL shim__front_attach(HINSTANCE self)
+{
+    const shim_front_config *config = &shim_front_configuration;
+
+    /* Fails harmlessly for images with TLS callbacks (mingw's often have one). */
+    DisableThreadLibraryCalls(self);
+
+    if (config->original_file_name != NULL &&
+        load_sibling(self, config->original_file_name, SHIM_E_ORIGINAL_MISSING,
+                     SHIM_E_ORIGINAL_MISSING, &shim__front.original) != SHIM_OK) {
+        shim__front_report("cannot load the original DLL, refusing to attach", shim__front.status,
+                           shim__front.system_error, sibling_path);
+        return FALSE;
+    }
+
+    if (connect_worker(self, config) == SHIM_OK)
+        return TRUE;
+
+    shim__front_report("no worker, legacy exports pass through", shim__front.status,
+                       shim__front.system_error, sibling_path);
+    if (shim__front.original != NULL) {
+        shim__front.original_release_thread = shim__module_release_thread(shim__front.original, TRUE);
+        if (shim__front.original_release_thread == NULL)
+            shim__front_report("the original DLL stays loaded after unload", SHIM_E_SYSTEM,
+                               GetLastError(), NULL);
+    }
+    return TRUE;
+}
+
+/* Under the loader lock: signal and return. Waiting here would deadlock with
+ * pool threads that need the lock to start or exit. */
+void shim__front_detach(void *reserved)
+{
+    /* Process exit: other threads are already gone and the pool may be dead;
+     * anything but returning can hang. */
+    if (reserved != NULL)
+        return;
+
+    if (shim__front.session != NULL) {
+        shim__front.worker->signal_stop(shim__front.session);
+        shim__front.session = NULL;
+    } else if (shim__front.original_release_thread != NULL) {
+        ResumeThread(shim__front.original_release_thread);
+        CloseHandle(shim__front.original_release_thread);
+        shim__front.original_release_thread = NULL;
+    }
+}

@@ -1,0 +1,40 @@
+/* The front runtime's private state. One copy exists per mapping of the
+ * front DLL: an unload unmaps it, so a reload starts from zero. */
+#ifndef TWINSHIM_FRONT_STATE_H
+#define TWINSHIM_FRONT_STATE_H
+
+#include <windows.h>
+
+#include "twinshim/front.h"
+#include "twinshim/protocol.h"
+
+typedef struct front_state {
+    int status;         /* SHIM_OK while connected, else why not */
+    DWORD system_error; /* the Windows error behind status, or 0 */
+    HMODULE original;
+    const shim_worker_interface *worker;
+    shim_session *session;
+    /* Pass-through only: created suspended at attach, resumed at detach, it
+     * drops the original's reference, which DllMain may not do itself. */
+    HANDLE original_release_thread;
+} front_state;
+
+extern front_state shim__front;
+
+BOOL shim__front_attach(HINSTANCE self);
+void shim__front_detach(void *reserved);
+
+/* Writes folder_of(self) + file_name into path (capacity in characters).
+ * Returns SHIM_OK or SHIM_E_PATH_TOO_LONG / SHIM_E_SYSTEM. */
+int shim__sibling_path(HINSTANCE self, const wchar_t *file_name, wchar_t *path, size_t capacity);
+
+/* A thread that will call FreeLibrary(module) and exit, so that a module
+ * reference can be dropped outside DllMain. Started suspended or not.
+ * Returns its handle, or NULL (the reference then stays held). */
+HANDLE shim__module_release_thread(HMODULE module, BOOL start_suspended);
+
+/* Sends "twinshim front: <what>: <status text> (<path>), Windows error N" to
+ * OutputDebugString. Allocates nothing. */
+void shim__front_report(const char *what, int status, DWORD system_error, const wchar_t *path);
+
+#endif

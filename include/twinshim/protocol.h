@@ -1,0 +1,64 @@
+/* The contract between a front DLL and a worker DLL, which are built and
+ * shipped separately. The front finds the worker's one entry point by name,
+ * asks for the protocol version it was built with, and gets back a table of
+ * functions. Change SHIM_PROTOCOL_VERSION whenever this file changes shape. */
+#ifndef TWINSHIM_PROTOCOL_H
+#define TWINSHIM_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <windows.h>
+
+#include "twinshim/worker.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SHIM_PROTOCOL_VERSION 1u
+#define SHIM_WORKER_ENTRY_POINT "shim_worker_connect"
+#define SHIM_MAX_HANDED_OVER_MODULES 4
+
+typedef struct shim_session_options {
+    shim_stop_policy stop_policy;
+    unsigned max_threads; /* pool threads at most; 0 means the default (2) */
+    /* Module references the session releases (FreeLibrary) after its drain,
+     * before it releases its own: the front hands over its reference to the
+     * worker and to the original DLL, since DllMain may not call FreeLibrary.
+     * Ownership passes only when start_session succeeds. */
+    HMODULE handed_over_modules[SHIM_MAX_HANDED_OVER_MODULES];
+    unsigned handed_over_count;
+} shim_session_options;
+
+typedef struct shim_worker_interface {
+    uint32_t protocol_version;
+
+    /* Called from the front's DLL_PROCESS_ATTACH, under the loader lock:
+     * allocates the session, its pool and its session thread, and never waits. */
+    int (*start_session)(const shim_session_options *options, shim_session **session);
+
+    /* Called from the front's DLL_PROCESS_DETACH: sets the stop token and
+     * wakes the session thread. No wait, no allocation, no loader call. */
+    void (*signal_stop)(shim_session *session);
+
+    /* Copies payload and queues it for the plugin's on_message. */
+    int (*post)(shim_session *session, const void *payload, size_t size);
+
+    /* SHIM_OK while the session runs, SHIM_E_START_FAILED if on_start failed,
+     * SHIM_E_STOPPING once stopping. */
+    int (*session_status)(const shim_session *session);
+
+    int (*set_stop_policy)(shim_session *session, shim_stop_policy policy);
+} shim_worker_interface;
+
+/* The worker's one export. Returns SHIM_OK and sets *worker_interface when
+ * the worker speaks requested_version, else SHIM_E_VERSION_MISMATCH. */
+typedef int (*shim_worker_connect_function)(uint32_t requested_version,
+                                            const shim_worker_interface **worker_interface);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

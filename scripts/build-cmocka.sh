@@ -1,0 +1,61 @@
+#!/bin/sh
+# Cross-builds cmocka for one mingw target from Debian's source package, once,
+# into .cache/deps/<target>. Debian ships cmocka only for Linux.
+# Usage: scripts/build-cmocka.sh x86_64-w64-mingw32
+set -eu
+
+target=${1:?usage: build-cmocka.sh <mingw target triple>}
+top=$(cd "$(dirname "$0")/.." && pwd)
+prefix="$top/.cache/deps/$target"
+sources="$top/.cache/sources"
+
+if [ -f "$prefix/include/cmocka.h" ] && [ -f "$prefix/bin/cmocka.dll" ]; then
+    exit 0
+fi
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt-get source needs deb-src entries; Debian 12 images list only deb.
+enable_source_packages() {
+    deb822=/etc/apt/sources.list.d/debian.sources
+    if [ -f "$deb822" ] && grep -q '^Types: deb$' "$deb822"; then
+        as_root sed -i 's/^Types: deb$/Types: deb deb-src/' "$deb822"
+    elif [ -f /etc/apt/sources.list ] && ! grep -q '^deb-src' /etc/apt/sources.list; then
+        grep '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' > /tmp/twinshim-deb-src.list
+        as_root cp /tmp/twinshim-deb-src.list /etc/apt/sources.list.d/twinshim-deb-src.list
+    fi
+    as_root apt-get update -qq
+}
+
+mkdir -p "$sources"
+cd "$sources"
+if ! ls cmocka_*.dsc >/dev/null 2>&1; then
+    if ! apt-get source --download-only cmocka >/dev/null 2>&1; then
+        enable_source_packages
+        apt-get source --download-only cmocka >/dev/null 2>&1
+    fi
+fi
+dsc=$(ls cmocka_*.dsc | head -n 1)
+tarball=$(ls cmocka_*.orig.tar.* | grep -v '\.asc$' | head -n 1)
+
+# apt checked the .dsc against the signed index; check the tarball against it.
+expected=$(awk '/^Checksums-Sha256:/ {on=1; next} /^[^ ]/ {on=0} on && $3 == name {print $1}' \
+    name="$tarball" "$dsc")
+actual=$(sha256sum "$tarball" | cut -d' ' -f1)
+if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
+    echo "twinshim: $tarball does not match the checksum in $dsc" >&2
+    exit 1
+fi
+
+rm -rf cmocka-src "cmocka-build-$target"
+mkdir cmocka-src
+tar -xf "$tarball" -C cmocka-src --strip-components=1
+cmake -S cmocka-src -B "cmocka-build-$target" \
+    -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-$target-gcc.cmake" \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
+    -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF >/dev/null
+cmake --build "cmocka-build-$target" --parallel >/dev/null
+cmake --install "cmocka-build-$target" >/dev/null
+echo "twinshim: cmocka for $target installed in $prefix"

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs what twinshim needs on Debian 12 and skips what is already there:
+# the mingw-w64 cross compilers, Wine, CMake, and cmocka cross-built for
+# mingw from Debian's source package into the project-local prefix .cache/deps.
+# Run as root (or with sudo available) on a machine that reaches Debian's mirrors.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+packages="mingw-w64 wine wine64 cmake make xz-utils dpkg-dev"
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=""
+for package in $packages; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $package"
+done
+if [ -n "$missing" ]; then
+    echo "twinshim: installing$missing"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
+
+"$top/scripts/build-cmocka.sh" x86_64-w64-mingw32

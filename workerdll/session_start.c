@@ -1,0 +1,106 @@
+#include "session.h"
+
+#define SHIM_DEFAULT_MAX_THREADS 2u
+
+extern IMAGE_DOS_HEADER __ImageBase;
+
+static void destroy_partial_session(shim_session *session)
+{
+    if (session->cleanup_group != NULL)
+        CloseThreadpoolCleanupGroup(session->cleanup_group);
+    if (session->pool != NULL)
+        CloseThreadpool(session->pool);
+    if (session->started_event != NULL)
+        CloseHandle(session->started_event);
+    if (session->stop_event != NULL)
+        CloseHandle(session->stop_event);
+    if (session->own_module_reference != NULL)
+        FreeLibrary(session->own_module_reference);
+    HeapFree(GetProcessHeap(), 0, session);
+}
+
+/* Runs inside the front's DLL_PROCESS_ATTACH, under the loader lock: it may
+ * allocate and create the session thread (which starts running only once the
+ * lock is free), but it never waits for anything. */
+int shim__session_start(const shim_session_options *options, shim_session **out_session)
+{
+    const shim_plugin *plugin = shim_worker_plugin();
+    shim_session *session = NULL;
+    HANDLE thread = NULL;
+    int status = SHIM_E_SYSTEM;
+
+    if (options == NULL || out_session == NULL ||
+        options->handed_over_count > SHIM_MAX_HANDED_OVER_MODULES ||
+        (options->stop_policy != SHIM_STOP_DRAIN && options->stop_policy != SHIM_STOP_CANCEL))
+        return SHIM_E_INVALID_ARGUMENT;
+    *out_session = NULL;
+    if (plugin == NULL || plugin->on_message == NULL)
+        return SHIM_E_WORKER_INVALID;
+
+    session = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *session);
+    if (session == NULL)
+        return SHIM_E_OUT_OF_MEMORY;
+    session->plugin = plugin;
+    session->stop_policy = options->stop_policy;
+    session->accepting = 1;
+    InitializeSRWLock(&session->submit_lock);
+
+    session->stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    session->started_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (session->stop_event == NULL || session->started_event == NULL)
+        goto done;
+
+    session->pool = CreateThreadpool(NULL);
+    if (session->pool == NULL)
+        goto done;
+    SetThreadpoolThreadMaximum(session->pool,
+                               options->max_threads ? options->max_threads : SHIM_DEFAULT_MAX_THREADS);
+    session->cleanup_group = CreateThreadpoolCleanupGroup();
+    if (session->cleanup_group == NULL)
+        goto done;
+    InitializeThreadpoolEnvironment(&session->environment);
+    SetThreadpoolCallbackPool(&session->environment, session->pool);
+    SetThreadpoolCallbackCleanupGroup(&session->environment, session->cleanup_group,
+                                      shim__cancel_dropped_item);
+
+    /* The reference the session thread will drop, taken before the thread
+     * exists: taken inside the thread it would come too late. */
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)&__ImageBase,
+                            &session->own_module_reference))
+        goto done;
+
+    thread = CreateThread(NULL, 0, shim__session_thread, session, 0, NULL);
+    if (thread == NULL)
+        goto done;
+    CloseHandle(thread);
+
+    for (unsigned i = 0; i < options->handed_over_count; i++)
+        session->handed_over_modules[i] = options->handed_over_modules[i];
+    session->handed_over_count = options->handed_over_count;
+    *out_session = session;
+    status = SHIM_OK;
+
+done:
+    if (status != SHIM_OK)
+        destroy_partial_session(session);
+    return status;
+}
+
+void shim__session_signal_stop(shim_session *session)
+{
+    if (session == NULL)
+        return;
+    InterlockedExchange(&session->stop_requested, 1);
+    SetEvent(session->stop_event);
+}
+
+int shim__session_status(const shim_session *session)
+{
+    if (session == NULL)
+        return SHIM_E_INVALID_ARGUMENT;
+    if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK)
+        return SHIM_E_START_FAILED;
+    if (shim__read_flag(&session->stop_requested))
+        return SHIM_E_STOPPING;
+    return SHIM_OK;
+}

@@ -1,0 +1,151 @@
+#include <string.h>
+
+#include "session.h"
+
+/* One queued unit of work. A posted message carries its payload inline and
+ * no work function: the plugin's on_message runs for it instead. */
+typedef struct work_item {
+    shim_session *session;
+    shim_work_function work;
+    shim_cancel_function on_cancel;
+    void *context;
+    size_t payload_size;
+    unsigned char payload[];
+} work_item;
+
+static work_item *allocate_item(shim_session *session, size_t payload_size)
+{
+    work_item *item;
+
+    if (payload_size > (size_t)-1 - sizeof *item)
+        return NULL;
+    item = HeapAlloc(GetProcessHeap(), 0, sizeof *item + payload_size);
+    if (item == NULL)
+        return NULL;
+    item->session = session;
+    item->work = NULL;
+    item->on_cancel = NULL;
+    item->context = NULL;
+    item->payload_size = payload_size;
+    return item;
+}
+
+static void free_item(work_item *item)
+{
+    HeapFree(GetProcessHeap(), 0, item);
+}
+
+static void cancel_item(work_item *item)
+{
+    shim_session *session = item->session;
+
+    if (item->work != NULL) {
+        if (item->on_cancel != NULL)
+            item->on_cancel(session, item->context);
+    } else if (session->plugin->on_message_cancelled != NULL) {
+        session->plugin->on_message_cancelled(session, item->payload, item->payload_size);
+    }
+    free_item(item);
+}
+
+void CALLBACK shim__cancel_dropped_item(void *item, void *session)
+{
+    (void)session;
+    cancel_item(item);
+}
+
+static void CALLBACK run_item(PTP_CALLBACK_INSTANCE instance, void *parameter)
+{
+    work_item *item = parameter;
+    shim_session *session = item->session;
+
+    (void)instance;
+    /* Work can be queued from the front's DllMain before the session thread
+     * has run on_start; no callback may overtake it. */
+    if (!shim__read_flag(&session->started))
+        WaitForSingleObject(session->started_event, INFINITE);
+    if (shim__read_flag(&session->start_status) != SHIM_OK) {
+        cancel_item(item);
+        return;
+    }
+    if (item->work != NULL)
+        item->work(session, item->context);
+    else
+        session->plugin->on_message(session, item->payload, item->payload_size);
+    free_item(item);
+}
+
+static int enqueue(shim_session *session, work_item *item)
+{
+    int status = SHIM_OK;
+
+    AcquireSRWLockShared(&session->submit_lock);
+    if (!session->accepting || shim__read_flag(&session->stop_requested))
+        status = SHIM_E_STOPPING;
+    else if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK)
+        status = SHIM_E_START_FAILED;
+    else if (!TrySubmitThreadpoolCallback(run_item, item, &session->environment))
+        status = SHIM_E_SYSTEM;
+    ReleaseSRWLockShared(&session->submit_lock);
+    return status;
+}
+
+int shim_submit(shim_session *session, shim_work_function work, shim_cancel_function on_cancel,
+                void *context)
+{
+    work_item *item;
+    int status;
+
+    if (session == NULL || work == NULL)
+        return SHIM_E_INVALID_ARGUMENT;
+    if (shim__read_flag(&session->stop_requested))
+        return SHIM_E_STOPPING;
+    item = allocate_item(session, 0);
+    if (item == NULL)
+        return SHIM_E_OUT_OF_MEMORY;
+    item->work = work;
+    item->on_cancel = on_cancel;
+    item->context = context;
+    status = enqueue(session, item);
+    if (status != SHIM_OK)
+        free_item(item);
+    return status;
+}
+
+int shim__session_post(shim_session *session, const void *payload, size_t size)
+{
+    work_item *item;
+    int status;
+
+    if (session == NULL || (payload == NULL && size != 0))
+        return SHIM_E_INVALID_ARGUMENT;
+    if (shim__read_flag(&session->stop_requested))
+        return SHIM_E_STOPPING;
+    item = allocate_item(session, size);
+    if (item == NULL)
+        return SHIM_E_OUT_OF_MEMORY;
+    if (size != 0)
+        memcpy(item->payload, payload, size);
+    status = enqueue(session, item);
+    if (status != SHIM_OK)
+        free_item(item);
+    return status;
+}
+
+int shim_stop_requested(const shim_session *session)
+{
+    return session == NULL || shim__read_flag(&session->stop_requested) != 0;
+}
+
+void *shim_session_plugin_state(const shim_session *session)
+{
+    return session != NULL ? session->plugin_state : NULL;
+}
+
+int shim_session_set_stop_policy(shim_session *session, shim_stop_policy policy)
+{
+    if (session == NULL || (policy != SHIM_STOP_DRAIN && policy != SHIM_STOP_CANCEL))
+        return SHIM_E_INVALID_ARGUMENT;
+    InterlockedExchange(&session->stop_policy, (LONG)policy);
+    return SHIM_OK;
+}

@@ -1,0 +1,31 @@
+#include "session.h"
+
+static const shim_worker_interface worker_interface = {
+    .protocol_version = SHIM_PROTOCOL_VERSION,
+    .start_session = shim__session_start,
+    .signal_stop = shim__session_signal_stop,
+    .post = shim__session_post,
+    .session_status = shim__session_status,
+    .set_stop_policy = shim_session_set_stop_policy,
+};
+
+__declspec(dllexport) int shim_worker_connect(uint32_t requested_version,
+                                              const shim_worker_interface **out_interface)
+{
+    if (out_interface == NULL)
+        return SHIM_E_INVALID_ARGUMENT;
+    *out_interface = NULL;
+    if (requested_version != SHIM_PROTOCOL_VERSION)
+        return SHIM_E_VERSION_MISMATCH;
+    *out_interface = &worker_interface;
+    return SHIM_OK;
+}
+
+BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
+{
+    (void)reserved;
+    /* Fails harmlessly for images with TLS callbacks (mingw's often have one). */
+    if (reason == DLL_PROCESS_ATTACH)
+        DisableThreadLibraryCalls(instance);
+    return TRUE;
+}
