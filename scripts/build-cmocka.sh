@@ -9,7 +9,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 prefix="$top/.cache/deps/$target"
 sources="$top/.cache/sources"
 
-if [ -f "$prefix/include/cmocka.h" ] && [ -f "$prefix/bin/cmocka.dll" ]; then
+# Bump when the way cmocka is built changes, so old builds are redone.
+recipe="cmocka 1.1.5, static libgcc"
+stamp="$prefix/.twinshim-recipe"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$recipe" ]; then
     exit 0
 fi
 
@@ -55,7 +58,9 @@ tar -xf "$tarball" -C cmocka-src --strip-components=1
 cmake -S cmocka-src -B "cmocka-build-$target" \
     -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-$target-gcc.cmake" \
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
-    -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF >/dev/null
+    -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF \
+    -DCMAKE_SHARED_LINKER_FLAGS=-static-libgcc >/dev/null
 cmake --build "cmocka-build-$target" --parallel >/dev/null
 cmake --install "cmocka-build-$target" >/dev/null
+echo "$recipe" > "$stamp"
 echo "twinshim: cmocka for $target installed in $prefix"

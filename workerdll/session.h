@@ -16,6 +16,13 @@ struct shim_session {
     PTP_POOL pool;
     PTP_CLEANUP_GROUP cleanup_group;
     TP_CALLBACK_ENVIRON environment;
+    /* One work object for the whole session: each queued item is submitted
+     * once, and each callback takes one item from the queue below. */
+    PTP_WORK work;
+
+    SRWLOCK queue_lock;
+    struct work_item *queue_head;
+    struct work_item *queue_tail;
 
     HANDLE stop_event;    /* set by signal_stop, from the front's DllMain */
     HANDLE started_event; /* set once on_start has returned */
@@ -48,8 +55,11 @@ int shim__session_post(shim_session *session, const void *payload, size_t size);
 /* The session thread's body; ends in FreeLibraryAndExitThread. */
 DWORD WINAPI shim__session_thread(void *parameter);
 
-/* The cleanup group's cancel callback: a queued item was dropped. */
-void CALLBACK shim__cancel_dropped_item(void *item, void *session);
+/* The work object's callback: runs the next queued item. */
+void CALLBACK shim__run_next_item(PTP_CALLBACK_INSTANCE instance, void *session, PTP_WORK work);
+
+/* Takes every queued item off the queue and runs its cancel function. */
+void shim__cancel_queued_items(shim_session *session);
 
 /* A full-barrier read of a flag another thread sets with Interlocked*. */
 static inline LONG shim__read_flag(const volatile LONG *flag)

@@ -6,8 +6,10 @@ extern IMAGE_DOS_HEADER __ImageBase;
 
 static void destroy_partial_session(shim_session *session)
 {
-    if (session->cleanup_group != NULL)
+    if (session->cleanup_group != NULL) {
+        CloseThreadpoolCleanupGroupMembers(session->cleanup_group, FALSE, NULL);
         CloseThreadpoolCleanupGroup(session->cleanup_group);
+    }
     if (session->pool != NULL)
         CloseThreadpool(session->pool);
     if (session->started_event != NULL)
@@ -44,6 +46,7 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     session->stop_policy = options->stop_policy;
     session->accepting = 1;
     InitializeSRWLock(&session->submit_lock);
+    InitializeSRWLock(&session->queue_lock);
 
     session->stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
     session->started_event = CreateEventW(NULL, TRUE, FALSE, NULL);
@@ -60,8 +63,11 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
         goto done;
     InitializeThreadpoolEnvironment(&session->environment);
     SetThreadpoolCallbackPool(&session->environment, session->pool);
-    SetThreadpoolCallbackCleanupGroup(&session->environment, session->cleanup_group,
-                                      shim__cancel_dropped_item);
+    SetThreadpoolCallbackCleanupGroup(&session->environment, session->cleanup_group, NULL);
+    /* A member of the cleanup group: its close releases it. */
+    session->work = CreateThreadpoolWork(shim__run_next_item, session, &session->environment);
+    if (session->work == NULL)
+        goto done;
 
     /* The reference the session thread will drop, taken before the thread
      * exists: taken inside the thread it would come too late. */

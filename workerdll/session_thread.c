@@ -7,8 +7,8 @@ static void report(const char *text)
 
 static void stop_accepting_work(shim_session *session)
 {
-    /* Once this returns no submitter is inside TrySubmitThreadpoolCallback
-     * and none will enter: closing the cleanup group cannot race a submit
+    /* Once this returns no submitter is inside SubmitThreadpoolWork and none
+     * will enter: closing the cleanup group cannot race a submit
      * (Wine asserts on that race; Windows raises). */
     AcquireSRWLockExclusive(&session->submit_lock);
     session->accepting = 0;
@@ -38,6 +38,7 @@ DWORD WINAPI shim__session_thread(void *parameter)
     shim_session *session = parameter;
     const shim_plugin *plugin = session->plugin;
     int start_status = SHIM_OK;
+    BOOL cancel;
 
     /* This thread runs only after the loader lock is released: hooks may do
      * what DllMain must not (files, sockets, COM, LoadLibrary). */
@@ -54,10 +55,13 @@ DWORD WINAPI shim__session_thread(void *parameter)
 
     if (start_status == SHIM_OK && plugin->on_stopping != NULL)
         plugin->on_stopping(session, session->plugin_state);
-    CloseThreadpoolCleanupGroupMembers(
-        session->cleanup_group,
-        start_status != SHIM_OK || shim__read_flag(&session->stop_policy) == SHIM_STOP_CANCEL,
-        session);
+    cancel = start_status != SHIM_OK || shim__read_flag(&session->stop_policy) == SHIM_STOP_CANCEL;
+    /* Cancel: drop the queue now, without waiting for running callbacks;
+     * the pool's pending callbacks then find it empty. */
+    if (cancel)
+        shim__cancel_queued_items(session);
+    /* Waits for every callback of the session's work object to return. */
+    CloseThreadpoolCleanupGroupMembers(session->cleanup_group, cancel, NULL);
     if (start_status == SHIM_OK && plugin->on_stopped != NULL)
         plugin->on_stopped(session, session->plugin_state);
 

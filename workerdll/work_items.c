@@ -5,6 +5,7 @@
 /* One queued unit of work. A posted message carries its payload inline and
  * no work function: the plugin's on_message runs for it instead. */
 typedef struct work_item {
+    struct work_item *next;
     shim_session *session;
     shim_work_function work;
     shim_cancel_function on_cancel;
@@ -22,6 +23,7 @@ static work_item *allocate_item(shim_session *session, size_t payload_size)
     item = HeapAlloc(GetProcessHeap(), 0, sizeof *item + payload_size);
     if (item == NULL)
         return NULL;
+    item->next = NULL;
     item->session = session;
     item->work = NULL;
     item->on_cancel = NULL;
@@ -33,6 +35,32 @@ static work_item *allocate_item(shim_session *session, size_t payload_size)
 static void free_item(work_item *item)
 {
     HeapFree(GetProcessHeap(), 0, item);
+}
+
+static void push_item(shim_session *session, work_item *item)
+{
+    AcquireSRWLockExclusive(&session->queue_lock);
+    if (session->queue_tail != NULL)
+        session->queue_tail->next = item;
+    else
+        session->queue_head = item;
+    session->queue_tail = item;
+    ReleaseSRWLockExclusive(&session->queue_lock);
+}
+
+static work_item *pop_item(shim_session *session)
+{
+    work_item *item;
+
+    AcquireSRWLockExclusive(&session->queue_lock);
+    item = session->queue_head;
+    if (item != NULL) {
+        session->queue_head = item->next;
+        if (session->queue_head == NULL)
+            session->queue_tail = NULL;
+    }
+    ReleaseSRWLockExclusive(&session->queue_lock);
+    return item;
 }
 
 static void cancel_item(work_item *item)
@@ -48,22 +76,30 @@ static void cancel_item(work_item *item)
     free_item(item);
 }
 
-void CALLBACK shim__cancel_dropped_item(void *item, void *session)
+void shim__cancel_queued_items(shim_session *session)
 {
-    (void)session;
-    cancel_item(item);
+    work_item *item;
+
+    while ((item = pop_item(session)) != NULL)
+        cancel_item(item);
 }
 
-static void CALLBACK run_item(PTP_CALLBACK_INSTANCE instance, void *parameter)
+void CALLBACK shim__run_next_item(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
 {
-    work_item *item = parameter;
-    shim_session *session = item->session;
+    shim_session *session = parameter;
+    work_item *item;
 
     (void)instance;
+    (void)work;
     /* Work can be queued from the front's DllMain before the session thread
      * has run on_start; no callback may overtake it. */
     if (!shim__read_flag(&session->started))
         WaitForSingleObject(session->started_event, INFINITE);
+    /* One submit per push, but the cancel policy's sweep may have emptied
+     * the queue before the pool ran this callback. */
+    item = pop_item(session);
+    if (item == NULL)
+        return;
     if (shim__read_flag(&session->start_status) != SHIM_OK) {
         cancel_item(item);
         return;
@@ -80,12 +116,15 @@ static int enqueue(shim_session *session, work_item *item)
     int status = SHIM_OK;
 
     AcquireSRWLockShared(&session->submit_lock);
-    if (!session->accepting || shim__read_flag(&session->stop_requested))
+    if (!session->accepting || shim__read_flag(&session->stop_requested)) {
         status = SHIM_E_STOPPING;
-    else if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK)
+    } else if (shim__read_flag(&session->started) &&
+               shim__read_flag(&session->start_status) != SHIM_OK) {
         status = SHIM_E_START_FAILED;
-    else if (!TrySubmitThreadpoolCallback(run_item, item, &session->environment))
-        status = SHIM_E_SYSTEM;
+    } else {
+        push_item(session, item);
+        SubmitThreadpoolWork(session->work);
+    }
     ReleaseSRWLockShared(&session->submit_lock);
     return status;
 }

@@ -1,0 +1,60 @@
+/* A child process that exits while twinshim work is in flight; the process-
+ * exit test checks that it ends with its own exit code and never hangs.
+ *   exit_child.exe <mode> <fixture folder>   mode: pending, draining, before-start
+ *   exit_child_import_table.exe              takes test_front.dll from its
+ *                                            import table, exits with work queued */
+#include <stdio.h>
+#include <string.h>
+
+#include "test_support.h"
+#include "twinshim/status.h"
+
+enum { JOBS = 200, EXIT_BAD_USAGE = 2, EXIT_SETUP_FAILED = 3 };
+
+#ifdef EXIT_CHILD_IMPORTS_FRONT
+int test_front_post_job(const test_job *job);
+
+int main(void)
+{
+    static job_counters counters;
+    HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);
+    test_job job = job_for(&counters, gate);
+
+    for (int i = 0; i < JOBS; i++)
+        if (test_front_post_job(&job) != SHIM_OK)
+            return EXIT_SETUP_FAILED;
+    if (!counter_reaches_within(&counters.started, 1, TEST_DEADLINE_MS))
+        return EXIT_SETUP_FAILED;
+    return 44; /* the CRT calls ExitProcess with jobs blocked and queued */
+}
+#else
+int wmain(int argc, wchar_t **argv)
+{
+    static job_counters counters;
+    HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);
+    test_job job = job_for(&counters, gate);
+    test_front front;
+
+    if (argc != 3 || gate == NULL)
+        return EXIT_BAD_USAGE;
+    if (!load_test_front(argv[2], &front))
+        return EXIT_SETUP_FAILED;
+    if (wcscmp(argv[1], L"before-start") == 0)
+        ExitProcess(45); /* the session thread may not have run yet */
+
+    for (int i = 0; i < JOBS; i++)
+        if (front.post_job(&job) != SHIM_OK)
+            return EXIT_SETUP_FAILED;
+    if (!counter_reaches_within(&counters.started, 1, TEST_DEADLINE_MS))
+        return EXIT_SETUP_FAILED;
+    if (wcscmp(argv[1], L"pending") == 0)
+        ExitProcess(42);
+    if (wcscmp(argv[1], L"draining") == 0) {
+        /* The session thread is now blocked in its drain. */
+        if (!free_library_within(front.module, TEST_DEADLINE_MS, NULL))
+            return EXIT_SETUP_FAILED;
+        ExitProcess(43);
+    }
+    return EXIT_BAD_USAGE;
+}
+#endif

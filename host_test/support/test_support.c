@@ -1,0 +1,235 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <wchar.h>
+
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "test_support.h"
+#include "twinshim/status.h"
+
+/* Polling interval of the deadline waits below: each checks the real
+ * condition again, the sleep only yields the CPU between checks. */
+#define POLL_INTERVAL_MS 1
+
+static void complain(const char *format, ...)
+{
+    va_list arguments;
+
+    va_start(arguments, format);
+    vfprintf(stderr, format, arguments);
+    va_end(arguments);
+    fflush(stderr);
+}
+
+const wchar_t *bin_folder(void)
+{
+    static wchar_t folder[TEST_PATH_CAPACITY];
+    DWORD length;
+
+    if (folder[0] != L'\0')
+        return folder;
+    length = GetModuleFileNameW(NULL, folder, TEST_PATH_CAPACITY);
+    while (length > 0 && folder[length - 1] != L'\\')
+        folder[--length] = L'\0';
+    return folder;
+}
+
+static bool empty_folder(const wchar_t *folder)
+{
+    wchar_t pattern[TEST_PATH_CAPACITY];
+    wchar_t path[TEST_PATH_CAPACITY];
+    WIN32_FIND_DATAW found;
+    HANDLE search;
+
+    _snwprintf(pattern, TEST_PATH_CAPACITY, L"%ls*", folder);
+    search = FindFirstFileW(pattern, &found);
+    if (search == INVALID_HANDLE_VALUE)
+        return GetLastError() == ERROR_FILE_NOT_FOUND || GetLastError() == ERROR_PATH_NOT_FOUND;
+    do {
+        if (found.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
+            continue;
+        _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", folder, found.cFileName);
+        if (!DeleteFileW(path)) {
+            complain("cannot delete %ls: error %lu\n", path, GetLastError());
+            FindClose(search);
+            return false;
+        }
+    } while (FindNextFileW(search, &found));
+    FindClose(search);
+    return true;
+}
+
+static bool write_file(const wchar_t *path, const char *contents)
+{
+    HANDLE file = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    DWORD written = 0;
+    bool ok;
+
+    if (file == INVALID_HANDLE_VALUE)
+        return false;
+    ok = WriteFile(file, contents, (DWORD)strlen(contents), &written, NULL) != 0;
+    CloseHandle(file);
+    return ok;
+}
+
+bool fixture_folder(const wchar_t *name, const fixture_file *files, size_t count, wchar_t *folder)
+{
+    wchar_t fixtures[TEST_PATH_CAPACITY];
+    wchar_t source[TEST_PATH_CAPACITY];
+    wchar_t target[TEST_PATH_CAPACITY];
+
+    _snwprintf(fixtures, TEST_PATH_CAPACITY, L"%lsfixtures\\", bin_folder());
+    _snwprintf(folder, TEST_PATH_CAPACITY, L"%ls%ls\\", fixtures, name);
+    CreateDirectoryW(fixtures, NULL);
+    if (!CreateDirectoryW(folder, NULL) && GetLastError() != ERROR_ALREADY_EXISTS) {
+        complain("cannot create %ls: error %lu\n", folder, GetLastError());
+        return false;
+    }
+    if (!empty_folder(folder))
+        return false;
+    for (size_t i = 0; i < count; i++) {
+        _snwprintf(target, TEST_PATH_CAPACITY, L"%ls%ls", folder, files[i].name);
+        if (files[i].contents != NULL) {
+            if (!write_file(target, files[i].contents)) {
+                complain("cannot write %ls: error %lu\n", target, GetLastError());
+                return false;
+            }
+            continue;
+        }
+        _snwprintf(source, TEST_PATH_CAPACITY, L"%ls%ls", bin_folder(), files[i].source);
+        if (!CopyFileW(source, target, FALSE)) {
+            complain("cannot copy %ls to %ls: error %lu\n", source, target, GetLastError());
+            return false;
+        }
+    }
+    return true;
+}
+
+HMODULE load_from(const wchar_t *folder, const wchar_t *file)
+{
+    wchar_t path[TEST_PATH_CAPACITY];
+    HMODULE module;
+
+    _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", folder, file);
+    module = LoadLibraryW(path);
+    if (module == NULL)
+        complain("LoadLibrary(%ls) failed: error %lu\n", path, GetLastError());
+    return module;
+}
+
+void (*symbol_of(HMODULE module, const char *name))(void)
+{
+    void (*symbol)(void) = (void (*)(void))GetProcAddress(module, name);
+
+    if (symbol == NULL)
+        complain("GetProcAddress(%s) failed: error %lu\n", name, GetLastError());
+    return symbol;
+}
+
+double elapsed_since(LARGE_INTEGER start)
+{
+    LARGE_INTEGER now;
+    LARGE_INTEGER frequency;
+
+    QueryPerformanceCounter(&now);
+    QueryPerformanceFrequency(&frequency);
+    return (double)(now.QuadPart - start.QuadPart) * 1000.0 / (double)frequency.QuadPart;
+}
+
+static DWORD WINAPI free_library_thread(void *module)
+{
+    return FreeLibrary(module) ? 0 : GetLastError();
+}
+
+bool free_library_within(HMODULE module, DWORD deadline_ms, double *elapsed_ms)
+{
+    LARGE_INTEGER start;
+    HANDLE thread;
+    DWORD waited;
+
+    QueryPerformanceCounter(&start);
+    thread = CreateThread(NULL, 0, free_library_thread, module, 0, NULL);
+    if (thread == NULL) {
+        complain("CreateThread failed: error %lu\n", GetLastError());
+        return false;
+    }
+    waited = WaitForSingleObject(thread, deadline_ms);
+    if (elapsed_ms != NULL)
+        *elapsed_ms = elapsed_since(start);
+    CloseHandle(thread);
+    if (waited != WAIT_OBJECT_0)
+        complain("FreeLibrary did not return within %lu ms\n", deadline_ms);
+    return waited == WAIT_OBJECT_0;
+}
+
+bool module_gone_within(const wchar_t *name, DWORD deadline_ms)
+{
+    DWORD start = GetTickCount();
+
+    while (GetModuleHandleW(name) != NULL) {
+        if (GetTickCount() - start > deadline_ms) {
+            complain("%ls is still loaded after %lu ms\n", name, deadline_ms);
+            return false;
+        }
+        Sleep(POLL_INTERVAL_MS);
+    }
+    return true;
+}
+
+bool counter_reaches_within(volatile LONG *counter, LONG target, DWORD deadline_ms)
+{
+    DWORD start = GetTickCount();
+
+    while (InterlockedCompareExchange(counter, 0, 0) < target) {
+        if (GetTickCount() - start > deadline_ms) {
+            complain("counter is %ld, not %ld, after %lu ms\n", *counter, target, deadline_ms);
+            return false;
+        }
+        Sleep(POLL_INTERVAL_MS);
+    }
+    return true;
+}
+
+bool load_test_front(const wchar_t *folder, test_front *front)
+{
+    front->module = load_from(folder, L"test_front.dll");
+    if (front->module == NULL)
+        return false;
+    front->post_job = (test_post_job_function)symbol_of(front->module, "test_front_post_job");
+    front->status = (test_status_function)symbol_of(front->module, "test_front_status");
+    front->set_stop_policy =
+        (test_set_stop_policy_function)symbol_of(front->module, "test_front_set_stop_policy");
+    front->multiply = (test_multiply_function)symbol_of(front->module, "test_front_multiply");
+    return front->post_job && front->status && front->set_stop_policy && front->multiply;
+}
+
+test_job job_for(job_counters *counters, HANDLE gate)
+{
+    test_job job = {
+        .started = &counters->started,
+        .ran = &counters->ran,
+        .cancelled = &counters->cancelled,
+        .saw_stop = &counters->saw_stop,
+        .gate = gate,
+    };
+    return job;
+}
+
+void load_front_and_worker(const wchar_t *fixture_name, test_front *front)
+{
+    static const fixture_file front_and_worker[] = {
+        { L"test_front.dll", L"test_front.dll", NULL },
+        { L"test_worker.dll", L"test_worker.dll", NULL },
+    };
+    wchar_t folder[TEST_PATH_CAPACITY];
+    unsigned long system_error = 1;
+
+    assert_true(fixture_folder(fixture_name, front_and_worker, 2, folder));
+    assert_true(load_test_front(folder, front));
+    assert_int_equal(front->status(&system_error), SHIM_OK);
+    assert_int_equal(system_error, 0);
+}

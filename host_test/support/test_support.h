@@ -1,0 +1,79 @@
+/* Helpers the host tests share: fixture folders, loading with deadlines,
+ * waiting for a module to leave. Every wait has a deadline, so a hang fails
+ * the test instead of blocking it. */
+#ifndef TWINSHIM_TEST_SUPPORT_H
+#define TWINSHIM_TEST_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <windows.h>
+
+#include "test_job.h"
+
+#define TEST_PATH_CAPACITY 1024
+#define TEST_DEADLINE_MS 30000
+
+/* One file of a fixture folder: copied from the build's bin folder (a path
+ * relative to it) under a new name, or written with `contents` if set. */
+typedef struct fixture_file {
+    const wchar_t *source;
+    const wchar_t *name;
+    const char *contents;
+} fixture_file;
+
+/* Makes bin\fixtures\<name>\ hold exactly `files`; writes its path, with a
+ * trailing backslash, to folder. Returns false (and prints why) on failure. */
+bool fixture_folder(const wchar_t *name, const fixture_file *files, size_t count, wchar_t *folder);
+
+/* The build's bin folder, with a trailing backslash. */
+const wchar_t *bin_folder(void);
+
+/* LoadLibraryW(folder + file). Prints GetLastError when it fails. */
+HMODULE load_from(const wchar_t *folder, const wchar_t *file);
+
+/* GetProcAddress as a plain function pointer, or fails the test. */
+void (*symbol_of(HMODULE module, const char *name))(void);
+
+/* Calls FreeLibrary(module) on another thread and waits up to deadline_ms.
+ * Returns true if it returned in time; *elapsed_ms gets how long it took. */
+bool free_library_within(HMODULE module, DWORD deadline_ms, double *elapsed_ms);
+
+/* True once GetModuleHandleW(name) is NULL, false if deadline_ms passes first. */
+bool module_gone_within(const wchar_t *name, DWORD deadline_ms);
+
+/* True once *counter >= target, false if deadline_ms passes first. */
+bool counter_reaches_within(volatile LONG *counter, LONG target, DWORD deadline_ms);
+
+/* test_front.dll, loaded, with its entry points. */
+typedef struct test_front {
+    HMODULE module;
+    test_post_job_function post_job;
+    test_status_function status;
+    test_set_stop_policy_function set_stop_policy;
+    test_multiply_function multiply;
+} test_front;
+
+/* Loads folder\test_front.dll and finds its exports. */
+bool load_test_front(const wchar_t *folder, test_front *front);
+
+/* Counters a host hands to its jobs, to count independently of twinshim. */
+typedef struct job_counters {
+    volatile LONG started;
+    volatile LONG ran;
+    volatile LONG cancelled;
+    volatile LONG saw_stop;
+} job_counters;
+
+/* A job that counts into `counters` and, if gate is set, waits for it. */
+test_job job_for(job_counters *counters, HANDLE gate);
+
+/* Makes fixture folder `fixture_name` with test_front.dll and test_worker.dll,
+ * loads the front and checks that it connected to its worker. Fails the
+ * running cmocka test otherwise. */
+void load_front_and_worker(const wchar_t *fixture_name, test_front *front);
+
+/* Milliseconds from a QueryPerformanceCounter reading to now. */
+double elapsed_since(LARGE_INTEGER start);
+
+#endif

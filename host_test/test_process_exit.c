@@ -1,0 +1,87 @@
+/* Process exit with twinshim work in flight, in each phase: the child ends
+ * with its own exit code and never hangs, because the front and the worker
+ * do nothing at DLL_PROCESS_DETACH when lpReserved is not NULL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wchar.h>
+
+#include <cmocka.h>
+
+#include "test_support.h"
+
+static DWORD run_child(const wchar_t *program, const wchar_t *mode, const wchar_t *folder)
+{
+    wchar_t path[TEST_PATH_CAPACITY];
+    wchar_t command_line[2 * TEST_PATH_CAPACITY];
+    STARTUPINFOW startup = { .cb = sizeof startup };
+    PROCESS_INFORMATION process;
+    DWORD exit_code = 0xdead;
+    DWORD waited;
+
+    _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", bin_folder(), program);
+    /* folder ends in a backslash: doubled, it does not escape the quote. */
+    _snwprintf(command_line, 2 * TEST_PATH_CAPACITY, L"\"%ls\" %ls \"%ls\\\"", path, mode, folder);
+    if (!CreateProcessW(path, command_line, NULL, NULL, FALSE, 0, NULL, NULL, &startup, &process)) {
+        print_error("CreateProcess(%ls) failed: error %lu\n", path, GetLastError());
+        return exit_code;
+    }
+    waited = WaitForSingleObject(process.hProcess, TEST_DEADLINE_MS);
+    if (waited != WAIT_OBJECT_0) {
+        print_error("%ls %ls did not exit within %d ms\n", program, mode, TEST_DEADLINE_MS);
+        TerminateProcess(process.hProcess, 1);
+    }
+    GetExitCodeProcess(process.hProcess, &exit_code);
+    CloseHandle(process.hThread);
+    CloseHandle(process.hProcess);
+    return exit_code;
+}
+
+static const wchar_t *pair_folder(void)
+{
+    static wchar_t folder[TEST_PATH_CAPACITY];
+    const fixture_file files[] = {
+        { L"test_front.dll", L"test_front.dll", NULL },
+        { L"test_worker.dll", L"test_worker.dll", NULL },
+    };
+
+    if (folder[0] == L'\0' && !fixture_folder(L"process-exit", files, 2, folder))
+        folder[0] = L'\0';
+    return folder;
+}
+
+static void exit_with_work_pending(void **state)
+{
+    (void)state;
+    assert_int_equal(run_child(L"exit_child.exe", L"pending", pair_folder()), 42);
+}
+
+static void exit_during_drain(void **state)
+{
+    (void)state;
+    assert_int_equal(run_child(L"exit_child.exe", L"draining", pair_folder()), 43);
+}
+
+static void exit_before_the_session_thread_runs(void **state)
+{
+    (void)state;
+    assert_int_equal(run_child(L"exit_child.exe", L"before-start", pair_folder()), 45);
+}
+
+static void exit_with_front_from_import_table(void **state)
+{
+    (void)state;
+    assert_int_equal(run_child(L"exit_child_import_table.exe", L"", L""), 44);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(exit_with_work_pending),
+        cmocka_unit_test(exit_during_drain),
+        cmocka_unit_test(exit_before_the_session_thread_runs),
+        cmocka_unit_test(exit_with_front_from_import_table),
+    };
+    return cmocka_run_group_tests_name("process_exit", tests, NULL, NULL);
+}
