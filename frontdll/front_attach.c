@@ -46,6 +46,8 @@ static void abandon_worker(HMODULE worker)
 
     if (thread != NULL)
         CloseHandle(thread);
+    else
+        shim__front_report("the unusable worker stays loaded", SHIM_E_SYSTEM, GetLastError(), NULL);
 }
 
 static int connect_worker(HINSTANCE self, const shim_front_config *config)
