@@ -1,0 +1,46 @@
+/* Bad submissions get a clear error code, and the session they were made to
+ * keeps working: nothing queued before or after is lost. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "test_support.h"
+#include "twinshim/status.h"
+
+static void bad_posts_are_refused_and_nothing_is_lost(void **state)
+{
+    static job_counters counters;
+    test_job job = job_for(&counters, NULL);
+    test_front front;
+    test_post_raw_function post_raw;
+    char byte = 0;
+
+    (void)state;
+    load_front_and_worker(L"submit-errors", &front);
+    post_raw = (test_post_raw_function)symbol_of(front.module, "test_front_post_raw");
+    assert_non_null(post_raw);
+
+    assert_int_equal(front.post_job(&job), SHIM_OK);
+    /* A payload pointer that is NULL with a non-zero size. */
+    assert_int_equal(post_raw(NULL, 16), SHIM_E_INVALID_ARGUMENT);
+    /* A copy that cannot be allocated: the heap refuses, nothing is queued. */
+    assert_int_equal(post_raw(&byte, (size_t)1 << 62), SHIM_E_OUT_OF_MEMORY);
+    assert_int_equal(post_raw(&byte, SIZE_MAX), SHIM_E_OUT_OF_MEMORY);
+    assert_int_equal(front.post_job(&job), SHIM_OK);
+
+    assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
+    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+    assert_int_equal(counters.ran, 2);
+    assert_int_equal(counters.cancelled, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(bad_posts_are_refused_and_nothing_is_lost),
+    };
+    return cmocka_run_group_tests_name("submit_errors", tests, NULL, NULL);
+}
