@@ -22,9 +22,11 @@ test: build
 demo: build
 	@examples/legacy/run-demo.sh $(BUILD_DIR)/demo
 
-bench: build
-	@echo "make bench: the benchmark suite is not written yet (see the benchmarks issue)." >&2
-	@exit 1
+# Benchmarks run on an optimised build of their own.
+bench: deps
+	@cmake --preset $(PRESET)-release >/dev/null
+	@cmake --build --preset $(PRESET)-release --parallel
+	@bench/run-bench.sh build/$(PRESET)-release
 
 clean:
 	rm -rf build
