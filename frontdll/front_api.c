@@ -34,3 +34,17 @@ int shim_front_set_stop_policy(shim_stop_policy policy)
         return SHIM_E_PASS_THROUGH;
     return shim__front.worker->set_stop_policy(shim__front.session, policy);
 }
+
+int shim_front_set_stop_deadline(unsigned milliseconds)
+{
+    if (shim__front.session == NULL)
+        return SHIM_E_PASS_THROUGH;
+    return shim__front.worker->set_stop_deadline(shim__front.session, milliseconds);
+}
+
+int shim_front_get_counters(shim_session_counters *counters)
+{
+    if (shim__front.session == NULL)
+        return SHIM_E_PASS_THROUGH;
+    return shim__front.worker->get_counters(shim__front.session, counters);
+}

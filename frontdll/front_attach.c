@@ -58,6 +58,7 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
     shim_session_options options = {
         .stop_policy = config->stop_policy,
         .max_threads = config->max_threads,
+        .stop_deadline_ms = config->stop_deadline_ms,
     };
     int status;
 

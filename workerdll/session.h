@@ -38,10 +38,53 @@ struct shim_session {
     SRWLOCK submit_lock;
     int accepting; /* written only under the exclusive lock */
 
+    /* Timers and waits of this session, released after its drain. */
+    SRWLOCK objects_lock;
+    struct session_object *objects;
+
     volatile LONG stop_requested;
     volatile LONG started;
     volatile LONG start_status;
     volatile LONG stop_policy;
+    volatile LONG stop_deadline_ms; /* 0: wait forever */
+
+    /* Queued work items plus running callbacks of every kind. The session
+     * thread waits, with the deadline, for it to reach zero. */
+    volatile LONG outstanding;
+    HANDLE idle_event; /* set once outstanding is zero after the stop */
+
+    volatile LONG64 submitted;
+    volatile LONG64 completed;
+    volatile LONG64 cancelled;
+    volatile LONG64 refused;
+    volatile LONG running;
+    volatile LONG peak_running;
+    volatile LONG64 stop_requested_ms;
+    volatile LONG64 stop_finished_ms;
+    volatile LONG module_pinned;
+};
+
+typedef enum session_object_kind { SESSION_OBJECT_TIMER, SESSION_OBJECT_WAIT } session_object_kind;
+
+/* What timers and waits share: the session's list link and the release hook. */
+typedef struct session_object {
+    struct session_object *next;
+    shim_session *session;
+    session_object_kind kind;
+    shim_cancel_function on_release;
+    void *context;
+} session_object;
+
+struct shim_timer {
+    session_object object; /* first: a shim_timer is a session_object */
+    PTP_TIMER timer;
+    shim_timer_function callback;
+};
+
+struct shim_wait {
+    session_object object;
+    PTP_WAIT wait;
+    shim_wait_function callback;
 };
 
 /* Provided by the plugin through SHIM_DEFINE_PLUGIN. */
@@ -51,6 +94,34 @@ int shim__session_start(const shim_session_options *options, shim_session **sess
 void shim__session_signal_stop(shim_session *session);
 int shim__session_status(const shim_session *session);
 int shim__session_post(shim_session *session, const void *payload, size_t size);
+
+/* Brackets every callback: waits for on_start, counts it as running.
+ * Returns nonzero when the plugin's callback may run (on_start succeeded). */
+int shim__callback_enter(shim_session *session);
+void shim__callback_leave(shim_session *session, int completed);
+
+/* One work item left the queue without running (cancelled). */
+void shim__count_cancelled(shim_session *session);
+
+/* outstanding - 1; wakes the session thread when the stopped session is idle. */
+void shim__outstanding_done(shim_session *session);
+
+/* Refusals are counted; returns status for convenience. */
+int shim__refuse(shim_session *session, int status);
+
+/* Enters the submit gate: returns SHIM_OK with the gate held shared, or the
+ * reason for refusal (gate not held). Leave with shim__gate_leave. */
+int shim__gate_enter(shim_session *session);
+void shim__gate_leave(shim_session *session);
+
+/* Adds an object to the session's list (gate held). */
+void shim__add_object(shim_session *session, session_object *object);
+/* Stop, step 1: disarm every timer and wait (gate closed). */
+void shim__disarm_objects(shim_session *session);
+/* Stop, last step: on_release for each object, then free it (after the drain). */
+void shim__release_objects(shim_session *session);
+
+void shim__trace(shim_session *session, shim_trace_event event);
 
 /* The session thread's body; ends in FreeLibraryAndExitThread. */
 DWORD WINAPI shim__session_thread(void *parameter);

@@ -14,6 +14,8 @@ static void destroy_partial_session(shim_session *session)
         CloseThreadpool(session->pool);
     if (session->started_event != NULL)
         CloseHandle(session->started_event);
+    if (session->idle_event != NULL)
+        CloseHandle(session->idle_event);
     if (session->stop_event != NULL)
         CloseHandle(session->stop_event);
     if (session->own_module_reference != NULL)
@@ -33,7 +35,8 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
 
     if (options == NULL || out_session == NULL ||
         options->handed_over_count > SHIM_MAX_HANDED_OVER_MODULES ||
-        (options->stop_policy != SHIM_STOP_DRAIN && options->stop_policy != SHIM_STOP_CANCEL))
+        (options->stop_policy != SHIM_STOP_DRAIN && options->stop_policy != SHIM_STOP_CANCEL) ||
+        options->stop_deadline_ms > (unsigned)MAXLONG)
         return SHIM_E_INVALID_ARGUMENT;
     *out_session = NULL;
     if (plugin == NULL || plugin->on_message == NULL)
@@ -44,13 +47,16 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
         return SHIM_E_OUT_OF_MEMORY;
     session->plugin = plugin;
     session->stop_policy = options->stop_policy;
+    session->stop_deadline_ms = (LONG)options->stop_deadline_ms;
     session->accepting = 1;
     InitializeSRWLock(&session->submit_lock);
     InitializeSRWLock(&session->queue_lock);
+    InitializeSRWLock(&session->objects_lock);
 
     session->stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
     session->started_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (session->stop_event == NULL || session->started_event == NULL)
+    session->idle_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (session->stop_event == NULL || session->started_event == NULL || session->idle_event == NULL)
         goto done;
 
     session->pool = CreateThreadpool(NULL);
@@ -96,6 +102,8 @@ void shim__session_signal_stop(shim_session *session)
 {
     if (session == NULL)
         return;
+    /* Loader lock held: a clock read, an exchange and a SetEvent, nothing else. */
+    InterlockedExchange64(&session->stop_requested_ms, (LONG64)GetTickCount64());
     InterlockedExchange(&session->stop_requested, 1);
     SetEvent(session->stop_event);
 }

@@ -1,18 +1,54 @@
 #include "session.h"
 
+extern IMAGE_DOS_HEADER __ImageBase;
+
 static void report(const char *text)
 {
     OutputDebugStringA(text);
 }
 
+static void mark_stop_finished(shim_session *session)
+{
+    InterlockedExchange64(&session->stop_finished_ms, (LONG64)GetTickCount64());
+}
+
 static void stop_accepting_work(shim_session *session)
 {
-    /* Once this returns no submitter is inside SubmitThreadpoolWork and none
-     * will enter: closing the cleanup group cannot race a submit
-     * (Wine asserts on that race; Windows raises). */
+    /* Once this returns no submitter or re-armer is inside the gate and none
+     * will enter: closing the cleanup group cannot race a SubmitThreadpoolWork
+     * or a SetThreadpoolTimer (Wine asserts on that race; Windows raises). */
     AcquireSRWLockExclusive(&session->submit_lock);
     session->accepting = 0;
     ReleaseSRWLockExclusive(&session->submit_lock);
+}
+
+/* Waits until no work is queued and no callback runs, for at most the stop
+ * deadline. Returns FALSE when the deadline passed first. */
+static BOOL wait_until_idle(shim_session *session)
+{
+    LONG deadline = shim__read_flag(&session->stop_deadline_ms);
+
+    if (shim__read_flag(&session->outstanding) == 0)
+        SetEvent(session->idle_event);
+    return WaitForSingleObject(session->idle_event, deadline > 0 ? (DWORD)deadline : INFINITE) ==
+           WAIT_OBJECT_0;
+}
+
+/* A callback is still running after the deadline: its code must stay mapped,
+ * so the worker is pinned for the life of the process and the session is
+ * left as it is (its callbacks still use it). No thread is terminated. */
+static DECLSPEC_NORETURN void abandon_session(shim_session *session)
+{
+    HMODULE pinned;
+
+    GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                       (LPCWSTR)&__ImageBase, &pinned);
+    InterlockedExchange(&session->module_pinned, 1);
+    mark_stop_finished(session);
+    report("twinshim worker: stop deadline passed with callbacks still running; "
+           "the worker module is pinned and stays loaded\n");
+    shim__trace(session, SHIM_TRACE_MODULE_PINNED);
+    ExitThread(0);
 }
 
 static DECLSPEC_NORETURN void release_session(shim_session *session)
@@ -24,8 +60,10 @@ static DECLSPEC_NORETURN void release_session(shim_session *session)
     DestroyThreadpoolEnvironment(&session->environment);
     CloseHandle(session->started_event);
     CloseHandle(session->stop_event);
+    CloseHandle(session->idle_event);
     for (unsigned i = 0; i < session->handed_over_count; i++)
         FreeLibrary(session->handed_over_modules[i]);
+    shim__trace(session, SHIM_TRACE_MODULE_RELEASED);
     HeapFree(GetProcessHeap(), 0, session);
 
     /* FreeLibrary and thread exit in one call: no instruction of this module
@@ -49,9 +87,13 @@ DWORD WINAPI shim__session_thread(void *parameter)
     SetEvent(session->started_event);
     if (start_status != SHIM_OK)
         report("twinshim worker: the plugin's start hook failed; queued work will be cancelled\n");
+    shim__trace(session, SHIM_TRACE_SESSION_STARTED);
 
     WaitForSingleObject(session->stop_event, INFINITE);
+    shim__trace(session, SHIM_TRACE_STOP_RECEIVED);
     stop_accepting_work(session);
+    /* Timers and waits first, so that nothing new becomes due while we wait. */
+    shim__disarm_objects(session);
 
     if (start_status == SHIM_OK && plugin->on_stopping != NULL)
         plugin->on_stopping(session, session->plugin_state);
@@ -60,8 +102,16 @@ DWORD WINAPI shim__session_thread(void *parameter)
      * the pool's pending callbacks then find it empty. */
     if (cancel)
         shim__cancel_queued_items(session);
-    /* Waits for every callback of the session's work object to return. */
+    if (!wait_until_idle(session))
+        abandon_session(session);
+
+    /* Idle, so this returns promptly; it is what guarantees that every
+     * callback has returned into the pool, and it closes the pool objects. */
     CloseThreadpoolCleanupGroupMembers(session->cleanup_group, cancel, NULL);
+    mark_stop_finished(session);
+    shim__trace(session, SHIM_TRACE_DRAIN_FINISHED);
+    /* Objects' contexts first: they may point into what on_stopped frees. */
+    shim__release_objects(session);
     if (start_status == SHIM_OK && plugin->on_stopped != NULL)
         plugin->on_stopped(session, session->plugin_state);
 

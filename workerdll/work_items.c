@@ -63,6 +63,7 @@ static work_item *pop_item(shim_session *session)
     return item;
 }
 
+/* The item is dropped: its cancel function runs instead of its work. */
 static void cancel_item(work_item *item)
 {
     shim_session *session = item->session;
@@ -74,6 +75,7 @@ static void cancel_item(work_item *item)
         session->plugin->on_message_cancelled(session, item->payload, item->payload_size);
     }
     free_item(item);
+    shim__count_cancelled(session);
 }
 
 void shim__cancel_queued_items(shim_session *session)
@@ -87,21 +89,20 @@ void shim__cancel_queued_items(shim_session *session)
 void CALLBACK shim__run_next_item(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
 {
     shim_session *session = parameter;
-    work_item *item;
+    int may_run = shim__callback_enter(session);
+    /* One submit per push, but the cancel policy's sweep may have emptied
+     * the queue before the pool ran this callback. */
+    work_item *item = pop_item(session);
 
     (void)instance;
     (void)work;
-    /* Work can be queued from the front's DllMain before the session thread
-     * has run on_start; no callback may overtake it. */
-    if (!shim__read_flag(&session->started))
-        WaitForSingleObject(session->started_event, INFINITE);
-    /* One submit per push, but the cancel policy's sweep may have emptied
-     * the queue before the pool ran this callback. */
-    item = pop_item(session);
-    if (item == NULL)
+    if (item == NULL) {
+        shim__callback_leave(session, 0);
         return;
-    if (shim__read_flag(&session->start_status) != SHIM_OK) {
+    }
+    if (!may_run) {
         cancel_item(item);
+        shim__callback_leave(session, 0);
         return;
     }
     if (item->work != NULL)
@@ -109,24 +110,22 @@ void CALLBACK shim__run_next_item(PTP_CALLBACK_INSTANCE instance, void *paramete
     else
         session->plugin->on_message(session, item->payload, item->payload_size);
     free_item(item);
+    shim__outstanding_done(session); /* the item */
+    shim__callback_leave(session, 1);
 }
 
 static int enqueue(shim_session *session, work_item *item)
 {
-    int status = SHIM_OK;
+    int status = shim__gate_enter(session);
 
-    AcquireSRWLockShared(&session->submit_lock);
-    if (!session->accepting || shim__read_flag(&session->stop_requested)) {
-        status = SHIM_E_STOPPING;
-    } else if (shim__read_flag(&session->started) &&
-               shim__read_flag(&session->start_status) != SHIM_OK) {
-        status = SHIM_E_START_FAILED;
-    } else {
-        push_item(session, item);
-        SubmitThreadpoolWork(session->work);
-    }
-    ReleaseSRWLockShared(&session->submit_lock);
-    return status;
+    if (status != SHIM_OK)
+        return status;
+    InterlockedIncrement(&session->outstanding);
+    InterlockedIncrement64(&session->submitted);
+    push_item(session, item);
+    SubmitThreadpoolWork(session->work);
+    shim__gate_leave(session);
+    return SHIM_OK;
 }
 
 int shim_submit(shim_session *session, shim_work_function work, shim_cancel_function on_cancel,
@@ -138,7 +137,7 @@ int shim_submit(shim_session *session, shim_work_function work, shim_cancel_func
     if (session == NULL || work == NULL)
         return SHIM_E_INVALID_ARGUMENT;
     if (shim__read_flag(&session->stop_requested))
-        return SHIM_E_STOPPING;
+        return shim__refuse(session, SHIM_E_STOPPING);
     item = allocate_item(session, 0);
     if (item == NULL)
         return SHIM_E_OUT_OF_MEMORY;
@@ -159,7 +158,7 @@ int shim__session_post(shim_session *session, const void *payload, size_t size)
     if (session == NULL || (payload == NULL && size != 0))
         return SHIM_E_INVALID_ARGUMENT;
     if (shim__read_flag(&session->stop_requested))
-        return SHIM_E_STOPPING;
+        return shim__refuse(session, SHIM_E_STOPPING);
     item = allocate_item(session, size);
     if (item == NULL)
         return SHIM_E_OUT_OF_MEMORY;

@@ -7,6 +7,8 @@ static const shim_worker_interface worker_interface = {
     .post = shim__session_post,
     .session_status = shim__session_status,
     .set_stop_policy = shim_session_set_stop_policy,
+    .set_stop_deadline = shim_session_set_stop_deadline,
+    .get_counters = shim_session_get_counters,
 };
 
 __declspec(dllexport) int shim_worker_connect(uint32_t requested_version,

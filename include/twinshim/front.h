@@ -35,6 +35,9 @@ typedef struct shim_front_config {
     const wchar_t *original_file_name;
     shim_stop_policy stop_policy;
     unsigned max_threads; /* 0: the default (2) */
+    /* How long a stop may wait for callbacks before the worker is pinned
+     * instead of unloaded (see shim_session_set_stop_deadline). 0: forever. */
+    unsigned stop_deadline_ms;
 } shim_front_config;
 
 /* Every front defines this once; the runtime's DllMain reads it. */
@@ -60,6 +63,12 @@ FARPROC shim_front_original_symbol(const char *name);
 
 /* Changes the session's stop policy (see shim_stop_policy). */
 int shim_front_set_stop_policy(shim_stop_policy policy);
+
+/* Changes the session's stop deadline (see shim_session_set_stop_deadline). */
+int shim_front_set_stop_deadline(unsigned milliseconds);
+
+/* Copies the session's counters; SHIM_E_PASS_THROUGH without a session. */
+int shim_front_get_counters(shim_session_counters *counters);
 
 #ifdef __cplusplus
 }

@@ -16,13 +16,14 @@
 extern "C" {
 #endif
 
-#define SHIM_PROTOCOL_VERSION 1u
+#define SHIM_PROTOCOL_VERSION 2u
 #define SHIM_WORKER_ENTRY_POINT "shim_worker_connect"
 #define SHIM_MAX_HANDED_OVER_MODULES 4
 
 typedef struct shim_session_options {
     shim_stop_policy stop_policy;
     unsigned max_threads; /* pool threads at most; 0 means the default (2) */
+    unsigned stop_deadline_ms; /* 0: a stop waits for callbacks forever */
     /* Module references the session releases (FreeLibrary) after its drain,
      * before it releases its own: the front hands over its reference to the
      * worker and to the original DLL, since DllMain may not call FreeLibrary.
@@ -50,6 +51,8 @@ typedef struct shim_worker_interface {
     int (*session_status)(const shim_session *session);
 
     int (*set_stop_policy)(shim_session *session, shim_stop_policy policy);
+    int (*set_stop_deadline)(shim_session *session, unsigned milliseconds);
+    int (*get_counters)(const shim_session *session, shim_session_counters *counters);
 } shim_worker_interface;
 
 /* The worker's one export. Returns SHIM_OK and sets *worker_interface when

@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 
+#include <windows.h>
+
 #include "twinshim/status.h"
 
 #ifdef __cplusplus
@@ -30,6 +32,8 @@ extern "C" {
 #endif
 
 typedef struct shim_session shim_session;
+typedef struct shim_timer shim_timer;
+typedef struct shim_wait shim_wait;
 
 typedef enum shim_stop_policy {
     SHIM_STOP_DRAIN = 0, /* run everything already queued (the default) */
@@ -42,6 +46,32 @@ typedef void (*shim_work_function)(shim_session *session, void *context);
 /* Runs instead of the work function when the work is dropped (cancel policy,
  * or a session whose start hook failed), so `context` can be freed. */
 typedef void (*shim_cancel_function)(shim_session *session, void *context);
+
+/* Per-session counters (shim_session_get_counters, and the trace hook). */
+typedef struct shim_session_counters {
+    long long submitted;         /* work items accepted (shim_submit, shim_front_post) */
+    long long completed;         /* callbacks of any kind that ran to the end */
+    long long cancelled;         /* work items dropped: their cancel function ran */
+    long long refused;           /* submissions and re-arms refused */
+    long running;                /* callbacks running now */
+    long peak_running;           /* the most that ever ran at once */
+    long long stop_requested_ms; /* GetTickCount64 when the stop was signalled, or 0 */
+    long long stop_finished_ms;  /* GetTickCount64 when the drain ended or gave up, or 0 */
+    int module_pinned;           /* nonzero: the stop deadline passed and the worker was pinned */
+} shim_session_counters;
+
+typedef enum shim_trace_event {
+    SHIM_TRACE_SESSION_STARTED = 1, /* on_start returned (see the counters) */
+    SHIM_TRACE_STOP_RECEIVED,       /* the session thread woke to stop */
+    SHIM_TRACE_DRAIN_FINISHED,      /* no callback runs or is queued any more */
+    SHIM_TRACE_MODULE_RELEASED,     /* about to drop the module reference */
+    SHIM_TRACE_MODULE_PINNED        /* the stop deadline passed: the worker stays loaded */
+} shim_trace_event;
+
+typedef void (*shim_timer_function)(shim_session *session, void *context);
+
+/* timed_out is nonzero when the wait's timeout passed before the handle was signalled. */
+typedef void (*shim_wait_function)(shim_session *session, void *context, int timed_out);
 
 typedef struct shim_plugin {
     /* Session thread, before any work runs. Return SHIM_OK, or an error to
@@ -65,6 +95,10 @@ typedef struct shim_plugin {
     /* Session thread, after the drain: no callback runs or is queued any more.
      * Not called when on_start failed. May be NULL. */
     void (*on_stopped)(shim_session *session, void *plugin_state);
+
+    /* Session thread: lifecycle events with a snapshot of the counters. Never
+     * called under the loader lock. May be NULL. */
+    void (*on_trace)(shim_session *session, shim_trace_event event, const shim_session_counters *counters);
 } shim_plugin;
 
 /* Defines the worker's one plugin. Use it once, in one source file of the
@@ -91,6 +125,40 @@ void *shim_session_plugin_state(const shim_session *session);
 /* Changes what the stop does with queued work; takes effect if called before
  * the drain begins. Any thread. Returns SHIM_OK or SHIM_E_INVALID_ARGUMENT. */
 int shim_session_set_stop_policy(shim_session *session, shim_stop_policy policy);
+
+/* Sets how long a stop waits for running callbacks, in milliseconds; 0 (the
+ * default) waits forever. When it passes, the worker module is pinned (it is
+ * never unloaded, so code still running is never unmapped), the session is
+ * abandoned as it is, and the event is traced and sent to OutputDebugString.
+ * No thread is ever terminated. Takes effect if called before the stop. */
+int shim_session_set_stop_deadline(shim_session *session, unsigned milliseconds);
+
+/* Copies the session's counters. Any thread. */
+int shim_session_get_counters(const shim_session *session, shim_session_counters *counters);
+
+/* Timers and waits belong to their session: the stop disarms them, waits for
+ * their callbacks, closes them, and then calls on_release(session, context)
+ * once for each, under either policy, so the context can be freed. There is
+ * no separate close: they live until the session stops. on_release may be
+ * NULL. Creating one during the stop returns SHIM_E_STOPPING. */
+int shim_timer_create(shim_session *session, shim_timer_function callback,
+                      shim_cancel_function on_release, void *context, shim_timer **timer);
+
+/* Arms the timer: first in due_ms, then every period_ms (0: once). Re-arming
+ * replaces the previous setting. During the stop: SHIM_E_STOPPING. */
+int shim_timer_set(shim_timer *timer, unsigned due_ms, unsigned period_ms);
+
+/* Disarms the timer; a callback already running still finishes. */
+int shim_timer_cancel(shim_timer *timer);
+
+int shim_wait_create(shim_session *session, shim_wait_function callback,
+                     shim_cancel_function on_release, void *context, shim_wait **wait);
+
+/* Arms the wait, once: the callback runs when handle is signalled or after
+ * timeout_ms (INFINITE: never times out). Call it again, for example from the
+ * callback, to wait again. The handle must stay open while armed. During the
+ * stop: SHIM_E_STOPPING. */
+int shim_wait_set(shim_wait *wait, HANDLE handle, unsigned long timeout_ms);
 
 #ifdef __cplusplus
 }
