@@ -203,8 +203,12 @@ bool load_test_front(const wchar_t *folder, test_front *front)
     front->status = (test_status_function)symbol_of(front->module, "test_front_status");
     front->set_stop_policy =
         (test_set_stop_policy_function)symbol_of(front->module, "test_front_set_stop_policy");
+    front->set_stop_deadline =
+        (test_set_stop_deadline_function)symbol_of(front->module, "test_front_set_stop_deadline");
+    front->get_counters = (test_get_counters_function)symbol_of(front->module, "test_front_get_counters");
     front->multiply = (test_multiply_function)symbol_of(front->module, "test_front_multiply");
-    return front->post_job && front->status && front->set_stop_policy && front->multiply;
+    return front->post_job && front->status && front->set_stop_policy && front->set_stop_deadline &&
+           front->get_counters && front->multiply;
 }
 
 test_job job_for(job_counters *counters, HANDLE gate)
@@ -232,4 +236,18 @@ void load_front_and_worker(const wchar_t *fixture_name, test_front *front)
     assert_true(load_test_front(folder, front));
     assert_int_equal(front->status(&system_error), SHIM_OK);
     assert_int_equal(system_error, 0);
+}
+
+bool bits_set_within(volatile LONG *flags, LONG mask, DWORD deadline_ms)
+{
+    DWORD start = GetTickCount();
+
+    while ((InterlockedCompareExchange(flags, 0, 0) & mask) != mask) {
+        if (GetTickCount() - start > deadline_ms) {
+            complain("flags are 0x%lx, not all of 0x%lx, after %lu ms\n", *flags, mask, deadline_ms);
+            return false;
+        }
+        Sleep(POLL_INTERVAL_MS);
+    }
+    return true;
 }

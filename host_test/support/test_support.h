@@ -51,6 +51,8 @@ typedef struct test_front {
     test_post_job_function post_job;
     test_status_function status;
     test_set_stop_policy_function set_stop_policy;
+    test_set_stop_deadline_function set_stop_deadline;
+    test_get_counters_function get_counters;
     test_multiply_function multiply;
 } test_front;
 
@@ -72,6 +74,9 @@ test_job job_for(job_counters *counters, HANDLE gate);
  * loads the front and checks that it connected to its worker. Fails the
  * running cmocka test otherwise. */
 void load_front_and_worker(const wchar_t *fixture_name, test_front *front);
+
+/* True once every bit of mask is set in *flags, false if deadline_ms passes first. */
+bool bits_set_within(volatile LONG *flags, LONG mask, DWORD deadline_ms);
 
 /* Milliseconds from a QueryPerformanceCounter reading to now. */
 double elapsed_since(LARGE_INTEGER start);
