@@ -1,0 +1,67 @@
+/* bench_worker.dll: the twinshim worker the benchmark fronts connect to. Its
+ * plugin does the tiny benchmark callback, and it exports bench_worker_submit
+ * so that the program can measure shim_submit, the path a plugin itself pays,
+ * next to shim_front_post, the path a front pays. */
+#include <windows.h>
+
+#include "twinshim/worker.h"
+
+#include "bench_work.h"
+
+/* The newest running session. The program loads one front at a time when it
+ * uses bench_worker_submit. */
+static void *volatile current_session;
+
+__declspec(dllexport) int bench_worker_submit(bench_run *run);
+__declspec(dllexport) int bench_worker_ready(void);
+
+static int bench_start(shim_session *session, void **plugin_state)
+{
+    (void)plugin_state;
+    InterlockedExchangePointer((void *volatile *)&current_session, session);
+    return SHIM_OK;
+}
+
+static void bench_stopping(shim_session *session, void *plugin_state)
+{
+    (void)plugin_state;
+    InterlockedCompareExchangePointer((void *volatile *)&current_session, NULL, session);
+}
+
+static void bench_message_arrived(shim_session *session, const void *payload, size_t size)
+{
+    const bench_message *message = payload;
+
+    (void)session;
+    if (size != sizeof *message)
+        return;
+    if (message->gate != NULL) {
+        InterlockedIncrement(&message->run->started);
+        WaitForSingleObject(message->gate, BENCH_GATE_TIMEOUT_MS);
+    }
+    bench_work(message->run);
+}
+
+static void bench_job(shim_session *session, void *context)
+{
+    (void)session;
+    bench_work(context);
+}
+
+int bench_worker_submit(bench_run *run)
+{
+    return shim_submit(current_session, bench_job, NULL, run);
+}
+
+int bench_worker_ready(void)
+{
+    return current_session != NULL;
+}
+
+static const shim_plugin bench_plugin = {
+    .on_start = bench_start,
+    .on_message = bench_message_arrived,
+    .on_stopping = bench_stopping,
+};
+
+SHIM_DEFINE_PLUGIN(bench_plugin)
