@@ -1,0 +1,151 @@
+/* The .def file: forwards by name and by ordinal, keeps DATA, NONAME and
+ * existing forwarders, points intercepted exports at their stubs, and quotes
+ * what ld's lexer would misread. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "def_writer.h"
+#include "exit_codes.h"
+
+static pe_export entries[] = {
+    { .ordinal = 1, .name = "legacy_add", .rva = 0x1000 },
+    { .ordinal = 2, .name = "legacy_version", .rva = 0x1010 },
+    { .ordinal = 3, .name = NULL, .rva = 0x1020 },
+    { .ordinal = 4, .name = "legacy_counter", .rva = 0x3000, .is_data = true },
+    { .ordinal = 5, .name = "AcquireLock", .rva = 0x2000, .forwarder = "NTDLL.RtlAcquireLock" },
+    { .ordinal = 6, .name = NULL, .rva = 0x2010, .forwarder = "NTDLL.#12" },
+    { .ordinal = 7, .name = "??2@YAPEAX_K@Z", .rva = 0x1030 },
+    { .ordinal = 8, .name = "DATA", .rva = 0x1040 },
+    { .ordinal = 8, .name = "data_alias", .rva = 0x1040 },
+};
+
+static const pe_export_table table = {
+    .dll_name = "legacy.dll", .ordinal_base = 1, .count = sizeof entries / sizeof entries[0], .entries = entries,
+};
+
+static char written[4096];
+
+static void write_def(const wrap_plan *plan)
+{
+    FILE *out = tmpfile();
+    error_message error = { "" };
+    size_t length;
+
+    assert_non_null(out);
+    if (def_write(out, plan, &error) != 0)
+        fail_msg("def_write failed: %s", error.text);
+    rewind(out);
+    length = fread(written, 1, sizeof written - 1, out);
+    written[length] = '\0';
+    fclose(out);
+}
+
+static void make_plan(wrap_plan *plan, intercept *intercepts, size_t intercept_count)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->input_path = "legacy.dll";
+    plan->table = &table;
+    strcpy(plan->front_name, "legacy");
+    strcpy(plan->original_name, "legacy_orig");
+    plan->intercepts = intercepts;
+    plan->intercept_count = intercept_count;
+}
+
+static void expect_line(const char *line)
+{
+    char framed[512];
+
+    snprintf(framed, sizeof framed, "\n    %s\n", line);
+    if (strstr(written, framed) == NULL)
+        fail_msg("the .def lacks the line \"%s\":\n%s", line, written);
+}
+
+static void forwards_every_kind_of_export(void **state)
+{
+    wrap_plan plan;
+
+    (void)state;
+    make_plan(&plan, NULL, 0);
+    write_def(&plan);
+    assert_non_null(strstr(written, "\nLIBRARY legacy.dll\nEXPORTS\n"));
+    expect_line("legacy_add = legacy_orig.legacy_add @1");
+    expect_line("legacy_version = legacy_orig.legacy_version @2");
+    expect_line("shimgen_ordinal_3 = \"legacy_orig.#3\" @3 NONAME");
+    expect_line("legacy_counter = legacy_orig.legacy_counter @4 DATA");
+    expect_line("AcquireLock = NTDLL.RtlAcquireLock @5");
+    expect_line("shimgen_ordinal_6 = \"NTDLL.#12\" @6 NONAME");
+}
+
+static void quotes_names_ld_would_misread(void **state)
+{
+    wrap_plan plan;
+
+    (void)state;
+    make_plan(&plan, NULL, 0);
+    write_def(&plan);
+    expect_line("\"??2@YAPEAX_K@Z\" = \"legacy_orig.??2@YAPEAX_K@Z\" @7");
+    expect_line("\"DATA\" = \"legacy_orig.DATA\" @8");
+}
+
+static void an_alias_keeps_its_name_but_not_the_ordinal(void **state)
+{
+    wrap_plan plan;
+
+    (void)state;
+    make_plan(&plan, NULL, 0);
+    write_def(&plan);
+    expect_line("data_alias = legacy_orig.data_alias");
+}
+
+static void intercepted_exports_point_at_their_stubs(void **state)
+{
+    intercept stubs[2];
+    wrap_plan plan;
+
+    (void)state;
+    memset(stubs, 0, sizeof stubs);
+    stubs[0].target = &entries[0];
+    strcpy(stubs[0].c_name, "legacy_add");
+    stubs[1].target = &entries[2];
+    strcpy(stubs[1].c_name, "ordinal_3");
+    make_plan(&plan, stubs, 2);
+    write_def(&plan);
+    expect_line("legacy_add = wrapped_legacy_add @1");
+    expect_line("shimgen_ordinal_3 = wrapped_ordinal_3 @3 NONAME");
+    expect_line("legacy_version = legacy_orig.legacy_version @2");
+}
+
+static void refuses_a_name_with_a_quote(void **state)
+{
+    pe_export odd[] = { { .ordinal = 1, .name = "bad\"name", .rva = 0x1000 } };
+    const pe_export_table odd_table = { .count = 1, .entries = odd };
+    wrap_plan plan;
+    error_message error = { "" };
+    FILE *out = tmpfile();
+
+    (void)state;
+    assert_non_null(out);
+    make_plan(&plan, NULL, 0);
+    plan.table = &odd_table;
+    assert_int_equal(def_write(out, &plan, &error), SHIMGEN_EXIT_BAD_REQUEST);
+    fclose(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(forwards_every_kind_of_export),
+        cmocka_unit_test(quotes_names_ld_would_misread),
+        cmocka_unit_test(an_alias_keeps_its_name_but_not_the_ordinal),
+        cmocka_unit_test(intercepted_exports_point_at_their_stubs),
+        cmocka_unit_test(refuses_a_name_with_a_quote),
+    };
+
+    return cmocka_run_group_tests_name("def_writer", tests, NULL, NULL);
+}

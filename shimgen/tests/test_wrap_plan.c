@@ -1,0 +1,132 @@
+/* What `shimgen wrap` accepts and refuses before it writes anything. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exit_codes.h"
+#include "known_dlls.h"
+#include "test_image.h"
+#include "wrap_command.h"
+
+static uint8_t image_bytes[TEST_IMAGE_SIZE];
+static pe_image image;
+static pe_export_table table;
+
+static int read_test_image(void **state)
+{
+    error_message error = { "" };
+
+    (void)state;
+    test_image_build(image_bytes, true);
+    if (pe_image_open(&image, image_bytes, sizeof image_bytes, &error) != 0 ||
+        pe_read_exports(&image, &table, &error) != 0) {
+        print_error("test image: %s\n", error.text);
+        return -1;
+    }
+    return 0;
+}
+
+static int free_test_image(void **state)
+{
+    (void)state;
+    pe_export_table_free(&table);
+    return 0;
+}
+
+/* Builds a plan for `intercepts` and `prototypes` (either may be NULL). */
+static int plan_for(const char *intercepts, const char *prototypes, wrap_plan *plan, error_message *error)
+{
+    const char *lists[1] = { intercepts };
+    const char *declarations[1] = { prototypes };
+    wrap_request request = {
+        .input_path = "dir/Test-Lib.dll",
+        .output_directory = "unused",
+        .intercept_lists = lists,
+        .intercept_list_count = intercepts != NULL,
+        .prototypes = declarations,
+        .prototype_count = prototypes != NULL,
+        .twinshim_source_dir = "/twinshim",
+    };
+
+    return wrap_build_plan(&request, &image, &table, plan, NULL, error);
+}
+
+static void names_come_from_the_file_name(void **state)
+{
+    wrap_plan plan;
+    error_message error = { "" };
+
+    (void)state;
+    assert_int_equal(plan_for(NULL, NULL, &plan, &error), 0);
+    assert_string_equal(plan.front_name, "Test-Lib");
+    assert_string_equal(plan.original_name, "Test-Lib_orig");
+    assert_string_equal(plan.worker_name, "Test-Lib_worker");
+    assert_string_equal(plan.identifier, "Test_Lib");
+    assert_int_equal(plan.intercept_count, 0);
+    wrap_plan_free(&plan);
+}
+
+static void intercepts_by_name_and_by_ordinal(void **state)
+{
+    wrap_plan plan;
+    error_message error = { "" };
+
+    (void)state;
+    assert_int_equal(plan_for("alpha,#14", "long ordinal_14(void *context)", &plan, &error), 0);
+    assert_int_equal(plan.intercept_count, 2);
+    assert_string_equal(plan.intercepts[0].c_name, "alpha");
+    assert_false(plan.intercepts[0].has_prototype);
+    assert_string_equal(plan.intercepts[1].c_name, "ordinal_14");
+    assert_string_equal(plan.intercepts[1].display_name, "#14");
+    assert_true(plan.intercepts[1].has_prototype);
+    assert_string_equal(plan.intercepts[1].signature.argument_list, "context");
+    assert_ptr_equal(wrap_plan_intercept_of(&plan, plan.intercepts[1].target), &plan.intercepts[1]);
+    wrap_plan_free(&plan);
+}
+
+static void refuses(const char *intercepts, const char *prototypes, const char *reason)
+{
+    wrap_plan plan;
+    error_message error = { "" };
+
+    assert_int_equal(plan_for(intercepts, prototypes, &plan, &error), SHIMGEN_EXIT_BAD_REQUEST);
+    if (strstr(error.text, reason) == NULL)
+        fail_msg("error \"%s\" does not mention \"%s\"", error.text, reason);
+    wrap_plan_free(&plan);
+}
+
+static void refuses_what_it_cannot_intercept(void **state)
+{
+    (void)state;
+    refuses("nonexistent", NULL, "no such export");
+    refuses("#13", NULL, "no such export"); /* an empty slot */
+    refuses("beta_data", NULL, "data export");
+    refuses("alpha,alpha", NULL, "twice");
+    refuses("alpha,", NULL, "export names");
+    refuses("alpha", "int gamma(void)", "not intercepted");
+}
+
+static void knows_some_known_dlls(void **state)
+{
+    (void)state;
+    assert_true(is_known_dll("KERNEL32"));
+    assert_true(is_known_dll("shlwapi"));
+    assert_false(is_known_dll("legacy"));
+    assert_false(is_known_dll("kernel"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(names_come_from_the_file_name),
+        cmocka_unit_test(intercepts_by_name_and_by_ordinal),
+        cmocka_unit_test(refuses_what_it_cannot_intercept),
+        cmocka_unit_test(knows_some_known_dlls),
+    };
+
+    return cmocka_run_group_tests_name("wrap_plan", tests, read_test_image, free_test_image);
+}
