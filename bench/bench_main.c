@@ -14,6 +14,7 @@
  *
  * Usage: twinshim_bench [--quick] [--callbacks N] [--rounds N]
  *                       [--free-rounds N] [--cycle-rounds N] [--throughput-callbacks N]
+ *                       [--sections 123456] [--only <variant key>]   (to profile one variant)
  *        twinshim_bench --naive-child <pending> <spin_us> <event handle>   (internal) */
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,7 +48,11 @@ typedef struct options {
     int free_rounds;           /* section 2 */
     int cycle_rounds;          /* sections 3 and 4 */
     LONG throughput_callbacks; /* section 5, per variant and round */
+    const char *only;          /* run only the variant with this key (for profiling) */
+    const char *sections;      /* which sections to run, as digits: "12345" */
 } options;
+
+static const options *run_options;
 
 typedef struct samples {
     double value[MAX_ROUNDS];
@@ -387,6 +392,7 @@ struct variant {
     bench_worker_submit_function worker_submit;
     bench_alt *alt;
     samples value;
+    samples submit_ns; /* the submitting thread's own time per item */
 };
 
 static int submit_front_post(const variant *v, bench_run *run)
@@ -406,11 +412,13 @@ static int submit_alternative(const variant *v, bench_run *run)
     return alt_submit(v->alt, run);
 }
 
-/* Submits count callbacks and waits for all of them; returns milliseconds. */
-static double run_batch(const variant *v, LONG count)
+/* Submits count callbacks and waits for all of them; returns milliseconds,
+ * and in *submitted_ms the time the submitting loop took. */
+static double run_batch(const variant *v, LONG count, double *submitted_ms)
 {
     static bench_run run;
     double start;
+    double submitted;
     double end;
 
     start_run(&run, count, 0, events[0]);
@@ -418,8 +426,10 @@ static double run_batch(const variant *v, LONG count)
     for (LONG i = 0; i < count; i++)
         if (v->submit(v, &run) != 0)
             fail("%s: submission %ld refused", v->key, i);
+    submitted = now_ms();
     wait_run(&run, v->key);
     end = now_ms();
+    *submitted_ms = submitted - start;
     return end - start;
 }
 
@@ -431,10 +441,16 @@ static void interleave(variant *variants, int count, int rounds, LONG callbacks,
 
         for (int i = 0; i < count; i++) {
             variant *v = &variants[(i + (round < 0 ? 0 : round)) % count];
-            double ms = run_batch(v, batch);
+            double ms;
+            double submitted_ms;
 
-            if (round >= 0)
+            if (run_options->only != NULL && strcmp(run_options->only, v->key) != 0)
+                continue;
+            ms = run_batch(v, batch, &submitted_ms);
+            if (round >= 0) {
                 add_sample(&v->value, scale > 0 ? ms * scale / (double)batch : (double)batch * 1000.0 / ms);
+                add_sample(&v->submit_ns, submitted_ms * 1e6 / (double)batch);
+            }
         }
         progress(round < 0 ? "  warm-up done\n" : "  round %d of %d done\n", round + 1, rounds);
     }
@@ -442,8 +458,9 @@ static void interleave(variant *variants, int count, int rounds, LONG callbacks,
 
 static void per_callback_cost(const options *o)
 {
-    enum { POST, SUBMIT, RAW, LIBRARY, MODULE_REF, PROXY, VARIANTS };
+    enum { POST, SUBMIT, RAW, LIBRARY, MODULE_REF, PROXY, SIMPLE, VARIANTS };
     variant variants[VARIANTS] = {
+        [SIMPLE] = { .key = "raw_simple_callback", .submit = submit_alternative },
         [POST] = { .key = "twinshim_post", .submit = submit_front_post },
         [SUBMIT] = { .key = "twinshim_submit", .submit = submit_worker },
         [RAW] = { .key = "raw", .submit = submit_alternative },
@@ -474,12 +491,15 @@ static void per_callback_cost(const options *o)
     variants[LIBRARY].alt = open_alternative(BENCH_ALT_LIBRARY, 2);
     variants[MODULE_REF].alt = open_alternative(BENCH_ALT_MODULE_REF, 2);
     variants[PROXY].alt = open_alternative(BENCH_ALT_PROXY, 2);
+    variants[SIMPLE].alt = open_alternative(BENCH_ALT_SIMPLE, 2);
 
     interleave(variants, VARIANTS, o->rounds, o->callbacks, 1e6);
 
     for (int i = 0; i < VARIANTS; i++) {
         snprintf(key, sizeof key, "per_callback_ns_%s", variants[i].key);
         put_stats(key, &variants[i].value);
+        snprintf(key, sizeof key, "submit_ns_%s_median", variants[i].key);
+        put_number(key, median_of(&variants[i].submit_ns));
     }
     ratio = ratios(&variants[POST].value, &variants[RAW].value);
     put_number("overhead_ratio_vs_raw", median_of(&ratio));
@@ -700,27 +720,67 @@ static void free_latency(const options *o)
 /* ------------------------------------------------------------------------ */
 /* 3 and 4. Unload completion; a full lifecycle against a plain DLL          */
 
+static DWORD WINAPI empty_thread(void *parameter)
+{
+    (void)parameter;
+    return 0;
+}
+
+/* LoadLibrary, one call, FreeLibrary, for each plain DLL in turn; returns ms. */
+static double plain_cycle(const wchar_t *const *paths, int count)
+{
+    HMODULE modules[2];
+    double start = now_ms();
+    double end;
+
+    for (int i = 0; i < count; i++) {
+        bench_plain_nothing_function nothing;
+
+        modules[i] = LoadLibraryW(paths[i]);
+        if (modules[i] == NULL)
+            fail("cannot load %ls (error %lu)", paths[i], GetLastError());
+        nothing = (bench_plain_nothing_function)(void (*)(void))GetProcAddress(modules[i], "bench_plain_nothing");
+        if (nothing == NULL || nothing() != 0)
+            fail("the plain DLL's call failed");
+    }
+    for (int i = 0; i < count; i++)
+        FreeLibrary(modules[i]);
+    end = now_ms();
+    for (int i = 0; i < count; i++)
+        if (image_mapped(modules[i]))
+            fail("%ls stayed mapped", paths[i]);
+    return end - start;
+}
+
 static void lifecycle(const options *o)
 {
+    enum { UNLOAD, CYCLE, PLAIN, PLAIN_TWO, THREAD, KINDS };
     static bench_run one;
     wchar_t front_path[PATH_CAPACITY];
-    wchar_t plain_path[PATH_CAPACITY];
+    wchar_t plain_path[2][PATH_CAPACITY];
+    const wchar_t *plain_paths[2] = { plain_path[0], plain_path[1] };
     samples unload = { .count = 0 };
     samples unload_free = { .count = 0 };
     samples cycle = { .count = 0 };
+    samples cycle_load = { .count = 0 };
+    samples cycle_free = { .count = 0 };
+    samples cycle_gone = { .count = 0 };
     samples plain = { .count = 0 };
+    samples plain_two = { .count = 0 };
+    samples thread = { .count = 0 };
     samples ratio;
 
     progress("3-4. unload completion, full lifecycle and plain DLL, %d rounds\n", o->cycle_rounds);
     bin_path(L"bench_front.dll", front_path);
-    bin_path(L"bench_plain.dll", plain_path);
+    bin_path(L"bench_plain.dll", plain_path[0]);
+    bin_path(L"bench_plain_2.dll", plain_path[1]);
     for (int round = -2; round < o->cycle_rounds; round++) {
-        for (int k = 0; k < 3; k++) {
-            int which = (k + (round < 0 ? 0 : round)) % 3;
+        for (int k = 0; k < KINDS; k++) {
+            int which = (k + (round < 0 ? 0 : round)) % KINDS;
             double start;
             double end;
 
-            if (which == 0) {
+            if (which == UNLOAD) {
                 /* Unload completion: FreeLibrary(front) to the worker unmapped, empty queue. */
                 front f = load_front(L"bench_front.dll");
                 HMODULE worker = GetModuleHandleW(L"bench_worker.dll");
@@ -735,46 +795,54 @@ static void lifecycle(const options *o)
                     add_sample(&unload, end - start);
                     add_sample(&unload_free, freed - start);
                 }
-            } else if (which == 1) {
+            } else if (which == CYCLE) {
                 /* LoadLibrary(front), one call, FreeLibrary(front), worker gone. */
                 HMODULE module;
                 HMODULE worker;
                 bench_front_post_function post;
                 bench_message message = { &one, NULL };
+                double loaded;
+                double freed;
 
                 start_run(&one, 1, 0, events[0]);
                 start = now_ms();
                 module = LoadLibraryW(front_path);
                 if (module == NULL)
                     fail("cannot load bench_front.dll (error %lu)", GetLastError());
+                loaded = now_ms();
                 post = (bench_front_post_function)(void (*)(void))GetProcAddress(module, "bench_front_post");
                 if (post == NULL || post(&message) != SHIM_OK)
                     fail("the lifecycle's call failed");
                 worker = GetModuleHandleW(L"bench_worker.dll");
+                freed = now_ms();
                 FreeLibrary(module);
                 end = wait_unmapped(worker, L"bench_worker.dll");
                 if (one.done != 1)
                     fail("the lifecycle's message was not delivered");
-                if (round >= 0)
+                if (round >= 0) {
                     add_sample(&cycle, end - start);
+                    add_sample(&cycle_load, loaded - start);
+                    add_sample(&cycle_free, freed - start);
+                    add_sample(&cycle_gone, end - freed);
+                }
+            } else if (which == PLAIN || which == PLAIN_TWO) {
+                double ms = plain_cycle(plain_paths, which == PLAIN ? 1 : 2);
+
+                if (round >= 0)
+                    add_sample(which == PLAIN ? &plain : &plain_two, ms);
             } else {
-                /* LoadLibrary(plain), one call, FreeLibrary(plain). */
-                HMODULE module;
-                bench_plain_nothing_function nothing;
+                /* What one thread costs: CreateThread to its handle signalled. */
+                HANDLE handle;
 
                 start = now_ms();
-                module = LoadLibraryW(plain_path);
-                if (module == NULL)
-                    fail("cannot load bench_plain.dll (error %lu)", GetLastError());
-                nothing = (bench_plain_nothing_function)(void (*)(void))GetProcAddress(module, "bench_plain_nothing");
-                if (nothing == NULL || nothing() != 0)
-                    fail("the plain DLL's call failed");
-                FreeLibrary(module);
+                handle = CreateThread(NULL, 0, empty_thread, NULL, 0, NULL);
+                if (handle == NULL)
+                    fail("CreateThread failed (error %lu)", GetLastError());
+                WaitForSingleObject(handle, INFINITE);
+                CloseHandle(handle);
                 end = now_ms();
-                if (image_mapped(module))
-                    fail("bench_plain.dll stayed mapped");
                 if (round >= 0)
-                    add_sample(&plain, end - start);
+                    add_sample(&thread, end - start);
             }
         }
     }
@@ -782,10 +850,17 @@ static void lifecycle(const options *o)
     put_number("unload_completion_ms", median_of(&unload));
     put_stats("unload_completion_free_ms", &unload_free);
     put_stats("cycle_ms_twinshim", &cycle);
+    put_stats("cycle_ms_twinshim_load", &cycle_load);
+    put_stats("cycle_ms_twinshim_to_free", &cycle_free);
+    put_stats("cycle_ms_twinshim_free_to_gone", &cycle_gone);
     put_stats("cycle_ms_plain_dll", &plain);
+    put_stats("cycle_ms_two_plain_dlls", &plain_two);
+    put_stats("thread_create_exit_ms", &thread);
     ratio = ratios(&cycle, &plain);
     put_number("cycle_ratio_vs_plain_dll", median_of(&ratio));
     put_stats("cycle_ratio_vs_plain_dll", &ratio);
+    ratio = ratios(&plain_two, &plain);
+    put_number("two_plain_dlls_ratio_vs_plain_dll", median_of(&ratio));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -844,6 +919,54 @@ static void throughput(const options *o)
 }
 
 /* ------------------------------------------------------------------------ */
+/* 6. Profile: the worker runtime's work path rebuilt step by step           */
+
+static void work_path_profile(const options *o)
+{
+    enum { RAW, QUEUE, GATE, COUNTED, POST, QUEUE_FREELIST, BATCHED, BATCHED_FREELIST, VARIANTS };
+    variant variants[VARIANTS] = {
+        [QUEUE_FREELIST] = { .key = "queue_freelist", .submit = submit_alternative },
+        [BATCHED_FREELIST] = { .key = "batched_drain_freelist", .submit = submit_alternative },
+        [RAW] = { .key = "raw", .submit = submit_alternative },
+        [QUEUE] = { .key = "queue", .submit = submit_alternative },
+        [GATE] = { .key = "queue_gate", .submit = submit_alternative },
+        [COUNTED] = { .key = "queue_gate_counters", .submit = submit_alternative },
+        [POST] = { .key = "twinshim_post", .submit = submit_front_post },
+        [BATCHED] = { .key = "batched_drain", .submit = submit_alternative },
+    };
+    front f = load_front(L"bench_front.dll");
+    char key[96];
+
+    progress("6. profile of the work path: %ld callbacks per variant and round, %d rounds\n", o->callbacks,
+             o->rounds);
+    warm_front(&f);
+    variants[POST].front_post = f.post;
+    variants[RAW].alt = open_alternative(BENCH_ALT_RAW, 2);
+    variants[QUEUE].alt = open_alternative(BENCH_ALT_QUEUE, 2);
+    variants[GATE].alt = open_alternative(BENCH_ALT_GATE, 2);
+    variants[COUNTED].alt = open_alternative(BENCH_ALT_COUNTED, 2);
+    variants[BATCHED].alt = open_alternative(BENCH_ALT_BATCHED, 2);
+    variants[QUEUE_FREELIST].alt = open_alternative(BENCH_ALT_QUEUE_FREELIST, 2);
+    variants[BATCHED_FREELIST].alt = open_alternative(BENCH_ALT_BATCHED_FREELIST, 2);
+
+    interleave(variants, VARIANTS, o->rounds, o->callbacks, 1e6);
+
+    for (int i = 0; i < VARIANTS; i++) {
+        samples ratio = ratios(&variants[i].value, &variants[RAW].value);
+
+        snprintf(key, sizeof key, "profile_ns_%s", variants[i].key);
+        put_stats(key, &variants[i].value);
+        snprintf(key, sizeof key, "profile_submit_ns_%s_median", variants[i].key);
+        put_number(key, median_of(&variants[i].submit_ns));
+        snprintf(key, sizeof key, "profile_ratio_%s_vs_raw", variants[i].key);
+        put_number(key, median_of(&ratio));
+        if (variants[i].alt != NULL)
+            alt_close(variants[i].alt);
+    }
+    unload_front(&f);
+}
+
+/* ------------------------------------------------------------------------ */
 
 static void describe_machine(const options *o)
 {
@@ -893,10 +1016,12 @@ int main(int argc, char **argv)
 {
     options o = {
         .callbacks = 1000000,
-        .rounds = 5,
+        .rounds = 7,
         .free_rounds = 5,
         .cycle_rounds = 21,
         .throughput_callbacks = 200000,
+        .only = NULL,
+        .sections = "123456",
     };
     double start;
 
@@ -922,6 +1047,10 @@ int main(int argc, char **argv)
             o.cycle_rounds = (int)number_argument(argc, argv, i++);
         } else if (strcmp(argv[i], "--throughput-callbacks") == 0) {
             o.throughput_callbacks = number_argument(argc, argv, i++);
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            o.only = argv[++i];
+        } else if (strcmp(argv[i], "--sections") == 0 && i + 1 < argc) {
+            o.sections = argv[++i];
         } else {
             fail("unknown argument %s", argv[i]);
         }
@@ -934,13 +1063,20 @@ int main(int argc, char **argv)
             fail("CreateEvent failed (error %lu)", GetLastError());
     }
 
+    run_options = &o;
     start = now_ms();
     describe_machine(&o);
     load_alternatives();
-    per_callback_cost(&o);
-    free_latency(&o);
-    lifecycle(&o);
-    throughput(&o);
+    if (strchr(o.sections, '1') != NULL)
+        per_callback_cost(&o);
+    if (strchr(o.sections, '2') != NULL)
+        free_latency(&o);
+    if (strchr(o.sections, '3') != NULL || strchr(o.sections, '4') != NULL)
+        lifecycle(&o);
+    if (strchr(o.sections, '5') != NULL)
+        throughput(&o);
+    if (strchr(o.sections, '6') != NULL)
+        work_path_profile(&o);
     put_number("total_seconds", (now_ms() - start) / 1000.0);
     print_results();
     return 0;

@@ -1,0 +1,33 @@
+#!/bin/sh
+# make bench: runs twinshim_bench.exe under Wine, writes build/bench/results.json
+# (relative to the repository root) and regenerates the generated part of
+# docs/benchmarks.md with the machine it ran on.
+# Usage: bench/run-bench.sh <build folder>   (e.g. build/mingw-x64-gcc-release)
+# TWINSHIM_BENCH_ARGS passes options to the program (e.g. --quick).
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:?usage: run-bench.sh <build folder>}" && pwd)
+program="$build/bin/twinshim_bench.exe"
+out="$root/build/bench"
+
+[ -f "$program" ] || { echo "run-bench.sh: $program is missing: build first" >&2; exit 1; }
+mkdir -p "$out"
+
+compiler=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
+compiler_version=$("${compiler:-x86_64-w64-mingw32-gcc}" --version | head -n 1)
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
+wine_version=$(wine --version 2>/dev/null || echo unknown)
+
+echo "twinshim benchmarks: $program under $wine_version (progress below; a full run takes a few minutes)"
+# shellcheck disable=SC2086 # the arguments are meant to split
+"$root/cmake/wine-run" "$program" ${TWINSHIM_BENCH_ARGS:-} >"$out/program-output.json"
+
+python3 "$root/bench/report.py" \
+    --program-output "$out/program-output.json" \
+    --results "$out/results.json" \
+    --doc "$root/docs/benchmarks.md" \
+    --compiler "$compiler_version" \
+    --build-type "${build_type:-unknown}" \
+    --wine "$wine_version"
+echo "wrote $out/results.json and the tables in docs/benchmarks.md"
