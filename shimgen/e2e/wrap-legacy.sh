@@ -1,0 +1,74 @@
+#!/bin/sh
+# End to end: wrap the example's original legacy.dll with shimgen, build the
+# generated project, and run the unchanged legacy_loader.exe under Wine
+# against the original and against the wrapped DLL. The wrapped run must print
+# exactly what the original run prints (same results, and nothing left loaded
+# after FreeLibrary), and its worker must have logged every intercepted call.
+# Then the same without the worker: pass-through, still the same output.
+# Usage: wrap-legacy.sh SHIMGEN MINGW_BIN_DIR WORK_DIR
+#   MINGW_BIN_DIR holds original/legacy.dll and legacy_loader.exe
+set -eu
+
+shimgen=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+bin=$(cd "${2:?usage: wrap-legacy.sh SHIMGEN MINGW_BIN_DIR WORK_DIR}" && pwd)
+work=${3:?usage: wrap-legacy.sh SHIMGEN MINGW_BIN_DIR WORK_DIR}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+wine_run=$top/cmake/wine-run
+calls=5
+
+fail() {
+    echo "wrap-legacy: FAILED: $*" >&2
+    exit 1
+}
+
+rm -rf "$work"
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+
+echo "== shimgen wrap legacy.dll (intercept legacy_add with its prototype, #3 with the placeholder)"
+"$shimgen" wrap "$bin/original/legacy.dll" -o "$work/project" --intercept 'legacy_add,#3' \
+    --prototype 'int legacy_add(int a, int b)'
+
+echo "== building the generated project (warnings are errors here)"
+cmake -S "$work/project" -B "$work/project/build" \
+    -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" \
+    -DCMAKE_C_FLAGS=-Werror > "$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "configure"; }
+cmake --build "$work/project/build" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "build"; }
+
+mkdir "$work/original" "$work/wrapped"
+cp "$bin/original/legacy.dll" "$bin/legacy_loader.exe" "$work/original/"
+cp "$bin/original/legacy.dll" "$work/wrapped/legacy_orig.dll"
+cp "$work/project/build/bin/legacy.dll" "$work/project/build/bin/legacy_worker.dll" "$bin/legacy_loader.exe" \
+    "$work/wrapped/"
+
+echo "== legacy_loader.exe against the original"
+(cd "$work/original" && "$wine_run" legacy_loader.exe $calls) > "$work/original.out" || {
+    cat "$work/original.out"; fail "the original run failed"; }
+cat "$work/original.out"
+
+echo "== legacy_loader.exe against the wrapped legacy.dll"
+(cd "$work/wrapped" && LEGACY_SHIM_LOG=calls.log "$wine_run" legacy_loader.exe $calls) > "$work/wrapped.out" || {
+    cat "$work/wrapped.out"; fail "the wrapped run failed"; }
+tr -d '\r' < "$work/original.out" > "$work/original.txt"
+tr -d '\r' < "$work/wrapped.out" > "$work/wrapped.txt"
+diff "$work/original.txt" "$work/wrapped.txt" || fail "the wrapped DLL answered differently (< original, > wrapped)"
+grep -q '^after FreeLibrary: modules from this folder still loaded: 0$' "$work/wrapped.txt" ||
+    fail "a module stayed loaded after FreeLibrary"
+echo "same output as the original, and nothing left loaded"
+
+echo "== what the worker saw"
+cat "$work/wrapped/calls.log"
+added=$(grep -c '^legacy_add (ordinal 1) called on thread ' "$work/wrapped/calls.log" || true)
+secret=$(grep -c '^#3 (ordinal 3) called on thread ' "$work/wrapped/calls.log" || true)
+[ "$added" -eq "$calls" ] || fail "the worker logged $added of $calls legacy_add calls"
+[ "$secret" -eq 1 ] || fail "the worker logged $secret of 1 call by ordinal 3"
+
+echo "== the same without the worker (pass-through)"
+rm "$work/wrapped/legacy_worker.dll" "$work/wrapped/calls.log"
+(cd "$work/wrapped" && LEGACY_SHIM_LOG=calls.log "$wine_run" legacy_loader.exe $calls) > "$work/pass-through.out" || {
+    cat "$work/pass-through.out"; fail "the pass-through run failed"; }
+tr -d '\r' < "$work/pass-through.out" > "$work/pass-through.txt"
+diff "$work/original.txt" "$work/pass-through.txt" || fail "pass-through answered differently"
+[ ! -e "$work/wrapped/calls.log" ] || fail "a log was written without a worker"
+
+echo "wrap-legacy: passed ($calls calls and one by ordinal intercepted, same results, all modules unloaded)"

@@ -1,0 +1,81 @@
+#!/bin/sh
+# Builds and tests shimgen. Run from the repository root, after the main
+# cross build (the end-to-end test wraps build/mingw-x64-gcc/bin/original/legacy.dll):
+#   1. builds shimgen natively with GCC, and with Clang plus AddressSanitizer
+#      and UndefinedBehaviorSanitizer (and the libFuzzer target);
+#   2. runs the cmocka unit tests in both builds;
+#   3. fuzzes the PE reader for SHIMGEN_FUZZ_SECONDS (default 30) on a seed
+#      corpus of real DLLs;
+#   4. compares `shimgen exports` with objdump over Wine's DLLs;
+#   5. wraps the example legacy DLL, builds the generated project, and runs
+#      the unchanged legacy program against it under Wine.
+# Exits non-zero on the first failure.
+set -eu
+
+top=$(pwd)
+[ -f "$top/shimgen/CMakeLists.txt" ] || { echo "run-tests.sh: run it from the repository root" >&2; exit 2; }
+preset_bin=${TWINSHIM_MINGW_BIN:-$top/build/mingw-x64-gcc/bin}
+wine_dlls=${SHIMGEN_WINE_DLLS:-/usr/lib/x86_64-linux-gnu/wine/x86_64-windows}
+fuzz_seconds=${SHIMGEN_FUZZ_SECONDS:-30}
+gcc_build=$top/build/shimgen-gcc
+clang_build=$top/build/shimgen-clang
+jobs=$(nproc 2>/dev/null || echo 2)
+
+step() {
+    echo
+    echo "== shimgen: $*"
+}
+
+step "building with GCC"
+cmake -S "$top/shimgen" -B "$gcc_build" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug > /dev/null
+cmake --build "$gcc_build" --parallel "$jobs"
+
+step "building with Clang, sanitizers and the fuzzer"
+cmake -S "$top/shimgen" -B "$clang_build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+    -DSHIMGEN_SANITIZE=ON -DSHIMGEN_BUILD_FUZZER=ON > /dev/null
+cmake --build "$clang_build" --parallel "$jobs"
+
+# cmocka's summary lines are the report; the whole log only on failure.
+run_unit_tests() {
+    if ctest --test-dir "$1" --output-on-failure --verbose > "$1/unit-tests.log" 2>&1; then
+        grep -E '^[0-9]+: \[  (PASSED|FAILED)  \]|tests passed|tests failed' "$1/unit-tests.log"
+    else
+        cat "$1/unit-tests.log"
+        echo "shimgen: unit tests failed in $1" >&2
+        exit 1
+    fi
+}
+
+step "unit tests (GCC build)"
+run_unit_tests "$gcc_build"
+step "unit tests (Clang build, with sanitizers)"
+run_unit_tests "$clang_build"
+
+step "fuzzing the PE reader for ${fuzz_seconds}s"
+corpus=$top/build/shimgen-fuzz/corpus
+rm -rf "$top/build/shimgen-fuzz"
+mkdir -p "$corpus" "$top/build/shimgen-fuzz/crashes"
+cp "$top"/shimgen/fuzz/seeds/* "$corpus/"
+cp "$clang_build/tests/fixtures/x86_64-w64-mingw32/fixture.dll" "$corpus/fixture-x86_64.dll"
+cp "$clang_build/tests/fixtures/i686-w64-mingw32/fixture.dll" "$corpus/fixture-i686.dll"
+# A few small real DLLs: forwarders, ordinal-only exports, ordinal base 2.
+for dll in sfc.dll normaliz.dll lz32.dll shfolder.dll icmp.dll security.dll; do
+    if [ -f "$wine_dlls/$dll" ]; then cp "$wine_dlls/$dll" "$corpus/"; fi
+done
+(cd "$top/build/shimgen-fuzz" &&
+    "$clang_build/shimgen_fuzz_exports" -max_total_time="$fuzz_seconds" -max_len=65536 -timeout=10 \
+        -artifact_prefix=crashes/ -print_final_stats=1 corpus 2> fuzz.log) || {
+    tail -n 40 "$top/build/shimgen-fuzz/fuzz.log"
+    echo "shimgen: the fuzzer found a failure; the input is in build/shimgen-fuzz/crashes/" >&2
+    exit 1
+}
+grep -E '^(stat::number_of_executed_units|Done)' "$top/build/shimgen-fuzz/fuzz.log" || true
+
+step "comparing exports with objdump over $wine_dlls"
+"$top/shimgen/tests/compare-objdump.sh" "$gcc_build/shimgen" "$wine_dlls"
+
+step "end to end: wrap the example legacy.dll and run it under Wine"
+"$top/shimgen/e2e/wrap-legacy.sh" "$gcc_build/shimgen" "$preset_bin" "$top/build/shimgen-e2e/legacy"
+
+echo
+echo "shimgen: all tests passed"
