@@ -38,9 +38,16 @@ struct shim_session {
     SRWLOCK submit_lock;
     int accepting; /* written only under the exclusive lock */
 
-    /* Timers and waits of this session, released after its drain. */
+    /* Timers, waits and I/O of this session, released after its drain. */
     SRWLOCK objects_lock;
     struct session_object *objects;
+
+    /* Wine 8 only: an I/O object outside the cleanup group, alive until after
+     * the group closes (see io.c, keep_io_queue_alive). Created with the
+     * session's first shim_io. */
+    TP_CALLBACK_ENVIRON sentinel_environment;
+    HANDLE io_sentinel_handle;
+    PTP_IO io_sentinel;
 
     volatile LONG stop_requested;
     volatile LONG started;
@@ -62,9 +69,12 @@ struct shim_session {
     volatile LONG64 stop_requested_ms;
     volatile LONG64 stop_finished_ms;
     volatile LONG module_pinned;
+    /* Set under objects_lock before the cleanup group closes its members:
+     * from then on no object may be closed on its own. */
+    int group_closing;
 };
 
-typedef enum session_object_kind { SESSION_OBJECT_TIMER, SESSION_OBJECT_WAIT } session_object_kind;
+typedef enum session_object_kind { SESSION_OBJECT_TIMER, SESSION_OBJECT_WAIT, SESSION_OBJECT_IO } session_object_kind;
 
 /* What timers and waits share: the session's list link and the release hook. */
 typedef struct session_object {
@@ -85,6 +95,16 @@ struct shim_wait {
     session_object object;
     PTP_WAIT wait;
     shim_wait_function callback;
+};
+
+struct shim_io {
+    session_object object;
+    PTP_IO io;
+    HANDLE handle;
+    shim_io_function callback;
+    volatile LONG pending;  /* started, not yet completed or abandoned */
+    volatile LONG closing;  /* shim_io_close was called */
+    volatile LONG finished; /* released: set once */
 };
 
 /* Provided by the plugin through SHIM_DEFINE_PLUGIN. */
@@ -116,8 +136,14 @@ void shim__gate_leave(shim_session *session);
 
 /* Adds an object to the session's list (gate held). */
 void shim__add_object(shim_session *session, session_object *object);
-/* Stop, step 1: disarm every timer and wait (gate closed). */
+/* Takes an object off the list before it is freed on its own. */
+void shim__remove_object(shim_session *session, session_object *object);
+/* After the cleanup group has closed: closes the I/O sentinel, if any. */
+void shim__close_io_sentinel(shim_session *session);
+/* Stop, step 1: disarm every timer and wait, cancel all I/O (gate closed). */
 void shim__disarm_objects(shim_session *session);
+/* CancelIoEx on every I/O handle; FALSE when the session has none. */
+BOOL shim__cancel_pending_io(shim_session *session);
 /* Stop, last step: on_release for each object, then free it (after the drain). */
 void shim__release_objects(shim_session *session);
 

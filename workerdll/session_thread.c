@@ -22,16 +22,35 @@ static void stop_accepting_work(shim_session *session)
     ReleaseSRWLockExclusive(&session->submit_lock);
 }
 
-/* Waits until no work is queued and no callback runs, for at most the stop
- * deadline. Returns FALSE when the deadline passed first. */
+/* How often the stop cancels I/O again while it waits (see below). */
+#define IO_CANCEL_INTERVAL_MS 20
+
+/* Waits until no work is queued, no callback runs and no I/O is pending, for
+ * at most the stop deadline. Returns FALSE when the deadline passed first.
+ * An overlapped operation can be issued after the first CancelIoEx (its
+ * shim_io_start passed the gate just before it closed), so pending I/O is
+ * cancelled again at each interval until the session is idle. */
 static BOOL wait_until_idle(shim_session *session)
 {
     LONG deadline = shim__read_flag(&session->stop_deadline_ms);
+    ULONGLONG start = GetTickCount64();
 
     if (shim__read_flag(&session->outstanding) == 0)
         SetEvent(session->idle_event);
-    return WaitForSingleObject(session->idle_event, deadline > 0 ? (DWORD)deadline : INFINITE) ==
-           WAIT_OBJECT_0;
+    for (;;) {
+        ULONGLONG waited = GetTickCount64() - start;
+        DWORD slice = INFINITE;
+        BOOL has_io = shim__cancel_pending_io(session);
+
+        if (deadline > 0 && waited >= (ULONGLONG)deadline)
+            return WaitForSingleObject(session->idle_event, 0) == WAIT_OBJECT_0;
+        if (deadline > 0)
+            slice = (DWORD)((ULONGLONG)deadline - waited);
+        if (has_io && slice > IO_CANCEL_INTERVAL_MS)
+            slice = IO_CANCEL_INTERVAL_MS;
+        if (WaitForSingleObject(session->idle_event, slice) == WAIT_OBJECT_0)
+            return TRUE;
+    }
 }
 
 /* A callback is still running after the deadline: its code must stay mapped,
@@ -56,6 +75,7 @@ static DECLSPEC_NORETURN void release_session(shim_session *session)
     HMODULE own_module_reference = session->own_module_reference;
 
     CloseThreadpoolCleanupGroup(session->cleanup_group);
+    shim__close_io_sentinel(session);
     CloseThreadpool(session->pool);
     DestroyThreadpoolEnvironment(&session->environment);
     CloseHandle(session->started_event);
@@ -105,6 +125,9 @@ DWORD WINAPI shim__session_thread(void *parameter)
     if (!wait_until_idle(session))
         abandon_session(session);
 
+    AcquireSRWLockExclusive(&session->objects_lock);
+    session->group_closing = 1;
+    ReleaseSRWLockExclusive(&session->objects_lock);
     /* Idle, so this returns promptly; it is what guarantees that every
      * callback has returned into the pool, and it closes the pool objects. */
     CloseThreadpoolCleanupGroupMembers(session->cleanup_group, cancel, NULL);

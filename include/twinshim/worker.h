@@ -34,6 +34,7 @@ extern "C" {
 typedef struct shim_session shim_session;
 typedef struct shim_timer shim_timer;
 typedef struct shim_wait shim_wait;
+typedef struct shim_io shim_io;
 
 typedef enum shim_stop_policy {
     SHIM_STOP_DRAIN = 0, /* run everything already queued (the default) */
@@ -72,6 +73,11 @@ typedef void (*shim_timer_function)(shim_session *session, void *context);
 
 /* timed_out is nonzero when the wait's timeout passed before the handle was signalled. */
 typedef void (*shim_wait_function)(shim_session *session, void *context, int timed_out);
+
+/* An overlapped operation on a shim_io handle completed (result is a Windows
+ * error code, 0 for success; ERROR_OPERATION_ABORTED after a cancel). */
+typedef void (*shim_io_function)(shim_session *session, void *context, OVERLAPPED *overlapped,
+                                 unsigned long result, size_t bytes_transferred);
 
 typedef struct shim_plugin {
     /* Session thread, before any work runs. Return SHIM_OK, or an error to
@@ -159,6 +165,28 @@ int shim_wait_create(shim_session *session, shim_wait_function callback,
  * callback, to wait again. The handle must stay open while armed. During the
  * stop: SHIM_E_STOPPING. */
 int shim_wait_set(shim_wait *wait, HANDLE handle, unsigned long timeout_ms);
+
+/* Binds a file or socket handle, opened for overlapped I/O, to the session's
+ * pool: completions of its operations run callback(session, context, ...).
+ * The handle stays the caller's to close; close it in on_release, which runs
+ * once the object is gone (after shim_io_close and its last completion, or
+ * at the end of the stop). At stop, each handle's pending operations are
+ * cancelled with CancelIoEx and their completions awaited. */
+int shim_io_create(shim_session *session, HANDLE handle, shim_io_function callback,
+                   shim_cancel_function on_release, void *context, shim_io **io);
+
+/* Call before every overlapped operation on the handle. SHIM_E_STOPPING once
+ * the session stops: then do not start the operation. */
+int shim_io_start(shim_io *io);
+
+/* Call when an operation started with shim_io_start failed at once (any
+ * error but ERROR_IO_PENDING): no completion will come for it. */
+void shim_io_abandon(shim_io *io);
+
+/* No more operations will be started. The object goes, and on_release runs,
+ * once its pending operations have completed; cancel them (CancelIoEx, or
+ * closesocket) to hurry that. Any thread, including its own callback. */
+int shim_io_close(shim_io *io);
 
 #ifdef __cplusplus
 }
