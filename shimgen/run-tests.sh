@@ -8,7 +8,8 @@
 #      corpus of real DLLs;
 #   4. compares `shimgen exports` with objdump over Wine's DLLs;
 #   5. wraps the example legacy DLL, builds the generated project, and runs
-#      the unchanged legacy program against it under Wine.
+#      the unchanged legacy program against it under Wine;
+#   6. does the same with Wine's own version.dll and a small program.
 # Exits non-zero on the first failure.
 set -eu
 
@@ -76,6 +77,9 @@ step "comparing exports with objdump over $wine_dlls"
 
 step "end to end: wrap the example legacy.dll and run it under Wine"
 "$top/shimgen/e2e/wrap-legacy.sh" "$gcc_build/shimgen" "$preset_bin" "$top/build/shimgen-e2e/legacy"
+
+step "end to end: wrap Wine's own version.dll and run a program against it"
+"$top/shimgen/e2e/wrap-wine-version.sh" "$gcc_build/shimgen" "$wine_dlls" "$top/build/shimgen-e2e/wine-version"
 
 echo
 echo "shimgen: all tests passed"
