@@ -20,7 +20,7 @@ test: build
 	@ctest --preset $(PRESET)
 
 demo: build
-	@examples/legacy/run-demo.sh $(BUILD_DIR)/demo
+	@examples/legacy/run-demo.sh build/demo
 
 # Benchmarks run on an optimised build of their own.
 bench: deps

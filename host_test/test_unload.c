@@ -82,8 +82,8 @@ static void stopping_session_refuses_new_work(void **state)
     /* Static: a job that outlives a failed test must not write into a dead frame. */
     static job_counters counters;
     HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);
-    volatile LONG before_stop = 1;
-    volatile LONG during_stop = 1;
+    static volatile LONG before_stop = 1;
+    static volatile LONG during_stop = 1;
     test_job early = job_for(&counters, NULL);
     test_job late = job_for(&counters, gate);
     test_front front;

@@ -26,30 +26,43 @@ enable_source_packages() {
     if [ -f "$deb822" ] && grep -q '^Types: deb$' "$deb822"; then
         as_root sed -i 's/^Types: deb$/Types: deb deb-src/' "$deb822"
     elif [ -f /etc/apt/sources.list ] && ! grep -q '^deb-src' /etc/apt/sources.list; then
-        grep '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' > /tmp/twinshim-deb-src.list
-        as_root cp /tmp/twinshim-deb-src.list /etc/apt/sources.list.d/twinshim-deb-src.list
+        grep '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' |
+            as_root tee /etc/apt/sources.list.d/twinshim-deb-src.list >/dev/null
     fi
     as_root apt-get update -qq
 }
 
-mkdir -p "$sources"
-cd "$sources"
-if ! ls cmocka_*.dsc >/dev/null 2>&1; then
-    if ! apt-get source --download-only cmocka >/dev/null 2>&1; then
+download() {
+    rm -f cmocka_*
+    if ! apt-get source --download-only cmocka >download.log 2>&1; then
         enable_source_packages
-        apt-get source --download-only cmocka >/dev/null 2>&1
+        if ! apt-get source --download-only cmocka >download.log 2>&1; then
+            echo "twinshim: cannot download Debian's cmocka source package:" >&2
+            cat download.log >&2
+            exit 1
+        fi
     fi
-fi
-dsc=$(ls cmocka_*.dsc | head -n 1)
-tarball=$(ls cmocka_*.orig.tar.* | grep -v '\.asc$' | head -n 1)
+}
 
 # apt checked the .dsc against the signed index; check the tarball against it.
-expected=$(awk '/^Checksums-Sha256:/ {on=1; next} /^[^ ]/ {on=0} on && $3 == name {print $1}' \
-    name="$tarball" "$dsc")
-actual=$(sha256sum "$tarball" | cut -d' ' -f1)
-if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
-    echo "twinshim: $tarball does not match the checksum in $dsc" >&2
-    exit 1
+tarball_is_intact() {
+    dsc=$(ls cmocka_*.dsc 2>/dev/null | head -n 1)
+    tarball=$(ls cmocka_*.orig.tar.* 2>/dev/null | grep -v '\.asc$' | head -n 1)
+    [ -n "$dsc" ] && [ -n "$tarball" ] || return 1
+    expected=$(awk '/^Checksums-Sha256:/ {on=1; next} /^[^ ]/ {on=0} on && $3 == name {print $1}' \
+        name="$tarball" "$dsc")
+    actual=$(sha256sum "$tarball" | cut -d' ' -f1)
+    [ -n "$expected" ] && [ "$expected" = "$actual" ]
+}
+
+mkdir -p "$sources"
+cd "$sources"
+if ! tarball_is_intact; then
+    download # nothing cached yet, or an interrupted download: fetch again
+    if ! tarball_is_intact; then
+        echo "twinshim: the cmocka tarball does not match the checksum in its .dsc" >&2
+        exit 1
+    fi
 fi
 
 rm -rf cmocka-src "cmocka-build-$target"

@@ -4,6 +4,8 @@
 #ifndef TWINSHIM_WORKER_SESSION_H
 #define TWINSHIM_WORKER_SESSION_H
 
+#include <stddef.h>
+
 #include <windows.h>
 
 #include "twinshim/protocol.h"
@@ -107,9 +109,6 @@ struct shim_io {
     volatile LONG finished; /* released: set once */
 };
 
-/* Provided by the plugin through SHIM_DEFINE_PLUGIN. */
-const shim_plugin *shim_worker_plugin(void);
-
 int shim__session_start(const shim_session_options *options, shim_session **session);
 void shim__session_signal_stop(shim_session *session);
 int shim__session_status(const shim_session *session);
@@ -151,6 +150,24 @@ void shim__trace(shim_session *session, shim_trace_event event);
 
 /* The session thread's body; ends in FreeLibraryAndExitThread. */
 DWORD WINAPI shim__session_thread(void *parameter);
+
+/* One queued unit of work. A posted message carries its payload inline and
+ * no work function: the plugin's on_message runs for it instead. */
+typedef struct work_item {
+    struct work_item *next;
+    shim_session *session;
+    shim_work_function work;
+    shim_cancel_function on_cancel;
+    void *context;
+    size_t payload_size;
+    /* Aligned for any type: plugins cast the payload to their own struct. */
+    _Alignas(max_align_t) unsigned char payload[];
+} work_item;
+
+work_item *shim__allocate_item(shim_session *session, size_t payload_size);
+void shim__free_item(work_item *item);
+/* Queues the item through the gate; on refusal the caller still owns it. */
+int shim__enqueue(shim_session *session, work_item *item);
 
 /* The work object's callback: runs the next queued item. */
 void CALLBACK shim__run_next_item(PTP_CALLBACK_INSTANCE instance, void *session, PTP_WORK work);

@@ -107,8 +107,12 @@ typedef struct shim_plugin {
     void (*on_trace)(shim_session *session, shim_trace_event event, const shim_session_counters *counters);
 } shim_plugin;
 
+/* The worker runtime asks for the plugin through this function, which
+ * SHIM_DEFINE_PLUGIN defines. */
+const shim_plugin *shim_worker_plugin(void);
+
 /* Defines the worker's one plugin. Use it once, in one source file of the
- * worker DLL: SHIM_DEFINE_PLUGIN(my_plugin); where my_plugin is a shim_plugin. */
+ * worker DLL: SHIM_DEFINE_PLUGIN(my_plugin) where my_plugin is a shim_plugin. */
 #define SHIM_DEFINE_PLUGIN(plugin_variable) \
     const shim_plugin *shim_worker_plugin(void) { return &(plugin_variable); }
 

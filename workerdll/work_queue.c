@@ -1,20 +1,8 @@
-#include <string.h>
-
+/* The session's FIFO of work items, and the pool callback that runs them:
+ * one SubmitThreadpoolWork per item, one item per callback. */
 #include "session.h"
 
-/* One queued unit of work. A posted message carries its payload inline and
- * no work function: the plugin's on_message runs for it instead. */
-typedef struct work_item {
-    struct work_item *next;
-    shim_session *session;
-    shim_work_function work;
-    shim_cancel_function on_cancel;
-    void *context;
-    size_t payload_size;
-    unsigned char payload[];
-} work_item;
-
-static work_item *allocate_item(shim_session *session, size_t payload_size)
+work_item *shim__allocate_item(shim_session *session, size_t payload_size)
 {
     work_item *item;
 
@@ -32,7 +20,7 @@ static work_item *allocate_item(shim_session *session, size_t payload_size)
     return item;
 }
 
-static void free_item(work_item *item)
+void shim__free_item(work_item *item)
 {
     HeapFree(GetProcessHeap(), 0, item);
 }
@@ -74,7 +62,7 @@ static void cancel_item(work_item *item)
     } else if (session->plugin->on_message_cancelled != NULL) {
         session->plugin->on_message_cancelled(session, item->payload, item->payload_size);
     }
-    free_item(item);
+    shim__free_item(item);
     shim__count_cancelled(session);
 }
 
@@ -109,12 +97,12 @@ void CALLBACK shim__run_next_item(PTP_CALLBACK_INSTANCE instance, void *paramete
         item->work(session, item->context);
     else
         session->plugin->on_message(session, item->payload, item->payload_size);
-    free_item(item);
+    shim__free_item(item);
     shim__outstanding_done(session); /* the item */
     shim__callback_leave(session, 1);
 }
 
-static int enqueue(shim_session *session, work_item *item)
+int shim__enqueue(shim_session *session, work_item *item)
 {
     int status = shim__gate_enter(session);
 
@@ -128,62 +116,3 @@ static int enqueue(shim_session *session, work_item *item)
     return SHIM_OK;
 }
 
-int shim_submit(shim_session *session, shim_work_function work, shim_cancel_function on_cancel,
-                void *context)
-{
-    work_item *item;
-    int status;
-
-    if (session == NULL || work == NULL)
-        return SHIM_E_INVALID_ARGUMENT;
-    if (shim__read_flag(&session->stop_requested))
-        return shim__refuse(session, SHIM_E_STOPPING);
-    item = allocate_item(session, 0);
-    if (item == NULL)
-        return SHIM_E_OUT_OF_MEMORY;
-    item->work = work;
-    item->on_cancel = on_cancel;
-    item->context = context;
-    status = enqueue(session, item);
-    if (status != SHIM_OK)
-        free_item(item);
-    return status;
-}
-
-int shim__session_post(shim_session *session, const void *payload, size_t size)
-{
-    work_item *item;
-    int status;
-
-    if (session == NULL || (payload == NULL && size != 0))
-        return SHIM_E_INVALID_ARGUMENT;
-    if (shim__read_flag(&session->stop_requested))
-        return shim__refuse(session, SHIM_E_STOPPING);
-    item = allocate_item(session, size);
-    if (item == NULL)
-        return SHIM_E_OUT_OF_MEMORY;
-    if (size != 0)
-        memcpy(item->payload, payload, size);
-    status = enqueue(session, item);
-    if (status != SHIM_OK)
-        free_item(item);
-    return status;
-}
-
-int shim_stop_requested(const shim_session *session)
-{
-    return session == NULL || shim__read_flag(&session->stop_requested) != 0;
-}
-
-void *shim_session_plugin_state(const shim_session *session)
-{
-    return session != NULL ? session->plugin_state : NULL;
-}
-
-int shim_session_set_stop_policy(shim_session *session, shim_stop_policy policy)
-{
-    if (session == NULL || (policy != SHIM_STOP_DRAIN && policy != SHIM_STOP_CANCEL))
-        return SHIM_E_INVALID_ARGUMENT;
-    InterlockedExchange(&session->stop_policy, (LONG)policy);
-    return SHIM_OK;
-}
