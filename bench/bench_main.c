@@ -15,7 +15,7 @@
  * Usage: twinshim_bench [--quick] [--callbacks N] [--rounds N]
  *                       [--free-rounds N] [--cycle-rounds N] [--throughput-callbacks N]
  *                       [--sections 123456] [--only <variant key>]   (to profile one variant)
- *        twinshim_bench --naive-child <pending> <spin_us> <event handle>   (internal) */
+ *        twinshim_bench --naive-child <pending> <spin_us> <event handle> <warm 0|1>   (internal) */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -569,8 +569,10 @@ static free_sample twinshim_free(LONG pending, BOOL hold)
 }
 
 /* Runs `twinshim_bench --naive-child` and returns its FreeLibrary time, or a
- * negative value when it did not return within the deadline. */
-static double naive_free(LONG pending)
+ * negative value when it did not return within the deadline. A warm child
+ * has run one callback first, so its pool has a thread; a cold one queues
+ * its work on a pool that has none yet, right before the unload. */
+static double naive_free(LONG pending, BOOL warm)
 {
     SECURITY_ATTRIBUTES inherit = { sizeof inherit, NULL, TRUE };
     HANDLE about_to_free = CreateEventW(&inherit, TRUE, FALSE, NULL);
@@ -583,8 +585,8 @@ static double naive_free(LONG pending)
 
     if (about_to_free == NULL)
         fail("CreateEvent failed (error %lu)", GetLastError());
-    _snwprintf(command, sizeof command / sizeof command[0], L"\"%ls\" --naive-child %ld %u %lu", exe_path,
-               pending, FREE_SPIN_US, (unsigned long)(ULONG_PTR)about_to_free);
+    _snwprintf(command, sizeof command / sizeof command[0], L"\"%ls\" --naive-child %ld %u %lu %d", exe_path,
+               pending, FREE_SPIN_US, (unsigned long)(ULONG_PTR)about_to_free, warm ? 1 : 0);
     command[sizeof command / sizeof command[0] - 1] = L'\0';
     if (!CreateProcessW(exe_path, command, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &child))
         fail("cannot start the naive child (error %lu)", GetLastError());
@@ -610,18 +612,20 @@ static double naive_free(LONG pending)
 
 /* The child: load the naive front, queue `pending` callbacks, free it, exit
  * with the FreeLibrary time in microseconds. */
-static int naive_child(LONG pending, unsigned spin_us, HANDLE about_to_free)
+static int naive_child(LONG pending, unsigned spin_us, HANDLE about_to_free, BOOL warm)
 {
-    static bench_run warm;
+    static bench_run warm_run;
     static bench_run work;
     HMODULE naive = load_bin(L"bench_naive.dll");
     bench_naive_post_function post = (bench_naive_post_function)symbol(naive, "bench_naive_post");
     double start;
     double ms;
 
-    start_run(&warm, 1, 0, CreateEventW(NULL, TRUE, FALSE, NULL));
-    post(&warm);
-    wait_run(&warm, "naive warm-up");
+    if (warm) {
+        start_run(&warm_run, 1, 0, CreateEventW(NULL, TRUE, FALSE, NULL));
+        post(&warm_run);
+        wait_run(&warm_run, "naive warm-up");
+    }
     start_run(&work, pending > 0 ? pending : 1, spin_us, CreateEventW(NULL, TRUE, FALSE, NULL));
     for (LONG i = 0; i < pending; i++)
         post(&work);
@@ -642,7 +646,9 @@ static void free_latency(const options *o)
     samples held_free[PENDING_COUNTS] = { { .count = 0 } };
     samples held_gone[PENDING_COUNTS] = { { .count = 0 } };
     samples naive[PENDING_COUNTS] = { { .count = 0 } };
+    samples naive_cold[PENDING_COUNTS] = { { .count = 0 } };
     int naive_deadlocks[PENDING_COUNTS] = { 0 };
+    int naive_cold_deadlocks[PENDING_COUNTS] = { 0 };
     samples ratio;
     char key[96];
     const int last = PENDING_COUNTS - 1;
@@ -652,9 +658,9 @@ static void free_latency(const options *o)
              FREE_SPIN_US, o->free_rounds, NAIVE_FREE_DEADLINE_MS);
     for (int round = -1; round < o->free_rounds; round++) {
         for (int p = 0; p < PENDING_COUNTS; p++) {
-            /* Rotate which of the three variants goes first. */
-            for (int k = 0; k < 3; k++) {
-                int which = (k + (round < 0 ? 0 : round)) % 3;
+            /* Rotate which of the four variants goes first. */
+            for (int k = 0; k < 4; k++) {
+                int which = (k + (round < 0 ? 0 : round)) % 4;
 
                 if (which == 0) {
                     free_sample s = twinshim_free(pending_counts[p], FALSE);
@@ -669,12 +675,13 @@ static void free_latency(const options *o)
                         add_sample(&held_free[p], s.free_ms);
                         add_sample(&held_gone[p], s.gone_ms);
                     }
-                } else if (round >= 0) { /* no warm-up for the child processes */
-                    double ms = naive_free(pending_counts[p]);
+                } else if (round >= 0) { /* no warm-up round for the child processes */
+                    BOOL warm = which == 2;
+                    double ms = naive_free(pending_counts[p], warm);
                     if (ms < 0)
-                        naive_deadlocks[p]++;
+                        (warm ? naive_deadlocks : naive_cold_deadlocks)[p]++;
                     else
-                        add_sample(&naive[p], ms);
+                        add_sample(warm ? &naive[p] : &naive_cold[p], ms);
                 }
             }
         }
@@ -701,6 +708,15 @@ static void free_latency(const options *o)
         }
         snprintf(key, sizeof key, "naive_deadlocks_%ld", pending_counts[p]);
         put_number(key, naive_deadlocks[p]);
+        snprintf(key, sizeof key, "free_ms_naive_cold_%ld", pending_counts[p]);
+        if (naive_cold[p].count > 0) {
+            put_stats(key, &naive_cold[p]);
+        } else {
+            snprintf(key, sizeof key, "free_ms_naive_cold_%ld_median", pending_counts[p]);
+            put_string(key, "deadlock");
+        }
+        snprintf(key, sizeof key, "naive_cold_deadlocks_%ld", pending_counts[p]);
+        put_number(key, naive_cold_deadlocks[p]);
     }
     ratio = ratios(&tw_free[last], &tw_free[0]);
     put_number("free_latency_ratio_10k_vs_0", median_of(&ratio));
@@ -712,6 +728,12 @@ static void free_latency(const options *o)
     } else {
         ratio = ratios(&naive[last], &naive[0]);
         put_number("naive_free_latency_ratio_10k_vs_0", median_of(&ratio));
+    }
+    if (naive_cold_deadlocks[0] > 0 || naive_cold_deadlocks[last] > 0) {
+        put_string("naive_cold_free_latency_ratio_10k_vs_0", "deadlock");
+    } else {
+        ratio = ratios(&naive_cold[last], &naive_cold[0]);
+        put_number("naive_cold_free_latency_ratio_10k_vs_0", median_of(&ratio));
     }
     put_number("naive_deadline_ms", NAIVE_FREE_DEADLINE_MS);
     put_number("free_pending_spin_us", FREE_SPIN_US);
@@ -1017,7 +1039,7 @@ int main(int argc, char **argv)
     options o = {
         .callbacks = 1000000,
         .rounds = 7,
-        .free_rounds = 5,
+        .free_rounds = 9,
         .cycle_rounds = 21,
         .throughput_callbacks = 200000,
         .only = NULL,
@@ -1027,9 +1049,9 @@ int main(int argc, char **argv)
 
     QueryPerformanceFrequency(&frequency);
     find_folders();
-    if (argc == 5 && strcmp(argv[1], "--naive-child") == 0)
+    if (argc == 6 && strcmp(argv[1], "--naive-child") == 0)
         return naive_child(strtol(argv[2], NULL, 10), (unsigned)strtoul(argv[3], NULL, 10),
-                           (HANDLE)(ULONG_PTR)strtoul(argv[4], NULL, 10));
+                           (HANDLE)(ULONG_PTR)strtoul(argv[4], NULL, 10), strcmp(argv[5], "1") == 0);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             o.callbacks = 20000;

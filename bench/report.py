@@ -80,7 +80,8 @@ def tables(r, meta):
     add("")
     add(f"Run of {meta['date']} on {meta['machine']}, CPU {meta['cpu_model']}, "
         f"{v.get('cpu_count')} CPUs seen by Windows; {meta['compiler']} ({meta['build_type']} build); "
-        f"{meta['wine_version']}. The run took {number(v.get('total_seconds'))} s. "
+        f"{meta['wine_version']}. The run took {number(v.get('total_seconds'))} s; "
+        f"load average (1, 5, 15 min) {meta['load']}. "
         f"Counts: {v.get('callbacks_per_run'):,.0f} callbacks per variant and round in sections 1 and 6, "
         f"{v.get('rounds'):.0f} rounds after a warm-up round; "
         f"{v.get('free_rounds'):.0f} rounds in section 2, {v.get('cycle_rounds'):.0f} in sections 3–4, "
@@ -100,6 +101,8 @@ def tables(r, meta):
     naive = v.get("naive_free_latency_ratio_10k_vs_0")
     add(f"| `naive_free_latency_ratio_10k_vs_0` | grows with the pending work | {number(naive)} | "
         f"{'deadlock' if naive == 'deadlock' else ('grows' if isinstance(naive, (int, float)) and naive > 2 else 'flat')} |")
+    cold = v.get("naive_cold_free_latency_ratio_10k_vs_0")
+    add(f"| `naive_cold_free_latency_ratio_10k_vs_0` (extra) | — | {number(cold)} | |")
     add(f"| `cycle_ratio_vs_plain_dll` | ≤ 2.5 | {number(v.get('cycle_ratio_vs_plain_dll'))} | "
         f"{verdict(v.get('cycle_ratio_vs_plain_dll'), 2.5)} |")
     add(f"| `unload_completion_ms` | reported | {number(v.get('unload_completion_ms'))} ms | |")
@@ -127,19 +130,31 @@ def tables(r, meta):
 
     add(f"### 2. FreeLibrary(front) with pending callbacks ({number(v.get('free_pending_spin_us'))} µs of work each)")
     add("")
-    add("| pending | twinshim, ms | twinshim, pool held, ms | naive front (drains in DllMain), ms | naive deadlocks "
-        "| still queued at FreeLibrary (twinshim) | twinshim: FreeLibrary to worker gone, ms |")
+    add("| pending | twinshim | twinshim, pool held | naive front, warm pool | naive, cold pool "
+        "| still queued at FreeLibrary (twinshim) | twinshim: FreeLibrary to worker gone |")
     add("|---|---|---|---|---|---|---|")
+    rounds = v.get('free_rounds')
+
+    def naive_cell(kind, pending):
+        deadlocks = v.get(f"naive{kind}_deadlocks_{pending}") or 0
+        cell = r.stats(f"free_ms_naive{kind}_{pending}")
+        if deadlocks and cell != "deadlock":
+            cell += f"; **deadlock** in {deadlocks:.0f} of {rounds:.0f}"
+        elif cell == "deadlock":
+            cell = f"**deadlock** ({deadlocks:.0f} of {rounds:.0f})"
+        return cell
+
     for pending in (0, 100, 10000):
-        deadlocks = v.get(f"naive_deadlocks_{pending}")
         add(f"| {pending:,} | {r.stats(f'free_ms_twinshim_{pending}')} | "
-            f"{r.stats(f'free_ms_twinshim_held_{pending}')} | {r.stats(f'free_ms_naive_{pending}')} | "
-            f"{number(deadlocks)} of {v.get('free_rounds'):.0f} | "
+            f"{r.stats(f'free_ms_twinshim_held_{pending}')} | {naive_cell('', pending)} | "
+            f"{naive_cell('_cold', pending)} | "
             f"{number(v.get(f'pending_at_free_twinshim_{pending}_median'))} | "
             f"{r.stats(f'unload_ms_twinshim_{pending}')} |")
     add("")
-    add(f"The naive front runs in a child process; a FreeLibrary that has not returned after "
-        f"{number(v.get('naive_deadline_ms'))} ms counts as a deadlock.")
+    add(f"All times in ms. The naive front runs in a child process; a FreeLibrary that has not returned "
+        f"after {number(v.get('naive_deadline_ms'))} ms counts as a deadlock. Warm: the child ran one "
+        "callback first, so the pool has a thread; cold: the work is queued on a pool that has no thread "
+        "yet, right before the unload.")
     add("")
 
     add("### 3–4. Unload completion and the full lifecycle")
@@ -197,6 +212,7 @@ def main():
     parser.add_argument("--compiler", default="unknown")
     parser.add_argument("--build-type", default="unknown")
     parser.add_argument("--wine", default="unknown")
+    parser.add_argument("--load", default="unknown", help="the machine's load average around the run")
     args = parser.parse_args()
 
     with open(args.program_output, encoding="utf-8", errors="replace") as output:
@@ -214,6 +230,7 @@ def main():
         "compiler": args.compiler,
         "build_type": args.build_type,
         "wine_version": args.wine,
+        "load": args.load,
     }
     results = dict(values)
     results["compiler_builtin"] = values.get("compiler")
@@ -226,6 +243,7 @@ def main():
     results["machine"] = meta["machine"]
     results["date"] = meta["date"]
     results["build_type"] = args.build_type
+    results["load_average"] = args.load
     os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
     with open(args.results, "w", encoding="utf-8") as out:
         json.dump(results, out, indent=2)

@@ -20,8 +20,10 @@ build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
 wine_version=$(wine --version 2>/dev/null || echo unknown)
 
 echo "twinshim benchmarks: $program under $wine_version (progress below; a full run takes a few minutes)"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 # shellcheck disable=SC2086 # the arguments are meant to split
 "$root/cmake/wine-run" "$program" ${TWINSHIM_BENCH_ARGS:-} >"$out/program-output.json"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
 python3 "$root/bench/report.py" \
     --program-output "$out/program-output.json" \
@@ -29,5 +31,6 @@ python3 "$root/bench/report.py" \
     --doc "$root/docs/benchmarks.md" \
     --compiler "$compiler_version" \
     --build-type "${build_type:-unknown}" \
-    --wine "$wine_version"
+    --wine "$wine_version" \
+    --load "before $load_before, after $load_after"
 echo "wrote $out/results.json and the tables in docs/benchmarks.md"
