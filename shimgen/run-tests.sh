@@ -7,9 +7,11 @@
 #   3. fuzzes the PE reader for SHIMGEN_FUZZ_SECONDS (default 30) on a seed
 #      corpus of real DLLs;
 #   4. compares `shimgen exports` with objdump over Wine's DLLs;
-#   5. wraps the example legacy DLL, builds the generated project, and runs
+#   5. wraps and links msvcrt.dll and shlwapi.dll, and checks the fronts keep
+#      every export at its ordinal;
+#   6. wraps the example legacy DLL, builds the generated project, and runs
 #      the unchanged legacy program against it under Wine;
-#   6. does the same with Wine's own version.dll and a small program.
+#   7. does the same with Wine's own version.dll and a small program.
 # Exits non-zero on the first failure.
 set -eu
 
@@ -74,6 +76,12 @@ grep -E '^(stat::number_of_executed_units|Done)' "$top/build/shimgen-fuzz/fuzz.l
 
 step "comparing exports with objdump over $wine_dlls"
 "$top/shimgen/tests/compare-objdump.sh" "$gcc_build/shimgen" "$wine_dlls"
+
+# msvcrt: C++ names, data and aliases; shlwapi: hundreds of ordinal-only exports.
+for dll in msvcrt shlwapi; do
+    step "wrap and link Wine's $dll.dll: the front keeps every export and ordinal"
+    "$top/shimgen/e2e/wrap-keeps-exports.sh" "$gcc_build/shimgen" "$wine_dlls/$dll.dll" "$top/build/shimgen-e2e/$dll"
+done
 
 step "end to end: wrap the example legacy.dll and run it under Wine"
 "$top/shimgen/e2e/wrap-legacy.sh" "$gcc_build/shimgen" "$preset_bin" "$top/build/shimgen-e2e/legacy"

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Wraps a DLL with no intercepts, links the generated front, and checks that
+# the front exports the same names at the same ordinals as the original, each
+# forwarded to NAME_orig (or to where the original already forwarded it).
+# Run on msvcrt.dll it proves that ld accepts the .def for over a thousand
+# exports: C++ names, data, ordinal-only and aliases. Nothing is run.
+# Usage: wrap-keeps-exports.sh SHIMGEN DLL WORK_DIR
+set -eu
+
+shimgen=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+dll=${2:?usage: wrap-keeps-exports.sh SHIMGEN DLL WORK_DIR}
+work=${3:?usage: wrap-keeps-exports.sh SHIMGEN DLL WORK_DIR}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+name=$(basename "$dll" .dll)
+
+fail() {
+    echo "wrap-keeps-exports: FAILED: $*" >&2
+    exit 1
+}
+
+rm -rf "$work"
+mkdir -p "$work"
+"$shimgen" wrap "$dll" -o "$work/project" 2> "$work/warnings" || { cat "$work/warnings"; fail "shimgen wrap"; }
+cmake -S "$work/project" -B "$work/project/build" \
+    -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" \
+    -DCMAKE_C_FLAGS=-Werror > "$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "configure"; }
+cmake --build "$work/project/build" > "$work/build.log" 2>&1 || { tail -n 30 "$work/build.log"; fail "build"; }
+
+# "ordinal name target": the target is the original's forwarder, or
+# NAME_orig.<name> (NAME_orig.#<ordinal> for an ordinal-only export).
+"$shimgen" exports "$dll" | awk -v original="${name}_orig" 'NR > 2 {
+        target = $5 == "->" ? $6 : original "." ($4 == "[NONAME]" ? "#" $1 : $4)
+        print $1, $4, target
+    }' | LC_ALL=C sort > "$work/expected"
+# Aliases get a new ordinal from ld (see docs/shimgen.md): compare them by name.
+"$shimgen" exports "$work/project/build/bin/$name.dll" | awk 'NR > 2 { print $1, $4, $6 }' |
+    LC_ALL=C sort > "$work/actual"
+awk '{ print $2, $3 }' "$work/expected" | LC_ALL=C sort > "$work/expected-by-name"
+awk '{ print $2, $3 }' "$work/actual" | LC_ALL=C sort > "$work/actual-by-name"
+diff "$work/expected-by-name" "$work/actual-by-name" > "$work/diff" || {
+    head -n 20 "$work/diff"; fail "the front's exports differ from the original's (< original, > front)"; }
+moved=$(LC_ALL=C comm -13 "$work/expected" "$work/actual" | wc -l)
+aliases=$(awk '{ print $1 }' "$work/expected" | uniq -d | wc -l)
+[ "$moved" -le "$aliases" ] || fail "$moved exports changed ordinal, but only $aliases ordinals have aliases"
+echo "wrap-keeps-exports: passed ($(wc -l < "$work/expected") exports of $(basename "$dll") kept, $moved aliases renumbered)"
