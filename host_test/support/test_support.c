@@ -109,16 +109,44 @@ bool fixture_folder(const wchar_t *name, const fixture_file *files, size_t count
     return true;
 }
 
-HMODULE load_from(const wchar_t *folder, const wchar_t *file)
-{
+typedef struct load_request {
     wchar_t path[TEST_PATH_CAPACITY];
     HMODULE module;
+    DWORD error;
+} load_request;
 
-    _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", folder, file);
-    module = LoadLibraryW(path);
-    if (module == NULL)
-        complain("LoadLibrary(%ls) failed: error %lu\n", path, GetLastError());
-    return module;
+static DWORD WINAPI load_library_thread(void *parameter)
+{
+    load_request *request = parameter;
+
+    request->module = LoadLibraryW(request->path);
+    request->error = request->module == NULL ? GetLastError() : 0;
+    return 0;
+}
+
+/* On another thread, with a deadline: a deadlock at attach fails the test. */
+HMODULE load_from(const wchar_t *folder, const wchar_t *file)
+{
+    static load_request request; /* static: a stuck loader thread keeps using it */
+    HANDLE thread;
+    DWORD waited;
+
+    _snwprintf(request.path, TEST_PATH_CAPACITY, L"%ls%ls", folder, file);
+    request.module = NULL;
+    thread = CreateThread(NULL, 0, load_library_thread, &request, 0, NULL);
+    if (thread == NULL) {
+        complain("CreateThread failed: error %lu\n", GetLastError());
+        return NULL;
+    }
+    waited = WaitForSingleObject(thread, TEST_DEADLINE_MS);
+    CloseHandle(thread);
+    if (waited != WAIT_OBJECT_0) {
+        complain("LoadLibrary(%ls) did not return within %d ms\n", request.path, TEST_DEADLINE_MS);
+        return NULL;
+    }
+    if (request.module == NULL)
+        complain("LoadLibrary(%ls) failed: error %lu\n", request.path, request.error);
+    return request.module;
 }
 
 void (*symbol_of(HMODULE module, const char *name))(void)

@@ -29,7 +29,8 @@ bool fixture_folder(const wchar_t *name, const fixture_file *files, size_t count
 /* The build's bin folder, with a trailing backslash. */
 const wchar_t *bin_folder(void);
 
-/* LoadLibraryW(folder + file). Prints GetLastError when it fails. */
+/* LoadLibraryW(folder + file) on another thread, within TEST_DEADLINE_MS.
+ * Prints GetLastError when it fails. Not reentrant. */
 HMODULE load_from(const wchar_t *folder, const wchar_t *file);
 
 /* GetProcAddress as a plain function pointer, or fails the test. */
