@@ -23,7 +23,9 @@ static int exe_folder(wchar_t *folder, DWORD capacity)
     return length > 0;
 }
 
-static int modules_left_in(const wchar_t *folder)
+/* Counts modules, other than this program, loaded from `folder`; names them
+ * when `print` is set. */
+static int modules_left_in(const wchar_t *folder, int print)
 {
     HANDLE snapshot = CreateToolhelp32Snapshot(TH32CS_SNAPMODULE, 0);
     MODULEENTRY32W entry = { .dwSize = sizeof entry };
@@ -36,7 +38,8 @@ static int modules_left_in(const wchar_t *folder)
     for (BOOL more = Module32FirstW(snapshot, &entry); more; more = Module32NextW(snapshot, &entry)) {
         if (entry.hModule != self && _wcsnicmp(entry.szExePath, folder, folder_length) == 0) {
             count++;
-            printf("  still loaded: %ls\n", entry.szModule);
+            if (print)
+                printf("  still loaded: %ls\n", entry.szModule);
         }
     }
     CloseHandle(snapshot);
@@ -83,10 +86,12 @@ int main(void)
     /* The worker may still be draining when FreeLibrary returns: poll for
      * up to ten seconds for it to leave. */
     for (DWORD start = GetTickCount(); GetTickCount() - start < 10000; Sleep(10)) {
-        left = modules_left_in(folder);
+        left = modules_left_in(folder, 0);
         if (left == 0)
             break;
     }
     printf("after FreeLibrary: modules from this folder still loaded: %d\n", left);
+    if (left != 0)
+        modules_left_in(folder, 1);
     return left != 0;
 }
