@@ -18,6 +18,7 @@ build: configure
 
 test: build
 	@ctest --preset $(PRESET)
+	@shimgen/run-tests.sh
 
 demo: build
 	@examples/legacy/run-demo.sh build/demo

@@ -56,9 +56,10 @@ int shim_front_post(const void *payload, size_t size);
  * reason was sent to OutputDebugString when the front attached. */
 int shim_front_status(unsigned long *system_error);
 
-/* The address of an export of the original DLL, or NULL (with the last error
- * set) when there is no original or no such export. Use it for intercepted
- * exports, which must still call the original. Not from DllMain. */
+/* The address of an export of the original DLL, by name or by ordinal
+ * (MAKEINTRESOURCEA(n)), or NULL (with the last error set) when there is no
+ * original or no such export. Use it for intercepted exports, which must
+ * still call the original. Not from DllMain. */
 FARPROC shim_front_original_symbol(const char *name);
 
 /* Changes the session's stop policy (see shim_stop_policy). */

@@ -15,13 +15,17 @@ const shim_front_config shim_front_configuration = {
     .max_threads = 2,
 };
 
+/* Looked up once; host threads may race here, and all store the same value. */
 static legacy_add_function original_legacy_add(void)
 {
-    static legacy_add_function cached;
+    static void *volatile cached;
+    void *original = InterlockedCompareExchangePointer(&cached, NULL, NULL);
 
-    if (cached == NULL)
-        cached = (legacy_add_function)(void (*)(void))shim_front_original_symbol("legacy_add");
-    return cached;
+    if (original == NULL) {
+        original = (void *)shim_front_original_symbol("legacy_add");
+        InterlockedExchangePointer(&cached, original);
+    }
+    return (legacy_add_function)(void (*)(void))original;
 }
 
 int legacy_add(int a, int b);
