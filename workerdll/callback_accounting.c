@@ -54,6 +54,11 @@ static void raise_peak(shim_session *session, LONG running)
 int shim__callback_enter(shim_session *session)
 {
     InterlockedIncrement(&session->outstanding);
+    return shim__batch_enter(session);
+}
+
+int shim__batch_enter(shim_session *session)
+{
     raise_peak(session, InterlockedIncrement(&session->running));
     /* Objects and work can exist before on_start has returned (work queued
      * from the front's DllMain, timers armed inside on_start): no plugin
@@ -67,8 +72,13 @@ void shim__callback_leave(shim_session *session, int completed)
 {
     if (completed)
         InterlockedIncrement64(&session->completed);
-    InterlockedDecrement(&session->running);
+    shim__batch_leave(session);
     shim__outstanding_done(session);
+}
+
+void shim__batch_leave(shim_session *session)
+{
+    InterlockedDecrement(&session->running);
 }
 
 int shim_session_get_counters(const shim_session *session, shim_session_counters *counters)

@@ -18,9 +18,11 @@ struct shim_session {
     PTP_POOL pool;
     PTP_CLEANUP_GROUP cleanup_group;
     TP_CALLBACK_ENVIRON environment;
-    /* One work object for the whole session: each queued item is submitted
-     * once, and each callback takes one item from the queue below. */
+    /* One work object for the whole session. Its callbacks drain the queue
+     * below; at most max_callbacks are submitted at a time (scheduled). */
     PTP_WORK work;
+    volatile LONG scheduled;
+    LONG max_callbacks;
 
     SRWLOCK queue_lock;
     struct work_item *queue_head;
@@ -114,10 +116,16 @@ void shim__session_signal_stop(shim_session *session);
 int shim__session_status(const shim_session *session);
 int shim__session_post(shim_session *session, const void *payload, size_t size);
 
-/* Brackets every callback: waits for on_start, counts it as running.
- * Returns nonzero when the plugin's callback may run (on_start succeeded). */
+/* Brackets every timer, wait and I/O callback: waits for on_start, counts it
+ * as running and as outstanding. Returns nonzero when the plugin's callback
+ * may run (on_start succeeded). */
 int shim__callback_enter(shim_session *session);
 void shim__callback_leave(shim_session *session, int completed);
+
+/* The same for a work callback, which runs a batch of queued items: each
+ * item is already counted as outstanding, and completes on its own. */
+int shim__batch_enter(shim_session *session);
+void shim__batch_leave(shim_session *session);
 
 /* One work item left the queue without running (cancelled). */
 void shim__count_cancelled(shim_session *session);
@@ -169,16 +177,18 @@ void shim__free_item(work_item *item);
 /* Queues the item through the gate; on refusal the caller still owns it. */
 int shim__enqueue(shim_session *session, work_item *item);
 
-/* The work object's callback: runs the next queued item. */
-void CALLBACK shim__run_next_item(PTP_CALLBACK_INSTANCE instance, void *session, PTP_WORK work);
+/* The work object's callback: runs queued items until the queue is empty. */
+void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *session, PTP_WORK work);
 
 /* Takes every queued item off the queue and runs its cancel function. */
 void shim__cancel_queued_items(shim_session *session);
 
-/* A full-barrier read of a flag another thread sets with Interlocked*. */
+/* An acquire read of a value other threads change with Interlocked*: it
+ * sees everything written before the write it reads, without a locked
+ * instruction on the hot path. */
 static inline LONG shim__read_flag(const volatile LONG *flag)
 {
-    return InterlockedCompareExchange((volatile LONG *)flag, 0, 0);
+    return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
 }
 
 #endif

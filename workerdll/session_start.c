@@ -36,7 +36,7 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     if (options == NULL || out_session == NULL ||
         options->handed_over_count > SHIM_MAX_HANDED_OVER_MODULES ||
         (options->stop_policy != SHIM_STOP_DRAIN && options->stop_policy != SHIM_STOP_CANCEL) ||
-        options->stop_deadline_ms > (unsigned)MAXLONG)
+        options->stop_deadline_ms > (unsigned)MAXLONG || options->max_threads > 512)
         return SHIM_E_INVALID_ARGUMENT;
     *out_session = NULL;
     if (plugin == NULL || plugin->on_message == NULL)
@@ -59,11 +59,11 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     if (session->stop_event == NULL || session->started_event == NULL || session->idle_event == NULL)
         goto done;
 
+    session->max_callbacks = (LONG)(options->max_threads ? options->max_threads : SHIM_DEFAULT_MAX_THREADS);
     session->pool = CreateThreadpool(NULL);
     if (session->pool == NULL)
         goto done;
-    SetThreadpoolThreadMaximum(session->pool,
-                               options->max_threads ? options->max_threads : SHIM_DEFAULT_MAX_THREADS);
+    SetThreadpoolThreadMaximum(session->pool, (DWORD)session->max_callbacks);
     session->cleanup_group = CreateThreadpoolCleanupGroup();
     if (session->cleanup_group == NULL)
         goto done;
@@ -71,7 +71,7 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     SetThreadpoolCallbackPool(&session->environment, session->pool);
     SetThreadpoolCallbackCleanupGroup(&session->environment, session->cleanup_group, NULL);
     /* A member of the cleanup group: its close releases it. */
-    session->work = CreateThreadpoolWork(shim__run_next_item, session, &session->environment);
+    session->work = CreateThreadpoolWork(shim__run_queued_items, session, &session->environment);
     if (session->work == NULL)
         goto done;
 

@@ -74,23 +74,20 @@ void shim__cancel_queued_items(shim_session *session)
         cancel_item(item);
 }
 
-void CALLBACK shim__run_next_item(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
+static BOOL queue_is_empty(shim_session *session)
 {
-    shim_session *session = parameter;
-    int may_run = shim__callback_enter(session);
-    /* One submit per push, but the cancel policy's sweep may have emptied
-     * the queue before the pool ran this callback. */
-    work_item *item = pop_item(session);
+    BOOL empty;
 
-    (void)instance;
-    (void)work;
-    if (item == NULL) {
-        shim__callback_leave(session, 0);
-        return;
-    }
+    AcquireSRWLockShared(&session->queue_lock);
+    empty = session->queue_head == NULL;
+    ReleaseSRWLockShared(&session->queue_lock);
+    return empty;
+}
+
+static void run_item(shim_session *session, work_item *item, int may_run)
+{
     if (!may_run) {
-        cancel_item(item);
-        shim__callback_leave(session, 0);
+        cancel_item(item); /* on_start failed */
         return;
     }
     if (item->work != NULL)
@@ -98,8 +95,34 @@ void CALLBACK shim__run_next_item(PTP_CALLBACK_INSTANCE instance, void *paramete
     else
         session->plugin->on_message(session, item->payload, item->payload_size);
     shim__free_item(item);
+    InterlockedIncrement64(&session->completed);
     shim__outstanding_done(session); /* the item */
-    shim__callback_leave(session, 1);
+}
+
+/* A callback takes items until the queue is empty, so a burst of work costs
+ * a few SubmitThreadpoolWork calls instead of one per item. */
+void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
+{
+    shim_session *session = parameter;
+    int may_run = shim__batch_enter(session);
+    work_item *item;
+
+    (void)instance;
+    (void)work;
+    for (;;) {
+        while ((item = pop_item(session)) != NULL)
+            run_item(session, item, may_run);
+        InterlockedDecrement(&session->scheduled);
+        /* An enqueuer that found every callback scheduled did not submit:
+         * it counts on one of us to see its item, pushed before it looked. */
+        if (queue_is_empty(session))
+            break;
+        if (InterlockedIncrement(&session->scheduled) > session->max_callbacks) {
+            InterlockedDecrement(&session->scheduled);
+            break;
+        }
+    }
+    shim__batch_leave(session);
 }
 
 int shim__enqueue(shim_session *session, work_item *item)
@@ -111,8 +134,12 @@ int shim__enqueue(shim_session *session, work_item *item)
     InterlockedIncrement(&session->outstanding);
     InterlockedIncrement64(&session->submitted);
     push_item(session, item);
-    SubmitThreadpoolWork(session->work);
+    /* Submit only while fewer callbacks than pool threads are scheduled;
+     * otherwise a scheduled callback will find this item. */
+    if (InterlockedIncrement(&session->scheduled) <= session->max_callbacks)
+        SubmitThreadpoolWork(session->work);
+    else
+        InterlockedDecrement(&session->scheduled);
     shim__gate_leave(session);
     return SHIM_OK;
 }
-
