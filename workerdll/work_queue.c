@@ -1,5 +1,5 @@
-/* The session's FIFO of work items, and the pool callback that runs them:
- * one SubmitThreadpoolWork per item, one item per callback. */
+/* The session's FIFO of work items, and the pool callback that drains it:
+ * at most max_threads callbacks are submitted at a time. */
 #include "session.h"
 
 work_item *shim__allocate_item(shim_session *session, size_t payload_size)
