@@ -1,4 +1,5 @@
-# Functions that build twinshim front and worker DLLs.
+# Functions that build twinshim front and worker DLLs, in twinshim's own tree
+# and in a consumer's project (find_package(twinshim)) alike.
 #
 #   twinshim_add_worker(<target> SOURCES <plugin sources...> [OUTPUT_NAME <name>])
 #     A worker DLL: the worker runtime plus one plugin (SHIM_DEFINE_PLUGIN).

@@ -1,0 +1,53 @@
+# The twinshim runtimes, compiled into each front and worker DLL. Used by the
+# source tree and by the installed package alike, so the lists live here once.
+#
+#   twinshim_define_runtimes(SOURCE_ROOT <dir> INCLUDE_DIR <dir>)
+#     defines twinshim::headers, twinshim::front_runtime and
+#     twinshim::worker_runtime (object libraries), once per build.
+
+set(TWINSHIM_FRONT_RUNTIME_SOURCES
+    frontdll/front_api.c
+    frontdll/front_attach.c
+    frontdll/front_detach.c
+    frontdll/front_dllmain.c
+    frontdll/front_paths.c
+    frontdll/front_release.c
+    frontdll/front_report.c
+    common/status_text.c)
+set(TWINSHIM_FRONT_RUNTIME_HEADERS frontdll/front_state.h)
+
+set(TWINSHIM_WORKER_RUNTIME_SOURCES
+    workerdll/callback_accounting.c
+    workerdll/io.c
+    workerdll/session_api.c
+    workerdll/session_objects.c
+    workerdll/session_start.c
+    workerdll/session_thread.c
+    workerdll/timers.c
+    workerdll/waits.c
+    workerdll/work_queue.c
+    workerdll/worker_entry.c
+    common/status_text.c)
+set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h)
+
+function(twinshim_define_runtimes)
+    cmake_parse_arguments(PARSE_ARGV 0 ARG "" "SOURCE_ROOT;INCLUDE_DIR" "")
+    if(TARGET twinshim::headers)
+        return()
+    endif()
+
+    add_library(twinshim_headers INTERFACE)
+    add_library(twinshim::headers ALIAS twinshim_headers)
+    target_include_directories(twinshim_headers INTERFACE ${ARG_INCLUDE_DIR})
+    target_compile_definitions(twinshim_headers INTERFACE
+        UNICODE _UNICODE WIN32_LEAN_AND_MEAN _WIN32_WINNT=0x0601)
+
+    foreach(kind front worker)
+        string(TOUPPER ${kind} upper)
+        list(TRANSFORM TWINSHIM_${upper}_RUNTIME_SOURCES PREPEND ${ARG_SOURCE_ROOT}/ OUTPUT_VARIABLE sources)
+        add_library(twinshim_${kind}_runtime OBJECT ${sources})
+        add_library(twinshim::${kind}_runtime ALIAS twinshim_${kind}_runtime)
+        target_link_libraries(twinshim_${kind}_runtime PUBLIC twinshim_headers)
+        set_target_properties(twinshim_${kind}_runtime PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON)
+    endforeach()
+endfunction()

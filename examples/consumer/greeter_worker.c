@@ -1,0 +1,47 @@
+/* The worker: appends each greeted name to the file named by GREETER_LOG. */
+#include <windows.h>
+
+#include "twinshim/worker.h"
+
+static SRWLOCK log_lock = SRWLOCK_INIT; /* shared by a draining session and its successor */
+
+static int open_log(shim_session *session, void **state)
+{
+    wchar_t path[MAX_PATH];
+    HANDLE file;
+
+    (void)session;
+    if (GetEnvironmentVariableW(L"GREETER_LOG", path, MAX_PATH) == 0)
+        return SHIM_E_INVALID_ARGUMENT;
+    file = CreateFileW(path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS,
+                       FILE_ATTRIBUTE_NORMAL, NULL);
+    if (file == INVALID_HANDLE_VALUE)
+        return SHIM_E_SYSTEM;
+    *state = file;
+    return SHIM_OK;
+}
+
+static void write_name(shim_session *session, const void *payload, size_t size)
+{
+    HANDLE file = shim_session_plugin_state(session);
+    DWORD written;
+
+    AcquireSRWLockExclusive(&log_lock);
+    WriteFile(file, payload, (DWORD)size, &written, NULL);
+    WriteFile(file, "\n", 1, &written, NULL);
+    ReleaseSRWLockExclusive(&log_lock);
+}
+
+static void close_log(shim_session *session, void *state)
+{
+    (void)session;
+    CloseHandle(state);
+}
+
+static const shim_plugin greeter_plugin = {
+    .on_start = open_log,
+    .on_message = write_name,
+    .on_stopped = close_log,
+};
+
+SHIM_DEFINE_PLUGIN(greeter_plugin)

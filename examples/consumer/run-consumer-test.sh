@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs twinshim from a configured build into a temporary prefix, builds
+# this consumer against the installed package (with the installed toolchain
+# file), and runs it under Wine. Usage: run-consumer-test.sh <twinshim build dir>
+set -eu
+
+build=$(cd "${1:?usage: run-consumer-test.sh <twinshim build dir>}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
+package="$work/prefix/lib/cmake/twinshim"
+cmake -S "$here" -B "$work/build" \
+    -DCMAKE_TOOLCHAIN_FILE="$package/toolchain-x86_64-w64-mingw32-gcc.cmake" \
+    -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null
+cmake --build "$work/build" >/dev/null
+# The installed runner, in this project's Wine prefix (already booted).
+TWINSHIM_WINEPREFIX="${TWINSHIM_WINEPREFIX:-$top/.cache/wineprefix}" "$package/wine-run" "$work/build/greeter_host.exe"
+echo "consumer: built against the installed package and ran under Wine"
