@@ -13,8 +13,9 @@ set(TWINSHIM_FRONT_RUNTIME_SOURCES
     frontdll/front_paths.c
     frontdll/front_release.c
     frontdll/front_report.c
+    common/fault_injection.c
     common/status_text.c)
-set(TWINSHIM_FRONT_RUNTIME_HEADERS frontdll/front_state.h)
+set(TWINSHIM_FRONT_RUNTIME_HEADERS frontdll/front_state.h common/fault_injection.h)
 
 set(TWINSHIM_WORKER_RUNTIME_SOURCES
     workerdll/callback_accounting.c
@@ -27,8 +28,9 @@ set(TWINSHIM_WORKER_RUNTIME_SOURCES
     workerdll/waits.c
     workerdll/work_queue.c
     workerdll/worker_entry.c
+    common/fault_injection.c
     common/status_text.c)
-set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h)
+set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h common/fault_injection.h)
 
 function(twinshim_define_runtimes)
     cmake_parse_arguments(PARSE_ARGV 0 ARG "" "SOURCE_ROOT;INCLUDE_DIR" "")
@@ -49,5 +51,8 @@ function(twinshim_define_runtimes)
         add_library(twinshim::${kind}_runtime ALIAS twinshim_${kind}_runtime)
         target_link_libraries(twinshim_${kind}_runtime PUBLIC twinshim_headers)
         set_target_properties(twinshim_${kind}_runtime PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON)
+        if(TWINSHIM_FAULT_INJECTION)
+            target_compile_definitions(twinshim_${kind}_runtime PRIVATE SHIM_FAULT_INJECTION)
+        endif()
     endforeach()
 endfunction()

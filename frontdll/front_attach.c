@@ -1,3 +1,4 @@
+#include "../common/fault_injection.h"
 #include "front_state.h"
 
 /* Long enough for any path the loader accepts (32,767 characters). Attach and
@@ -31,7 +32,7 @@ static int load_sibling(HINSTANCE self, const wchar_t *file_name, int missing_st
         set_status(missing_status, GetLastError());
         return missing_status;
     }
-    *module = LoadLibraryExW(sibling_path, NULL, LOAD_WITH_ALTERED_SEARCH_PATH);
+    *module = SHIM__FAULTABLE(LoadLibraryExW(sibling_path, NULL, LOAD_WITH_ALTERED_SEARCH_PATH), NULL);
     if (*module == NULL) {
         set_status(failed_status, GetLastError());
         return failed_status;
@@ -67,7 +68,8 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
     if (status != SHIM_OK)
         return status;
 
-    connect = (shim_worker_connect_function)(void (*)(void))GetProcAddress(worker, SHIM_WORKER_ENTRY_POINT);
+    connect = (shim_worker_connect_function)(void (*)(void))SHIM__FAULTABLE(
+        GetProcAddress(worker, SHIM_WORKER_ENTRY_POINT), NULL);
     if (connect == NULL) {
         set_status(SHIM_E_WORKER_INVALID, GetLastError());
         goto done;
@@ -105,6 +107,7 @@ BOOL shim__front_attach(HINSTANCE self)
 
     /* Fails harmlessly for images with TLS callbacks (mingw's often have one). */
     DisableThreadLibraryCalls(self);
+    shim__fault_begin(L"TWINSHIM_FAULT_FRONT_AT");
 
     if (config->original_file_name != NULL &&
         load_sibling(self, config->original_file_name, SHIM_E_ORIGINAL_MISSING,

@@ -1,3 +1,4 @@
+#include "../common/fault_injection.h"
 #include "front_state.h"
 
 HANDLE shim__module_release_thread(HMODULE module, BOOL start_suspended)
@@ -9,5 +10,6 @@ HANDLE shim__module_release_thread(HMODULE module, BOOL start_suspended)
 
     if (module == NULL)
         return NULL;
-    return CreateThread(NULL, 0, release, module, start_suspended ? CREATE_SUSPENDED : 0, NULL);
+    return SHIM__FAULTABLE(
+        CreateThread(NULL, 0, release, module, start_suspended ? CREATE_SUSPENDED : 0, NULL), NULL);
 }

@@ -1,11 +1,15 @@
+#include "../common/fault_injection.h"
 #include "session.h"
 
 #define SHIM_DEFAULT_MAX_THREADS 2u
 
 extern IMAGE_DOS_HEADER __ImageBase;
 
+/* Keeps the failed call's last error for the front's report. */
 static void destroy_partial_session(shim_session *session)
 {
+    DWORD error = GetLastError();
+
     if (session->cleanup_group != NULL) {
         CloseThreadpoolCleanupGroupMembers(session->cleanup_group, FALSE, NULL);
         CloseThreadpoolCleanupGroup(session->cleanup_group);
@@ -21,6 +25,7 @@ static void destroy_partial_session(shim_session *session)
     if (session->own_module_reference != NULL)
         FreeLibrary(session->own_module_reference);
     HeapFree(GetProcessHeap(), 0, session);
+    SetLastError(error);
 }
 
 /* Runs inside the front's DLL_PROCESS_ATTACH, under the loader lock: it may
@@ -42,7 +47,8 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     if (plugin == NULL || plugin->on_message == NULL)
         return SHIM_E_WORKER_INVALID;
 
-    session = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *session);
+    shim__fault_begin(L"TWINSHIM_FAULT_WORKER_AT");
+    session = SHIM__FAULTABLE(HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *session), NULL);
     if (session == NULL)
         return SHIM_E_OUT_OF_MEMORY;
     session->plugin = plugin;
@@ -53,35 +59,41 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     InitializeSRWLock(&session->queue_lock);
     InitializeSRWLock(&session->objects_lock);
 
-    session->stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    session->started_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    session->idle_event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (session->stop_event == NULL || session->started_event == NULL || session->idle_event == NULL)
+    session->stop_event = SHIM__FAULTABLE(CreateEventW(NULL, TRUE, FALSE, NULL), NULL);
+    if (session->stop_event == NULL)
+        goto done;
+    session->started_event = SHIM__FAULTABLE(CreateEventW(NULL, TRUE, FALSE, NULL), NULL);
+    if (session->started_event == NULL)
+        goto done;
+    session->idle_event = SHIM__FAULTABLE(CreateEventW(NULL, TRUE, FALSE, NULL), NULL);
+    if (session->idle_event == NULL)
         goto done;
 
     session->max_callbacks = (LONG)(options->max_threads ? options->max_threads : SHIM_DEFAULT_MAX_THREADS);
-    session->pool = CreateThreadpool(NULL);
+    session->pool = SHIM__FAULTABLE(CreateThreadpool(NULL), NULL);
     if (session->pool == NULL)
         goto done;
     SetThreadpoolThreadMaximum(session->pool, (DWORD)session->max_callbacks);
-    session->cleanup_group = CreateThreadpoolCleanupGroup();
+    session->cleanup_group = SHIM__FAULTABLE(CreateThreadpoolCleanupGroup(), NULL);
     if (session->cleanup_group == NULL)
         goto done;
     InitializeThreadpoolEnvironment(&session->environment);
     SetThreadpoolCallbackPool(&session->environment, session->pool);
     SetThreadpoolCallbackCleanupGroup(&session->environment, session->cleanup_group, NULL);
     /* A member of the cleanup group: its close releases it. */
-    session->work = CreateThreadpoolWork(shim__run_queued_items, session, &session->environment);
+    session->work =
+        SHIM__FAULTABLE(CreateThreadpoolWork(shim__run_queued_items, session, &session->environment), NULL);
     if (session->work == NULL)
         goto done;
 
     /* The reference the session thread will drop, taken before the thread
      * exists: taken inside the thread it would come too late. */
-    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)&__ImageBase,
-                            &session->own_module_reference))
+    if (!SHIM__FAULTABLE(GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)&__ImageBase,
+                                            &session->own_module_reference),
+                         FALSE))
         goto done;
 
-    thread = CreateThread(NULL, 0, shim__session_thread, session, 0, NULL);
+    thread = SHIM__FAULTABLE(CreateThread(NULL, 0, shim__session_thread, session, 0, NULL), NULL);
     if (thread == NULL)
         goto done;
     CloseHandle(thread);

@@ -1,0 +1,140 @@
+/* Every resource acquisition on the attach path fails in turn, through the
+ * test-only fault points (common/fault_injection.h). Each time, the host
+ * stays healthy, the front falls back to pass-through with a readable reason
+ * (or, for its original DLL, refuses to load), and nothing leaks: the
+ * process's handle count and loaded modules return to their baseline. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wchar.h>
+
+#include <cmocka.h>
+
+#include "test_support.h"
+#include "twinshim/status.h"
+
+static const fixture_file front_and_worker[] = {
+    { L"test_front.dll", L"test_front.dll", NULL },
+    { L"test_worker.dll", L"test_worker.dll", NULL },
+};
+
+static DWORD handle_count(void)
+{
+    DWORD count = 0;
+
+    assert_true(GetProcessHandleCount(GetCurrentProcess(), &count));
+    return count;
+}
+
+static void set_fault_point(const wchar_t *variable, int point)
+{
+    wchar_t text[16];
+
+    _snwprintf(text, 16, L"%d", point);
+    assert_true(SetEnvironmentVariableW(variable, point > 0 ? text : NULL));
+}
+
+/* One load, use and unload of test_front.dll; returns the front's status. */
+static int cycle(const wchar_t *folder)
+{
+    static job_counters counters;
+    test_job job = job_for(&counters, NULL);
+    LONG ran_before = counters.ran;
+    unsigned long system_error = 0;
+    test_front front;
+    int status;
+
+    assert_true(load_test_front(folder, &front));
+    status = front.status(&system_error);
+    assert_int_equal(front.multiply(6, 7), 42); /* legacy exports work either way */
+    if (status == SHIM_OK) {
+        assert_int_equal(front.post_job(&job), SHIM_OK);
+    } else {
+        print_message("  pass-through: %s, Windows error %lu\n", shim_status_text(status), system_error);
+        assert_int_equal(front.post_job(&job), SHIM_E_PASS_THROUGH);
+    }
+    assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
+    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+    assert_null(GetModuleHandleW(L"test_front.dll"));
+    assert_int_equal(counters.ran, ran_before + (status == SHIM_OK ? 1 : 0));
+    return status;
+}
+
+/* Fails fault point 1, 2, ... of `variable` until a cycle connects. */
+static int fail_each_point(const wchar_t *fixture_name, const wchar_t *variable)
+{
+    wchar_t folder[TEST_PATH_CAPACITY];
+    DWORD baseline;
+    int failed = 0;
+
+    assert_true(fixture_folder(fixture_name, front_and_worker, 2, folder));
+    assert_int_equal(cycle(folder), SHIM_OK); /* warm-up: first loads allocate for good */
+    baseline = handle_count();
+    for (int point = 1;; point++) {
+        int status;
+
+        set_fault_point(variable, point);
+        status = cycle(folder);
+        set_fault_point(variable, 0);
+        assert_int_equal(handle_count(), baseline);
+        if (status == SHIM_OK)
+            break; /* past the last fault point */
+        failed++;
+    }
+    print_message("%ls: %d fault points failed in turn, nothing leaked\n", variable, failed);
+    return failed;
+}
+
+static void each_front_acquisition_fails_in_turn(void **state)
+{
+    (void)state;
+    /* Loading the worker, finding its entry point. */
+    assert_true(fail_each_point(L"faults-front", L"TWINSHIM_FAULT_FRONT_AT") >= 2);
+}
+
+static void each_session_acquisition_fails_in_turn(void **state)
+{
+    (void)state;
+    /* The session, three events, pool, cleanup group, work object, module
+     * reference, session thread. */
+    assert_true(fail_each_point(L"faults-worker", L"TWINSHIM_FAULT_WORKER_AT") >= 9);
+}
+
+static void failing_to_load_the_original_refuses_the_front(void **state)
+{
+    const fixture_file wrapped[] = {
+        { L"legacy.dll", L"legacy.dll", NULL },
+        { L"original\\legacy.dll", L"legacy_orig.dll", NULL },
+        { L"legacy_worker.dll", L"legacy_worker.dll", NULL },
+    };
+    wchar_t folder[TEST_PATH_CAPACITY];
+    HMODULE front;
+    DWORD baseline;
+
+    (void)state;
+    assert_true(fixture_folder(L"faults-original", wrapped, 3, folder));
+    front = load_from(folder, L"legacy.dll"); /* warm-up */
+    assert_non_null(front);
+    assert_true(free_library_within(front, TEST_DEADLINE_MS, NULL));
+    assert_true(module_gone_within(L"legacy_worker.dll", TEST_DEADLINE_MS));
+    baseline = handle_count();
+
+    set_fault_point(L"TWINSHIM_FAULT_FRONT_AT", 1); /* the original's load */
+    assert_null(load_from(folder, L"legacy.dll"));
+    set_fault_point(L"TWINSHIM_FAULT_FRONT_AT", 0);
+    assert_null(GetModuleHandleW(L"legacy.dll"));
+    assert_null(GetModuleHandleW(L"legacy_orig.dll"));
+    assert_null(GetModuleHandleW(L"legacy_worker.dll"));
+    assert_int_equal(handle_count(), baseline);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(each_front_acquisition_fails_in_turn),
+        cmocka_unit_test(each_session_acquisition_fails_in_turn),
+        cmocka_unit_test(failing_to_load_the_original_refuses_the_front),
+    };
+    return cmocka_run_group_tests_name("fault_injection", tests, NULL, NULL);
+}
