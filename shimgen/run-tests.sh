@@ -89,5 +89,19 @@ step "end to end: wrap the example legacy.dll and run it under Wine"
 step "end to end: wrap Wine's own version.dll and run a program against it"
 "$top/shimgen/e2e/wrap-wine-version.sh" "$gcc_build/shimgen" "$wine_dlls" "$top/build/shimgen-e2e/wine-version"
 
+step "shimgen built for Windows: same export listing under Wine as natively"
+windows_build="$top/build/shimgen-windows"
+mkdir -p "$windows_build"
+x86_64-w64-mingw32-gcc -std=c11 -D__USE_MINGW_ANSI_STDIO=1 -Wall -Wextra -Werror -O2 -static-libgcc \
+    -o "$windows_build/shimgen.exe" "$top"/shimgen/src/*.c
+cp "$preset_bin/original/legacy.dll" "$windows_build/legacy.dll"
+"$gcc_build/shimgen" exports --json "$windows_build/legacy.dll" > "$windows_build/native.json"
+(cd "$windows_build" && "$top/cmake/wine-run" shimgen.exe exports --json legacy.dll) | tr -d '\r' > "$windows_build/windows.json"
+if ! cmp -s "$windows_build/native.json" "$windows_build/windows.json"; then
+    echo "shimgen.exe under Wine lists different exports than the native build:" >&2
+    diff "$windows_build/native.json" "$windows_build/windows.json" >&2 || true
+    exit 1
+fi
+
 echo
 echo "shimgen: all tests passed"
