@@ -3,9 +3,9 @@
 PRESET ?= mingw-x64-gcc
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build shimgen test demo bench clean
 
-all: build
+all: build shimgen
 
 deps:
 	@scripts/install-dependencies.sh
@@ -15,6 +15,11 @@ configure: deps
 
 build: configure
 	@cmake --build --preset $(PRESET) --parallel
+
+# The generator is a native (Linux) program; shimgen/run-tests.sh tests it.
+shimgen: deps
+	@cmake -S shimgen -B build/shimgen-gcc >/dev/null
+	@cmake --build build/shimgen-gcc --parallel
 
 test: build
 	@ctest --preset $(PRESET)
