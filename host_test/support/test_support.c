@@ -279,3 +279,146 @@ bool bits_set_within(volatile LONG *flags, LONG mask, DWORD deadline_ms)
     }
     return true;
 }
+
+/* ---- The torture suite (issue 6) ---- */
+
+#define SYSTEM_HANDLE_INFORMATION_CLASS 16
+#define STATUS_INFO_LENGTH_MISMATCH_VALUE ((LONG)0xC0000004L)
+
+/* The layout of SystemHandleInformation, as Windows and Wine return it. */
+typedef struct system_handle_entry {
+    ULONG owner_process_id;
+    BYTE object_type;
+    BYTE flags;
+    USHORT handle;
+    void *object;
+    ACCESS_MASK granted_access;
+} system_handle_entry;
+
+typedef struct system_handle_table {
+    ULONG count;
+    system_handle_entry entries[1];
+} system_handle_table;
+
+typedef LONG(WINAPI *query_system_information_function)(ULONG, void *, ULONG, ULONG *);
+
+static long handles_from_system_table(void)
+{
+    query_system_information_function query = (query_system_information_function)(void (*)(void))
+        GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQuerySystemInformation");
+    ULONG capacity = 1 << 20;
+    long count = -1;
+
+    if (query == NULL)
+        return -1;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        system_handle_table *table = HeapAlloc(GetProcessHeap(), 0, capacity);
+        ULONG needed = 0;
+        LONG status;
+
+        if (table == NULL)
+            return -1;
+        status = query(SYSTEM_HANDLE_INFORMATION_CLASS, table, capacity, &needed);
+        if (status == STATUS_INFO_LENGTH_MISMATCH_VALUE) {
+            HeapFree(GetProcessHeap(), 0, table);
+            capacity = needed > capacity ? needed + 65536 : capacity * 2;
+            continue;
+        }
+        if (status >= 0) {
+            DWORD self = GetCurrentProcessId();
+            count = 0;
+            for (ULONG i = 0; i < table->count; i++)
+                if (table->entries[i].owner_process_id == self)
+                    count++;
+        }
+        HeapFree(GetProcessHeap(), 0, table);
+        break;
+    }
+    return count;
+}
+
+long process_handle_count(void)
+{
+    DWORD count = 0;
+
+    if (GetProcessHandleCount(GetCurrentProcess(), &count) && count != 0)
+        return (long)count;
+    return handles_from_system_table();
+}
+
+typedef BOOL(WINAPI *enum_process_modules_function)(HANDLE, HMODULE *, DWORD, DWORD *);
+
+long process_module_count(void)
+{
+    enum_process_modules_function enumerate = (enum_process_modules_function)(void (*)(void))
+        GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "K32EnumProcessModules");
+    static HMODULE modules[1024];
+    DWORD needed = 0;
+
+    if (enumerate == NULL || !enumerate(GetCurrentProcess(), modules, sizeof modules, &needed))
+        return -1;
+    return (long)(needed / sizeof modules[0]);
+}
+
+unsigned long torture_size(const wchar_t *variable, unsigned long ci_default)
+{
+    wchar_t text[32];
+    DWORD length = GetEnvironmentVariableW(variable, text, 32);
+    unsigned long value;
+
+    if (length == 0 || length >= 32)
+        return ci_default;
+    value = wcstoul(text, NULL, 10);
+    return value > 0 ? value : ci_default;
+}
+
+void print_torture_result(const torture_result *result)
+{
+    printf("torture-result: scenario=%s size=%lu cycles=%lu calls=%lu lost=%ld handles_leaked=%ld "
+           "modules_leaked=%ld seconds=%.1f result=%s\n",
+           result->scenario, result->size, result->cycles, result->calls, result->lost,
+           result->handles_leaked, result->modules_leaked, result->seconds,
+           result->passed ? "pass" : "fail");
+    fflush(stdout);
+}
+
+bool run_child_within(const wchar_t *program, const wchar_t *arguments, DWORD deadline_ms,
+                      DWORD *exit_code)
+{
+    wchar_t path[TEST_PATH_CAPACITY];
+    wchar_t command_line[3 * TEST_PATH_CAPACITY];
+    STARTUPINFOW startup = { .cb = sizeof startup };
+    PROCESS_INFORMATION process;
+    DWORD waited;
+
+    *exit_code = 0xdead;
+    _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", bin_folder(), program);
+    _snwprintf(command_line, 3 * TEST_PATH_CAPACITY, L"\"%ls\" %ls", path, arguments);
+    if (!CreateProcessW(path, command_line, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &process)) {
+        complain("CreateProcess(%ls) failed: error %lu\n", path, GetLastError());
+        return false;
+    }
+    waited = WaitForSingleObject(process.hProcess, deadline_ms);
+    if (waited != WAIT_OBJECT_0) {
+        complain("%ls %ls did not exit within %lu ms\n", program, arguments, deadline_ms);
+        TerminateProcess(process.hProcess, 0xdead);
+        WaitForSingleObject(process.hProcess, TEST_DEADLINE_MS);
+    } else {
+        GetExitCodeProcess(process.hProcess, exit_code);
+    }
+    CloseHandle(process.hThread);
+    CloseHandle(process.hProcess);
+    return waited == WAIT_OBJECT_0;
+}
+
+long handles_above_baseline_after(long baseline, DWORD deadline_ms)
+{
+    DWORD start = GetTickCount();
+    long count = process_handle_count();
+
+    while (count > baseline && GetTickCount() - start < deadline_ms) {
+        Sleep(10);
+        count = process_handle_count();
+    }
+    return count - baseline;
+}

@@ -83,3 +83,46 @@ bool bits_set_within(volatile LONG *flags, LONG mask, DWORD deadline_ms);
 double elapsed_since(LARGE_INTEGER start);
 
 #endif
+
+/* ---- The torture suite (issue 6) ---- */
+
+/* Handles open in this process. GetProcessHandleCount when it works; Wine 8
+ * implements it as a stub that answers 0, so then the count comes from
+ * NtQuerySystemInformation(SystemHandleInformation), filtered on our process
+ * id. -1 if neither works. */
+long process_handle_count(void);
+
+/* Modules mapped in this process (K32EnumProcessModules), or -1. */
+long process_module_count(void);
+
+/* A size read from the environment variable `variable` (a decimal number),
+ * or ci_default when it is unset or not a positive number. */
+unsigned long torture_size(const wchar_t *variable, unsigned long ci_default);
+
+/* What one torture scenario measured; printed as one machine-readable line,
+ *   torture-result: scenario=... size=... cycles=... lost=... handles_leaked=...
+ *                   modules_leaked=... result=pass|fail
+ * that host_test/run-torture.sh turns into docs/reliability.md. */
+typedef struct torture_result {
+    const char *scenario;
+    unsigned long size;     /* the parameter the run was asked for */
+    unsigned long cycles;   /* load/use/unload cycles (or repetitions) that ran */
+    unsigned long calls;    /* calls or jobs submitted */
+    long lost;              /* submitted, but neither ran nor was cancelled */
+    long handles_leaked;    /* handle count at the end minus the baseline */
+    long modules_leaked;    /* module count at the end minus the baseline */
+    double seconds;         /* wall time of the measured part */
+    bool passed;
+} torture_result;
+
+void print_torture_result(const torture_result *result);
+
+/* Runs bin\<program> <arguments> and waits up to deadline_ms for it. On time,
+ * *exit_code gets its exit code and the result is true. Late, the child is
+ * terminated (exit code 0xdead) and the result is false. */
+bool run_child_within(const wchar_t *program, const wchar_t *arguments, DWORD deadline_ms,
+                      DWORD *exit_code);
+
+/* Waits up to deadline_ms for process_handle_count() to come down to
+ * baseline; returns the last count minus the baseline (0: no leak). */
+long handles_above_baseline_after(long baseline, DWORD deadline_ms);
