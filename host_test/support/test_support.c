@@ -374,11 +374,19 @@ unsigned long torture_size(const wchar_t *variable, unsigned long ci_default)
 
 void print_torture_result(const torture_result *result)
 {
-    printf("torture-result: scenario=%s size=%lu cycles=%lu calls=%lu lost=%ld handles_leaked=%ld "
-           "modules_leaked=%ld seconds=%.1f result=%s\n",
-           result->scenario, result->size, result->cycles, result->calls, result->lost,
-           result->handles_leaked, result->modules_leaked, result->seconds,
-           result->passed ? "pass" : "fail");
+    char lost[32] = "n/a";
+    char handles[32] = "n/a";
+    char modules[32] = "n/a";
+
+    if (!result->process_ends) {
+        snprintf(lost, sizeof lost, "%ld", result->lost);
+        snprintf(handles, sizeof handles, "%ld", result->handles_leaked);
+        snprintf(modules, sizeof modules, "%ld", result->modules_leaked);
+    }
+    printf("torture-result: scenario=%s size=%lu cycles=%lu calls=%lu lost=%s handles_leaked=%s "
+           "modules_leaked=%s failures=%ld seconds=%.1f result=%s\n",
+           result->scenario, result->size, result->cycles, result->calls, lost, handles, modules,
+           result->failures, result->seconds, result->passed ? "pass" : "fail");
     fflush(stdout);
 }
 

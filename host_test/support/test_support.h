@@ -100,8 +100,8 @@ long process_module_count(void);
 unsigned long torture_size(const wchar_t *variable, unsigned long ci_default);
 
 /* What one torture scenario measured; printed as one machine-readable line,
- *   torture-result: scenario=... size=... cycles=... lost=... handles_leaked=...
- *                   modules_leaked=... result=pass|fail
+ *   torture-result: scenario=... size=... cycles=... calls=... lost=... handles_leaked=...
+ *                   modules_leaked=... failures=... seconds=... result=pass|fail
  * that host_test/run-torture.sh turns into docs/reliability.md. */
 typedef struct torture_result {
     const char *scenario;
@@ -113,6 +113,8 @@ typedef struct torture_result {
     long modules_leaked;    /* module count at the end minus the baseline */
     double seconds;         /* wall time of the measured part */
     bool passed;
+    long failures;          /* runs that failed (a child that hung or ended with another code) */
+    bool process_ends;      /* a child-process scenario: lost and leaks do not apply (n/a) */
 } torture_result;
 
 void print_torture_result(const torture_result *result);
