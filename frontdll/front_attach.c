@@ -68,8 +68,10 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
     if (status != SHIM_OK)
         return status;
 
+    /* The failure value has GetProcAddress's type: Clang rejects a conditional
+       that mixes a function pointer with NULL's void *. */
     connect = (shim_worker_connect_function)(void (*)(void))SHIM__FAULTABLE(
-        GetProcAddress(worker, SHIM_WORKER_ENTRY_POINT), NULL);
+        GetProcAddress(worker, SHIM_WORKER_ENTRY_POINT), (FARPROC)NULL);
     if (connect == NULL) {
         set_status(SHIM_E_WORKER_INVALID, GetLastError());
         goto done;
