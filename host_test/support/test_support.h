@@ -114,7 +114,7 @@ typedef struct torture_result {
     double seconds;         /* wall time of the measured part */
     bool passed;
     long failures;          /* runs that failed (a child that hung or ended with another code) */
-    bool process_ends;      /* a child-process scenario: lost and leaks do not apply (n/a) */
+    bool process_ends;      /* lost and leaks not measured (a child process that ends, or a check-only scenario): n/a */
 } torture_result;
 
 void print_torture_result(const torture_result *result);
