@@ -14,10 +14,12 @@
  * benchmark closes them itself, outside DllMain.
  *
  * The queue, gate, counted and batched variants are not alternatives: they
- * rebuild the worker runtime's work path (workerdll/work_items.c,
+ * rebuild the worker runtime's work path (workerdll/work_queue.c,
  * callback_accounting.c) one step at a time, so that section 6 of the
- * benchmark can show what each step costs, and what a batched drain would
- * save. They copy the runtime's logic; they do not call it. */
+ * benchmark can show what each step costs. Counted is the runtime's path
+ * before its batched drain (one submit and one callback per item); batched
+ * is the runtime's path now. They copy the runtime's logic, including its
+ * acquire loads of flags; they do not call it. */
 #include <windows.h>
 
 #include <string.h>
@@ -116,9 +118,10 @@ static void CALLBACK run_proxy(PTP_CALLBACK_INSTANCE instance, void *context, PT
         FreeLibraryWhenCallbackReturns(instance, this_module());
 }
 
+/* The runtime's shim__read_flag: an acquire load, no locked instruction. */
 static LONG read_flag(volatile LONG *flag)
 {
-    return InterlockedCompareExchange(flag, 0, 0);
+    return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
 }
 
 static void push_item(bench_alt *alt, queued_item *item)
@@ -202,15 +205,13 @@ static void CALLBACK run_simple(PTP_CALLBACK_INSTANCE instance, void *context)
     bench_work(context);
 }
 
-/* The runtime's callback_enter / callback_leave / outstanding_done. */
-static void callback_enter(bench_alt *alt)
+/* The runtime's batch_enter / callback_enter / callback_leave /
+ * outstanding_done. */
+static void batch_enter(bench_alt *alt)
 {
-    LONG running;
-    LONG peak;
+    LONG running = InterlockedIncrement(&alt->running);
+    LONG peak = read_flag(&alt->peak_running);
 
-    InterlockedIncrement(&alt->outstanding);
-    running = InterlockedIncrement(&alt->running);
-    peak = read_flag(&alt->peak_running);
     while (running > peak) {
         LONG seen = InterlockedCompareExchange(&alt->peak_running, running, peak);
         if (seen == peak)
@@ -219,6 +220,12 @@ static void callback_enter(bench_alt *alt)
     }
     (void)read_flag(&alt->started);
     (void)read_flag(&alt->start_status);
+}
+
+static void callback_enter(bench_alt *alt)
+{
+    InterlockedIncrement(&alt->outstanding);
+    batch_enter(alt);
 }
 
 static void outstanding_done(bench_alt *alt)
@@ -253,23 +260,20 @@ static void CALLBACK run_queued(PTP_CALLBACK_INSTANCE instance, void *context, P
     }
 }
 
-/* Claims one of max_threads callback slots; FALSE when all are taken. */
+/* Claims one of max_threads callback slots; FALSE when all are taken. As
+ * the runtime's shim__enqueue: increment, and give the slot back if over. */
 static BOOL claim_callback(bench_alt *alt)
 {
-    LONG active = read_flag(&alt->active);
-
-    while (active < (LONG)alt->max_threads) {
-        LONG seen = InterlockedCompareExchange(&alt->active, active + 1, active);
-        if (seen == active)
-            return TRUE;
-        active = seen;
-    }
+    if (InterlockedIncrement(&alt->active) <= (LONG)alt->max_threads)
+        return TRUE;
+    InterlockedDecrement(&alt->active);
     return FALSE;
 }
 
-/* A batched callback runs items until the queue is empty. It gives up its
- * slot, then looks again: an item pushed while every slot was taken (its
- * submitter did not submit) is never left behind. */
+/* The runtime's shim__run_queued_items: a batched callback runs items until
+ * the queue is empty, each item counted as completed and done. It gives up
+ * its slot, then looks again: an item pushed while every slot was taken
+ * (its submitter did not submit) is never left behind. */
 static void CALLBACK run_batched(PTP_CALLBACK_INSTANCE instance, void *context, PTP_WORK work)
 {
     bench_alt *alt = context;
@@ -278,10 +282,11 @@ static void CALLBACK run_batched(PTP_CALLBACK_INSTANCE instance, void *context, 
 
     (void)instance;
     (void)work;
-    (void)read_flag(&alt->started);
+    batch_enter(alt);
     for (;;) {
         while ((item = pop_item(alt)) != NULL) {
             run_item(alt, item);
+            InterlockedIncrement64(&alt->completed);
             outstanding_done(alt);
         }
         InterlockedDecrement(&alt->active);
@@ -289,8 +294,9 @@ static void CALLBACK run_batched(PTP_CALLBACK_INSTANCE instance, void *context, 
         more = alt->head != NULL;
         ReleaseSRWLockShared(&alt->queue_lock);
         if (!more || !claim_callback(alt))
-            return;
+            break;
     }
+    InterlockedDecrement(&alt->running); /* batch_leave */
 }
 
 static int enqueue(bench_alt *alt, bench_run *run)

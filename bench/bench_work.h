@@ -39,9 +39,11 @@ typedef enum bench_alt_variant {
      * (section 6); each adds to the one before. */
     BENCH_ALT_QUEUE = 4,      /* + a heap item per message and a FIFO under an SRW lock */
     BENCH_ALT_GATE = 5,       /* + the submit gate (SRW shared) and its flag reads */
-    BENCH_ALT_COUNTED = 6,    /* + the session's counters: what the worker runtime does */
+    BENCH_ALT_COUNTED = 6,    /* + the session's counters, one submit and one callback per item:
+                                 the worker runtime before its batched drain */
     BENCH_ALT_BATCHED = 7,    /* COUNTED's safety, but a submit only wakes a callback when fewer
-                                 than max_threads run; each callback drains the queue */
+                                 than max_threads are scheduled; each callback drains the queue:
+                                 the worker runtime now */
     BENCH_ALT_QUEUE_FREELIST = 8,   /* QUEUE, items recycled through an SList instead of the heap */
     BENCH_ALT_BATCHED_FREELIST = 9, /* BATCHED, items recycled through an SList */
     BENCH_ALT_SIMPLE = 10     /* raw with a per-item context: TrySubmitThreadpoolCallback */

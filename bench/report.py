@@ -191,11 +191,12 @@ def tables(r, meta):
         ("raw", "raw pool (the floor)"),
         ("queue", "+ heap copy of the message, FIFO under an SRW lock"),
         ("queue_freelist", "  same, items recycled through an SList instead of the heap"),
-        ("queue_gate", "+ submit gate (SRW shared) and flag reads"),
-        ("queue_gate_counters", "+ the session counters (the worker runtime's whole path)"),
+        ("queue_gate", "+ submit gate (SRW shared) and flag reads (acquire loads)"),
+        ("queue_gate_counters", "+ the session counters, one submit per item (the runtime before the batched drain)"),
+        ("batched_drain", "gate + counters, a submit only while fewer than 2 callbacks are scheduled, "
+                          "callbacks drain the queue (the runtime now)"),
         ("twinshim_post", "twinshim itself, through the front"),
-        ("batched_drain", "gate + counters, one wake per idle slot, callbacks drain the queue"),
-        ("batched_drain_freelist", "  same, items recycled through an SList"),
+        ("batched_drain_freelist", "  batched drain, items recycled through an SList"),
     ]
     for key, label in steps:
         add(f"| {label} | {r.stats('profile_ns_' + key)} | {number(v.get(f'profile_ratio_{key}_vs_raw'))} |")
