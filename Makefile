@@ -3,7 +3,7 @@
 PRESET ?= mingw-x64-gcc
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all deps configure build shimgen test demo bench clean
+.PHONY: all deps configure build shimgen test demo bench torture clean
 
 all: build shimgen
 
@@ -27,6 +27,10 @@ test: build
 
 demo: build
 	@examples/legacy/run-demo.sh build/demo
+
+# The torture suite at full size; regenerates docs/reliability.md.
+torture: build shimgen
+	@host_test/run-torture.sh
 
 # Benchmarks run on an optimised build of their own.
 bench: deps
