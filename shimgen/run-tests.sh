@@ -59,6 +59,8 @@ corpus=$top/build/shimgen-fuzz/corpus
 rm -rf "$top/build/shimgen-fuzz"
 mkdir -p "$corpus" "$top/build/shimgen-fuzz/crashes"
 cp "$top"/shimgen/fuzz/seeds/* "$corpus/"
+# The kept corpus: a long run's findings, merged (-merge=1) down to what adds coverage.
+cp "$top"/shimgen/fuzz/corpus/* "$corpus/"
 cp "$clang_build/tests/fixtures/x86_64-w64-mingw32/fixture.dll" "$corpus/fixture-x86_64.dll"
 cp "$clang_build/tests/fixtures/i686-w64-mingw32/fixture.dll" "$corpus/fixture-i686.dll"
 # A few small real DLLs: forwarders, ordinal-only exports, ordinal base 2.
