@@ -291,9 +291,8 @@ EOF
         echo
         grown=$(dirname "$fuzz_log")/new
         if [ -d "$grown" ]; then
-            echo "The corpus this run grew ($(ls "$grown" | wc -l) inputs, $(du -sh "$grown" | cut -f1)) is not kept in the"
-            echo "repository: even minimised with \`-merge=1\` it is over a megabyte. Only the seeds in"
-            echo "\`shimgen/fuzz/seeds/\` are kept; a new run regrows it in minutes."
+            echo "This run grew $(ls "$grown" | wc -l) inputs ($(du -sh "$grown" | cut -f1)). The kept corpus is"
+            echo "\`shimgen/fuzz/corpus/\`: merge new findings into it with the fuzzer's \`-merge=1\`."
             echo
         fi
         echo "CI (\`make test\` through \`shimgen/run-tests.sh\`) fuzzes for \`SHIMGEN_FUZZ_SECONDS\`"
