@@ -65,8 +65,11 @@ static void pending_pipe_read_is_cancelled_by_the_stop(void **state, int policy)
     load_front_and_worker(policy == 0 ? L"io-pipe-drain" : L"io-pipe-cancel", &front);
     assert_int_equal(front.set_stop_policy(policy), SHIM_OK);
     assert_int_equal(front.post_job(&job), SHIM_OK);
+    /* The worker publishes the pipe first and stores the start status after
+     * (test_worker_start_reader, then report_status): wait for both. */
     for (DWORD start = GetTickCount();
-         InterlockedCompareExchangePointer((void *volatile *)&counters->pipe_writer, NULL, NULL) == NULL;) {
+         InterlockedCompareExchangePointer((void *volatile *)&counters->pipe_writer, NULL, NULL) == NULL ||
+         InterlockedCompareExchange(&counters->status, 1, 1) == 1;) {
         assert_true(GetTickCount() - start < TEST_DEADLINE_MS);
         Sleep(1);
     }
