@@ -119,7 +119,7 @@ static void CALLBACK run_proxy(PTP_CALLBACK_INSTANCE instance, void *context, PT
 }
 
 /* The runtime's shim__read_flag: an acquire load, no locked instruction. */
-static LONG read_flag(volatile LONG *flag)
+static LONG read_flag(const volatile LONG *flag)
 {
     return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
 }

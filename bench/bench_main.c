@@ -162,7 +162,7 @@ static BOOL image_mapped(HMODULE base)
 static double wait_unmapped(HMODULE base, const wchar_t *name)
 {
     double start = now_ms();
-    double now = start;
+    double now;
 
     while (image_mapped(base)) {
         now = now_ms();
@@ -290,7 +290,7 @@ static void put_string(const char *key, const char *value)
     for (const char *c = value; *c != '\0' && out + 3 < sizeof r->text; c++) {
         if (*c == '"' || *c == '\\')
             r->text[out++] = '\\';
-        r->text[out++] = (unsigned char)*c < 0x20 ? ' ' : *c;
+        r->text[out++] = (char)((unsigned char)*c < 0x20 ? ' ' : *c);
     }
     r->text[out++] = '"';
     r->text[out] = '\0';

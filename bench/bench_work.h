@@ -64,16 +64,16 @@ typedef int (*bench_plain_nothing_function)(void);
 
 static inline void bench_spin(unsigned microseconds)
 {
-    LARGE_INTEGER frequency;
+    LARGE_INTEGER ticks_per_second;
     LARGE_INTEGER start;
     LARGE_INTEGER now;
     LONGLONG ticks;
 
     if (microseconds == 0)
         return;
-    QueryPerformanceFrequency(&frequency);
+    QueryPerformanceFrequency(&ticks_per_second);
     QueryPerformanceCounter(&start);
-    ticks = frequency.QuadPart * (LONGLONG)microseconds / 1000000;
+    ticks = ticks_per_second.QuadPart * (LONGLONG)microseconds / 1000000;
     do
         QueryPerformanceCounter(&now);
     while (now.QuadPart - start.QuadPart < ticks);

@@ -2,7 +2,7 @@
 
 /* Under the loader lock: signal and return. Waiting here would deadlock with
  * pool threads that need the lock to start or exit. */
-void shim__front_detach(void *reserved)
+void shim__front_detach(const void *reserved)
 {
     /* Process exit: other threads are already gone and the pool may be dead;
      * anything but returning can hang. */

@@ -1,5 +1,7 @@
 #include "front_state.h"
 
+/* The signature is the one Windows calls: lpReserved is not const there. */
+/* cppcheck-suppress constParameter */
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
 {
     switch (reason) {

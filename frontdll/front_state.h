@@ -22,7 +22,7 @@ typedef struct front_state {
 extern front_state shim__front;
 
 BOOL shim__front_attach(HINSTANCE self);
-void shim__front_detach(void *reserved);
+void shim__front_detach(const void *reserved);
 
 /* Writes folder_of(self) + file_name into path (capacity in characters).
  * Returns SHIM_OK or SHIM_E_PATH_TOO_LONG / SHIM_E_SYSTEM. */

@@ -49,10 +49,10 @@ static DWORD WINAPI host_loader_thread(void *unused)
     while (InterlockedCompareExchange(&host_keep_going, 0, 0)) {
         HMODULE system_dll = LoadLibraryW(TEST_LOADER_SYSTEM_DLL);
         if (system_dll != NULL) {
-            GetProcAddress(system_dll, "GetFileVersionInfoSizeW");
+            (void)GetProcAddress(system_dll, "GetFileVersionInfoSizeW");
             FreeLibrary(system_dll);
         }
-        GetModuleHandleW(L"test_worker.dll");
+        (void)GetModuleHandleW(L"test_worker.dll");
         InterlockedIncrement(&host_rounds);
     }
     return 0;

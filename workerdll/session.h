@@ -178,7 +178,7 @@ void shim__free_item(work_item *item);
 int shim__enqueue(shim_session *session, work_item *item);
 
 /* The work object's callback: runs queued items until the queue is empty. */
-void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *session, PTP_WORK work);
+void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work);
 
 /* Takes every queued item off the queue and runs its cancel function. */
 void shim__cancel_queued_items(shim_session *session);

@@ -357,7 +357,8 @@ long process_module_count(void)
 
     if (enumerate == NULL || !enumerate(GetCurrentProcess(), modules, sizeof modules, &needed))
         return -1;
-    return (long)(needed / sizeof modules[0]);
+    /* HMODULE points to an opaque struct: its size is the array's element size. */
+    return (long)(needed / sizeof modules[0]); /* NOLINT(bugprone-sizeof-expression) */
 }
 
 unsigned long torture_size(const wchar_t *variable, unsigned long ci_default)

@@ -159,7 +159,7 @@ done:
 
 int pe_read_exports(const pe_image *image, pe_export_table *table, error_message *error)
 {
-    export_directory directory;
+    export_directory directory = { 0 };
     sortable_export *sortable = NULL;
     size_t count = 0;
     int rc;

@@ -1,3 +1,4 @@
+#include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -165,6 +166,8 @@ static int add_intercepts(const wrap_request *request, wrap_plan *plan, const pe
 
 static int add_prototypes(const wrap_request *request, wrap_plan *plan, error_message *error)
 {
+    /* add_intercepts allocated the array before it counted any intercept. */
+    assert(plan->intercept_count == 0 || plan->intercepts != NULL);
     for (size_t index = 0; index < request->prototype_count; index++) {
         prototype parsed;
         intercept *stub = NULL;

@@ -98,6 +98,7 @@ static int run(int calls)
     api.counter = (long *)(void *)GetProcAddress(legacy, "legacy_counter");
     if (!api.add || !api.version || !api.secret || !api.counter) {
         printf("legacy.dll lacks an export: error %lu\n", GetLastError());
+        FreeLibrary(legacy);
         return 2;
     }
     failures = use_legacy(&api, calls);
