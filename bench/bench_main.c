@@ -458,7 +458,16 @@ static void interleave(variant *variants, int count, int rounds, LONG callbacks,
 
 static void per_callback_cost(const options *o)
 {
-    enum { POST, SUBMIT, RAW, LIBRARY, MODULE_REF, PROXY, SIMPLE, VARIANTS };
+    enum {
+        POST,
+        SUBMIT,
+        RAW,
+        LIBRARY,
+        MODULE_REF,
+        PROXY,
+        SIMPLE,
+        VARIANTS
+    };
     variant variants[VARIANTS] = {
         [SIMPLE] = { .key = "raw_simple_callback", .submit = submit_alternative },
         [POST] = { .key = "twinshim_post", .submit = submit_front_post },
@@ -519,9 +528,9 @@ static void per_callback_cost(const options *o)
 /* 2. FreeLibrary(front) with pending callbacks                              */
 
 typedef struct free_sample {
-    double free_ms;   /* FreeLibrary(front) */
-    double gone_ms;   /* FreeLibrary(front) to the worker unmapped */
-    double pending;   /* callbacks not yet finished when FreeLibrary was called */
+    double free_ms; /* FreeLibrary(front) */
+    double gone_ms; /* FreeLibrary(front) to the worker unmapped */
+    double pending; /* callbacks not yet finished when FreeLibrary was called */
 } free_sample;
 
 /* Loads bench_front.dll, queues `pending` callbacks of FREE_SPIN_US each and
@@ -761,7 +770,8 @@ static double plain_cycle(const wchar_t *const *paths, int count)
         modules[i] = LoadLibraryW(paths[i]);
         if (modules[i] == NULL)
             fail("cannot load %ls (error %lu)", paths[i], GetLastError());
-        nothing = (bench_plain_nothing_function)(void (*)(void))GetProcAddress(modules[i], "bench_plain_nothing");
+        nothing =
+            (bench_plain_nothing_function)(void (*)(void))GetProcAddress(modules[i], "bench_plain_nothing");
         if (nothing == NULL || nothing() != 0)
             fail("the plain DLL's call failed");
     }
@@ -776,7 +786,14 @@ static double plain_cycle(const wchar_t *const *paths, int count)
 
 static void lifecycle(const options *o)
 {
-    enum { UNLOAD, CYCLE, PLAIN, PLAIN_TWO, THREAD, KINDS };
+    enum {
+        UNLOAD,
+        CYCLE,
+        PLAIN,
+        PLAIN_TWO,
+        THREAD,
+        KINDS
+    };
     static bench_run one;
     wchar_t front_path[PATH_CAPACITY];
     wchar_t plain_path[2][PATH_CAPACITY];
@@ -945,7 +962,17 @@ static void throughput(const options *o)
 
 static void work_path_profile(const options *o)
 {
-    enum { RAW, QUEUE, GATE, COUNTED, POST, QUEUE_FREELIST, BATCHED, BATCHED_FREELIST, VARIANTS };
+    enum {
+        RAW,
+        QUEUE,
+        GATE,
+        COUNTED,
+        POST,
+        QUEUE_FREELIST,
+        BATCHED,
+        BATCHED_FREELIST,
+        VARIANTS
+    };
     variant variants[VARIANTS] = {
         [QUEUE_FREELIST] = { .key = "queue_freelist", .submit = submit_alternative },
         [BATCHED_FREELIST] = { .key = "batched_drain_freelist", .submit = submit_alternative },
@@ -995,7 +1022,8 @@ static void describe_machine(const options *o)
     typedef const char *(CDECL * wine_get_version_function)(void);
     HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
     wine_get_version_function wine_version =
-        ntdll != NULL ? (wine_get_version_function)(void (*)(void))GetProcAddress(ntdll, "wine_get_version") : NULL;
+        ntdll != NULL ? (wine_get_version_function)(void (*)(void))GetProcAddress(ntdll, "wine_get_version")
+                      : NULL;
     SYSTEM_INFO system;
 
     GetSystemInfo(&system);

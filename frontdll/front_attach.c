@@ -18,8 +18,8 @@ static void set_status(int status, DWORD system_error)
  * path and the current directory are never consulted, so a planted copy
  * elsewhere cannot be picked up. LOAD_WITH_ALTERED_SEARCH_PATH makes the
  * loaded DLL's own imports resolve from its folder too. */
-static int load_sibling(HINSTANCE self, const wchar_t *file_name, int missing_status,
-                        int failed_status, HMODULE *module)
+static int load_sibling(HINSTANCE self, const wchar_t *file_name, int missing_status, int failed_status,
+                        HMODULE *module)
 {
     int status = shim__sibling_path(self, file_name, sibling_path, PATH_CAPACITY);
 
@@ -63,15 +63,15 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
     };
     int status;
 
-    status = load_sibling(self, config->worker_file_name, SHIM_E_WORKER_MISSING,
-                          SHIM_E_WORKER_LOAD_FAILED, &worker);
+    status = load_sibling(self, config->worker_file_name, SHIM_E_WORKER_MISSING, SHIM_E_WORKER_LOAD_FAILED,
+                          &worker);
     if (status != SHIM_OK)
         return status;
 
     /* The failure value has GetProcAddress's type: Clang rejects a conditional
        that mixes a function pointer with NULL's void *. */
-    connect = (shim_worker_connect_function)(void (*)(void))SHIM__FAULTABLE(
-        GetProcAddress(worker, SHIM_WORKER_ENTRY_POINT), (FARPROC)NULL);
+    connect = (shim_worker_connect_function)(void (*)(
+        void))SHIM__FAULTABLE(GetProcAddress(worker, SHIM_WORKER_ENTRY_POINT), (FARPROC)NULL);
     if (connect == NULL) {
         set_status(SHIM_E_WORKER_INVALID, GetLastError());
         goto done;
@@ -79,8 +79,7 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
     status = connect(SHIM_PROTOCOL_VERSION, &worker_interface);
     if (status != SHIM_OK || worker_interface == NULL ||
         worker_interface->protocol_version != SHIM_PROTOCOL_VERSION) {
-        set_status(status != SHIM_OK && status != SHIM_E_INVALID_ARGUMENT ? status
-                                                                          : SHIM_E_VERSION_MISMATCH,
+        set_status(status != SHIM_OK && status != SHIM_E_INVALID_ARGUMENT ? status : SHIM_E_VERSION_MISMATCH,
                    0);
         goto done;
     }
@@ -112,8 +111,8 @@ BOOL shim__front_attach(HINSTANCE self)
     shim__fault_begin(L"TWINSHIM_FAULT_FRONT_AT");
 
     if (config->original_file_name != NULL &&
-        load_sibling(self, config->original_file_name, SHIM_E_ORIGINAL_MISSING,
-                     SHIM_E_ORIGINAL_MISSING, &shim__front.original) != SHIM_OK) {
+        load_sibling(self, config->original_file_name, SHIM_E_ORIGINAL_MISSING, SHIM_E_ORIGINAL_MISSING,
+                     &shim__front.original) != SHIM_OK) {
         shim__front_report("cannot load the original DLL, refusing to attach", shim__front.status,
                            shim__front.system_error, sibling_path);
         return FALSE;
@@ -122,13 +121,13 @@ BOOL shim__front_attach(HINSTANCE self)
     if (connect_worker(self, config) == SHIM_OK)
         return TRUE;
 
-    shim__front_report("no worker, legacy exports pass through", shim__front.status,
-                       shim__front.system_error, sibling_path);
+    shim__front_report("no worker, legacy exports pass through", shim__front.status, shim__front.system_error,
+                       sibling_path);
     if (shim__front.original != NULL) {
         shim__front.original_release_thread = shim__module_release_thread(shim__front.original, TRUE);
         if (shim__front.original_release_thread == NULL)
-            shim__front_report("the original DLL stays loaded after unload", SHIM_E_SYSTEM,
-                               GetLastError(), NULL);
+            shim__front_report("the original DLL stays loaded after unload", SHIM_E_SYSTEM, GetLastError(),
+                               NULL);
     }
     return TRUE;
 }

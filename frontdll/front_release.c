@@ -10,6 +10,7 @@ HANDLE shim__module_release_thread(HMODULE module, BOOL start_suspended)
 
     if (module == NULL)
         return NULL;
-    return SHIM__FAULTABLE(
-        CreateThread(NULL, 0, release, module, start_suspended ? CREATE_SUSPENDED : 0, NULL), NULL);
+    return SHIM__FAULTABLE(CreateThread(NULL, 0, release, module, start_suspended ? CREATE_SUSPENDED : 0,
+                                        NULL),
+                           NULL);
 }

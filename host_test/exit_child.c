@@ -9,7 +9,11 @@
 #include "test_support.h"
 #include "twinshim/status.h"
 
-enum { JOBS = 200, EXIT_BAD_USAGE = 2, EXIT_SETUP_FAILED = 3 };
+enum {
+    JOBS = 200,
+    EXIT_BAD_USAGE = 2,
+    EXIT_SETUP_FAILED = 3
+};
 
 #ifdef EXIT_CHILD_IMPORTS_FRONT
 int test_front_post_job(const test_job *job);

@@ -12,7 +12,10 @@
 
 static void cancel_policy_drops_queued_work(void **state)
 {
-    enum { JOBS = 1000, POOL_THREADS = 2 };
+    enum {
+        JOBS = 1000,
+        POOL_THREADS = 2
+    };
     /* Static: a job that outlives a failed test must not write into a dead frame. */
     static job_counters counters;
     HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);
@@ -45,7 +48,9 @@ static void cancel_policy_drops_queued_work(void **state)
 
 static void drain_policy_is_the_default_and_runs_everything(void **state)
 {
-    enum { JOBS = 1000 };
+    enum {
+        JOBS = 1000
+    };
     /* Static: a job that outlives a failed test must not write into a dead frame. */
     static job_counters counters;
     HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);

@@ -54,7 +54,10 @@ static void file_read_completes_and_its_object_goes(void **state)
 
 static void pending_pipe_read_is_cancelled_by_the_stop(void **state, int policy)
 {
-    enum { WRITES = 3, WRITE_SIZE = 10 };
+    enum {
+        WRITES = 3,
+        WRITE_SIZE = 10
+    };
     static io_counters drain_counters = { .status = 1 };
     static io_counters cancel_counters = { .status = 1 };
     io_counters *counters = policy == 0 ? &drain_counters : &cancel_counters;

@@ -51,7 +51,9 @@ static int count_audit_lines(const wchar_t *path, int calls, int *matching)
 
 static void wrapped_dll_serves_forwards_and_audits(void **state)
 {
-    enum { CALLS = 500 };
+    enum {
+        CALLS = 500
+    };
     wchar_t folder[TEST_PATH_CAPACITY];
     wchar_t log_path[TEST_PATH_CAPACITY];
     wchar_t original_path[TEST_PATH_CAPACITY];
@@ -77,7 +79,8 @@ static void wrapped_dll_serves_forwards_and_audits(void **state)
 
     /* Forwarded exports resolve to the original's own code and data. */
     assert_ptr_equal(GetProcAddress(front, "legacy_version"), GetProcAddress(original, "legacy_version"));
-    assert_ptr_equal(GetProcAddress(front, MAKEINTRESOURCEA(3)), GetProcAddress(original, MAKEINTRESOURCEA(3)));
+    assert_ptr_equal(GetProcAddress(front, MAKEINTRESOURCEA(3)),
+                     GetProcAddress(original, MAKEINTRESOURCEA(3)));
     assert_null(GetProcAddress(front, "legacy_secret")); /* still ordinal-only */
     counter = (long *)(void *)GetProcAddress(front, "legacy_counter");
     assert_ptr_equal(counter, (void *)GetProcAddress(original, "legacy_counter"));

@@ -87,7 +87,9 @@ static void worker_that_is_not_a_dll(void **state)
 
 static void worker_whose_start_hook_fails(void **state)
 {
-    enum { JOBS = 50 };
+    enum {
+        JOBS = 50
+    };
     /* Static: a job that outlives a failed test must not write into a dead frame. */
     static job_counters counters;
     test_job job = job_for(&counters, NULL);

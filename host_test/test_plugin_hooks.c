@@ -75,7 +75,10 @@ static void work_never_overtakes_on_start(void **state)
 
 static void cancelled_work_gets_its_on_cancel(void **state)
 {
-    enum { ITEMS = 300, POOL_THREADS = 2 };
+    enum {
+        ITEMS = 300,
+        POOL_THREADS = 2
+    };
     static job_counters counters;
     static volatile LONG submit_status = 1;
     HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);

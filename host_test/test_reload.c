@@ -12,7 +12,10 @@
 
 static void rapid_reload_while_an_old_session_drains(void **state)
 {
-    enum { CYCLES = 1000, JOBS_PER_CYCLE = 3 };
+    enum {
+        CYCLES = 1000,
+        JOBS_PER_CYCLE = 3
+    };
     const fixture_file files[] = {
         { L"test_front.dll", L"test_front.dll", NULL },
         { L"test_worker.dll", L"test_worker.dll", NULL },

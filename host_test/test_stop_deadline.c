@@ -33,7 +33,10 @@ static void observe(test_front *front, observed *watch)
 
 static void counters_match_what_the_host_counted(void **state)
 {
-    enum { JOBS = 200, POOL_THREADS = 2 };
+    enum {
+        JOBS = 200,
+        POOL_THREADS = 2
+    };
     static observed watch;
     static job_counters counters;
     static volatile LONG resubmit_status;
@@ -84,7 +87,9 @@ static void counters_match_what_the_host_counted(void **state)
 
 static void hung_callback_pins_the_worker(void **state)
 {
-    enum { DEADLINE_MS = 300 };
+    enum {
+        DEADLINE_MS = 300
+    };
     static observed watch;
     static job_counters counters;
     HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);

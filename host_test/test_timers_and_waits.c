@@ -88,7 +88,9 @@ static void periodic_timer_cancel(void **state)
 
 static void wait_is_rearmed_until_the_stop(void **state, int policy)
 {
-    enum { SIGNALS = 5 };
+    enum {
+        SIGNALS = 5
+    };
     static object_counters drain_counters;
     static object_counters cancel_counters;
     object_counters *counters = policy == 0 ? &drain_counters : &cancel_counters;

@@ -20,7 +20,10 @@
 
 #include "test_support.h"
 
-enum { CI_RUNS = 5, TERMINATE_CODE = 48 };
+enum {
+    CI_RUNS = 5,
+    TERMINATE_CODE = 48
+};
 
 static const wchar_t *pair_folder(void)
 {

@@ -18,7 +18,10 @@
 #include "test_support.h"
 #include "twinshim/status.h"
 
-enum { JOBS = 100, CI_CYCLES = 50 };
+enum {
+    JOBS = 100,
+    CI_CYCLES = 50
+};
 
 typedef void (*arm_function)(HMODULE module, DWORD thread_id, volatile LONG *result);
 

@@ -48,9 +48,9 @@ static struct {
     LONG calls_per_cycle;
     LONG threads;
     volatile LONG cycles_done;
-    volatile LONG next_call;      /* call ids handed out: one per legacy_add call */
-    volatile LONG wrong_results;  /* legacy_add answers that were not a + b */
-    volatile LONG failures;       /* LoadLibrary, GetProcAddress, FreeLibrary or the barrier failed */
+    volatile LONG next_call;       /* call ids handed out: one per legacy_add call */
+    volatile LONG wrong_results;   /* legacy_add answers that were not a + b */
+    volatile LONG failures;        /* LoadLibrary, GetProcAddress, FreeLibrary or the barrier failed */
     volatile LONG rounds_unmapped; /* rounds after which the front was really unmapped */
     /* The barrier between rounds. */
     SRWLOCK lock;

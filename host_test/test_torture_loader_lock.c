@@ -20,7 +20,12 @@
 #include "test_support.h"
 #include "twinshim/status.h"
 
-enum { JOBS = 24, CI_CYCLES = 100, JOBS_PER_CYCLE = 4, ROUNDS_BEFORE_STOP = 10 };
+enum {
+    JOBS = 24,
+    CI_CYCLES = 100,
+    JOBS_PER_CYCLE = 4,
+    ROUNDS_BEFORE_STOP = 10
+};
 
 typedef struct loader_counters {
     job_counters jobs;
@@ -178,7 +183,8 @@ static void reload_while_callbacks_take_the_loader_lock(void **state)
     result.passed = result.lost == 0 && result.handles_leaked == 0 && result.modules_leaked == 0 &&
                     counters.rounds_in_stop == counters.jobs.ran * TEST_LOADER_ROUNDS_AFTER_STOP;
     print_torture_result(&result);
-    printf("loader-lock reload: %ld ran, %ld cancelled, %ld loader rounds (%ld during stops), %ld host rounds\n",
+    printf("loader-lock reload: %ld ran, %ld cancelled, %ld loader rounds (%ld during stops), %ld host "
+           "rounds\n",
            counters.jobs.ran, counters.jobs.cancelled, counters.rounds, counters.rounds_in_stop, host_rounds);
     assert_int_equal(result.lost, 0);
     assert_int_equal(counters.rounds_in_stop, counters.jobs.ran * TEST_LOADER_ROUNDS_AFTER_STOP);

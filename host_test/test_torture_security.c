@@ -27,9 +27,12 @@
 #define PLANTED_LOADED_VARIABLE L"TWINSHIM_PLANTED_LOADED"
 #define ENVIRONMENT_CAPACITY 65536
 
-enum { PLACES = 4 };
+enum {
+    PLACES = 4
+};
 
-static const wchar_t *const planted_names[] = { L"test_worker.dll", L"legacy_worker.dll", L"legacy_orig.dll" };
+static const wchar_t *const planted_names[] = { L"test_worker.dll", L"legacy_worker.dll",
+                                                L"legacy_orig.dll" };
 #define PLANTED_NAMES (sizeof planted_names / sizeof planted_names[0])
 
 static wchar_t places[PLACES][TEST_PATH_CAPACITY]; /* each with a trailing backslash */
@@ -189,8 +192,11 @@ static void full_installation_ignores_every_planted_copy(void **state)
     assert_nothing_planted_was_loaded();
     {
         /* Reached only when the three planted-copy tests passed: 3 names in 4 places. */
-        torture_result result = { .scenario = "planted-dlls-never-loaded", .size = PLACES * PLANTED_NAMES,
-                                  .cycles = 3, .passed = true, .process_ends = true };
+        torture_result result = { .scenario = "planted-dlls-never-loaded",
+                                  .size = PLACES * PLANTED_NAMES,
+                                  .cycles = 3,
+                                  .passed = true,
+                                  .process_ends = true };
         print_torture_result(&result);
     }
 }
@@ -264,13 +270,16 @@ static void read_settings(process_settings *settings)
     FreeEnvironmentStringsW(block);
 }
 
-static void assert_same_settings(const process_settings *before, const process_settings *now, const char *when)
+static void assert_same_settings(const process_settings *before, const process_settings *now,
+                                 const char *when)
 {
     if (wcscmp(before->current_directory, now->current_directory) != 0)
-        print_error("%s: current directory %ls, was %ls\n", when, now->current_directory, before->current_directory);
+        print_error("%s: current directory %ls, was %ls\n", when, now->current_directory,
+                    before->current_directory);
     if (before->dll_directory_length != now->dll_directory_length ||
         wcscmp(before->dll_directory, now->dll_directory) != 0)
-        print_error("%s: DLL directory \"%ls\", was \"%ls\"\n", when, now->dll_directory, before->dll_directory);
+        print_error("%s: DLL directory \"%ls\", was \"%ls\"\n", when, now->dll_directory,
+                    before->dll_directory);
     if (before->error_mode != now->error_mode || before->thread_error_mode != now->thread_error_mode)
         print_error("%s: error mode %u/%lu, was %u/%lu\n", when, now->error_mode, now->thread_error_mode,
                     before->error_mode, before->thread_error_mode);
@@ -332,8 +341,12 @@ static void no_process_wide_setting_changes(void **state)
     SetErrorMode(0);
     {
         /* The front with a worker, then in pass-through: 2 load/use/unload cycles. */
-        torture_result result = { .scenario = "process-settings-unchanged", .size = 2, .cycles = 2,
-                                  .calls = 200, .passed = true, .process_ends = true };
+        torture_result result = { .scenario = "process-settings-unchanged",
+                                  .size = 2,
+                                  .cycles = 2,
+                                  .calls = 200,
+                                  .passed = true,
+                                  .process_ends = true };
         print_torture_result(&result);
     }
 }

@@ -12,7 +12,9 @@
 
 static void both_modules_leave_after_free_library(void **state)
 {
-    enum { JOBS = 100 };
+    enum {
+        JOBS = 100
+    };
     /* Static: a job that outlives a failed test must not write into a dead frame. */
     static job_counters counters;
     test_job job = job_for(&counters, NULL);
@@ -34,7 +36,10 @@ static void both_modules_leave_after_free_library(void **state)
 
 static void free_library_does_not_wait_for_pending_work(void **state)
 {
-    enum { JOBS = 5000, POOL_THREADS = 2 };
+    enum {
+        JOBS = 5000,
+        POOL_THREADS = 2
+    };
     /* Static: a job that outlives a failed test must not write into a dead frame. */
     static job_counters counters;
     HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);

@@ -45,7 +45,8 @@ static bool observe(test_front *front)
 
     job.kind = TEST_JOB_OBSERVE;
     job.trace_events = &trace_events;
-    return front->post_job(&job) == SHIM_OK && counter_reaches_within(&observe_counters.ran, 1, TEST_DEADLINE_MS);
+    return front->post_job(&job) == SHIM_OK &&
+           counter_reaches_within(&observe_counters.ran, 1, TEST_DEADLINE_MS);
 }
 
 /* One callback blocked on `gate`, then the exit job (blocked on exit_gate if
@@ -122,7 +123,8 @@ int wmain(int argc, wchar_t **argv)
     }
     if (wcscmp(mode, L"exit-in-callback-drain") == 0) {
         if (!fill(&front, gate, exit_gate, EXIT_IN_CALLBACK_DRAIN) ||
-            !counter_reaches_within(&exit_counters.started, 1, TEST_DEADLINE_MS) || !free_and_wait_for_drain(&front))
+            !counter_reaches_within(&exit_counters.started, 1, TEST_DEADLINE_MS) ||
+            !free_and_wait_for_drain(&front))
             return EXIT_SETUP_FAILED;
         SetEvent(exit_gate);
         counter_reaches_within(&exit_counters.ran, 1, TEST_DEADLINE_MS);

@@ -5,7 +5,7 @@
 #      host_test, examples, bench, and include/ through them) and of a native
 #      shimgen build (shimgen/src);
 #   2. cppcheck over the same databases;
-#   3. clang-format --dry-run over every tracked .c and .h file.
+#   3. clang-format --dry-run over every tracked .c and .h file (.clang-format).
 # A finding that does not apply is suppressed in place, next to a comment
 # that says why: NOLINT(check) for clang-tidy, cppcheck-suppress for cppcheck.
 # Needs what `make test` installs (scripts/install-dependencies.sh).
@@ -93,6 +93,20 @@ if cppcheck_run "$windows_db" "$out/cppcheck-windows" --platform=win64 --library
     echo "cppcheck: no findings"
 else
     echo "lint: cppcheck found problems (above)" >&2
+    failed=1
+fi
+
+step "clang-format"
+# Every C file of the repository, formatted by .clang-format.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files '*.c' '*.h' >"$out/format-files"
+else
+    find frontdll workerdll common include host_test examples bench shimgen -name '*.[ch]' >"$out/format-files"
+fi
+if xargs clang-format --dry-run -Werror <"$out/format-files"; then
+    echo "clang-format: $(wc -l <"$out/format-files") files formatted"
+else
+    echo "lint: not formatted as .clang-format says (above); fix with: xargs clang-format -i <$out/format-files" >&2
     failed=1
 fi
 

@@ -51,13 +51,13 @@ static void CALLBACK io_completed(PTP_CALLBACK_INSTANCE instance, void *paramete
     if (may_run)
         io->callback(session, io->object.context, overlapped, result, bytes_transferred);
     InterlockedDecrement(&io->pending);
-    finish_if_done(io); /* io may be gone after this */
+    finish_if_done(io);              /* io may be gone after this */
     shim__outstanding_done(session); /* the operation */
     shim__callback_leave(session, may_run);
 }
 
-static void CALLBACK sentinel_never_completes(PTP_CALLBACK_INSTANCE instance, void *context,
-                                             void *overlapped, ULONG result, ULONG_PTR bytes, PTP_IO io)
+static void CALLBACK sentinel_never_completes(PTP_CALLBACK_INSTANCE instance, void *context, void *overlapped,
+                                              ULONG result, ULONG_PTR bytes, PTP_IO io)
 {
     (void)instance;
     (void)context;
@@ -78,8 +78,8 @@ static int keep_io_queue_alive(shim_session *session)
 {
     if (session->io_sentinel != NULL)
         return SHIM_OK;
-    session->io_sentinel_handle = CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE,
-                                              NULL, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
+    session->io_sentinel_handle = CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                                              OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
     if (session->io_sentinel_handle == INVALID_HANDLE_VALUE) {
         session->io_sentinel_handle = NULL;
         return SHIM_E_SYSTEM;

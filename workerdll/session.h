@@ -78,7 +78,11 @@ struct shim_session {
     int group_closing;
 };
 
-typedef enum session_object_kind { SESSION_OBJECT_TIMER, SESSION_OBJECT_WAIT, SESSION_OBJECT_IO } session_object_kind;
+typedef enum session_object_kind {
+    SESSION_OBJECT_TIMER,
+    SESSION_OBJECT_WAIT,
+    SESSION_OBJECT_IO
+} session_object_kind;
 
 /* What timers and waits share: the session's list link and the release hook. */
 typedef struct session_object {

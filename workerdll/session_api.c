@@ -3,8 +3,7 @@
 
 #include "session.h"
 
-int shim_submit(shim_session *session, shim_work_function work, shim_cancel_function on_cancel,
-                void *context)
+int shim_submit(shim_session *session, shim_work_function work, shim_cancel_function on_cancel, void *context)
 {
     work_item *item;
     int status;

@@ -38,8 +38,7 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     HANDLE thread = NULL;
     int status = SHIM_E_SYSTEM;
 
-    if (options == NULL || out_session == NULL ||
-        options->handed_over_count > SHIM_MAX_HANDED_OVER_MODULES ||
+    if (options == NULL || out_session == NULL || options->handed_over_count > SHIM_MAX_HANDED_OVER_MODULES ||
         (options->stop_policy != SHIM_STOP_DRAIN && options->stop_policy != SHIM_STOP_CANCEL) ||
         options->stop_deadline_ms > (unsigned)MAXLONG || options->max_threads > 512)
         return SHIM_E_INVALID_ARGUMENT;

@@ -14,8 +14,8 @@ static void CALLBACK timer_fired(PTP_CALLBACK_INSTANCE instance, void *parameter
     shim__callback_leave(session, may_run);
 }
 
-int shim_timer_create(shim_session *session, shim_timer_function callback,
-                      shim_cancel_function on_release, void *context, shim_timer **out_timer)
+int shim_timer_create(shim_session *session, shim_timer_function callback, shim_cancel_function on_release,
+                      void *context, shim_timer **out_timer)
 {
     shim_timer *timer;
     int status;

@@ -15,8 +15,8 @@ static void CALLBACK wait_ended(PTP_CALLBACK_INSTANCE instance, void *parameter,
     shim__callback_leave(session, may_run);
 }
 
-int shim_wait_create(shim_session *session, shim_wait_function callback,
-                     shim_cancel_function on_release, void *context, shim_wait **out_wait)
+int shim_wait_create(shim_session *session, shim_wait_function callback, shim_cancel_function on_release,
+                     void *context, shim_wait **out_wait)
 {
     shim_wait *wait;
     int status;

@@ -304,8 +304,9 @@ typedef LONG(WINAPI *query_system_information_function)(ULONG, void *, ULONG, UL
 
 static long handles_from_system_table(void)
 {
-    query_system_information_function query = (query_system_information_function)(void (*)(void))
-        GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQuerySystemInformation");
+    query_system_information_function query =
+        (query_system_information_function)(void (*)(void))GetProcAddress(GetModuleHandleW(L"ntdll.dll"),
+                                                                          "NtQuerySystemInformation");
     ULONG capacity = 1 << 20;
     long count = -1;
 
@@ -350,8 +351,9 @@ typedef BOOL(WINAPI *enum_process_modules_function)(HANDLE, HMODULE *, DWORD, DW
 
 long process_module_count(void)
 {
-    enum_process_modules_function enumerate = (enum_process_modules_function)(void (*)(void))
-        GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "K32EnumProcessModules");
+    enum_process_modules_function enumerate =
+        (enum_process_modules_function)(void (*)(void))GetProcAddress(GetModuleHandleW(L"kernel32.dll"),
+                                                                      "K32EnumProcessModules");
     static HMODULE modules[1024];
     DWORD needed = 0;
 
@@ -391,8 +393,7 @@ void print_torture_result(const torture_result *result)
     fflush(stdout);
 }
 
-bool run_child_within(const wchar_t *program, const wchar_t *arguments, DWORD deadline_ms,
-                      DWORD *exit_code)
+bool run_child_within(const wchar_t *program, const wchar_t *arguments, DWORD deadline_ms, DWORD *exit_code)
 {
     wchar_t path[TEST_PATH_CAPACITY];
     wchar_t command_line[3 * TEST_PATH_CAPACITY];

@@ -105,16 +105,17 @@ unsigned long torture_size(const wchar_t *variable, unsigned long ci_default);
  * that host_test/run-torture.sh turns into docs/reliability.md. */
 typedef struct torture_result {
     const char *scenario;
-    unsigned long size;     /* the parameter the run was asked for */
-    unsigned long cycles;   /* load/use/unload cycles (or repetitions) that ran */
-    unsigned long calls;    /* calls or jobs submitted */
-    long lost;              /* submitted, but neither ran nor was cancelled */
-    long handles_leaked;    /* handle count at the end minus the baseline */
-    long modules_leaked;    /* module count at the end minus the baseline */
-    double seconds;         /* wall time of the measured part */
+    unsigned long size;   /* the parameter the run was asked for */
+    unsigned long cycles; /* load/use/unload cycles (or repetitions) that ran */
+    unsigned long calls;  /* calls or jobs submitted */
+    long lost;            /* submitted, but neither ran nor was cancelled */
+    long handles_leaked;  /* handle count at the end minus the baseline */
+    long modules_leaked;  /* module count at the end minus the baseline */
+    double seconds;       /* wall time of the measured part */
     bool passed;
-    long failures;          /* runs that failed (a child that hung or ended with another code) */
-    bool process_ends;      /* lost and leaks not measured (a child process that ends, or a check-only scenario): n/a */
+    long failures; /* runs that failed (a child that hung or ended with another code) */
+    bool
+        process_ends; /* lost and leaks not measured (a child process that ends, or a check-only scenario): n/a */
 } torture_result;
 
 void print_torture_result(const torture_result *result);
@@ -122,8 +123,7 @@ void print_torture_result(const torture_result *result);
 /* Runs bin\<program> <arguments> and waits up to deadline_ms for it. On time,
  * *exit_code gets its exit code and the result is true. Late, the child is
  * terminated (exit code 0xdead) and the result is false. */
-bool run_child_within(const wchar_t *program, const wchar_t *arguments, DWORD deadline_ms,
-                      DWORD *exit_code);
+bool run_child_within(const wchar_t *program, const wchar_t *arguments, DWORD deadline_ms, DWORD *exit_code);
 
 /* Waits up to deadline_ms for process_handle_count() to come down to
  * baseline; returns the last count minus the baseline (0: no leak). */

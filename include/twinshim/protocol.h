@@ -22,7 +22,7 @@ extern "C" {
 
 typedef struct shim_session_options {
     shim_stop_policy stop_policy;
-    unsigned max_threads; /* pool threads at most; 0 means the default (2) */
+    unsigned max_threads;      /* pool threads at most; 0 means the default (2) */
     unsigned stop_deadline_ms; /* 0: a stop waits for callbacks forever */
     /* Module references the session releases (FreeLibrary) after its drain,
      * before it releases its own: the front hands over its reference to the

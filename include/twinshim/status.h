@@ -9,19 +9,19 @@ extern "C" {
 
 typedef enum shim_status {
     SHIM_OK = 0,
-    SHIM_E_INVALID_ARGUMENT = -1,  /* a NULL or out-of-range argument */
-    SHIM_E_OUT_OF_MEMORY = -2,     /* an allocation failed; nothing was queued */
-    SHIM_E_STOPPING = -3,          /* the session is stopping: work refused */
-    SHIM_E_START_FAILED = -4,      /* the plugin's start hook failed */
-    SHIM_E_WORKER_MISSING = -5,    /* no worker DLL in the front's folder */
-    SHIM_E_WORKER_LOAD_FAILED = -6,/* the worker file exists but did not load */
-    SHIM_E_WORKER_INVALID = -7,    /* the worker has no twinshim entry point */
-    SHIM_E_VERSION_MISMATCH = -8,  /* the worker speaks another protocol version */
-    SHIM_E_SYSTEM = -9,            /* a Windows call failed: see the system error */
-    SHIM_E_PASS_THROUGH = -10,     /* the front has no session: work not sent */
-    SHIM_E_ORIGINAL_MISSING = -11, /* the renamed original DLL is not there */
-    SHIM_E_PATH_TOO_LONG = -12,    /* the front's folder path does not fit */
-    SHIM_E_NOT_FOUND = -13         /* a symbol the caller asked for is absent */
+    SHIM_E_INVALID_ARGUMENT = -1,   /* a NULL or out-of-range argument */
+    SHIM_E_OUT_OF_MEMORY = -2,      /* an allocation failed; nothing was queued */
+    SHIM_E_STOPPING = -3,           /* the session is stopping: work refused */
+    SHIM_E_START_FAILED = -4,       /* the plugin's start hook failed */
+    SHIM_E_WORKER_MISSING = -5,     /* no worker DLL in the front's folder */
+    SHIM_E_WORKER_LOAD_FAILED = -6, /* the worker file exists but did not load */
+    SHIM_E_WORKER_INVALID = -7,     /* the worker has no twinshim entry point */
+    SHIM_E_VERSION_MISMATCH = -8,   /* the worker speaks another protocol version */
+    SHIM_E_SYSTEM = -9,             /* a Windows call failed: see the system error */
+    SHIM_E_PASS_THROUGH = -10,      /* the front has no session: work not sent */
+    SHIM_E_ORIGINAL_MISSING = -11,  /* the renamed original DLL is not there */
+    SHIM_E_PATH_TOO_LONG = -12,     /* the front's folder path does not fit */
+    SHIM_E_NOT_FOUND = -13          /* a symbol the caller asked for is absent */
 } shim_status;
 
 /* A short constant English description of `status`; never NULL. */

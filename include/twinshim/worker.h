@@ -114,7 +114,10 @@ const shim_plugin *shim_worker_plugin(void);
 /* Defines the worker's one plugin. Use it once, in one source file of the
  * worker DLL: SHIM_DEFINE_PLUGIN(my_plugin) where my_plugin is a shim_plugin. */
 #define SHIM_DEFINE_PLUGIN(plugin_variable) \
-    const shim_plugin *shim_worker_plugin(void) { return &(plugin_variable); }
+    const shim_plugin *shim_worker_plugin(void) \
+    { \
+        return &(plugin_variable); \
+    }
 
 /* Queues work(session, context) on the session's pool. Any thread may call it,
  * including a work callback. Never blocks on other work.
@@ -122,8 +125,8 @@ const shim_plugin *shim_worker_plugin(void);
  * SHIM_E_STOPPING once the session stops (nothing runs: the caller still owns
  * context), SHIM_E_INVALID_ARGUMENT, SHIM_E_OUT_OF_MEMORY or SHIM_E_SYSTEM.
  * on_cancel may be NULL if context needs no freeing. */
-int shim_submit(shim_session *session, shim_work_function work,
-                shim_cancel_function on_cancel, void *context);
+int shim_submit(shim_session *session, shim_work_function work, shim_cancel_function on_cancel,
+                void *context);
 
 /* The stop token: nonzero once the session has been told to stop. Long
  * callbacks poll it and return early. Any thread; never blocks. */
@@ -151,8 +154,8 @@ int shim_session_get_counters(const shim_session *session, shim_session_counters
  * once for each, under either policy, so the context can be freed. There is
  * no separate close: they live until the session stops. on_release may be
  * NULL. Creating one during the stop returns SHIM_E_STOPPING. */
-int shim_timer_create(shim_session *session, shim_timer_function callback,
-                      shim_cancel_function on_release, void *context, shim_timer **timer);
+int shim_timer_create(shim_session *session, shim_timer_function callback, shim_cancel_function on_release,
+                      void *context, shim_timer **timer);
 
 /* Arms the timer: first in due_ms, then every period_ms (0: once). Re-arming
  * replaces the previous setting. During the stop: SHIM_E_STOPPING. */
@@ -161,8 +164,8 @@ int shim_timer_set(shim_timer *timer, unsigned due_ms, unsigned period_ms);
 /* Disarms the timer; a callback already running still finishes. */
 int shim_timer_cancel(shim_timer *timer);
 
-int shim_wait_create(shim_session *session, shim_wait_function callback,
-                     shim_cancel_function on_release, void *context, shim_wait **wait);
+int shim_wait_create(shim_session *session, shim_wait_function callback, shim_cancel_function on_release,
+                     void *context, shim_wait **wait);
 
 /* Arms the wait, once: the callback runs when handle is signalled or after
  * timeout_ms (INFINITE: never times out). Call it again, for example from the

@@ -9,8 +9,8 @@
 #include <windows.h>
 #include <tlhelp32.h>
 
-typedef DWORD (WINAPI *size_function)(const wchar_t *file_name, DWORD *handle);
-typedef DWORD (WINAPI *language_function)(DWORD language, wchar_t *name, DWORD size);
+typedef DWORD(WINAPI *size_function)(const wchar_t *file_name, DWORD *handle);
+typedef DWORD(WINAPI *language_function)(DWORD language, wchar_t *name, DWORD size);
 
 static int exe_folder(wchar_t *folder, DWORD capacity)
 {
@@ -61,7 +61,8 @@ int main(void)
 
     setvbuf(stdout, NULL, _IONBF, 0);
     if (!exe_folder(folder, MAX_PATH) || GetModuleFileNameW(NULL, self_path, MAX_PATH) == 0 ||
-        GetSystemDirectoryW(system_path, MAX_PATH) == 0 || wcscat_s(system_path, MAX_PATH, L"\\kernel32.dll") != 0)
+        GetSystemDirectoryW(system_path, MAX_PATH) == 0 ||
+        wcscat_s(system_path, MAX_PATH, L"\\kernel32.dll") != 0)
         return 2;
     version = LoadLibraryW(L"version.dll");
     if (version == NULL) {

@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pe_export_table table = { 0 };
     wrap_plan plan = { 0 };
     error_message error = { "" };
-    const wrap_request request = { .input_path = "fuzz.dll", .output_directory = "unused",
+    const wrap_request request = { .input_path = "fuzz.dll",
+                                   .output_directory = "unused",
                                    .twinshim_source_dir = "/twinshim" };
 
     if (sink == NULL)

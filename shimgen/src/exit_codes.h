@@ -6,12 +6,12 @@
 
 enum shimgen_exit_code {
     SHIMGEN_EXIT_OK = 0,
-    SHIMGEN_EXIT_INTERNAL = 1,      /* out of memory, or a bug */
-    SHIMGEN_EXIT_USAGE = 2,         /* bad command line */
-    SHIMGEN_EXIT_UNREADABLE = 3,    /* input missing, a directory, empty, or unreadable */
-    SHIMGEN_EXIT_MALFORMED = 4,     /* input is not a PE file, or its export table is broken */
-    SHIMGEN_EXIT_BAD_REQUEST = 5,   /* wrap: unknown or unusable --intercept / --prototype / --name */
-    SHIMGEN_EXIT_OUTPUT = 6         /* wrap: output exists (without --force) or cannot be written */
+    SHIMGEN_EXIT_INTERNAL = 1,    /* out of memory, or a bug */
+    SHIMGEN_EXIT_USAGE = 2,       /* bad command line */
+    SHIMGEN_EXIT_UNREADABLE = 3,  /* input missing, a directory, empty, or unreadable */
+    SHIMGEN_EXIT_MALFORMED = 4,   /* input is not a PE file, or its export table is broken */
+    SHIMGEN_EXIT_BAD_REQUEST = 5, /* wrap: unknown or unusable --intercept / --prototype / --name */
+    SHIMGEN_EXIT_OUTPUT = 6       /* wrap: output exists (without --force) or cannot be written */
 };
 
 #endif

@@ -11,7 +11,8 @@
  *   ordinal  rva       kind       name             [-> forwarder]
  * kind is code, data or forwarder; an ordinal-only export's name is [NONAME].
  * Names never contain spaces, so each column is one field for awk. */
-void exports_print_table(FILE *out, const char *file_name, const pe_image *image, const pe_export_table *table);
+void exports_print_table(FILE *out, const char *file_name, const pe_image *image,
+                         const pe_export_table *table);
 
 /* [{"ordinal": 1, "name": "f", "rva": 4096, "data": false, "forwarder": null}, ...]
  * The RVA is a number, so consumers need not parse hex. */

@@ -83,9 +83,11 @@ static void write_c_string(FILE *out, const char *text)
 static void write_stub(FILE *out, const intercept *stub)
 {
     const char *return_type = stub->has_prototype ? stub->signature.return_type : "intptr_t";
-    const char *parameters =
-        stub->has_prototype ? stub->signature.parameter_list : "intptr_t first, intptr_t second, intptr_t third, intptr_t fourth";
-    const char *arguments = stub->has_prototype ? stub->signature.argument_list : "first, second, third, fourth";
+    const char *parameters = stub->has_prototype
+                                 ? stub->signature.parameter_list
+                                 : "intptr_t first, intptr_t second, intptr_t third, intptr_t fourth";
+    const char *arguments =
+        stub->has_prototype ? stub->signature.argument_list : "first, second, third, fourth";
     bool returns_value = !stub->has_prototype || !stub->signature.returns_void;
 
     fprintf(out, "\n/* %s, ordinal %" PRIu32 ". ", stub->display_name, stub->target->ordinal);
@@ -102,8 +104,8 @@ static void write_stub(FILE *out, const intercept *stub)
     fprintf(out, "typedef %s (*%s_function)(%s);\n\n", return_type, stub->c_name, parameters);
     fprintf(out, "%s wrapped_%s(%s);\n", return_type, stub->c_name, parameters);
     fprintf(out, "%s wrapped_%s(%s)\n{\n", return_type, stub->c_name, parameters);
-    fprintf(out, "    %s_function original = (%s_function)(void (*)(void))shim_front_original_symbol(", stub->c_name,
-            stub->c_name);
+    fprintf(out, "    %s_function original = (%s_function)(void (*)(void))shim_front_original_symbol(",
+            stub->c_name, stub->c_name);
     if (stub->target->name != NULL)
         write_c_string(out, stub->target->name);
     else

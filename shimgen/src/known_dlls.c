@@ -8,10 +8,10 @@
  * before any program code runs and so cannot be replaced either. The list
  * differs between Windows versions; a name missing here only loses a warning. */
 static const char *const known_dlls[] = {
-    "advapi32", "clbcatq", "combase", "comdlg32", "coml2", "difxapi", "gdi32", "gdiplus", "imagehlp",
-    "imm32", "kernel32", "kernelbase", "msctf", "msvcrt", "normaliz", "nsi", "ntdll", "ole32",
-    "oleaut32", "psapi", "rpcrt4", "sechost", "setupapi", "shcore", "shell32", "shlwapi", "user32",
-    "wldap32", "wow64", "wow64cpu", "wow64win", "ws2_32",
+    "advapi32", "clbcatq", "combase",  "comdlg32",   "coml2",  "difxapi",  "gdi32",    "gdiplus",
+    "imagehlp", "imm32",   "kernel32", "kernelbase", "msctf",  "msvcrt",   "normaliz", "nsi",
+    "ntdll",    "ole32",   "oleaut32", "psapi",      "rpcrt4", "sechost",  "setupapi", "shcore",
+    "shell32",  "shlwapi", "user32",   "wldap32",    "wow64",  "wow64cpu", "wow64win", "ws2_32",
 };
 
 static bool same_name(const char *a, const char *b)

@@ -16,7 +16,9 @@
 #define make_one_directory(path) mkdir((path), 0777)
 #endif
 
-enum { PATH_CAPACITY = 4096 };
+enum {
+    PATH_CAPACITY = 4096
+};
 
 static bool is_directory(const char *path)
 {
@@ -39,7 +41,8 @@ int output_make_directory(const char *path, error_message *error)
             continue;
         partial[at] = '\0';
         if (!is_directory(partial) && make_one_directory(partial) != 0 && errno != EEXIST)
-            return error_set(error, SHIMGEN_EXIT_OUTPUT, "%s: cannot create folder: %s", partial, strerror(errno));
+            return error_set(error, SHIMGEN_EXIT_OUTPUT, "%s: cannot create folder: %s", partial,
+                             strerror(errno));
         partial[at] = path[at];
     }
     if (!is_directory(path))

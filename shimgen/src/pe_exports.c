@@ -62,7 +62,8 @@ static int read_directory(const pe_image *image, export_directory *directory, er
                          "export address table (%u entries at RVA 0x%x) is outside the file",
                          directory->function_count, functions_rva);
     if (directory->name_count > 0 &&
-        (!pe_image_rva_to_offset(image, names_rva, (uint64_t)directory->name_count * 4, &directory->names_offset) ||
+        (!pe_image_rva_to_offset(image, names_rva, (uint64_t)directory->name_count * 4,
+                                 &directory->names_offset) ||
          !pe_image_rva_to_offset(image, name_ordinals_rva, (uint64_t)directory->name_count * 2,
                                  &directory->name_ordinals_offset)))
         return error_set(error, SHIMGEN_EXIT_MALFORMED, "export name tables (%u names) are outside the file",
@@ -88,8 +89,8 @@ static int describe_target(const pe_image *image, uint32_t rva, pe_export *entry
     /* The target is not read, only classified: it may be in .bss, beyond the
      * file's bytes, so it is checked against the image size instead. */
     if (rva >= image->size_of_image)
-        return error_set(error, SHIMGEN_EXIT_MALFORMED, "export ordinal %u points outside the image (RVA 0x%x)",
-                         entry->ordinal, rva);
+        return error_set(error, SHIMGEN_EXIT_MALFORMED,
+                         "export ordinal %u points outside the image (RVA 0x%x)", entry->ordinal, rva);
     entry->is_data = !pe_image_rva_is_executable(image, rva);
     return 0;
 }
@@ -120,15 +121,16 @@ static int collect(const pe_image *image, const export_directory *directory, sor
 
         memset(entry, 0, sizeof *entry);
         if (index >= directory->function_count) {
-            rc = error_set(error, SHIMGEN_EXIT_MALFORMED, "export name %u refers to function %u of %u", position,
-                           index, directory->function_count);
+            rc = error_set(error, SHIMGEN_EXIT_MALFORMED, "export name %u refers to function %u of %u",
+                           position, index, directory->function_count);
             goto done;
         }
         entry->ordinal = directory->ordinal_base + index;
         entry->name = pe_image_string_at(image, name_rva, PE_EXPORT_NAME_MAX);
         if (entry->name == NULL) {
             rc = error_set(error, SHIMGEN_EXIT_MALFORMED,
-                           "export name %u (RVA 0x%x) is outside the file, empty or unterminated", position, name_rva);
+                           "export name %u (RVA 0x%x) is outside the file, empty or unterminated", position,
+                           name_rva);
             goto done;
         }
         rc = describe_target(image, pe_read32(functions + 4 * (size_t)index), entry, error);
@@ -172,8 +174,8 @@ int pe_read_exports(const pe_image *image, pe_export_table *table, error_message
         return rc;
     table->ordinal_base = directory.ordinal_base;
     /* The linked name is informational; a broken one is not worth a refusal. */
-    table->dll_name = directory.name_rva != 0 ? pe_image_string_at(image, directory.name_rva, PE_EXPORT_NAME_MAX)
-                                              : NULL;
+    table->dll_name =
+        directory.name_rva != 0 ? pe_image_string_at(image, directory.name_rva, PE_EXPORT_NAME_MAX) : NULL;
     /* Both counts were checked against the file size, so this stays small. */
     sortable = calloc((size_t)directory.name_count + directory.function_count + 1u, sizeof *sortable);
     if (sortable == NULL)

@@ -26,10 +26,10 @@ typedef struct pe_export {
 } pe_export;
 
 typedef struct pe_export_table {
-    const char *dll_name;  /* the name the DLL was linked as, or NULL */
+    const char *dll_name; /* the name the DLL was linked as, or NULL */
     uint32_t ordinal_base;
     size_t count;
-    pe_export *entries;    /* strings point into the image's bytes */
+    pe_export *entries; /* strings point into the image's bytes */
 } pe_export_table;
 
 /* Reads the export table. Returns 0, SHIMGEN_EXIT_MALFORMED or

@@ -46,7 +46,8 @@ static int read_optional_header(pe_image *image, size_t optional_offset, uint16_
     uint32_t directory_count;
 
     if (optional_size < 2)
-        return error_set(error, SHIMGEN_EXIT_MALFORMED, "optional header too small (%u bytes)", optional_size);
+        return error_set(error, SHIMGEN_EXIT_MALFORMED, "optional header too small (%u bytes)",
+                         optional_size);
     magic = pe_read16(optional);
     if (magic == OPTIONAL_MAGIC_PE32)
         count_offset = DIRECTORY_COUNT_OFFSET_PE32;
@@ -56,7 +57,8 @@ static int read_optional_header(pe_image *image, size_t optional_offset, uint16_
         return error_set(error, SHIMGEN_EXIT_MALFORMED, "unknown optional header magic 0x%x", magic);
     image->is_pe32_plus = magic == OPTIONAL_MAGIC_PE32_PLUS;
     if (optional_size < count_offset + 4)
-        return error_set(error, SHIMGEN_EXIT_MALFORMED, "optional header too small (%u bytes)", optional_size);
+        return error_set(error, SHIMGEN_EXIT_MALFORMED, "optional header too small (%u bytes)",
+                         optional_size);
     image->size_of_image = pe_read32(optional + SIZE_OF_IMAGE_OFFSET);
     image->size_of_headers = pe_read32(optional + SIZE_OF_HEADERS_OFFSET);
     directory_count = pe_read32(optional + count_offset);
@@ -86,11 +88,14 @@ int pe_image_open(pe_image *image, const uint8_t *bytes, size_t size, error_mess
         return error_set(error, SHIMGEN_EXIT_MALFORMED, "not a PE file (no MZ header)");
     new_header = pe_read32(bytes + DOS_NEW_HEADER_OFFSET);
     if (!fits(image, new_header, 4 + FILE_HEADER_SIZE))
-        return error_set(error, SHIMGEN_EXIT_MALFORMED, "PE header offset 0x%x is outside the file", new_header);
+        return error_set(error, SHIMGEN_EXIT_MALFORMED, "PE header offset 0x%x is outside the file",
+                         new_header);
     if (memcmp(bytes + new_header, "PE\0\0", 4) != 0)
-        return error_set(error, SHIMGEN_EXIT_MALFORMED, "not a PE file (no PE signature at 0x%x)", new_header);
-    image->is_wine_builtin = fits(image, DOS_HEADER_SIZE, sizeof wine_builtin_marker - 1) &&
-                             memcmp(bytes + DOS_HEADER_SIZE, wine_builtin_marker, sizeof wine_builtin_marker - 1) == 0;
+        return error_set(error, SHIMGEN_EXIT_MALFORMED, "not a PE file (no PE signature at 0x%x)",
+                         new_header);
+    image->is_wine_builtin =
+        fits(image, DOS_HEADER_SIZE, sizeof wine_builtin_marker - 1) &&
+        memcmp(bytes + DOS_HEADER_SIZE, wine_builtin_marker, sizeof wine_builtin_marker - 1) == 0;
 
     file_header = bytes + new_header + 4;
     image->machine = pe_read16(file_header);
@@ -99,7 +104,8 @@ int pe_image_open(pe_image *image, const uint8_t *bytes, size_t size, error_mess
     image->file_characteristics = pe_read16(file_header + 18);
     optional_offset = (size_t)new_header + 4 + FILE_HEADER_SIZE;
     if (!fits(image, optional_offset, optional_size))
-        return error_set(error, SHIMGEN_EXIT_MALFORMED, "optional header (%u bytes) is truncated", optional_size);
+        return error_set(error, SHIMGEN_EXIT_MALFORMED, "optional header (%u bytes) is truncated",
+                         optional_size);
     if (read_optional_header(image, optional_offset, optional_size, error) != 0)
         return SHIMGEN_EXIT_MALFORMED;
 

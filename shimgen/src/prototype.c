@@ -68,13 +68,14 @@ static int add_parameter(prototype *parsed, const char *start, const char *end, 
                          "pointer and array types",
                          parsed->function_name, parsed->parameter_count + 1, (int)(end - start), start);
     if (parsed->parameter_count == PROTOTYPE_PARAMETERS_MAX)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "%s: more than %d parameters", parsed->function_name,
-                         PROTOTYPE_PARAMETERS_MAX);
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "%s: more than %d parameters",
+                         parsed->function_name, PROTOTYPE_PARAMETERS_MAX);
     if (parsed->parameter_count > 0 &&
         (append(parsed->parameter_list, sizeof parsed->parameter_list, ", ", 2, error) != 0 ||
          append(parsed->argument_list, sizeof parsed->argument_list, ", ", 2, error) != 0))
         return SHIMGEN_EXIT_BAD_REQUEST;
-    if (append(parsed->parameter_list, sizeof parsed->parameter_list, start, (size_t)(end - start), error) != 0 ||
+    if (append(parsed->parameter_list, sizeof parsed->parameter_list, start, (size_t)(end - start), error) !=
+            0 ||
         append(parsed->argument_list, sizeof parsed->argument_list, name, (size_t)(end - name), error) != 0)
         return SHIMGEN_EXIT_BAD_REQUEST;
     parsed->parameter_count++;
@@ -124,20 +125,23 @@ int prototype_parse(const char *text, prototype *parsed, error_message *error)
                          "prototype \"%s\" is not of the form \"type name(type name, ...)\"", text);
     while (after != NULL && *after != '\0') {
         if (!isspace((unsigned char)*after) && *after != ';')
-            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "prototype \"%s\" has text after its ')'", text);
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "prototype \"%s\" has text after its ')'",
+                             text);
         after++;
     }
     name_end = open;
     trim(&type_start, &name_end);
     name = trailing_identifier(type_start, name_end);
     if (name == NULL)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "prototype \"%s\" needs a return type and a name", text);
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "prototype \"%s\" needs a return type and a name",
+                         text);
     snprintf(parsed->function_name, sizeof parsed->function_name, "%.*s", (int)(name_end - name), name);
     {
         const char *type_end = name;
 
         trim(&type_start, &type_end);
-        snprintf(parsed->return_type, sizeof parsed->return_type, "%.*s", (int)(type_end - type_start), type_start);
+        snprintf(parsed->return_type, sizeof parsed->return_type, "%.*s", (int)(type_end - type_start),
+                 type_start);
     }
     parsed->returns_void = strcmp(parsed->return_type, "void") == 0;
     return parse_parameters(parsed, open + 1, close, error);

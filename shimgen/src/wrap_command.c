@@ -58,7 +58,8 @@ static int choose_names(const wrap_request *request, wrap_plan *plan, error_mess
         length = strlen(name);
     }
     if (length == 0 || length >= sizeof plan->front_name)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "the front needs a name of 1 to %d characters (--name)",
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                         "the front needs a name of 1 to %d characters (--name)",
                          (int)sizeof plan->front_name - 1);
     for (size_t index = 0; index < length; index++)
         if (!(isalnum((unsigned char)name[index]) || name[index] == '_' || name[index] == '-'))
@@ -108,19 +109,22 @@ static int add_intercept(wrap_plan *plan, const pe_export_table *table, const ch
     intercept *stub;
 
     if (length == 0 || length > PE_EXPORT_NAME_MAX)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--intercept needs export names, separated by commas");
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                         "--intercept needs export names, separated by commas");
     memcpy(wanted, symbol, length);
     wanted[length] = '\0';
     if (wanted[0] == '#') {
         char *end;
         unsigned long ordinal = strtoul(wanted + 1, &end, 10);
 
-        entry = *end == '\0' && end != wanted + 1 ? pe_find_export_by_ordinal(table, (uint32_t)ordinal) : NULL;
+        entry =
+            *end == '\0' && end != wanted + 1 ? pe_find_export_by_ordinal(table, (uint32_t)ordinal) : NULL;
     } else {
         entry = pe_find_export_by_name(table, wanted);
     }
     if (entry == NULL)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--intercept %s: the DLL has no such export", wanted);
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--intercept %s: the DLL has no such export",
+                         wanted);
     if (entry->is_data && entry->forwarder == NULL)
         return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
                          "--intercept %s: a data export cannot be intercepted, only forwarded", wanted);
@@ -128,7 +132,8 @@ static int add_intercept(wrap_plan *plan, const pe_export_table *table, const ch
     memset(stub, 0, sizeof *stub);
     name_intercept(stub, entry);
     for (size_t index = 0; index < plan->intercept_count; index++)
-        if (plan->intercepts[index].target == entry || strcmp(plan->intercepts[index].c_name, stub->c_name) == 0)
+        if (plan->intercepts[index].target == entry ||
+            strcmp(plan->intercepts[index].c_name, stub->c_name) == 0)
             return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--intercept %s: given twice", wanted);
     plan->intercept_count++;
     return 0;
@@ -180,7 +185,8 @@ static int add_prototypes(const wrap_request *request, wrap_plan *plan, error_me
                 stub = &plan->intercepts[candidate];
         if (stub == NULL)
             return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                             "--prototype for %s, which is not intercepted (name ordinal-only exports ordinal_N)",
+                             "--prototype for %s, which is not intercepted (name ordinal-only exports "
+                             "ordinal_N)",
                              parsed.function_name);
         if (stub->has_prototype)
             return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype for %s given twice",
@@ -197,7 +203,8 @@ static void warn_about_target(const wrap_plan *plan, FILE *warnings)
         warn(warnings,
              "%s is a %s (%s) file; twinshim has a toolchain file only for x86-64 so far, so build the "
              "generated project with a matching one",
-             plan->input_path, plan->image->is_pe32_plus ? "PE32+" : "PE32", pe_machine_name(plan->image->machine));
+             plan->input_path, plan->image->is_pe32_plus ? "PE32+" : "PE32",
+             pe_machine_name(plan->image->machine));
     if ((plan->image->file_characteristics & PE_FILE_IS_DLL) == 0)
         warn(warnings, "%s is not marked as a DLL", plan->input_path);
     if (plan->is_known_dll)
@@ -207,12 +214,14 @@ static void warn_about_target(const wrap_plan *plan, FILE *warnings)
              plan->front_name);
     if (plan->image->is_wine_builtin)
         warn(warnings,
-             "%s is a Wine builtin: under Wine, run the program with WINEDLLOVERRIDES=\"%s=n,b\" so the front "
+             "%s is a Wine builtin: under Wine, run the program with WINEDLLOVERRIDES=\"%s=n,b\" so the "
+             "front "
              "is loaded instead of the builtin (see the generated README.md)",
              plan->input_path, plan->front_name);
     for (size_t index = 0; index < plan->intercept_count; index++)
         if (!plan->intercepts[index].has_prototype)
-            warn(warnings, "no --prototype for %s: its stub uses a placeholder prototype; check it before use",
+            warn(warnings,
+                 "no --prototype for %s: its stub uses a placeholder prototype; check it before use",
                  plan->intercepts[index].display_name);
 }
 
@@ -259,8 +268,8 @@ static int write_project(const wrap_request *request, const wrap_plan *plan, err
         const char *file_name;
         file_writer write;
     } files[] = {
-        { front_name, front_write_source },  { record_name, front_write_record_header },
-        { worker_name, worker_write_source }, { "CMakeLists.txt", project_write_cmake },
+        { front_name, front_write_source },    { record_name, front_write_record_header },
+        { worker_name, worker_write_source },  { "CMakeLists.txt", project_write_cmake },
         { "README.md", project_write_readme },
     };
     const size_t file_count = sizeof files / sizeof files[0];

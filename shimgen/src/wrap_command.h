@@ -13,13 +13,13 @@
 typedef struct wrap_request {
     const char *input_path;
     const char *output_directory;
-    const char *name;                 /* NULL: the input's file name without extension */
+    const char *name;                   /* NULL: the input's file name without extension */
     const char *const *intercept_lists; /* each "SYMBOL,#ORDINAL,..." */
     size_t intercept_list_count;
-    const char *const *prototypes;    /* each "int f(int a)" */
+    const char *const *prototypes; /* each "int f(int a)" */
     size_t prototype_count;
     const char *twinshim_source_dir;
-    bool force;                       /* overwrite files that exist */
+    bool force; /* overwrite files that exist */
 } wrap_request;
 
 /* Checks the request against the export table and fills `plan`. Returns 0,

@@ -26,7 +26,10 @@ static pe_export entries[] = {
 };
 
 static const pe_export_table table = {
-    .dll_name = "legacy.dll", .ordinal_base = 1, .count = sizeof entries / sizeof entries[0], .entries = entries,
+    .dll_name = "legacy.dll",
+    .ordinal_base = 1,
+    .count = sizeof entries / sizeof entries[0],
+    .entries = entries,
 };
 
 static char written[4096];

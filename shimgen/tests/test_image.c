@@ -32,9 +32,9 @@ size_t test_image_section_table(bool pe32_plus)
 static void put_section(uint8_t *image, size_t header, const char *name, uint32_t address, uint32_t flags)
 {
     memcpy(image + header, name, strlen(name));
-    test_put32(image, header + 8, 0x200);   /* virtual size */
+    test_put32(image, header + 8, 0x200); /* virtual size */
     test_put32(image, header + 12, address);
-    test_put32(image, header + 16, 0x200);  /* raw size */
+    test_put32(image, header + 16, 0x200);   /* raw size */
     test_put32(image, header + 20, address); /* raw offset: RVAs equal offsets */
     test_put32(image, header + 36, flags);
 }

@@ -254,7 +254,8 @@ static void missing_file(void **state)
     error_message error = { "" };
 
     (void)state;
-    assert_int_equal(file_bytes_read("/nonexistent/shimgen/test.dll", &file, &error), SHIMGEN_EXIT_UNREADABLE);
+    assert_int_equal(file_bytes_read("/nonexistent/shimgen/test.dll", &file, &error),
+                     SHIMGEN_EXIT_UNREADABLE);
 }
 
 #define MALFORMED_TEST(name) cmocka_unit_test_setup(name, fresh)

@@ -113,7 +113,8 @@ static void no_export_directory_gives_an_empty_table(void **state)
 }
 
 /* Reads back what a printer wrote into a temporary file. */
-static void printed(void (*print)(FILE *, const pe_image *, const pe_export_table *), char *buffer, size_t capacity)
+static void printed(void (*print)(FILE *, const pe_image *, const pe_export_table *), char *buffer,
+                    size_t capacity)
 {
     pe_image image;
     pe_export_table table;
@@ -147,10 +148,17 @@ static void json_has_the_documented_keys(void **state)
 
     (void)state;
     printed(print_json, text, sizeof text);
-    assert_non_null(strstr(text, "{\"ordinal\": 10, \"name\": \"alpha\", \"rva\": 528, \"data\": false, \"forwarder\": null}"));
-    assert_non_null(strstr(text, "{\"ordinal\": 11, \"name\": \"beta_data\", \"rva\": 1408, \"data\": true, \"forwarder\": null}"));
-    assert_non_null(strstr(text, "\"name\": \"gamma\", \"rva\": 1232, \"data\": false, \"forwarder\": \"KERNEL32.Sleep\"}"));
-    assert_non_null(strstr(text, "{\"ordinal\": 14, \"name\": null, \"rva\": 544, \"data\": false, \"forwarder\": null}"));
+    assert_non_null(
+        strstr(text,
+               "{\"ordinal\": 10, \"name\": \"alpha\", \"rva\": 528, \"data\": false, \"forwarder\": null}"));
+    assert_non_null(strstr(text, "{\"ordinal\": 11, \"name\": \"beta_data\", \"rva\": 1408, \"data\": true, "
+                                 "\"forwarder\": null}"));
+    assert_non_null(
+        strstr(text,
+               "\"name\": \"gamma\", \"rva\": 1232, \"data\": false, \"forwarder\": \"KERNEL32.Sleep\"}"));
+    assert_non_null(
+        strstr(text,
+               "{\"ordinal\": 14, \"name\": null, \"rva\": 544, \"data\": false, \"forwarder\": null}"));
     assert_int_equal(text[0], '[');
 }
 

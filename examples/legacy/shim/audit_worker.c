@@ -29,8 +29,8 @@ static int audit_start(shim_session *session, void **plugin_state)
     log = HeapAlloc(GetProcessHeap(), 0, sizeof *log);
     if (log == NULL)
         return SHIM_E_OUT_OF_MEMORY;
-    log->file = CreateFileW(path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
-                            OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    log->file = CreateFileW(path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS,
+                            FILE_ATTRIBUTE_NORMAL, NULL);
     if (log->file == INVALID_HANDLE_VALUE) {
         HeapFree(GetProcessHeap(), 0, log);
         return SHIM_E_SYSTEM;
@@ -49,8 +49,8 @@ static void audit_write(shim_session *session, const void *payload, size_t size)
 
     if (log == NULL || size != sizeof *record)
         return;
-    length = snprintf(line, sizeof line, "legacy_add(%d, %d) = %d [thread %lu]\n", record->a,
-                      record->b, record->result, record->thread_id);
+    length = snprintf(line, sizeof line, "legacy_add(%d, %d) = %d [thread %lu]\n", record->a, record->b,
+                      record->result, record->thread_id);
     if (length <= 0 || (size_t)length >= sizeof line)
         return;
     AcquireSRWLockExclusive(&log_lock);
