@@ -30,4 +30,4 @@ install(FILES
 # Toolchain files and the Wine runner they name, for consumers who have none.
 file(GLOB toolchain_files cmake/toolchain-*.cmake)
 install(FILES ${toolchain_files} DESTINATION ${TWINSHIM_INSTALL_CMAKE_DIR})
-install(PROGRAMS cmake/wine-run DESTINATION ${TWINSHIM_INSTALL_CMAKE_DIR})
+install(PROGRAMS cmake/wine-run cmake/ld.lld-forwarders DESTINATION ${TWINSHIM_INSTALL_CMAKE_DIR})

@@ -12,10 +12,13 @@ trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 package="$work/prefix/lib/cmake/twinshim"
+# The installed copy of the toolchain file that configured twinshim's build.
+toolchain=$(sed -n 's/^CMAKE_TOOLCHAIN_FILE:[A-Z]*=//p' "$build/CMakeCache.txt")
+toolchain=$(basename "${toolchain:-toolchain-x86_64-w64-mingw32-gcc.cmake}")
 cmake -S "$here" -B "$work/build" \
-    -DCMAKE_TOOLCHAIN_FILE="$package/toolchain-x86_64-w64-mingw32-gcc.cmake" \
+    -DCMAKE_TOOLCHAIN_FILE="$package/$toolchain" \
     -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null
 cmake --build "$work/build" >/dev/null
 # The installed runner, in this project's Wine prefix (already booted).
 TWINSHIM_WINEPREFIX="${TWINSHIM_WINEPREFIX:-$top/.cache/wineprefix}" "$package/wine-run" "$work/build/greeter_host.exe"
-echo "consumer: built against the installed package and ran under Wine"
+echo "consumer: built against the installed package with $toolchain and ran under Wine"
