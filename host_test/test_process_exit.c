@@ -13,28 +13,12 @@
 
 static DWORD run_child(const wchar_t *program, const wchar_t *mode, const wchar_t *folder)
 {
-    wchar_t path[TEST_PATH_CAPACITY];
-    wchar_t command_line[2 * TEST_PATH_CAPACITY];
-    STARTUPINFOW startup = { .cb = sizeof startup };
-    PROCESS_INFORMATION process;
+    wchar_t arguments[2 * TEST_PATH_CAPACITY];
     DWORD exit_code = 0xdead;
-    DWORD waited;
 
-    _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", bin_folder(), program);
     /* folder ends in a backslash: doubled, it does not escape the quote. */
-    _snwprintf(command_line, 2 * TEST_PATH_CAPACITY, L"\"%ls\" %ls \"%ls\\\"", path, mode, folder);
-    if (!CreateProcessW(path, command_line, NULL, NULL, FALSE, 0, NULL, NULL, &startup, &process)) {
-        print_error("CreateProcess(%ls) failed: error %lu\n", path, GetLastError());
-        return exit_code;
-    }
-    waited = WaitForSingleObject(process.hProcess, TEST_DEADLINE_MS);
-    if (waited != WAIT_OBJECT_0) {
-        print_error("%ls %ls did not exit within %d ms\n", program, mode, TEST_DEADLINE_MS);
-        TerminateProcess(process.hProcess, 1);
-    }
-    GetExitCodeProcess(process.hProcess, &exit_code);
-    CloseHandle(process.hThread);
-    CloseHandle(process.hProcess);
+    _snwprintf(arguments, 2 * TEST_PATH_CAPACITY, L"%ls \"%ls\\\"", mode, folder);
+    run_child_within(program, arguments, TEST_DEADLINE_MS, &exit_code);
     return exit_code;
 }
 
