@@ -53,6 +53,20 @@ static void exit_before_the_session_thread_runs(void **state)
     assert_int_equal(run_child(L"exit_child.exe", L"before-start", pair_folder()), 45);
 }
 
+static void exit_inside_the_front_attach(void **state)
+{
+    /* The worker's own DllMain calls ExitProcess(49) while the front loads it. */
+    const fixture_file files[] = {
+        { L"test_front.dll", L"test_front.dll", NULL },
+        { L"exit_in_attach_worker.dll", L"test_worker.dll", NULL },
+    };
+    wchar_t folder[TEST_PATH_CAPACITY];
+
+    (void)state;
+    assert_true(fixture_folder(L"process-exit-in-attach", files, 2, folder));
+    assert_int_equal(run_child(L"exit_child.exe", L"pending", folder), 49);
+}
+
 static void exit_with_front_from_import_table(void **state)
 {
     (void)state;
@@ -65,6 +79,7 @@ int main(void)
         cmocka_unit_test(exit_with_work_pending),
         cmocka_unit_test(exit_during_drain),
         cmocka_unit_test(exit_before_the_session_thread_runs),
+        cmocka_unit_test(exit_inside_the_front_attach),
         cmocka_unit_test(exit_with_front_from_import_table),
     };
     return cmocka_run_group_tests_name("process_exit", tests, NULL, NULL);
