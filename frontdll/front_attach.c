@@ -84,8 +84,8 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
         goto done;
     }
 
-    /* The session drops these references after its drain. */
-    options.handed_over_modules[options.handed_over_count++] = worker;
+    /* The session drops these references after its drain, the worker's last. */
+    options.worker_reference = worker;
     if (shim__front.original != NULL)
         options.handed_over_modules[options.handed_over_count++] = shim__front.original;
     status = worker_interface->start_session(&options, &shim__front.session);

@@ -14,11 +14,6 @@
 #include "test_support.h"
 #include "twinshim/status.h"
 
-static const fixture_file front_and_worker[] = {
-    { L"test_front.dll", L"test_front.dll", NULL },
-    { L"test_worker.dll", L"test_worker.dll", NULL },
-};
-
 /* Handles and modules of this process; Wine 8's GetProcessHandleCount is a
  * stub, so process_handle_count reads the system's handle table instead. */
 typedef struct baseline {
@@ -88,7 +83,7 @@ static int fail_each_point(const wchar_t *fixture_name, const wchar_t *variable)
     baseline before;
     int failed = 0;
 
-    assert_true(fixture_folder(fixture_name, front_and_worker, 2, folder));
+    assert_true(front_and_worker_folder(fixture_name, folder));
     assert_int_equal(cycle(folder), SHIM_OK); /* warm-up: first loads allocate for good */
     before = take_baseline();
     for (int point = 1;; point++) {
@@ -116,9 +111,9 @@ static void each_front_acquisition_fails_in_turn(void **state)
 static void each_session_acquisition_fails_in_turn(void **state)
 {
     (void)state;
-    /* The session, three events, pool, cleanup group, work object, module
-     * reference, session thread. */
-    assert_true(fail_each_point(L"faults-worker", L"TWINSHIM_FAULT_WORKER_AT") >= 9);
+    /* The session, three events, pool, cleanup group, work object, session
+     * thread. */
+    assert_true(fail_each_point(L"faults-worker", L"TWINSHIM_FAULT_WORKER_AT") >= 8);
 }
 
 static void failing_to_load_the_original_refuses_the_front(void **state)

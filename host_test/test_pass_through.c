@@ -95,16 +95,11 @@ static void worker_whose_start_hook_fails(void **state)
     test_job job = job_for(&counters, NULL);
     test_front front;
     int accepted = 0;
-
-    const fixture_file files[] = {
-        { L"test_front.dll", L"test_front.dll", NULL },
-        { L"test_worker.dll", L"test_worker.dll", NULL },
-    };
     wchar_t folder[TEST_PATH_CAPACITY];
     int initial_status;
 
     (void)state;
-    assert_true(fixture_folder(L"pass-start-fails", files, 2, folder));
+    assert_true(front_and_worker_folder(L"pass-start-fails", folder));
     assert_true(SetEnvironmentVariableW(TEST_WORKER_FAIL_START_VARIABLE, L"1"));
     assert_true(load_test_front(folder, &front));
     /* The session thread may or may not have run the hook by now. */

@@ -25,12 +25,8 @@ static DWORD run_child(const wchar_t *program, const wchar_t *mode, const wchar_
 static const wchar_t *pair_folder(void)
 {
     static wchar_t folder[TEST_PATH_CAPACITY];
-    const fixture_file files[] = {
-        { L"test_front.dll", L"test_front.dll", NULL },
-        { L"test_worker.dll", L"test_worker.dll", NULL },
-    };
 
-    if (folder[0] == L'\0' && !fixture_folder(L"process-exit", files, 2, folder))
+    if (folder[0] == L'\0' && !front_and_worker_folder(L"process-exit", folder))
         folder[0] = L'\0';
     return folder;
 }

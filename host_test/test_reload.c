@@ -16,10 +16,6 @@ static void rapid_reload_while_an_old_session_drains(void **state)
         CYCLES = 1000,
         JOBS_PER_CYCLE = 3
     };
-    const fixture_file files[] = {
-        { L"test_front.dll", L"test_front.dll", NULL },
-        { L"test_worker.dll", L"test_worker.dll", NULL },
-    };
     wchar_t folder[TEST_PATH_CAPACITY];
     /* Static: a job that outlives a failed test must not write into a dead frame. */
     static job_counters counters;
@@ -31,7 +27,7 @@ static void rapid_reload_while_an_old_session_drains(void **state)
 
     (void)state;
     assert_non_null(gate);
-    assert_true(fixture_folder(L"reload", files, 2, folder));
+    assert_true(front_and_worker_folder(L"reload", folder));
 
     /* The first session cannot finish its drain until the gate opens, so
      * every later session starts while an older one is still draining. */

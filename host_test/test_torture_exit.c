@@ -28,12 +28,8 @@ enum {
 static const wchar_t *pair_folder(void)
 {
     static wchar_t folder[TEST_PATH_CAPACITY];
-    const fixture_file files[] = {
-        { L"test_front.dll", L"test_front.dll", NULL },
-        { L"test_worker.dll", L"test_worker.dll", NULL },
-    };
 
-    if (folder[0] == L'\0' && !fixture_folder(L"torture-exit", files, 2, folder))
+    if (folder[0] == L'\0' && !front_and_worker_folder(L"torture-exit", folder))
         folder[0] = L'\0';
     return folder;
 }

@@ -130,10 +130,6 @@ static void cancel_while_callbacks_take_the_loader_lock(void **state)
  * loader thread, all at once. */
 static void reload_while_callbacks_take_the_loader_lock(void **state)
 {
-    static const fixture_file files[] = {
-        { L"test_front.dll", L"test_front.dll", NULL },
-        { L"test_worker.dll", L"test_worker.dll", NULL },
-    };
     static loader_counters counters;
     unsigned long cycles = torture_size(L"TWINSHIM_TORTURE_LOADER_CYCLES", CI_CYCLES);
     wchar_t folder[TEST_PATH_CAPACITY];
@@ -146,7 +142,7 @@ static void reload_while_callbacks_take_the_loader_lock(void **state)
     torture_result result = { .scenario = "loader-lock-during-stop", .size = cycles };
 
     (void)state;
-    assert_true(fixture_folder(L"torture-loader-reload", files, 2, folder));
+    assert_true(front_and_worker_folder(L"torture-loader-reload", folder));
     /* Warm-up, then the baseline with nothing of ours loaded. */
     assert_true(load_test_front(folder, &front));
     assert_int_equal(front.post_job(&job), SHIM_OK);

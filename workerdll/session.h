@@ -31,8 +31,9 @@ struct shim_session {
     HANDLE stop_event;    /* set by signal_stop, from the front's DllMain */
     HANDLE started_event; /* set once on_start has returned */
 
-    /* Taken before the session thread exists and dropped by that thread's
-     * FreeLibraryAndExitThread, so the code it runs cannot be unmapped. */
+    /* The front's reference, handed over before the session thread exists
+     * and dropped by that thread's FreeLibraryAndExitThread, so the code it
+     * runs cannot be unmapped. */
     HMODULE own_module_reference;
     HMODULE handed_over_modules[SHIM_MAX_HANDED_OVER_MODULES];
     unsigned handed_over_count;

@@ -5,15 +5,18 @@
 
 extern IMAGE_DOS_HEADER __ImageBase;
 
-/* Keeps the failed call's last error for the front's report. */
+/* Runs inside the front's DllMain: it only closes what start_session made,
+ * never waits (the work object was never submitted) and never calls
+ * FreeLibrary (the worker reference still belongs to the front). Keeps the
+ * failed call's last error for the front's report. */
 static void destroy_partial_session(shim_session *session)
 {
     DWORD error = GetLastError();
 
-    if (session->cleanup_group != NULL) {
-        CloseThreadpoolCleanupGroupMembers(session->cleanup_group, FALSE, NULL);
+    if (session->work != NULL)
+        CloseThreadpoolWork(session->work);
+    if (session->cleanup_group != NULL)
         CloseThreadpoolCleanupGroup(session->cleanup_group);
-    }
     if (session->pool != NULL)
         CloseThreadpool(session->pool);
     if (session->started_event != NULL)
@@ -22,8 +25,6 @@ static void destroy_partial_session(shim_session *session)
         CloseHandle(session->idle_event);
     if (session->stop_event != NULL)
         CloseHandle(session->stop_event);
-    if (session->own_module_reference != NULL)
-        FreeLibrary(session->own_module_reference);
     HeapFree(GetProcessHeap(), 0, session);
     SetLastError(error);
 }
@@ -40,7 +41,8 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
 
     if (options == NULL || out_session == NULL || options->handed_over_count > SHIM_MAX_HANDED_OVER_MODULES ||
         (options->stop_policy != SHIM_STOP_DRAIN && options->stop_policy != SHIM_STOP_CANCEL) ||
-        options->stop_deadline_ms > (unsigned)MAXLONG || options->max_threads > 512)
+        options->stop_deadline_ms > (unsigned)MAXLONG || options->max_threads > 512 ||
+        options->worker_reference != (HMODULE)&__ImageBase)
         return SHIM_E_INVALID_ARGUMENT;
     *out_session = NULL;
     if (plugin == NULL || plugin->on_message == NULL)
@@ -85,12 +87,9 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     if (session->work == NULL)
         goto done;
 
-    /* The reference the session thread will drop, taken before the thread
-     * exists: taken inside the thread it would come too late. */
-    if (!SHIM__FAULTABLE(GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)&__ImageBase,
-                                            &session->own_module_reference),
-                         FALSE))
-        goto done;
+    /* The reference the session thread will drop: the front took it with
+     * LoadLibraryExW before this thread exists, so it cannot come too late. */
+    session->own_module_reference = options->worker_reference;
 
     thread = SHIM__FAULTABLE(CreateThread(NULL, 0, shim__session_thread, session, 0, NULL), NULL);
     if (thread == NULL)

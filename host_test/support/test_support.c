@@ -251,16 +251,22 @@ test_job job_for(job_counters *counters, HANDLE gate)
     return job;
 }
 
-void load_front_and_worker(const wchar_t *fixture_name, test_front *front)
+bool front_and_worker_folder(const wchar_t *fixture_name, wchar_t *folder)
 {
     static const fixture_file front_and_worker[] = {
         { L"test_front.dll", L"test_front.dll", NULL },
         { L"test_worker.dll", L"test_worker.dll", NULL },
     };
+
+    return fixture_folder(fixture_name, front_and_worker, 2, folder);
+}
+
+void load_front_and_worker(const wchar_t *fixture_name, test_front *front)
+{
     wchar_t folder[TEST_PATH_CAPACITY];
     unsigned long system_error = 1;
 
-    assert_true(fixture_folder(fixture_name, front_and_worker, 2, folder));
+    assert_true(front_and_worker_folder(fixture_name, folder));
     assert_true(load_test_front(folder, front));
     assert_int_equal(front->status(&system_error), SHIM_OK);
     assert_int_equal(system_error, 0);

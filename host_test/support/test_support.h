@@ -71,6 +71,10 @@ typedef struct job_counters {
 /* A job that counts into `counters` and, if gate is set, waits for it. */
 test_job job_for(job_counters *counters, HANDLE gate);
 
+/* Makes fixture folder `fixture_name` holding test_front.dll and
+ * test_worker.dll, and writes its path to folder (TEST_PATH_CAPACITY). */
+bool front_and_worker_folder(const wchar_t *fixture_name, wchar_t *folder);
+
 /* Makes fixture folder `fixture_name` with test_front.dll and test_worker.dll,
  * loads the front and checks that it connected to its worker. Fails the
  * running cmocka test otherwise. */

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define SHIM_PROTOCOL_VERSION 2u
+#define SHIM_PROTOCOL_VERSION 3u
 #define SHIM_WORKER_ENTRY_POINT "shim_worker_connect"
 #define SHIM_MAX_HANDED_OVER_MODULES 4
 
@@ -24,10 +24,14 @@ typedef struct shim_session_options {
     shim_stop_policy stop_policy;
     unsigned max_threads;      /* pool threads at most; 0 means the default (2) */
     unsigned stop_deadline_ms; /* 0: a stop waits for callbacks forever */
-    /* Module references the session releases (FreeLibrary) after its drain,
-     * before it releases its own: the front hands over its reference to the
-     * worker and to the original DLL, since DllMain may not call FreeLibrary.
-     * Ownership passes only when start_session succeeds. */
+    /* The front's reference to the worker, from its LoadLibraryExW: taken
+     * before the session thread exists, and dropped by that thread, last,
+     * with FreeLibraryAndExitThread. Must be the worker's own handle. */
+    HMODULE worker_reference;
+    /* Other module references the session releases (FreeLibrary) after its
+     * drain: the original DLL, since DllMain may not call FreeLibrary.
+     * Ownership of these and of worker_reference passes only when
+     * start_session succeeds; on failure the caller still owns them. */
     HMODULE handed_over_modules[SHIM_MAX_HANDED_OVER_MODULES];
     unsigned handed_over_count;
 } shim_session_options;
