@@ -22,6 +22,7 @@ set(TWINSHIM_WORKER_RUNTIME_SOURCES
     workerdll/io.c
     workerdll/session_api.c
     workerdll/session_objects.c
+    workerdll/session_signals.c
     workerdll/session_start.c
     workerdll/session_thread.c
     workerdll/timers.c

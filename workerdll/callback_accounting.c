@@ -30,7 +30,7 @@ int shim__refuse(shim_session *session, int status)
 void shim__outstanding_done(shim_session *session)
 {
     if (InterlockedDecrement(&session->outstanding) == 0 && shim__read_flag(&session->stop_requested))
-        SetEvent(session->idle_event);
+        shim__wake_session_waiters();
 }
 
 void shim__count_cancelled(shim_session *session)
@@ -64,7 +64,7 @@ int shim__batch_enter(shim_session *session)
      * from the front's DllMain, timers armed inside on_start): no plugin
      * callback may overtake it. */
     if (!shim__read_flag(&session->started))
-        WaitForSingleObject(session->started_event, INFINITE);
+        shim__wait_for_session(session, shim__session_has_started, INFINITE);
     return shim__read_flag(&session->start_status) == SHIM_OK;
 }
 

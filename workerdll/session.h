@@ -28,9 +28,6 @@ struct shim_session {
     struct work_item *queue_head;
     struct work_item *queue_tail;
 
-    HANDLE stop_event;    /* set by signal_stop, from the front's DllMain */
-    HANDLE started_event; /* set once on_start has returned */
-
     /* The front's reference, handed over before the session thread exists
      * and dropped by that thread's FreeLibraryAndExitThread, so the code it
      * runs cannot be unmapped. */
@@ -63,7 +60,6 @@ struct shim_session {
     /* Queued work items plus running callbacks of every kind. The session
      * thread waits, with the deadline, for it to reach zero. */
     volatile LONG outstanding;
-    HANDLE idle_event; /* set once outstanding is zero after the stop */
 
     volatile LONG64 submitted;
     volatile LONG64 completed;
@@ -160,6 +156,17 @@ BOOL shim__cancel_pending_io(shim_session *session);
 void shim__release_objects(shim_session *session);
 
 void shim__trace(shim_session *session, shim_trace_event event);
+
+/* Waiting for a session's flags (session_signals.c). Whoever changes
+ * stop_requested, started or outstanding-to-zero wakes the waiters. */
+typedef BOOL (*shim_session_ready_function)(const shim_session *session);
+void shim__wake_session_waiters(void);
+/* Waits until ready(session) or milliseconds pass (INFINITE: no limit);
+ * returns ready(session) as last seen. */
+BOOL shim__wait_for_session(shim_session *session, shim_session_ready_function ready, DWORD milliseconds);
+BOOL shim__session_has_started(const shim_session *session);
+BOOL shim__session_stop_was_requested(const shim_session *session);
+BOOL shim__session_is_idle(const shim_session *session);
 
 /* The session thread's body; ends in FreeLibraryAndExitThread. */
 DWORD WINAPI shim__session_thread(void *parameter);

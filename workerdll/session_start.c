@@ -19,12 +19,6 @@ static void destroy_partial_session(shim_session *session)
         CloseThreadpoolCleanupGroup(session->cleanup_group);
     if (session->pool != NULL)
         CloseThreadpool(session->pool);
-    if (session->started_event != NULL)
-        CloseHandle(session->started_event);
-    if (session->idle_event != NULL)
-        CloseHandle(session->idle_event);
-    if (session->stop_event != NULL)
-        CloseHandle(session->stop_event);
     HeapFree(GetProcessHeap(), 0, session);
     SetLastError(error);
 }
@@ -59,16 +53,6 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     InitializeSRWLock(&session->submit_lock);
     InitializeSRWLock(&session->queue_lock);
     InitializeSRWLock(&session->objects_lock);
-
-    session->stop_event = SHIM__FAULTABLE(CreateEventW(NULL, TRUE, FALSE, NULL), NULL);
-    if (session->stop_event == NULL)
-        goto done;
-    session->started_event = SHIM__FAULTABLE(CreateEventW(NULL, TRUE, FALSE, NULL), NULL);
-    if (session->started_event == NULL)
-        goto done;
-    session->idle_event = SHIM__FAULTABLE(CreateEventW(NULL, TRUE, FALSE, NULL), NULL);
-    if (session->idle_event == NULL)
-        goto done;
 
     session->max_callbacks = (LONG)(options->max_threads ? options->max_threads : SHIM_DEFAULT_MAX_THREADS);
     session->pool = SHIM__FAULTABLE(CreateThreadpool(NULL), NULL);
@@ -112,10 +96,11 @@ void shim__session_signal_stop(shim_session *session)
 {
     if (session == NULL)
         return;
-    /* Loader lock held: a clock read, an exchange and a SetEvent, nothing else. */
+    /* Loader lock held: a clock read, an exchange and a wake, no wineserver
+     * call. From the exchange on, the session may be freed: not touched again. */
     InterlockedExchange64(&session->stop_requested_ms, (LONG64)GetTickCount64());
     InterlockedExchange(&session->stop_requested, 1);
-    SetEvent(session->stop_event);
+    shim__wake_session_waiters();
 }
 
 int shim__session_status(const shim_session *session)

@@ -35,20 +35,18 @@ static BOOL wait_until_idle(shim_session *session)
     LONG deadline = shim__read_flag(&session->stop_deadline_ms);
     ULONGLONG start = GetTickCount64();
 
-    if (shim__read_flag(&session->outstanding) == 0)
-        SetEvent(session->idle_event);
     for (;;) {
         ULONGLONG waited = GetTickCount64() - start;
         DWORD slice = INFINITE;
         BOOL has_io = shim__cancel_pending_io(session);
 
         if (deadline > 0 && waited >= (ULONGLONG)deadline)
-            return WaitForSingleObject(session->idle_event, 0) == WAIT_OBJECT_0;
+            return shim__session_is_idle(session);
         if (deadline > 0)
             slice = (DWORD)((ULONGLONG)deadline - waited);
         if (has_io && slice > IO_CANCEL_INTERVAL_MS)
             slice = IO_CANCEL_INTERVAL_MS;
-        if (WaitForSingleObject(session->idle_event, slice) == WAIT_OBJECT_0)
+        if (shim__wait_for_session(session, shim__session_is_idle, slice))
             return TRUE;
     }
 }
@@ -78,9 +76,6 @@ static DECLSPEC_NORETURN void release_session(shim_session *session)
     shim__close_io_sentinel(session);
     CloseThreadpool(session->pool);
     DestroyThreadpoolEnvironment(&session->environment);
-    CloseHandle(session->started_event);
-    CloseHandle(session->stop_event);
-    CloseHandle(session->idle_event);
     for (unsigned i = 0; i < session->handed_over_count; i++)
         FreeLibrary(session->handed_over_modules[i]);
     shim__trace(session, SHIM_TRACE_MODULE_RELEASED);
@@ -104,12 +99,12 @@ DWORD WINAPI shim__session_thread(void *parameter)
         start_status = SHIM_E_START_FAILED;
     InterlockedExchange(&session->start_status, start_status);
     InterlockedExchange(&session->started, 1);
-    SetEvent(session->started_event);
+    shim__wake_session_waiters();
     if (start_status != SHIM_OK)
         report("twinshim worker: the plugin's start hook failed; queued work will be cancelled\n");
     shim__trace(session, SHIM_TRACE_SESSION_STARTED);
 
-    WaitForSingleObject(session->stop_event, INFINITE);
+    shim__wait_for_session(session, shim__session_stop_was_requested, INFINITE);
     shim__trace(session, SHIM_TRACE_STOP_RECEIVED);
     stop_accepting_work(session);
     /* Timers and waits first, so that nothing new becomes due while we wait. */

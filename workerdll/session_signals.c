@@ -1,0 +1,61 @@
+/* How a session's threads wait for its flags (stop requested, started, idle)
+ * without kernel events: a flag is written with an Interlocked call, then
+ * every waiter is woken to look at its own flags again.
+ *
+ * The front's DllMain stops a session through this: under the loader lock a
+ * SetEvent is a wineserver round trip, which waits for a CPU when the pool is
+ * busy; waking a condition variable takes none. */
+#include "session.h"
+
+/* In the worker's image, not in a session: a stopping session may be freed
+ * the moment its flag is set, but this module stays mapped until the front's
+ * DllMain returns (its unload needs the loader lock that DllMain holds). No
+ * holder of this lock takes any other lock, so DllMain may take it. */
+static SRWLOCK signal_lock = SRWLOCK_INIT;
+static CONDITION_VARIABLE signal_changed = CONDITION_VARIABLE_INIT;
+
+void shim__wake_session_waiters(void)
+{
+    /* A waiter checks its flag and goes to sleep under the lock: once we
+     * have held it, each one has either seen the new value or is asleep. */
+    AcquireSRWLockExclusive(&signal_lock);
+    ReleaseSRWLockExclusive(&signal_lock);
+    WakeAllConditionVariable(&signal_changed);
+}
+
+BOOL shim__wait_for_session(shim_session *session, shim_session_ready_function ready, DWORD milliseconds)
+{
+    ULONGLONG start = GetTickCount64();
+    BOOL is_ready;
+
+    AcquireSRWLockExclusive(&signal_lock);
+    while (!(is_ready = ready(session))) {
+        DWORD remaining = INFINITE;
+
+        if (milliseconds != INFINITE) {
+            ULONGLONG waited = GetTickCount64() - start;
+
+            if (waited >= milliseconds)
+                break;
+            remaining = (DWORD)(milliseconds - waited);
+        }
+        SleepConditionVariableSRW(&signal_changed, &signal_lock, remaining, 0);
+    }
+    ReleaseSRWLockExclusive(&signal_lock);
+    return is_ready;
+}
+
+BOOL shim__session_has_started(const shim_session *session)
+{
+    return shim__read_flag(&session->started) != 0;
+}
+
+BOOL shim__session_stop_was_requested(const shim_session *session)
+{
+    return shim__read_flag(&session->stop_requested) != 0;
+}
+
+BOOL shim__session_is_idle(const shim_session *session)
+{
+    return shim__read_flag(&session->outstanding) == 0;
+}
