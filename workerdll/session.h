@@ -12,6 +12,10 @@
 #include "twinshim/worker.h"
 
 struct shim_session {
+    /* Finished work items kept for reuse (work_queue.c). First: an SList
+     * head must be 16-byte aligned, and HeapAlloc aligns the session so. */
+    SLIST_HEADER recycled_items;
+
     const shim_plugin *plugin;
     void *plugin_state;
 
@@ -174,18 +178,24 @@ DWORD WINAPI shim__session_thread(void *parameter);
 /* One queued unit of work. A posted message carries its payload inline and
  * no work function: the plugin's on_message runs for it instead. */
 typedef struct work_item {
+    SLIST_ENTRY recycle_link; /* first, for the same alignment */
     struct work_item *next;
     shim_session *session;
     shim_work_function work;
     shim_cancel_function on_cancel;
     void *context;
     size_t payload_size;
+    size_t payload_capacity;
     /* Aligned for any type: plugins cast the payload to their own struct. */
     _Alignas(max_align_t) unsigned char payload[];
 } work_item;
 
+/* Small items are recycled through the session's SList: a burst of posts
+ * then costs no heap lock, which producer and pool threads would contend. */
 work_item *shim__allocate_item(shim_session *session, size_t payload_size);
 void shim__free_item(work_item *item);
+/* After the drain: frees the items kept for reuse. */
+void shim__free_recycled_items(shim_session *session);
 /* Queues the item through the gate; on refusal the caller still owns it. */
 int shim__enqueue(shim_session *session, work_item *item);
 

@@ -46,6 +46,7 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     session = SHIM__FAULTABLE(HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *session), NULL);
     if (session == NULL)
         return SHIM_E_OUT_OF_MEMORY;
+    InitializeSListHead(&session->recycled_items);
     session->plugin = plugin;
     session->stop_policy = options->stop_policy;
     session->stop_deadline_ms = (LONG)options->stop_deadline_ms;

@@ -2,15 +2,28 @@
  * at most max_threads callbacks are submitted at a time. */
 #include "session.h"
 
+/* Payloads up to this size get an item of this capacity, which is recycled. */
+#define RECYCLED_PAYLOAD_CAPACITY 64u
+/* At most this many idle items are kept per session (about 10 KB). */
+#define RECYCLED_ITEMS_MAX 128u
+
 work_item *shim__allocate_item(shim_session *session, size_t payload_size)
 {
+    size_t capacity = payload_size <= RECYCLED_PAYLOAD_CAPACITY ? RECYCLED_PAYLOAD_CAPACITY : payload_size;
+    SLIST_ENTRY *recycled = NULL;
     work_item *item;
 
-    if (payload_size > (size_t)-1 - sizeof *item)
+    if (capacity > (size_t)-1 - sizeof *item)
         return NULL;
-    item = HeapAlloc(GetProcessHeap(), 0, sizeof *item + payload_size);
+    if (capacity == RECYCLED_PAYLOAD_CAPACITY)
+        recycled = InterlockedPopEntrySList(&session->recycled_items);
+    if (recycled != NULL)
+        item = CONTAINING_RECORD(recycled, work_item, recycle_link);
+    else
+        item = HeapAlloc(GetProcessHeap(), 0, sizeof *item + capacity);
     if (item == NULL)
         return NULL;
+    item->payload_capacity = capacity;
     item->next = NULL;
     item->session = session;
     item->work = NULL;
@@ -22,7 +35,25 @@ work_item *shim__allocate_item(shim_session *session, size_t payload_size)
 
 void shim__free_item(work_item *item)
 {
-    HeapFree(GetProcessHeap(), 0, item);
+    SLIST_HEADER *recycled_items = &item->session->recycled_items;
+
+    if (item->payload_capacity == RECYCLED_PAYLOAD_CAPACITY &&
+        QueryDepthSList(recycled_items) < RECYCLED_ITEMS_MAX)
+        InterlockedPushEntrySList(recycled_items, &item->recycle_link);
+    else
+        HeapFree(GetProcessHeap(), 0, item);
+}
+
+void shim__free_recycled_items(shim_session *session)
+{
+    SLIST_ENTRY *entry = InterlockedFlushSList(&session->recycled_items);
+
+    while (entry != NULL) {
+        SLIST_ENTRY *next = entry->Next;
+
+        HeapFree(GetProcessHeap(), 0, CONTAINING_RECORD(entry, work_item, recycle_link));
+        entry = next;
+    }
 }
 
 static void push_item(shim_session *session, work_item *item)
