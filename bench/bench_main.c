@@ -784,6 +784,64 @@ static double plain_cycle(const wchar_t *const *paths, int count)
     return end - start;
 }
 
+static DWORD WINAPI wait_for_stop_thread(void *stop)
+{
+    WaitForSingleObject(stop, INFINITE);
+    return 0;
+}
+
+static void CALLBACK signal_callback(PTP_CALLBACK_INSTANCE instance, void *done, PTP_WORK work)
+{
+    (void)instance;
+    (void)work;
+    SetEvent(done);
+}
+
+/* What a session asks of Wine, without twinshim: the two plain DLLs, a
+ * private pool of 2 threads that runs one callback, and a thread that waits
+ * for a stop signal; the cycle ends once the thread and the pool are gone. */
+static double same_resources_cycle(const wchar_t *const *paths)
+{
+    HMODULE modules[2];
+    HANDLE done = CreateEventW(NULL, FALSE, FALSE, NULL);
+    HANDLE stop = CreateEventW(NULL, TRUE, FALSE, NULL);
+    double start = now_ms();
+    TP_CALLBACK_ENVIRON environment;
+    PTP_POOL pool;
+    PTP_WORK work;
+    HANDLE thread;
+    double end;
+
+    for (int i = 0; i < 2; i++)
+        if ((modules[i] = LoadLibraryW(paths[i])) == NULL)
+            fail("cannot load %ls (error %lu)", paths[i], GetLastError());
+    pool = CreateThreadpool(NULL);
+    if (pool == NULL || done == NULL || stop == NULL)
+        fail("cannot create the pool or its events (error %lu)", GetLastError());
+    SetThreadpoolThreadMaximum(pool, 2);
+    InitializeThreadpoolEnvironment(&environment);
+    SetThreadpoolCallbackPool(&environment, pool);
+    work = CreateThreadpoolWork(signal_callback, done, &environment);
+    thread = CreateThread(NULL, 0, wait_for_stop_thread, stop, 0, NULL);
+    if (work == NULL || thread == NULL)
+        fail("cannot create the work object or the thread (error %lu)", GetLastError());
+    SubmitThreadpoolWork(work);
+    WaitForSingleObject(done, INFINITE);
+    for (int i = 0; i < 2; i++)
+        FreeLibrary(modules[i]);
+    SetEvent(stop);
+    WaitForSingleObject(thread, INFINITE);
+    WaitForThreadpoolWorkCallbacks(work, FALSE);
+    CloseThreadpoolWork(work);
+    CloseThreadpool(pool);
+    DestroyThreadpoolEnvironment(&environment);
+    end = now_ms();
+    CloseHandle(thread);
+    CloseHandle(stop);
+    CloseHandle(done);
+    return end - start;
+}
+
 static void lifecycle(const options *o)
 {
     enum {
@@ -791,6 +849,7 @@ static void lifecycle(const options *o)
         CYCLE,
         PLAIN,
         PLAIN_TWO,
+        SAME_RESOURCES,
         THREAD,
         KINDS
     };
@@ -806,6 +865,7 @@ static void lifecycle(const options *o)
     samples cycle_gone = { .count = 0 };
     samples plain = { .count = 0 };
     samples plain_two = { .count = 0 };
+    samples same_resources = { .count = 0 };
     samples thread = { .count = 0 };
     samples ratio;
 
@@ -869,6 +929,11 @@ static void lifecycle(const options *o)
 
                 if (round >= 0)
                     add_sample(which == PLAIN ? &plain : &plain_two, ms);
+            } else if (which == SAME_RESOURCES) {
+                double ms = same_resources_cycle(plain_paths);
+
+                if (round >= 0)
+                    add_sample(&same_resources, ms);
             } else {
                 /* What one thread costs: CreateThread to its handle signalled. */
                 HANDLE handle;
@@ -894,12 +959,17 @@ static void lifecycle(const options *o)
     put_stats("cycle_ms_twinshim_free_to_gone", &cycle_gone);
     put_stats("cycle_ms_plain_dll", &plain);
     put_stats("cycle_ms_two_plain_dlls", &plain_two);
+    put_stats("cycle_ms_same_resources", &same_resources);
     put_stats("thread_create_exit_ms", &thread);
     ratio = ratios(&cycle, &plain);
     put_number("cycle_ratio_vs_plain_dll", median_of(&ratio));
     put_stats("cycle_ratio_vs_plain_dll", &ratio);
     ratio = ratios(&plain_two, &plain);
     put_number("two_plain_dlls_ratio_vs_plain_dll", median_of(&ratio));
+    ratio = ratios(&same_resources, &plain);
+    put_number("same_resources_ratio_vs_plain_dll", median_of(&ratio));
+    ratio = ratios(&cycle, &same_resources);
+    put_number("cycle_ratio_vs_same_resources", median_of(&ratio));
 }
 
 /* ------------------------------------------------------------------------ */

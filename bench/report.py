@@ -170,8 +170,12 @@ def tables(r, meta):
     add(f"| plain DLL: LoadLibrary, one call, FreeLibrary | {r.stats('cycle_ms_plain_dll')} |")
     add(f"| two plain DLLs (the floor for two mapped DLLs) | {r.stats('cycle_ms_two_plain_dlls')} |")
     add(f"| one thread: CreateThread to its handle signalled | {r.stats('thread_create_exit_ms')} |")
+    add(f"| the same Wine resources without twinshim: two plain DLLs, a private pool running one callback, "
+        f"a thread waiting for a stop | {r.stats('cycle_ms_same_resources')} |")
     add(f"| **lifecycle ÷ plain DLL** | {r.stats('cycle_ratio_vs_plain_dll')} |")
     add(f"| two plain DLLs ÷ plain DLL | {number(v.get('two_plain_dlls_ratio_vs_plain_dll'))} |")
+    add(f"| same resources without twinshim ÷ plain DLL | {number(v.get('same_resources_ratio_vs_plain_dll'))} |")
+    add(f"| lifecycle ÷ same resources without twinshim | {number(v.get('cycle_ratio_vs_same_resources'))} |")
     add("")
 
     add("### 5. Throughput of tiny callbacks, by pool size")
