@@ -198,9 +198,9 @@ def tables(r, meta):
         ("queue_gate", "+ submit gate (SRW shared) and flag reads (acquire loads)"),
         ("queue_gate_counters", "+ the session counters, one submit per item (the runtime before the batched drain)"),
         ("batched_drain", "gate + counters, a submit only while fewer than 2 callbacks are scheduled, "
-                          "callbacks drain the queue (the runtime now)"),
+                          "callbacks drain the queue (the runtime before item recycling)"),
         ("twinshim_post", "twinshim itself, through the front"),
-        ("batched_drain_freelist", "  batched drain, items recycled through an SList"),
+        ("batched_drain_freelist", "  batched drain, items recycled through an SList (the runtime now)"),
     ]
     for key, label in steps:
         add(f"| {label} | {r.stats('profile_ns_' + key)} | {number(v.get(f'profile_ratio_{key}_vs_raw'))} |")
