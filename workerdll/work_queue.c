@@ -4,7 +4,7 @@
 
 /* Payloads up to this size get an item of this capacity, which is recycled. */
 #define RECYCLED_PAYLOAD_CAPACITY 64u
-/* At most this many idle items are kept per session (about 10 KB). */
+/* At most this many idle items are kept per session (about 16 KB). */
 #define RECYCLED_ITEMS_MAX 128u
 
 work_item *shim__allocate_item(shim_session *session, size_t payload_size)
