@@ -18,49 +18,104 @@ static const size_t message_sizes[] = { sizeof(sized_message), 33, 63, 64, 65, 4
 #define SIZE_COUNT (sizeof message_sizes / sizeof message_sizes[0])
 #define ROUNDS 300 /* far more messages than the worker keeps for reuse */
 
-static void messages_of_every_size_arrive_whole(void **state)
+static volatile LONG intact;
+static volatile LONG damaged;
+
+/* Posts one sized_message of `size` bytes, then scribbles over the sender's
+ * copy: the front copied it, so that must not matter. */
+static void post_sized(test_post_raw_function post_raw, size_t size, UINT32 fill_seed)
 {
-    static volatile LONG intact;
-    static volatile LONG damaged;
     static BYTE buffer[1 << 16];
     sized_message *message = (sized_message *)buffer;
+    BYTE *fill = (BYTE *)(message + 1);
+
+    if (size < sizeof *message)
+        size = sizeof *message;
+    message->magic = TEST_SIZED_MESSAGE_MAGIC;
+    message->fill_seed = fill_seed;
+    message->sent_size = size;
+    message->intact = &intact;
+    message->damaged = &damaged;
+    for (size_t i = 0; i < size - sizeof *message; i++)
+        fill[i] = (BYTE)(fill_seed + i);
+    assert_int_equal(post_raw(message, size), SHIM_OK);
+    memset(fill, 0xEE, size - sizeof *message);
+}
+
+static void unload_and_check_every_message(test_front *front, LONG posted)
+{
+    assert_true(free_library_within(front->module, TEST_DEADLINE_MS, NULL));
+    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+    assert_int_equal(damaged, 0);
+    assert_int_equal(intact, posted);
+}
+
+static void messages_of_every_size_arrive_whole(void **state)
+{
     test_post_raw_function post_raw;
     test_front front;
     LONG posted = 0;
 
     (void)state;
+    intact = damaged = 0;
     load_front_and_worker(L"message-payloads", &front);
     post_raw = (test_post_raw_function)symbol_of(front.module, "test_front_post_raw");
-
     for (int round = 0; round < ROUNDS; round++) {
         for (size_t s = 0; s < SIZE_COUNT; s++) {
-            size_t size = message_sizes[s] < sizeof *message ? sizeof *message : message_sizes[s];
-            BYTE *fill = (BYTE *)(message + 1);
-
-            message->magic = TEST_SIZED_MESSAGE_MAGIC;
-            message->fill_seed = (UINT32)(round * 31 + (int)s);
-            message->sent_size = size;
-            message->intact = &intact;
-            message->damaged = &damaged;
-            for (size_t i = 0; i < size - sizeof *message; i++)
-                fill[i] = (BYTE)(message->fill_seed + i);
-            assert_int_equal(post_raw(message, size), SHIM_OK);
+            post_sized(post_raw, message_sizes[s], (UINT32)(round * 31 + (int)s));
             posted++;
-            /* The front copied it: scribbling over the buffer must not matter. */
-            memset(fill, 0xEE, size - sizeof *message);
         }
     }
+    unload_and_check_every_message(&front, posted);
+}
 
-    assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
-    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
-    assert_int_equal(damaged, 0);
-    assert_int_equal(intact, posted);
+/* Busy blocks of the process heap, where the worker's items live. */
+static size_t busy_heap_blocks(void)
+{
+    PROCESS_HEAP_ENTRY entry = { .lpData = NULL };
+    HANDLE heap = GetProcessHeap();
+    size_t busy = 0;
+
+    assert_true(HeapLock(heap));
+    while (HeapWalk(heap, &entry))
+        if (entry.wFlags & PROCESS_HEAP_ENTRY_BUSY)
+            busy++;
+    HeapUnlock(heap);
+    return busy;
+}
+
+#define SESSIONS 10
+
+/* Each session keeps up to 128 finished small items for reuse: they must
+ * go with the session, or ten sessions would leave over a thousand behind. */
+static void recycled_items_are_freed_with_their_session(void **state)
+{
+    size_t before = 0;
+
+    (void)state;
+    for (int session = -1; session < SESSIONS; session++) { /* -1: warm-up */
+        test_post_raw_function post_raw;
+        test_front front;
+
+        intact = damaged = 0;
+        load_front_and_worker(L"message-payloads", &front);
+        post_raw = (test_post_raw_function)symbol_of(front.module, "test_front_post_raw");
+        for (int i = 0; i < 500; i++)
+            post_sized(post_raw, 40, (UINT32)i);
+        unload_and_check_every_message(&front, 500);
+        if (session == -1)
+            before = busy_heap_blocks();
+    }
+    print_message("busy heap blocks: %lu before, %lu after %d sessions\n", (unsigned long)before,
+                  (unsigned long)busy_heap_blocks(), SESSIONS);
+    assert_true(busy_heap_blocks() < before + 64);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(messages_of_every_size_arrive_whole),
+        cmocka_unit_test(recycled_items_are_freed_with_their_session),
     };
     return cmocka_run_group_tests_name("message_payloads", tests, NULL, NULL);
 }
