@@ -797,46 +797,68 @@ static void CALLBACK signal_callback(PTP_CALLBACK_INSTANCE instance, void *done,
     SetEvent(done);
 }
 
-/* What a session asks of Wine, without twinshim: the two plain DLLs, a
- * private pool of 2 threads that runs one callback, and a thread that waits
- * for a stop signal; the cycle ends once the thread and the pool are gone. */
-static double same_resources_cycle(const wchar_t *const *paths)
+/* Wine resources a lifecycle could be built from, without twinshim. */
+typedef enum resource_shape {
+    /* What a session asks of Wine: a private pool of 2 threads, and a thread
+     * that waits for a stop signal and ends the cycle by exiting. */
+    PRIVATE_POOL_AND_THREAD,
+    /* The floor of any design whose worker owns its pool: the pool's first
+     * thread, which Wine starts when the work object is created. */
+    PRIVATE_POOL_ONLY,
+    /* No pool of its own: the process's default pool, whose threads outlive
+     * the DLLs and were started by an earlier round. */
+    DEFAULT_POOL
+} resource_shape;
+
+/* The pool and the thread come first, so that their threads start while the
+ * two plain DLLs load (the cheapest order); then one callback runs, the DLLs
+ * are freed, and the cycle ends once the thread and the pool are gone. */
+static double resources_cycle(const wchar_t *const *paths, resource_shape shape)
 {
     HMODULE modules[2];
     HANDLE done = CreateEventW(NULL, FALSE, FALSE, NULL);
     HANDLE stop = CreateEventW(NULL, TRUE, FALSE, NULL);
     double start = now_ms();
     TP_CALLBACK_ENVIRON environment;
-    PTP_POOL pool;
+    PTP_POOL pool = NULL;
     PTP_WORK work;
-    HANDLE thread;
+    HANDLE thread = NULL;
     double end;
 
+    if (done == NULL || stop == NULL)
+        fail("cannot create the events (error %lu)", GetLastError());
+    InitializeThreadpoolEnvironment(&environment);
+    if (shape != DEFAULT_POOL) {
+        pool = CreateThreadpool(NULL);
+        if (pool == NULL)
+            fail("cannot create the pool (error %lu)", GetLastError());
+        SetThreadpoolThreadMaximum(pool, 2);
+        SetThreadpoolCallbackPool(&environment, pool);
+    }
+    work = CreateThreadpoolWork(signal_callback, done, &environment);
+    if (shape == PRIVATE_POOL_AND_THREAD)
+        thread = CreateThread(NULL, 0, wait_for_stop_thread, stop, 0, NULL);
+    if (work == NULL || (shape == PRIVATE_POOL_AND_THREAD && thread == NULL))
+        fail("cannot create the work object or the thread (error %lu)", GetLastError());
     for (int i = 0; i < 2; i++)
         if ((modules[i] = LoadLibraryW(paths[i])) == NULL)
             fail("cannot load %ls (error %lu)", paths[i], GetLastError());
-    pool = CreateThreadpool(NULL);
-    if (pool == NULL || done == NULL || stop == NULL)
-        fail("cannot create the pool or its events (error %lu)", GetLastError());
-    SetThreadpoolThreadMaximum(pool, 2);
-    InitializeThreadpoolEnvironment(&environment);
-    SetThreadpoolCallbackPool(&environment, pool);
-    work = CreateThreadpoolWork(signal_callback, done, &environment);
-    thread = CreateThread(NULL, 0, wait_for_stop_thread, stop, 0, NULL);
-    if (work == NULL || thread == NULL)
-        fail("cannot create the work object or the thread (error %lu)", GetLastError());
     SubmitThreadpoolWork(work);
     WaitForSingleObject(done, INFINITE);
     for (int i = 0; i < 2; i++)
         FreeLibrary(modules[i]);
-    SetEvent(stop);
-    WaitForSingleObject(thread, INFINITE);
+    if (thread != NULL) {
+        SetEvent(stop);
+        WaitForSingleObject(thread, INFINITE);
+    }
     WaitForThreadpoolWorkCallbacks(work, FALSE);
     CloseThreadpoolWork(work);
-    CloseThreadpool(pool);
+    if (pool != NULL)
+        CloseThreadpool(pool);
     DestroyThreadpoolEnvironment(&environment);
     end = now_ms();
-    CloseHandle(thread);
+    if (thread != NULL)
+        CloseHandle(thread);
     CloseHandle(stop);
     CloseHandle(done);
     return end - start;
@@ -850,6 +872,8 @@ static void lifecycle(const options *o)
         PLAIN,
         PLAIN_TWO,
         SAME_RESOURCES,
+        PRIVATE_POOL_FLOOR,
+        DEFAULT_POOL_FLOOR,
         THREAD,
         KINDS
     };
@@ -866,6 +890,8 @@ static void lifecycle(const options *o)
     samples plain = { .count = 0 };
     samples plain_two = { .count = 0 };
     samples same_resources = { .count = 0 };
+    samples private_pool_floor = { .count = 0 };
+    samples default_pool_floor = { .count = 0 };
     samples thread = { .count = 0 };
     samples ratio;
 
@@ -930,10 +956,16 @@ static void lifecycle(const options *o)
                 if (round >= 0)
                     add_sample(which == PLAIN ? &plain : &plain_two, ms);
             } else if (which == SAME_RESOURCES) {
-                double ms = same_resources_cycle(plain_paths);
+                double ms = resources_cycle(plain_paths, PRIVATE_POOL_AND_THREAD);
 
                 if (round >= 0)
                     add_sample(&same_resources, ms);
+            } else if (which == PRIVATE_POOL_FLOOR || which == DEFAULT_POOL_FLOOR) {
+                double ms = resources_cycle(plain_paths,
+                                            which == PRIVATE_POOL_FLOOR ? PRIVATE_POOL_ONLY : DEFAULT_POOL);
+
+                if (round >= 0)
+                    add_sample(which == PRIVATE_POOL_FLOOR ? &private_pool_floor : &default_pool_floor, ms);
             } else {
                 /* What one thread costs: CreateThread to its handle signalled. */
                 HANDLE handle;
@@ -960,6 +992,8 @@ static void lifecycle(const options *o)
     put_stats("cycle_ms_plain_dll", &plain);
     put_stats("cycle_ms_two_plain_dlls", &plain_two);
     put_stats("cycle_ms_same_resources", &same_resources);
+    put_stats("cycle_ms_private_pool_floor", &private_pool_floor);
+    put_stats("cycle_ms_default_pool_floor", &default_pool_floor);
     put_stats("thread_create_exit_ms", &thread);
     ratio = ratios(&cycle, &plain);
     put_number("cycle_ratio_vs_plain_dll", median_of(&ratio));
@@ -970,6 +1004,10 @@ static void lifecycle(const options *o)
     put_number("same_resources_ratio_vs_plain_dll", median_of(&ratio));
     ratio = ratios(&cycle, &same_resources);
     put_number("cycle_ratio_vs_same_resources", median_of(&ratio));
+    ratio = ratios(&private_pool_floor, &plain);
+    put_number("private_pool_floor_ratio_vs_plain_dll", median_of(&ratio));
+    ratio = ratios(&default_pool_floor, &plain);
+    put_number("default_pool_floor_ratio_vs_plain_dll", median_of(&ratio));
 }
 
 /* ------------------------------------------------------------------------ */

@@ -172,10 +172,17 @@ def tables(r, meta):
     add(f"| one thread: CreateThread to its handle signalled | {r.stats('thread_create_exit_ms')} |")
     add(f"| the same Wine resources without twinshim: two plain DLLs, a private pool running one callback, "
         f"a thread waiting for a stop | {r.stats('cycle_ms_same_resources')} |")
+    add(f"| floor of any worker that owns its pool: two plain DLLs, a private pool running one callback "
+        f"| {r.stats('cycle_ms_private_pool_floor')} |")
+    add(f"| floor with no pool of its own: two plain DLLs, one callback on the process's default pool "
+        f"| {r.stats('cycle_ms_default_pool_floor')} |")
     add(f"| **lifecycle ÷ plain DLL** | {r.stats('cycle_ratio_vs_plain_dll')} |")
     add(f"| two plain DLLs ÷ plain DLL | {number(v.get('two_plain_dlls_ratio_vs_plain_dll'))} |")
     add(f"| same resources without twinshim ÷ plain DLL | {number(v.get('same_resources_ratio_vs_plain_dll'))} |")
     add(f"| lifecycle ÷ same resources without twinshim | {number(v.get('cycle_ratio_vs_same_resources'))} |")
+    add(f"| floor of a worker that owns its pool ÷ plain DLL | "
+        f"{number(v.get('private_pool_floor_ratio_vs_plain_dll'))} |")
+    add(f"| floor with no pool of its own ÷ plain DLL | {number(v.get('default_pool_floor_ratio_vs_plain_dll'))} |")
     add("")
 
     add("### 5. Throughput of tiny callbacks, by pool size")
