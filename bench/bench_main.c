@@ -814,7 +814,8 @@ typedef enum resource_shape {
     PRIVATE_POOL_ONLY,
     /* No pool of its own: the process's default pool, whose threads outlive
      * the DLLs and were started by an earlier round. */
-    DEFAULT_POOL
+    DEFAULT_POOL,
+    RESOURCE_SHAPES
 } resource_shape;
 
 /* The pool and the thread come first, so that their threads start while the
@@ -843,10 +844,11 @@ static double resources_cycle(const wchar_t *const *paths, resource_shape shape)
         SetThreadpoolCallbackPool(&environment, pool);
     }
     work = CreateThreadpoolWork(signal_callback, done, &environment);
-    if (shape == PRIVATE_POOL_AND_THREAD)
-        thread = CreateThread(NULL, 0, wait_for_stop_thread, stop, 0, NULL);
-    if (work == NULL || (shape == PRIVATE_POOL_AND_THREAD && thread == NULL))
-        fail("cannot create the work object or the thread (error %lu)", GetLastError());
+    if (work == NULL)
+        fail("cannot create the work object (error %lu)", GetLastError());
+    if (shape == PRIVATE_POOL_AND_THREAD &&
+        (thread = CreateThread(NULL, 0, wait_for_stop_thread, stop, 0, NULL)) == NULL)
+        fail("cannot create the thread (error %lu)", GetLastError());
     for (int i = 0; i < 2; i++)
         if ((modules[i] = LoadLibraryW(paths[i])) == NULL)
             fail("cannot load %ls (error %lu)", paths[i], GetLastError());
@@ -878,10 +880,8 @@ static void lifecycle(const options *o)
         CYCLE,
         PLAIN,
         PLAIN_TWO,
-        SAME_RESOURCES,
-        PRIVATE_POOL_FLOOR,
-        DEFAULT_POOL_FLOOR,
-        THREAD,
+        RESOURCES, /* RESOURCE_SHAPES kinds, one per resource_shape */
+        THREAD = RESOURCES + RESOURCE_SHAPES,
         KINDS
     };
     static bench_run one;
@@ -896,9 +896,7 @@ static void lifecycle(const options *o)
     samples cycle_gone = { .count = 0 };
     samples plain = { .count = 0 };
     samples plain_two = { .count = 0 };
-    samples same_resources = { .count = 0 };
-    samples private_pool_floor = { .count = 0 };
-    samples default_pool_floor = { .count = 0 };
+    samples resources[RESOURCE_SHAPES] = { { .count = 0 } };
     samples thread = { .count = 0 };
     samples ratio;
 
@@ -962,17 +960,12 @@ static void lifecycle(const options *o)
 
                 if (round >= 0)
                     add_sample(which == PLAIN ? &plain : &plain_two, ms);
-            } else if (which == SAME_RESOURCES) {
-                double ms = resources_cycle(plain_paths, PRIVATE_POOL_AND_THREAD);
+            } else if (which < THREAD) {
+                resource_shape shape = (resource_shape)(which - RESOURCES);
+                double ms = resources_cycle(plain_paths, shape);
 
                 if (round >= 0)
-                    add_sample(&same_resources, ms);
-            } else if (which == PRIVATE_POOL_FLOOR || which == DEFAULT_POOL_FLOOR) {
-                double ms = resources_cycle(plain_paths,
-                                            which == PRIVATE_POOL_FLOOR ? PRIVATE_POOL_ONLY : DEFAULT_POOL);
-
-                if (round >= 0)
-                    add_sample(which == PRIVATE_POOL_FLOOR ? &private_pool_floor : &default_pool_floor, ms);
+                    add_sample(&resources[shape], ms);
             } else {
                 /* What one thread costs: CreateThread to its handle signalled. */
                 HANDLE handle;
@@ -998,22 +991,22 @@ static void lifecycle(const options *o)
     put_stats("cycle_ms_twinshim_free_to_gone", &cycle_gone);
     put_stats("cycle_ms_plain_dll", &plain);
     put_stats("cycle_ms_two_plain_dlls", &plain_two);
-    put_stats("cycle_ms_same_resources", &same_resources);
-    put_stats("cycle_ms_private_pool_floor", &private_pool_floor);
-    put_stats("cycle_ms_default_pool_floor", &default_pool_floor);
+    put_stats("cycle_ms_same_resources", &resources[PRIVATE_POOL_AND_THREAD]);
+    put_stats("cycle_ms_private_pool_floor", &resources[PRIVATE_POOL_ONLY]);
+    put_stats("cycle_ms_default_pool_floor", &resources[DEFAULT_POOL]);
     put_stats("thread_create_exit_ms", &thread);
     ratio = ratios(&cycle, &plain);
     put_number("cycle_ratio_vs_plain_dll", median_of(&ratio));
     put_stats("cycle_ratio_vs_plain_dll", &ratio);
     ratio = ratios(&plain_two, &plain);
     put_number("two_plain_dlls_ratio_vs_plain_dll", median_of(&ratio));
-    ratio = ratios(&same_resources, &plain);
+    ratio = ratios(&resources[PRIVATE_POOL_AND_THREAD], &plain);
     put_number("same_resources_ratio_vs_plain_dll", median_of(&ratio));
-    ratio = ratios(&cycle, &same_resources);
+    ratio = ratios(&cycle, &resources[PRIVATE_POOL_AND_THREAD]);
     put_number("cycle_ratio_vs_same_resources", median_of(&ratio));
-    ratio = ratios(&private_pool_floor, &plain);
+    ratio = ratios(&resources[PRIVATE_POOL_ONLY], &plain);
     put_number("private_pool_floor_ratio_vs_plain_dll", median_of(&ratio));
-    ratio = ratios(&default_pool_floor, &plain);
+    ratio = ratios(&resources[DEFAULT_POOL], &plain);
     put_number("default_pool_floor_ratio_vs_plain_dll", median_of(&ratio));
 }
 
