@@ -14,8 +14,10 @@ static void forget(connection *client)
     ReleaseSRWLockExclusive(&server->connections_lock);
 }
 
-/* on_release of a connection's shim_io: its last completion has run. */
-static void release_connection(shim_session *session, void *context)
+/* on_closed of a connection's shim_io: its last completion has run, so the
+ * socket can go (closed earlier, its reused handle value could have another
+ * socket's I/O cancelled by the close). */
+static void connection_closed(shim_session *session, void *context)
 {
     connection *client = context;
 
@@ -54,12 +56,13 @@ static void start_next(connection *client, DWORD bytes_to_send)
     }
 }
 
-static void connection_completed(shim_session *session, void *context, OVERLAPPED *overlapped,
+static void connection_completed(shim_session *session, shim_io *io, void *context, OVERLAPPED *overlapped,
                                  unsigned long result, size_t bytes_transferred)
 {
     connection *client = context;
 
     (void)session;
+    (void)io;
     (void)overlapped;
     if (result != 0 || (!client->sending && bytes_transferred == 0)) {
         close_connection(client); /* error, cancelled by the stop, or EOF */
@@ -79,8 +82,9 @@ void echo_connection_open(echo_server *server, SOCKET socket)
     }
     client->server = server;
     client->socket = socket;
-    if (shim_io_create(server->session, (HANDLE)socket, connection_completed, release_connection, client,
+    if (shim_io_create(server->session, (HANDLE)socket, connection_completed, connection_closed, client,
                        &client->io) != SHIM_OK) {
+        /* Never bound to the session: nothing else knows the socket. */
         closesocket(socket);
         HeapFree(GetProcessHeap(), 0, client);
         return;
@@ -95,7 +99,8 @@ void echo_connection_open(echo_server *server, SOCKET socket)
 }
 
 /* From the stop hook: tell every client goodbye. Their pending operations
- * were already cancelled by the session; the completions close them. */
+ * were already cancelled by the stop; the completions close their handles,
+ * and each socket is closed in connection_closed. */
 void echo_connections_shut_down(echo_server *server)
 {
     AcquireSRWLockShared(&server->connections_lock);

@@ -1,6 +1,6 @@
 /* The front of the echo example: a plugin DLL with no original to wrap. The
  * host loads it, and the worker serves TCP echo on thread-pool I/O until the
- * host frees it. */
+ * host frees it. The session's settings are the worker's (echo_worker.c). */
 #include <windows.h>
 
 #include "twinshim/front.h"
@@ -8,8 +8,6 @@
 const shim_front_config shim_front_configuration = {
     .worker_file_name = L"echo_worker.dll",
     .original_file_name = NULL,
-    .stop_policy = SHIM_STOP_CANCEL,
-    .max_threads = 4,
 };
 
 int echo_front_status(unsigned long *system_error);

@@ -26,22 +26,34 @@ static void post_accept(accept_slot *slot)
     }
 }
 
-static void accept_completed(shim_session *session, void *context, OVERLAPPED *overlapped,
+static void accept_completed(shim_session *session, shim_io *io, void *context, OVERLAPPED *overlapped,
                              unsigned long result, size_t bytes_transferred)
 {
     echo_server *server = context;
     accept_slot *slot = (accept_slot *)overlapped;
 
     (void)session;
+    (void)io;
     (void)bytes_transferred;
     if (result != 0) {
-        closesocket(slot->socket); /* the stop cancelled it, or the listener closed */
+        closesocket(slot->socket); /* the listener was closed, or the stop cancelled it */
         return;
     }
     setsockopt(slot->socket, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (const char *)&server->listener,
                sizeof server->listener);
     echo_connection_open(server, slot->socket);
     post_accept(slot);
+}
+
+/* on_closed of the listener's shim_io: no AcceptEx is pending any more, so
+ * its socket can go. Closed any earlier, the socket's handle value could be
+ * reused by another socket whose I/O the close would then cancel. */
+static void listener_closed(shim_session *session, void *context)
+{
+    echo_server *server = context;
+
+    (void)session;
+    closesocket(server->listener);
 }
 
 static SOCKET listen_on_loopback(unsigned short port)
@@ -71,8 +83,14 @@ static int echo_start(shim_session *session, void **plugin_state)
     if (GetEnvironmentVariableA("TWINSHIM_ECHO_PORT", port_text, sizeof port_text) == 0)
         return SHIM_E_INVALID_ARGUMENT;
     port = strtol(port_text, NULL, 10);
-    if (port <= 0 || port > 65535 || WSAStartup(MAKEWORD(2, 2), &winsock) != 0)
+    if (port <= 0 || port > 65535)
         return SHIM_E_INVALID_ARGUMENT;
+    /* A stop drops what is queued, and up to four completions run at once. */
+    if (shim_session_set_stop_policy(session, SHIM_STOP_CANCEL) != SHIM_OK ||
+        shim_session_set_max_threads(session, 4) != SHIM_OK)
+        return SHIM_E_INVALID_ARGUMENT;
+    if (WSAStartup(MAKEWORD(2, 2), &winsock) != 0)
+        return SHIM_E_SYSTEM;
     server = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *server);
     if (server == NULL) {
         WSACleanup();
@@ -84,7 +102,7 @@ static int echo_start(shim_session *session, void **plugin_state)
     if (server->listener == INVALID_SOCKET ||
         WSAIoctl(server->listener, SIO_GET_EXTENSION_FUNCTION_POINTER, &accept_ex_id, sizeof accept_ex_id,
                  &server->accept_ex, sizeof server->accept_ex, &returned, NULL, NULL) != 0 ||
-        shim_io_create(session, (HANDLE)server->listener, accept_completed, NULL, server,
+        shim_io_create(session, (HANDLE)server->listener, accept_completed, listener_closed, server,
                        &server->listener_io) != SHIM_OK) {
         if (server->listener != INVALID_SOCKET)
             closesocket(server->listener);
@@ -100,13 +118,14 @@ static int echo_start(shim_session *session, void **plugin_state)
     return SHIM_OK;
 }
 
-/* The stop hook: no new clients, and every open connection is shut down. */
+/* The stop hook: no new clients (the close cancels the pending AcceptEx
+ * calls; listener_closed closes the socket), and every open connection is
+ * shut down. */
 static void echo_stopping(shim_session *session, void *plugin_state)
 {
     echo_server *server = plugin_state;
 
     (void)session;
-    closesocket(server->listener);
     shim_io_close(server->listener_io);
     echo_connections_shut_down(server);
 }

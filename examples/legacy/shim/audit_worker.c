@@ -23,7 +23,10 @@ static int audit_start(shim_session *session, void **plugin_state)
     DWORD length = GetEnvironmentVariableW(L"TWINSHIM_EXAMPLE_LOG", path, MAX_PATH);
     audit_log *log;
 
-    (void)session;
+    /* Every call is audited: a stop runs the records still queued (also the
+     * default, stated here because the demo counts on it). */
+    if (shim_session_set_stop_policy(session, SHIM_STOP_DRAIN) != SHIM_OK)
+        return SHIM_E_INVALID_ARGUMENT;
     if (length == 0 || length >= MAX_PATH)
         return SHIM_OK;
     log = HeapAlloc(GetProcessHeap(), 0, sizeof *log);
@@ -41,7 +44,7 @@ static int audit_start(shim_session *session, void **plugin_state)
 
 static void audit_write(shim_session *session, const void *payload, size_t size)
 {
-    audit_log *log = shim_session_plugin_state(session);
+    audit_log *log = shim_session_get_plugin_state(session);
     const audit_record *record = payload;
     char line[128];
     int length;

@@ -8,34 +8,26 @@
 
 typedef int (*legacy_add_function)(int a, int b);
 
+/* Filled by the runtime at attach, before the host can call legacy_add. */
+static FARPROC original_legacy_add;
+
+static const shim_front_binding legacy_bindings[] = {
+    { "legacy_add", &original_legacy_add },
+};
+
 const shim_front_config shim_front_configuration = {
     .worker_file_name = L"legacy_worker.dll",
     .original_file_name = L"legacy_orig.dll",
-    .stop_policy = SHIM_STOP_DRAIN,
-    .max_threads = 2,
+    .bindings = legacy_bindings,
+    .binding_count = sizeof legacy_bindings / sizeof legacy_bindings[0],
 };
-
-/* Looked up once; host threads may race here, and all store the same value. */
-static legacy_add_function original_legacy_add(void)
-{
-    static void *volatile cached;
-    void *original = InterlockedCompareExchangePointer(&cached, NULL, NULL);
-
-    if (original == NULL) {
-        original = (void *)shim_front_original_symbol("legacy_add");
-        InterlockedExchangePointer(&cached, original);
-    }
-    return (legacy_add_function)(void (*)(void))original;
-}
 
 int legacy_add(int a, int b);
 int legacy_add(int a, int b)
 {
-    legacy_add_function original = original_legacy_add();
+    legacy_add_function original = (legacy_add_function)(void (*)(void))original_legacy_add;
     audit_record record;
 
-    if (original == NULL)
-        return 0; /* cannot happen: the front refuses to attach without its original */
     record.a = a;
     record.b = b;
     record.result = original(a, b);
