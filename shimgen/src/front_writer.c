@@ -26,6 +26,46 @@ void front_write_record_header(FILE *out, const wrap_plan *plan)
             plan->identifier);
 }
 
+/* Writes "symbol" as a C string literal; export names are bytes. */
+static void write_c_string(FILE *out, const char *text)
+{
+    fputc('"', out);
+    for (const unsigned char *at = (const unsigned char *)text; *at != '\0'; at++) {
+        if (*at == '"' || *at == '\\')
+            fprintf(out, "\\%c", *at);
+        else if (*at < 0x20 || *at >= 0x7f)
+            fprintf(out, "\\%03o", *at);
+        else
+            fputc(*at, out);
+    }
+    fputc('"', out);
+}
+
+/* One slot per intercepted export, and the table that names them: the
+ * runtime fills every slot at attach, before any export of the front can be
+ * called, so a stub calls through its slot without a lookup per call. */
+static void write_bindings(FILE *out, const wrap_plan *plan)
+{
+    fputs("\n/* The original's exports the stubs call. The runtime stores each address in\n"
+          " * its slot at attach, before any export of the front can be called; an\n"
+          " * original that lacks one of them makes the front fail to load. */\n",
+          out);
+    for (size_t index = 0; index < plan->intercept_count; index++)
+        fprintf(out, "static FARPROC %s_original_slot;\n", plan->intercepts[index].c_name);
+    fputs("\nstatic const shim_front_binding original_bindings[] = {\n", out);
+    for (size_t index = 0; index < plan->intercept_count; index++) {
+        const intercept *stub = &plan->intercepts[index];
+
+        fputs("    { ", out);
+        if (stub->target->name != NULL)
+            write_c_string(out, stub->target->name);
+        else
+            fprintf(out, "MAKEINTRESOURCEA(%" PRIu32 ")", stub->target->ordinal);
+        fprintf(out, ", &%s_original_slot },\n", stub->c_name);
+    }
+    fputs("};\n", out);
+}
+
 static void write_configuration(FILE *out, const wrap_plan *plan)
 {
     fprintf(out,
@@ -37,17 +77,23 @@ static void write_configuration(FILE *out, const wrap_plan *plan)
             "#include <string.h>\n\n"
             "#include <windows.h>\n\n"
             "#include \"twinshim/front.h\"\n\n"
-            "#include \"%s_call_record.h\"\n\n"
-            "/* Both files are found in the front's own folder, by absolute path:\n"
-            " * never on the search path, never in the current directory. */\n"
+            "#include \"%s_call_record.h\"\n",
+            plan->input_path, plan->front_name, plan->front_name, plan->identifier);
+    if (plan->intercept_count > 0)
+        write_bindings(out, plan);
+    fprintf(out,
+            "\n/* Both files are found in the front's own folder, by absolute path:\n"
+            " * never on the search path, never in the current directory. The stop\n"
+            " * policy and the pool's threads are the worker's settings (its on_start). */\n"
             "const shim_front_config shim_front_configuration = {\n"
             "    .worker_file_name = L\"%s.dll\",\n"
-            "    .original_file_name = L\"%s.dll\",\n"
-            "    .stop_policy = SHIM_STOP_DRAIN,\n"
-            "    .max_threads = 2,\n"
-            "};\n",
-            plan->input_path, plan->front_name, plan->front_name, plan->identifier, plan->worker_name,
-            plan->original_name);
+            "    .original_file_name = L\"%s.dll\",\n",
+            plan->worker_name, plan->original_name);
+    if (plan->intercept_count > 0)
+        fputs("    .bindings = original_bindings,\n"
+              "    .binding_count = sizeof original_bindings / sizeof original_bindings[0],\n",
+              out);
+    fputs("};\n", out);
     if (plan->intercept_count == 0)
         return;
     fprintf(out,
@@ -63,21 +109,6 @@ static void write_configuration(FILE *out, const wrap_plan *plan)
             "    (void)shim_front_post(&record, sizeof record);\n"
             "}\n",
             plan->identifier);
-}
-
-/* Writes "symbol" as a C string literal; export names are bytes. */
-static void write_c_string(FILE *out, const char *text)
-{
-    fputc('"', out);
-    for (const unsigned char *at = (const unsigned char *)text; *at != '\0'; at++) {
-        if (*at == '"' || *at == '\\')
-            fprintf(out, "\\%c", *at);
-        else if (*at < 0x20 || *at >= 0x7f)
-            fprintf(out, "\\%03o", *at);
-        else
-            fputc(*at, out);
-    }
-    fputc('"', out);
 }
 
 static void write_stub(FILE *out, const intercept *stub)
@@ -104,26 +135,13 @@ static void write_stub(FILE *out, const intercept *stub)
     fprintf(out, "typedef %s (*%s_function)(%s);\n\n", return_type, stub->c_name, parameters);
     fprintf(out, "%s wrapped_%s(%s);\n", return_type, stub->c_name, parameters);
     fprintf(out, "%s wrapped_%s(%s)\n{\n", return_type, stub->c_name, parameters);
-    fprintf(out, "    %s_function original = (%s_function)(void (*)(void))shim_front_original_symbol(",
-            stub->c_name, stub->c_name);
-    if (stub->target->name != NULL)
-        write_c_string(out, stub->target->name);
-    else
-        fprintf(out, "(const char *)(ULONG_PTR)%" PRIu32, stub->target->ordinal);
-    fputs(");\n", out);
+    /* Through void (*)(void): GCC warns on a cast between unrelated function types. */
+    fprintf(out, "    %s_function original = (%s_function)(void (*)(void))%s_original_slot;\n",
+            stub->c_name, stub->c_name, stub->c_name);
     if (returns_value)
         fprintf(out, "    %s result;\n", return_type);
-    fputs("    DWORD last_error;\n\n"
-          "    /* Only if the original was swapped for one without this export: the\n"
-          "     * front refuses to load without its original. */\n"
-          "    if (original == NULL) {\n"
-          "        SetLastError(ERROR_PROC_NOT_FOUND);\n",
-          out);
-    if (returns_value)
-        fprintf(out, "        return (%s){0};\n", return_type);
-    else
-        fputs("        return;\n", out);
-    fprintf(out, "    }\n    %soriginal(%s);\n", returns_value ? "result = " : "",
+    fputs("    DWORD last_error;\n\n", out);
+    fprintf(out, "    %soriginal(%s);\n", returns_value ? "result = " : "",
             stub->signature.parameter_count == 0 && stub->has_prototype ? "" : arguments);
     fputs("    /* The host sees the original's last error, not the post's. */\n"
           "    last_error = GetLastError();\n"

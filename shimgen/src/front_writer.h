@@ -1,8 +1,9 @@
 /* Writes the front's C source (<name>_front.c): the twinshim configuration,
  * one stub per intercepted export, and the record the stubs post.
  *
- * Each stub calls the original through a typed pointer taken from
- * shim_front_original_symbol, keeps the original's return value and last
+ * Each intercepted export gets a slot that the runtime fills at attach
+ * (shim_front_configuration.bindings); its stub calls the original through
+ * that slot, cast to the stub's type, with no lookup per call, keeps the original's return value and last
  * error, and posts a copy of one call record to the worker. The prototype is
  * the one given with --prototype; without one the stub gets a placeholder
  * (four pointer-sized integer arguments, a pointer-sized integer result),

@@ -1,0 +1,151 @@
+/* The generated front, worker and CMake project: what they call, and that the
+ * names in them agree with each other. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "front_writer.h"
+#include "project_writer.h"
+#include "test_image.h"
+#include "worker_writer.h"
+#include "wrap_command.h"
+
+static uint8_t image_bytes[TEST_IMAGE_SIZE];
+static pe_image image;
+static pe_export_table table;
+static char written[16384];
+
+static int read_test_image(void **state)
+{
+    error_message error = { "" };
+
+    (void)state;
+    test_image_build(image_bytes, true);
+    if (pe_image_open(&image, image_bytes, sizeof image_bytes, &error) != 0 ||
+        pe_read_exports(&image, &table, &error) != 0) {
+        print_error("test image: %s\n", error.text);
+        return -1;
+    }
+    return 0;
+}
+
+static int free_test_image(void **state)
+{
+    (void)state;
+    pe_export_table_free(&table);
+    return 0;
+}
+
+static void build_plan(const char *input_path, const char *intercepts, wrap_plan *plan)
+{
+    const char *lists[1] = { intercepts };
+    const char *declarations[1] = { "long ordinal_14(void *context)" };
+    wrap_request request = {
+        .input_path = input_path,
+        .output_directory = "unused",
+        .intercept_lists = lists,
+        .intercept_list_count = intercepts != NULL,
+        .prototypes = declarations,
+        .prototype_count = intercepts != NULL && strstr(intercepts, "#14") != NULL,
+        .twinshim_source_dir = "/twinshim",
+    };
+    error_message error = { "" };
+
+    if (wrap_build_plan(&request, &image, &table, plan, NULL, &error) != 0)
+        fail_msg("wrap_build_plan: %s", error.text);
+}
+
+static void write_with(void (*writer)(FILE *, const wrap_plan *), const wrap_plan *plan)
+{
+    FILE *out = tmpfile();
+    size_t length;
+
+    assert_non_null(out);
+    writer(out, plan);
+    rewind(out);
+    length = fread(written, 1, sizeof written - 1, out);
+    assert_true(length < sizeof written - 1);
+    written[length] = '\0';
+    fclose(out);
+}
+
+static void expect_text(const char *text)
+{
+    if (strstr(written, text) == NULL)
+        fail_msg("the generated file lacks \"%s\":\n%s", text, written);
+}
+
+static void expect_no_text(const char *text)
+{
+    if (strstr(written, text) != NULL)
+        fail_msg("the generated file holds \"%s\":\n%s", text, written);
+}
+
+static void the_front_binds_a_slot_per_intercepted_export(void **state)
+{
+    wrap_plan plan;
+
+    (void)state;
+    build_plan("dir/legacy.dll", "alpha,#14", &plan);
+    write_with(front_write_source, &plan);
+    expect_text("static FARPROC alpha_original_slot;\n");
+    expect_text("static FARPROC ordinal_14_original_slot;\n");
+    expect_text("    { \"alpha\", &alpha_original_slot },\n");
+    expect_text("    { MAKEINTRESOURCEA(14), &ordinal_14_original_slot },\n");
+    expect_text("    .bindings = original_bindings,\n");
+    expect_text("    .binding_count = sizeof original_bindings / sizeof original_bindings[0],\n");
+    expect_text("    alpha_function original = (alpha_function)(void (*)(void))alpha_original_slot;\n");
+    expect_text("    ordinal_14_function original = (ordinal_14_function)(void (*)(void))ordinal_14_original_slot;\n");
+    expect_text("    result = original(context);\n");
+    /* No lookup per call, and no session settings: those are the worker's. */
+    expect_no_text("GetProcAddress");
+    expect_no_text("original_symbol");
+    expect_no_text("stop_policy");
+    expect_no_text("max_threads");
+    wrap_plan_free(&plan);
+}
+
+static void a_front_without_intercepts_binds_nothing(void **state)
+{
+    wrap_plan plan;
+
+    (void)state;
+    build_plan("dir/legacy.dll", NULL, &plan);
+    write_with(front_write_source, &plan);
+    expect_text("const shim_front_config shim_front_configuration = {\n");
+    expect_no_text("bindings");
+    expect_no_text("_original_slot");
+    wrap_plan_free(&plan);
+}
+
+static void the_worker_uses_the_session_api(void **state)
+{
+    wrap_plan plan;
+
+    (void)state;
+    build_plan("dir/legacy.dll", "alpha", &plan);
+    write_with(worker_write_source, &plan);
+    expect_text("shim_session_get_plugin_state(session)");
+    expect_text("shim_session_set_stop_policy(session, SHIM_STOP_DRAIN)");
+    expect_text("shim_session_set_max_threads(session, SHIM_DEFAULT_MAX_THREADS)");
+    expect_text("GetEnvironmentVariableW(L\"LEGACY_SHIM_LOG\"");
+    expect_text("SHIM_DEFINE_PLUGIN(legacy_plugin)");
+    wrap_plan_free(&plan);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_front_binds_a_slot_per_intercepted_export),
+        cmocka_unit_test(a_front_without_intercepts_binds_nothing),
+        cmocka_unit_test(the_worker_uses_the_session_api),
+    };
+
+    return cmocka_run_group_tests_name("generated_sources", tests, read_test_image, free_test_image);
+}
