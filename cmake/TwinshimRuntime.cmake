@@ -15,23 +15,26 @@ set(TWINSHIM_FRONT_RUNTIME_SOURCES
     frontdll/front_report.c
     common/fault_injection.c
     common/status_text.c)
-set(TWINSHIM_FRONT_RUNTIME_HEADERS frontdll/front_state.h common/fault_injection.h)
+set(TWINSHIM_FRONT_RUNTIME_HEADERS frontdll/front_state.h common/fault_injection.h common/protocol.h)
 
 set(TWINSHIM_WORKER_RUNTIME_SOURCES
     workerdll/callback_accounting.c
     workerdll/io.c
     workerdll/session_api.c
+    workerdll/session_counters.c
     workerdll/session_objects.c
+    workerdll/session_settings.c
     workerdll/session_signals.c
     workerdll/session_start.c
     workerdll/session_thread.c
+    workerdll/submit_gate.c
     workerdll/timers.c
     workerdll/waits.c
     workerdll/work_queue.c
     workerdll/worker_entry.c
     common/fault_injection.c
     common/status_text.c)
-set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h common/fault_injection.h)
+set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h common/fault_injection.h common/protocol.h)
 
 function(twinshim_define_runtimes)
     cmake_parse_arguments(PARSE_ARGV 0 ARG "" "SOURCE_ROOT;INCLUDE_DIR" "")
@@ -42,8 +45,6 @@ function(twinshim_define_runtimes)
     add_library(twinshim_headers INTERFACE)
     add_library(twinshim::headers ALIAS twinshim_headers)
     target_include_directories(twinshim_headers INTERFACE ${ARG_INCLUDE_DIR})
-    target_compile_definitions(twinshim_headers INTERFACE
-        UNICODE _UNICODE WIN32_LEAN_AND_MEAN _WIN32_WINNT=0x0601)
 
     foreach(kind front worker)
         string(TOUPPER ${kind} upper)
@@ -51,6 +52,10 @@ function(twinshim_define_runtimes)
         add_library(twinshim_${kind}_runtime OBJECT ${sources})
         add_library(twinshim::${kind}_runtime ALIAS twinshim_${kind}_runtime)
         target_link_libraries(twinshim_${kind}_runtime PUBLIC twinshim_headers)
+        # The runtime's own choices, never its consumers': a front's generic
+        # Win32 calls (TEXT, A or W) stay what its own build says.
+        target_compile_definitions(twinshim_${kind}_runtime PRIVATE
+            UNICODE _UNICODE WIN32_LEAN_AND_MEAN _WIN32_WINNT=0x0601)
         set_target_properties(twinshim_${kind}_runtime PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON)
         if(TWINSHIM_FAULT_INJECTION)
             target_compile_definitions(twinshim_${kind}_runtime PRIVATE SHIM_FAULT_INJECTION)

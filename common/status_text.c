@@ -30,7 +30,11 @@ const char *shim_status_text(int status)
     case SHIM_E_PATH_TOO_LONG:
         return "front's folder path is too long";
     case SHIM_E_NOT_FOUND:
-        return "symbol not found";
+        return "the original DLL has no such export";
+    case SHIM_E_CLOSED:
+        return "the handle was closed";
+    case SHIM_E_TOO_LARGE:
+        return "size too large";
     }
     return "unknown twinshim status";
 }

@@ -1,3 +1,4 @@
+/* The front API a front's own code calls (twinshim/front.h). */
 #include "front_state.h"
 
 int shim_front_post(const void *payload, size_t size)
@@ -13,37 +14,32 @@ int shim_front_status(unsigned long *system_error)
 
     if (system_error != NULL)
         *system_error = shim__front.system_error;
-    /* Connected at attach; the worker knows whether its start hook failed. */
-    if (status == SHIM_OK && shim__front.session != NULL)
+    /* Connected at attach; the worker knows whether its start hook failed.
+     * Only SHIM_OK is success: a positive value is a foreign worker's. */
+    if (status == SHIM_OK && shim__front.session != NULL) {
         status = shim__front.worker->session_status(shim__front.session);
+        if (status > 0)
+            status = SHIM_E_WORKER_INVALID;
+    }
     return status;
 }
 
-FARPROC shim_front_original_symbol(const char *name)
+int shim_front_get_original_symbol(const char *name, FARPROC *address)
 {
-    if (shim__front.original == NULL) {
-        SetLastError(ERROR_MOD_NOT_FOUND);
-        return NULL;
-    }
-    return GetProcAddress(shim__front.original, name);
-}
-
-int shim_front_set_stop_policy(shim_stop_policy policy)
-{
-    if (shim__front.session == NULL)
-        return SHIM_E_PASS_THROUGH;
-    return shim__front.worker->set_stop_policy(shim__front.session, policy);
-}
-
-int shim_front_set_stop_deadline(unsigned milliseconds)
-{
-    if (shim__front.session == NULL)
-        return SHIM_E_PASS_THROUGH;
-    return shim__front.worker->set_stop_deadline(shim__front.session, milliseconds);
+    if (address != NULL)
+        *address = NULL;
+    if (name == NULL || address == NULL)
+        return SHIM_E_INVALID_ARGUMENT;
+    if (shim__front.original == NULL)
+        return SHIM_E_NOT_FOUND;
+    *address = GetProcAddress(shim__front.original, name);
+    return *address != NULL ? SHIM_OK : SHIM_E_NOT_FOUND;
 }
 
 int shim_front_get_counters(shim_session_counters *counters)
 {
+    if (counters == NULL)
+        return SHIM_E_INVALID_ARGUMENT;
     if (shim__front.session == NULL)
         return SHIM_E_PASS_THROUGH;
     return shim__front.worker->get_counters(shim__front.session, counters);

@@ -40,15 +40,15 @@ static int load_sibling(HINSTANCE self, const wchar_t *file_name, int missing_st
     return SHIM_OK;
 }
 
-/* The worker is released on a helper thread: DllMain may not call FreeLibrary. */
-static void abandon_worker(HMODULE worker)
+/* Released on a helper thread: DllMain may not call FreeLibrary. */
+static void abandon_module(HMODULE module)
 {
-    HANDLE thread = shim__module_release_thread(worker, FALSE);
+    HANDLE thread = shim__module_release_thread(module, FALSE);
 
     if (thread != NULL)
         CloseHandle(thread);
     else
-        shim__front_report("the unusable worker stays loaded", SHIM_E_SYSTEM, GetLastError(), NULL);
+        shim__front_report("a module the front cannot use stays loaded", SHIM_E_SYSTEM, GetLastError(), NULL);
 }
 
 static int connect_worker(HINSTANCE self, const shim_front_config *config)
@@ -56,11 +56,7 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
     HMODULE worker = NULL;
     shim_worker_connect_function connect;
     const shim_worker_interface *worker_interface = NULL;
-    shim_session_options options = {
-        .stop_policy = config->stop_policy,
-        .max_threads = config->max_threads,
-        .stop_deadline_ms = config->stop_deadline_ms,
-    };
+    shim_session_options options = { .worker_reference = NULL };
     int status;
 
     status = load_sibling(self, config->worker_file_name, SHIM_E_WORKER_MISSING, SHIM_E_WORKER_LOAD_FAILED,
@@ -79,8 +75,9 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
     status = connect(SHIM_PROTOCOL_VERSION, &worker_interface);
     if (status != SHIM_OK || worker_interface == NULL ||
         worker_interface->protocol_version != SHIM_PROTOCOL_VERSION) {
-        set_status(status != SHIM_OK && status != SHIM_E_INVALID_ARGUMENT ? status : SHIM_E_VERSION_MISMATCH,
-                   0);
+        /* Only our own negative codes pass through; anything else, positive
+         * values included, is a worker that does not speak this protocol. */
+        set_status(status < 0 && status != SHIM_E_INVALID_ARGUMENT ? status : SHIM_E_VERSION_MISMATCH, 0);
         goto done;
     }
 
@@ -90,7 +87,8 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
         options.handed_over_modules[options.handed_over_count++] = shim__front.original;
     status = worker_interface->start_session(&options, &shim__front.session);
     if (status != SHIM_OK) {
-        set_status(status, status == SHIM_E_SYSTEM ? GetLastError() : 0);
+        set_status(status < 0 ? status : SHIM_E_WORKER_INVALID, status == SHIM_E_SYSTEM ? GetLastError() : 0);
+        shim__front.session = NULL;
         goto done;
     }
     shim__front.worker = worker_interface;
@@ -98,8 +96,30 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
     return SHIM_OK;
 
 done:
-    abandon_worker(worker);
+    abandon_module(worker);
     return shim__front.status;
+}
+
+/* GetProcAddress on a module that is already loaded maps nothing: allowed
+ * under the loader lock. Every slot is filled before any export of the
+ * front can be called, so stubs read them without a lookup or a lock. */
+static int bind_original_exports(const shim_front_config *config)
+{
+    if (shim__front.original == NULL || config->bindings == NULL) {
+        set_status(SHIM_E_NOT_FOUND, ERROR_MOD_NOT_FOUND);
+        return SHIM_E_NOT_FOUND;
+    }
+    for (size_t i = 0; i < config->binding_count; i++) {
+        const shim_front_binding *binding = &config->bindings[i];
+        FARPROC address = GetProcAddress(shim__front.original, binding->name);
+
+        if (address == NULL) {
+            set_status(SHIM_E_NOT_FOUND, GetLastError());
+            return SHIM_E_NOT_FOUND;
+        }
+        *binding->slot = address;
+    }
+    return SHIM_OK;
 }
 
 BOOL shim__front_attach(HINSTANCE self)
@@ -115,6 +135,15 @@ BOOL shim__front_attach(HINSTANCE self)
                      &shim__front.original) != SHIM_OK) {
         shim__front_report("cannot load the original DLL, refusing to attach", shim__front.status,
                            shim__front.system_error, sibling_path);
+        return FALSE;
+    }
+    if (config->binding_count != 0 && bind_original_exports(config) != SHIM_OK) {
+        shim__front_report("the original DLL lacks an export this front calls, refusing to attach",
+                           shim__front.status, shim__front.system_error, sibling_path);
+        /* DllMain may not call FreeLibrary: a thread drops the reference
+         * once the loader lock is free. */
+        if (shim__front.original != NULL)
+            abandon_module(shim__front.original);
         return FALSE;
     }
 

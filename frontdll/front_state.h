@@ -6,7 +6,8 @@
 #include <windows.h>
 
 #include "twinshim/front.h"
-#include "twinshim/protocol.h"
+
+#include "../common/protocol.h"
 
 typedef struct front_state {
     int status;         /* SHIM_OK while connected, else why not */

@@ -1,31 +1,7 @@
-/* Counting what a session does: the gate that refuses work once the session
- * stops, the bracket around every callback, and the counters and trace. */
+/* The bracket around every callback: it holds plugin code back until
+ * on_start has returned, and counts what runs and what is outstanding, which
+ * is what the stop waits for. */
 #include "session.h"
-
-int shim__gate_enter(shim_session *session)
-{
-    AcquireSRWLockShared(&session->submit_lock);
-    if (!session->accepting || shim__read_flag(&session->stop_requested)) {
-        ReleaseSRWLockShared(&session->submit_lock);
-        return shim__refuse(session, SHIM_E_STOPPING);
-    }
-    if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK) {
-        ReleaseSRWLockShared(&session->submit_lock);
-        return shim__refuse(session, SHIM_E_START_FAILED);
-    }
-    return SHIM_OK;
-}
-
-void shim__gate_leave(shim_session *session)
-{
-    ReleaseSRWLockShared(&session->submit_lock);
-}
-
-int shim__refuse(shim_session *session, int status)
-{
-    InterlockedIncrement64(&session->refused);
-    return status;
-}
 
 void shim__outstanding_done(shim_session *session)
 {
@@ -79,40 +55,4 @@ void shim__callback_leave(shim_session *session, int completed)
 void shim__batch_leave(shim_session *session)
 {
     InterlockedDecrement(&session->running);
-}
-
-int shim_session_get_counters(const shim_session *session, shim_session_counters *counters)
-{
-    shim_session *writable = (shim_session *)session; /* Interlocked reads need it */
-
-    if (session == NULL || counters == NULL)
-        return SHIM_E_INVALID_ARGUMENT;
-    counters->submitted = InterlockedCompareExchange64(&writable->submitted, 0, 0);
-    counters->completed = InterlockedCompareExchange64(&writable->completed, 0, 0);
-    counters->cancelled = InterlockedCompareExchange64(&writable->cancelled, 0, 0);
-    counters->refused = InterlockedCompareExchange64(&writable->refused, 0, 0);
-    counters->running = shim__read_flag(&session->running);
-    counters->peak_running = shim__read_flag(&session->peak_running);
-    counters->stop_requested_ms = InterlockedCompareExchange64(&writable->stop_requested_ms, 0, 0);
-    counters->stop_finished_ms = InterlockedCompareExchange64(&writable->stop_finished_ms, 0, 0);
-    counters->module_pinned = shim__read_flag(&session->module_pinned) != 0;
-    return SHIM_OK;
-}
-
-void shim__trace(shim_session *session, shim_trace_event event)
-{
-    shim_session_counters counters;
-
-    if (session->plugin->on_trace == NULL)
-        return;
-    shim_session_get_counters(session, &counters);
-    session->plugin->on_trace(session, event, &counters);
-}
-
-int shim_session_set_stop_deadline(shim_session *session, unsigned milliseconds)
-{
-    if (session == NULL || milliseconds > (unsigned)MAXLONG)
-        return SHIM_E_INVALID_ARGUMENT;
-    InterlockedExchange(&session->stop_deadline_ms, (LONG)milliseconds);
-    return SHIM_OK;
 }

@@ -3,39 +3,13 @@
  * connection) or be cancelled and awaited at stop. */
 #include "session.h"
 
-static shim_session *session_of(shim_io *io)
+void shim__io_release(shim_io *io)
 {
-    return io->object.session;
-}
-
-/* Frees the object once it is closing and nothing is pending. Never while
- * the cleanup group closes its members: then the session releases it. */
-static void finish_if_done(shim_io *io)
-{
-    shim_session *session = io->object.session;
-    BOOL released_here = FALSE;
-
-    if (!shim__read_flag(&io->closing) || shim__read_flag(&io->pending) != 0)
+    if (InterlockedDecrement(&io->references) != 0)
         return;
-    if (InterlockedCompareExchange(&io->finished, 1, 0) != 0)
-        return;
-    AcquireSRWLockExclusive(&session->objects_lock);
-    if (!session->group_closing) {
-        for (session_object **link = &session->objects; *link != NULL; link = &(*link)->next) {
-            if (*link == &io->object) {
-                *link = io->object.next;
-                break;
-            }
-        }
-        CloseThreadpoolIo(io->io);
-        released_here = TRUE;
-    }
-    ReleaseSRWLockExclusive(&session->objects_lock);
-    if (!released_here)
-        return;
-    if (io->object.on_release != NULL)
-        io->object.on_release(session, io->object.context);
-    HeapFree(GetProcessHeap(), 0, io);
+    /* The last reference: closed, and no operation pending. */
+    if (shim__unlink_object(&io->object))
+        shim__free_object(&io->object);
 }
 
 static void CALLBACK io_completed(PTP_CALLBACK_INSTANCE instance, void *parameter, void *overlapped,
@@ -47,11 +21,12 @@ static void CALLBACK io_completed(PTP_CALLBACK_INSTANCE instance, void *paramete
 
     (void)instance;
     (void)pool_io;
+    /* Completions of a closed handle still run: they are its cancelled
+     * operations, and their OVERLAPPED belongs to the plugin. */
     may_run = shim__callback_enter(session);
     if (may_run)
-        io->callback(session, io->object.context, overlapped, result, bytes_transferred);
-    InterlockedDecrement(&io->pending);
-    finish_if_done(io);              /* io may be gone after this */
+        io->callback(session, io, io->object.context, overlapped, result, bytes_transferred);
+    shim__io_release(io);            /* the operation's reference: io may be gone */
     shim__outstanding_done(session); /* the operation */
     shim__callback_leave(session, may_run);
 }
@@ -107,86 +82,77 @@ void shim__close_io_sentinel(shim_session *session)
     session->io_sentinel = NULL;
 }
 
-int shim_io_create(shim_session *session, HANDLE handle, shim_io_function callback,
-                   shim_cancel_function on_release, void *context, shim_io **out_io)
+int shim_io_create(shim_session *session, HANDLE file, shim_io_function callback, shim_close_function on_closed,
+                   void *context, shim_io **out_io)
 {
+    session_object *object;
     shim_io *io;
     int status;
 
     if (out_io != NULL)
         *out_io = NULL;
-    if (session == NULL || handle == NULL || handle == INVALID_HANDLE_VALUE || callback == NULL ||
-        out_io == NULL)
+    if (session == NULL || file == NULL || file == INVALID_HANDLE_VALUE || callback == NULL || out_io == NULL)
         return SHIM_E_INVALID_ARGUMENT;
-    io = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *io);
-    if (io == NULL)
-        return SHIM_E_OUT_OF_MEMORY;
-    io->object.session = session;
-    io->object.kind = SESSION_OBJECT_IO;
-    io->object.on_release = on_release;
-    io->object.context = context;
-    io->handle = handle;
-    io->callback = callback;
-
-    status = shim__gate_enter(session);
-    if (status == SHIM_OK) {
-        AcquireSRWLockExclusive(&session->objects_lock);
-        status = keep_io_queue_alive(session);
-        ReleaseSRWLockExclusive(&session->objects_lock);
-        if (status == SHIM_OK) {
-            io->io = CreateThreadpoolIo(handle, io_completed, io, &session->environment);
-            if (io->io != NULL)
-                shim__add_object(session, &io->object);
-            else
-                status = SHIM_E_SYSTEM;
-        }
-        shim__gate_leave(session);
-    }
-    if (status != SHIM_OK) {
-        HeapFree(GetProcessHeap(), 0, io);
+    status = shim__begin_object_create(session, SESSION_OBJECT_IO, sizeof *io, on_closed, context, &object);
+    if (status != SHIM_OK)
         return status;
-    }
-    *out_io = io;
-    return SHIM_OK;
+    io = (shim_io *)object;
+    io->file = file;
+    io->callback = callback;
+    io->references = 1; /* the open handle's */
+    AcquireSRWLockExclusive(&session->objects_lock);
+    status = keep_io_queue_alive(session);
+    ReleaseSRWLockExclusive(&session->objects_lock);
+    if (status == SHIM_OK)
+        io->io = CreateThreadpoolIo(file, io_completed, io, &session->environment);
+    status = shim__finish_object_create(object, io->io != NULL);
+    if (status == SHIM_OK)
+        *out_io = io;
+    return status;
 }
 
 int shim_io_start(shim_io *io)
 {
+    shim_session *session;
     int status;
 
-    if (io == NULL || shim__read_flag(&io->closing))
+    if (io == NULL)
         return SHIM_E_INVALID_ARGUMENT;
-    status = shim__gate_enter(io->object.session);
+    session = io->object.session;
+    status = shim__begin_object_start(&io->object);
     if (status != SHIM_OK)
         return status;
-    /* A pending operation keeps the session from idling: the stop waits for
-     * its (cancelled) completion within the deadline. */
-    InterlockedIncrement(&session_of(io)->outstanding);
-    InterlockedIncrement(&io->pending);
+    /* A pending operation keeps the session from idling (the stop waits for
+     * its cancelled completion) and keeps the handle alive. */
+    InterlockedIncrement(&session->outstanding);
+    InterlockedIncrement(&io->references);
     StartThreadpoolIo(io->io);
-    shim__gate_leave(io->object.session);
-    return SHIM_OK;
+    /* A close that raced this start, from the handle's own callback, may
+     * have cancelled before the operation exists: do not start it. */
+    if (shim__read_flag(&io->object.closed)) {
+        CancelThreadpoolIo(io->io);
+        shim__io_release(io); /* never the last: the caller's callback holds one */
+        shim__outstanding_done(session);
+        status = SHIM_E_CLOSED;
+    }
+    shim__gate_leave(session);
+    return status;
 }
 
-void shim_io_abandon(shim_io *io)
+int shim_io_abandon(shim_io *io)
 {
     shim_session *session;
 
     if (io == NULL)
-        return;
-    session = session_of(io);
+        return SHIM_E_INVALID_ARGUMENT;
+    session = io->object.session;
     CancelThreadpoolIo(io->io);
-    InterlockedDecrement(&io->pending);
-    finish_if_done(io); /* io may be gone after this */
+    shim__io_release(io); /* io may be gone after this */
     shim__outstanding_done(session);
+    return SHIM_OK;
 }
 
 int shim_io_close(shim_io *io)
 {
-    if (io == NULL)
-        return SHIM_E_INVALID_ARGUMENT;
-    if (InterlockedExchange(&io->closing, 1) != 0)
-        return SHIM_OK;
-    finish_if_done(io);
-    return SHIM_OK;
+    return shim__close_object(io != NULL ? &io->object : NULL);
 }

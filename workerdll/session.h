@@ -8,8 +8,9 @@
 
 #include <windows.h>
 
-#include "twinshim/protocol.h"
 #include "twinshim/worker.h"
+
+#include "../common/protocol.h"
 
 struct shim_session {
     /* Finished work items kept for reuse (work_queue.c). First: an SList
@@ -26,7 +27,7 @@ struct shim_session {
      * below; at most max_callbacks are submitted at a time (scheduled). */
     PTP_WORK work;
     volatile LONG scheduled;
-    LONG max_callbacks;
+    volatile LONG max_callbacks; /* the pool's thread maximum */
 
     SRWLOCK queue_lock;
     struct work_item *queue_head;
@@ -48,9 +49,9 @@ struct shim_session {
     SRWLOCK objects_lock;
     struct session_object *objects;
 
-    /* Wine 8 only: an I/O object outside the cleanup group, alive until after
-     * the group closes (see io.c, keep_io_queue_alive). Created with the
-     * session's first shim_io. */
+    /* An I/O object outside the cleanup group, alive until after the group
+     * closes (see io.c, keep_io_queue_alive). Created with the session's
+     * first shim_io. */
     TP_CALLBACK_ENVIRON sentinel_environment;
     HANDLE io_sentinel_handle;
     PTP_IO io_sentinel;
@@ -85,13 +86,15 @@ typedef enum session_object_kind {
     SESSION_OBJECT_IO
 } session_object_kind;
 
-/* What timers and waits share: the session's list link and the release hook. */
+/* What every handle shares: the session's list link, the close hook and
+ * the close state. */
 typedef struct session_object {
     struct session_object *next;
     shim_session *session;
     session_object_kind kind;
-    shim_cancel_function on_release;
+    shim_close_function on_closed;
     void *context;
+    volatile LONG closed; /* the plugin called close: set once */
 } session_object;
 
 struct shim_timer {
@@ -109,17 +112,22 @@ struct shim_wait {
 struct shim_io {
     session_object object;
     PTP_IO io;
-    HANDLE handle;
+    HANDLE file;
     shim_io_function callback;
-    volatile LONG pending;  /* started, not yet completed or abandoned */
-    volatile LONG closing;  /* shim_io_close was called */
-    volatile LONG finished; /* released: set once */
+    /* One while open, plus one per started operation that has not completed
+     * or been abandoned. Whoever drops it to zero frees the object. */
+    volatile LONG references;
 };
 
 int shim__session_start(const shim_session_options *options, shim_session **session);
 void shim__session_signal_stop(shim_session *session);
 int shim__session_status(const shim_session *session);
 int shim__session_post(shim_session *session, const void *payload, size_t size);
+
+/* Queues one item: work(session, context) when work is set, otherwise a
+ * message of `size` bytes copied from payload for the plugin's on_message. */
+int shim__queue_item(shim_session *session, shim_work_function work, shim_work_cancel_function on_cancel,
+                     void *context, const void *payload, size_t size);
 
 /* Brackets every timer, wait and I/O callback: waits for on_start, counts it
  * as running and as outstanding. Returns nonzero when the plugin's callback
@@ -146,17 +154,39 @@ int shim__refuse(shim_session *session, int status);
 int shim__gate_enter(shim_session *session);
 void shim__gate_leave(shim_session *session);
 
-/* Adds an object to the session's list (gate held). */
-void shim__add_object(shim_session *session, session_object *object);
-/* Takes an object off the list before it is freed on its own. */
-void shim__remove_object(shim_session *session, session_object *object);
+/* Allocates a handle of `size` bytes whose first member is a session_object,
+ * fills in what every kind shares, and enters the gate: on SHIM_OK the gate
+ * is held and the caller creates its pool object, then calls
+ * shim__finish_object_create. Otherwise *object is NULL. */
+int shim__begin_object_create(shim_session *session, session_object_kind kind, size_t size,
+                              shim_close_function on_closed, void *context, session_object **object);
+/* Leaves the gate; with created nonzero the object joins the session's
+ * list, otherwise it is freed and SHIM_E_SYSTEM returned (last error kept). */
+int shim__finish_object_create(session_object *object, BOOL created);
+/* Arming a handle: begin returns SHIM_OK with the gate held (else the
+ * refusal); the caller arms its pool object; finish undoes the arm if a
+ * close raced it, leaves the gate and returns SHIM_OK or SHIM_E_CLOSED. */
+int shim__begin_object_start(session_object *object);
+int shim__finish_object_start(session_object *object);
+/* shim_*_stop and shim_*_close of every kind. */
+int shim__stop_object(session_object *object);
+int shim__close_object(session_object *object);
+/* Drops one reference of an I/O handle; the last frees it (io.c). */
+void shim__io_release(shim_io *io);
+/* Unlinks the object and closes its pool object, unless the cleanup group
+ * is closing (then the stop releases it and this returns FALSE). */
+BOOL shim__unlink_object(session_object *object);
+/* Runs on_closed and frees the object. */
+void shim__free_object(session_object *object);
+/* A relative due time of `milliseconds` in the pool's FILETIME format. */
+FILETIME shim__relative_time(unsigned long milliseconds);
 /* After the cleanup group has closed: closes the I/O sentinel, if any. */
 void shim__close_io_sentinel(shim_session *session);
 /* Stop, step 1: disarm every timer and wait, cancel all I/O (gate closed). */
 void shim__disarm_objects(shim_session *session);
 /* CancelIoEx on every I/O handle; FALSE when the session has none. */
 BOOL shim__cancel_pending_io(shim_session *session);
-/* Stop, last step: on_release for each object, then free it (after the drain). */
+/* Stop, last step: on_closed for each object, then free it (after the drain). */
 void shim__release_objects(shim_session *session);
 
 void shim__trace(shim_session *session, shim_trace_event event);
@@ -182,7 +212,7 @@ typedef struct work_item {
     struct work_item *next;
     shim_session *session;
     shim_work_function work;
-    shim_cancel_function on_cancel;
+    shim_work_cancel_function on_cancel;
     void *context;
     size_t payload_size;
     size_t payload_capacity;
@@ -190,20 +220,18 @@ typedef struct work_item {
     _Alignas(max_align_t) unsigned char payload[];
 } work_item;
 
-/* Small items are recycled through the session's SList: a burst of posts
- * then costs no heap lock, which producer and pool threads would contend. */
-work_item *shim__allocate_item(shim_session *session, size_t payload_size);
-void shim__free_item(work_item *item);
 /* After the drain: frees the items kept for reuse. */
 void shim__free_recycled_items(shim_session *session);
-/* Queues the item through the gate; on refusal the caller still owns it. */
-int shim__enqueue(shim_session *session, work_item *item);
 
 /* The work object's callback: runs queued items until the queue is empty. */
 void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work);
 
 /* Takes every queued item off the queue and runs its cancel function. */
 void shim__cancel_queued_items(shim_session *session);
+
+/* Nonzero once queued items are to be dropped rather than run: the stop
+ * was requested under the cancel policy, or on_start failed. */
+int shim__dropping_queued_items(const shim_session *session);
 
 /* An acquire read of a value other threads change with Interlocked*: it
  * sees everything written before the write it reads, without a locked

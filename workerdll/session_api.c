@@ -1,63 +1,37 @@
-/* The plugin API of a session: submitting work, the stop token, settings. */
-#include <string.h>
-
+/* The plugin API of a session that is not a setting or a counter: work, the
+ * stop token, the plugin's state; and the front's post and status. */
 #include "session.h"
 
-int shim_submit(shim_session *session, shim_work_function work, shim_cancel_function on_cancel, void *context)
+int shim_session_submit(shim_session *session, shim_work_function work, shim_work_cancel_function on_cancel,
+                        void *context)
 {
-    work_item *item;
-    int status;
-
-    if (session == NULL || work == NULL)
+    if (work == NULL)
         return SHIM_E_INVALID_ARGUMENT;
-    if (shim__read_flag(&session->stop_requested))
-        return shim__refuse(session, SHIM_E_STOPPING);
-    item = shim__allocate_item(session, 0);
-    if (item == NULL)
-        return SHIM_E_OUT_OF_MEMORY;
-    item->work = work;
-    item->on_cancel = on_cancel;
-    item->context = context;
-    status = shim__enqueue(session, item);
-    if (status != SHIM_OK)
-        shim__free_item(item);
-    return status;
+    return shim__queue_item(session, work, on_cancel, context, NULL, 0);
 }
 
 int shim__session_post(shim_session *session, const void *payload, size_t size)
 {
-    work_item *item;
-    int status;
-
-    if (session == NULL || (payload == NULL && size != 0))
-        return SHIM_E_INVALID_ARGUMENT;
-    if (shim__read_flag(&session->stop_requested))
-        return shim__refuse(session, SHIM_E_STOPPING);
-    item = shim__allocate_item(session, size);
-    if (item == NULL)
-        return SHIM_E_OUT_OF_MEMORY;
-    if (size != 0)
-        memcpy(item->payload, payload, size);
-    status = shim__enqueue(session, item);
-    if (status != SHIM_OK)
-        shim__free_item(item);
-    return status;
+    return shim__queue_item(session, NULL, NULL, NULL, payload, size);
 }
 
-int shim_stop_requested(const shim_session *session)
+int shim_session_stop_requested(const shim_session *session)
 {
     return session == NULL || shim__read_flag(&session->stop_requested) != 0;
 }
 
-void *shim_session_plugin_state(const shim_session *session)
+void *shim_session_get_plugin_state(const shim_session *session)
 {
     return session != NULL ? session->plugin_state : NULL;
 }
 
-int shim_session_set_stop_policy(shim_session *session, shim_stop_policy policy)
+int shim__session_status(const shim_session *session)
 {
-    if (session == NULL || (policy != SHIM_STOP_DRAIN && policy != SHIM_STOP_CANCEL))
+    if (session == NULL)
         return SHIM_E_INVALID_ARGUMENT;
-    InterlockedExchange(&session->stop_policy, (LONG)policy);
+    if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK)
+        return SHIM_E_START_FAILED;
+    if (shim__read_flag(&session->stop_requested))
+        return SHIM_E_STOPPING;
     return SHIM_OK;
 }

@@ -1,25 +1,185 @@
-/* The session's timers and waits: created into its cleanup group, disarmed
- * first when it stops, released after its drain. */
+/* What timers, waits and I/O handles share: creation into the session's
+ * cleanup group, the close state, disarming when the session stops and the
+ * release of what is still open after its drain. */
 #include "session.h"
 
-void shim__add_object(shim_session *session, session_object *object)
+int shim__begin_object_create(shim_session *session, session_object_kind kind, size_t size,
+                              shim_close_function on_closed, void *context, session_object **out_object)
 {
-    AcquireSRWLockExclusive(&session->objects_lock);
-    object->next = session->objects;
-    session->objects = object;
-    ReleaseSRWLockExclusive(&session->objects_lock);
+    session_object *object;
+    int status;
+
+    *out_object = NULL;
+    object = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, size);
+    if (object == NULL)
+        return SHIM_E_OUT_OF_MEMORY;
+    object->session = session;
+    object->kind = kind;
+    object->on_closed = on_closed;
+    object->context = context;
+    status = shim__gate_enter(session);
+    if (status != SHIM_OK) {
+        HeapFree(GetProcessHeap(), 0, object);
+        return status;
+    }
+    *out_object = object;
+    return SHIM_OK;
 }
 
-void shim__remove_object(shim_session *session, session_object *object)
+int shim__finish_object_create(session_object *object, BOOL created)
 {
+    shim_session *session = object->session;
+
+    if (created) {
+        AcquireSRWLockExclusive(&session->objects_lock);
+        object->next = session->objects;
+        session->objects = object;
+        ReleaseSRWLockExclusive(&session->objects_lock);
+    }
+    shim__gate_leave(session);
+    if (!created) {
+        DWORD error = GetLastError();
+
+        HeapFree(GetProcessHeap(), 0, object);
+        SetLastError(error);
+        return SHIM_E_SYSTEM;
+    }
+    return SHIM_OK;
+}
+
+static void close_later(session_object *object);
+
+/* Disarms a timer or wait; cancels an I/O handle's pending operations (the
+ * handle is still open: the plugin closes it only in on_closed). */
+static void disarm(session_object *object)
+{
+    switch (object->kind) {
+    case SESSION_OBJECT_TIMER:
+        SetThreadpoolTimer(((shim_timer *)object)->timer, NULL, 0, 0);
+        break;
+    case SESSION_OBJECT_WAIT:
+        SetThreadpoolWait(((shim_wait *)object)->wait, NULL, NULL);
+        break;
+    case SESSION_OBJECT_IO:
+        CancelIoEx(((shim_io *)object)->file, NULL);
+        break;
+    }
+}
+
+int shim__begin_object_start(session_object *object)
+{
+    if (shim__read_flag(&object->closed))
+        return SHIM_E_CLOSED;
+    return shim__gate_enter(object->session);
+}
+
+int shim__finish_object_start(session_object *object)
+{
+    int status = SHIM_OK;
+
+    /* Checked again after arming: a close that raced this start (from the
+     * handle's own callback) has either disarmed after the arm, or is seen
+     * here and the arm undone. */
+    if (shim__read_flag(&object->closed)) {
+        disarm(object);
+        status = SHIM_E_CLOSED;
+    }
+    shim__gate_leave(object->session);
+    return status;
+}
+
+int shim__stop_object(session_object *object)
+{
+    int status;
+
+    if (object == NULL)
+        return SHIM_E_INVALID_ARGUMENT;
+    status = shim__begin_object_start(object);
+    if (status == SHIM_E_STOPPING)
+        return SHIM_OK; /* the stop disarms it anyway */
+    if (status != SHIM_OK)
+        return status;
+    /* Through the gate: once the stop closes the group, the pool object must
+     * not be touched. */
+    disarm(object);
+    shim__gate_leave(object->session);
+    return SHIM_OK;
+}
+
+int shim__close_object(session_object *object)
+{
+    shim_session *session;
+
+    if (object == NULL)
+        return SHIM_E_INVALID_ARGUMENT;
+    session = object->session;
+    if (InterlockedExchange(&object->closed, 1) != 0)
+        return SHIM_E_CLOSED;
+    /* Refused: the stop has disarmed, or is about to disarm, every object,
+     * and releases each after the drain. */
+    if (shim__gate_enter(session) != SHIM_OK)
+        return SHIM_OK;
+    disarm(object);
+    if (object->kind == SESSION_OBJECT_IO)
+        shim__io_release((shim_io *)object);
+    else
+        close_later(object);
+    /* object may be gone by now */
+    shim__gate_leave(session);
+    return SHIM_OK;
+}
+
+static void close_pool_object(session_object *object)
+{
+    switch (object->kind) {
+    case SESSION_OBJECT_TIMER:
+        CloseThreadpoolTimer(((shim_timer *)object)->timer);
+        break;
+    case SESSION_OBJECT_WAIT:
+        CloseThreadpoolWait(((shim_wait *)object)->wait);
+        break;
+    case SESSION_OBJECT_IO:
+        CloseThreadpoolIo(((shim_io *)object)->io);
+        break;
+    }
+}
+
+BOOL shim__unlink_object(session_object *object)
+{
+    shim_session *session = object->session;
+    BOOL unlinked = FALSE;
+
+    /* Exclusive: the stop's disarm walks the list under the shared lock and
+     * must not touch a pool object closed behind it. */
     AcquireSRWLockExclusive(&session->objects_lock);
-    for (session_object **link = &session->objects; *link != NULL; link = &(*link)->next) {
-        if (*link == object) {
-            *link = object->next;
-            break;
+    if (!session->group_closing) {
+        for (session_object **link = &session->objects; *link != NULL; link = &(*link)->next) {
+            if (*link == object) {
+                *link = object->next;
+                break;
+            }
         }
+        close_pool_object(object);
+        unlinked = TRUE;
     }
     ReleaseSRWLockExclusive(&session->objects_lock);
+    return unlinked;
+}
+
+void shim__free_object(session_object *object)
+{
+    if (object->on_closed != NULL)
+        object->on_closed(object->session, object->context);
+    HeapFree(GetProcessHeap(), 0, object);
+}
+
+FILETIME shim__relative_time(unsigned long milliseconds)
+{
+    /* Relative times are negative, in 100-nanosecond units. */
+    LARGE_INTEGER due = { .QuadPart = -(LONGLONG)milliseconds * 10000 };
+    FILETIME time = { .dwLowDateTime = due.LowPart, .dwHighDateTime = (DWORD)due.HighPart };
+
+    return time;
 }
 
 /* The gate is closed, so nothing re-arms behind this loop. Disarming first
@@ -28,20 +188,8 @@ void shim__remove_object(shim_session *session, session_object *object)
 void shim__disarm_objects(shim_session *session)
 {
     AcquireSRWLockShared(&session->objects_lock);
-    for (session_object *object = session->objects; object != NULL; object = object->next) {
-        switch (object->kind) {
-        case SESSION_OBJECT_TIMER:
-            SetThreadpoolTimer(((shim_timer *)object)->timer, NULL, 0, 0);
-            break;
-        case SESSION_OBJECT_WAIT:
-            SetThreadpoolWait(((shim_wait *)object)->wait, NULL, NULL);
-            break;
-        case SESSION_OBJECT_IO:
-            /* Pending operations complete with ERROR_OPERATION_ABORTED. */
-            CancelIoEx(((shim_io *)object)->handle, NULL);
-            break;
-        }
-    }
+    for (session_object *object = session->objects; object != NULL; object = object->next)
+        disarm(object);
     ReleaseSRWLockShared(&session->objects_lock);
 }
 
@@ -54,7 +202,7 @@ BOOL shim__cancel_pending_io(shim_session *session)
     AcquireSRWLockShared(&session->objects_lock);
     for (session_object *object = session->objects; object != NULL; object = object->next) {
         if (object->kind == SESSION_OBJECT_IO) {
-            CancelIoEx(((shim_io *)object)->handle, NULL);
+            CancelIoEx(((shim_io *)object)->file, NULL);
             any = TRUE;
         }
     }
@@ -71,9 +219,43 @@ void shim__release_objects(shim_session *session)
     session->objects = NULL;
     while (object != NULL) {
         session_object *next = object->next;
-        if (object->on_release != NULL)
-            object->on_release(session, object->context);
-        HeapFree(GetProcessHeap(), 0, object);
+
+        shim__free_object(object);
         object = next;
     }
+}
+
+static void CALLBACK close_object(PTP_CALLBACK_INSTANCE instance, void *parameter)
+{
+    session_object *object = parameter;
+    shim_session *session = object->session;
+
+    (void)instance;
+    shim__batch_enter(session);
+    /* Disarmed again, then waited for: a callback that re-armed it just
+     * before close disarms itself (see the start functions), and callbacks
+     * already queued are cancelled or run to their end here. */
+    if (object->kind == SESSION_OBJECT_TIMER) {
+        SetThreadpoolTimer(((shim_timer *)object)->timer, NULL, 0, 0);
+        WaitForThreadpoolTimerCallbacks(((shim_timer *)object)->timer, TRUE);
+    } else if (object->kind == SESSION_OBJECT_WAIT) {
+        SetThreadpoolWait(((shim_wait *)object)->wait, NULL, NULL);
+        WaitForThreadpoolWaitCallbacks(((shim_wait *)object)->wait, TRUE);
+    }
+    if (shim__unlink_object(object))
+        shim__free_object(object);
+    shim__batch_leave(session);
+    shim__outstanding_done(session);
+}
+
+static void close_later(session_object *object)
+{
+    shim_session *session = object->session;
+
+    /* A pool thread, not the caller's: waiting for a handle's callbacks is
+     * impossible inside one of them. Counted outstanding, so the stop waits
+     * for it before it closes the group. */
+    InterlockedIncrement(&session->outstanding);
+    if (!TrySubmitThreadpoolCallback(close_object, object, &session->environment))
+        shim__outstanding_done(session); /* it stays listed: the stop releases it */
 }

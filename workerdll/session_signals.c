@@ -59,3 +59,14 @@ BOOL shim__session_is_idle(const shim_session *session)
 {
     return shim__read_flag(&session->outstanding) == 0;
 }
+
+void shim__session_signal_stop(shim_session *session)
+{
+    if (session == NULL)
+        return;
+    /* Loader lock held: a clock read, an exchange and a wake, no wineserver
+     * call. From the exchange on, the session may be freed: not touched again. */
+    InterlockedExchange64(&session->stop_requested_ms, (LONG64)GetTickCount64());
+    InterlockedExchange(&session->stop_requested, 1);
+    shim__wake_session_waiters();
+}

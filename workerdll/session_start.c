@@ -1,8 +1,6 @@
 #include "../common/fault_injection.h"
 #include "session.h"
 
-#define SHIM_DEFAULT_MAX_THREADS 2u
-
 extern IMAGE_DOS_HEADER __ImageBase;
 
 /* Runs inside the front's DllMain: it only closes what start_session made,
@@ -34,8 +32,6 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     int status = SHIM_E_SYSTEM;
 
     if (options == NULL || out_session == NULL || options->handed_over_count > SHIM_MAX_HANDED_OVER_MODULES ||
-        (options->stop_policy != SHIM_STOP_DRAIN && options->stop_policy != SHIM_STOP_CANCEL) ||
-        options->stop_deadline_ms > (unsigned)MAXLONG || options->max_threads > 512 ||
         options->worker_reference != (HMODULE)&__ImageBase)
         return SHIM_E_INVALID_ARGUMENT;
     *out_session = NULL;
@@ -48,14 +44,13 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
         return SHIM_E_OUT_OF_MEMORY;
     InitializeSListHead(&session->recycled_items);
     session->plugin = plugin;
-    session->stop_policy = options->stop_policy;
-    session->stop_deadline_ms = (LONG)options->stop_deadline_ms;
+    session->stop_policy = SHIM_STOP_DRAIN;
     session->accepting = 1;
     InitializeSRWLock(&session->submit_lock);
     InitializeSRWLock(&session->queue_lock);
     InitializeSRWLock(&session->objects_lock);
 
-    session->max_callbacks = (LONG)(options->max_threads ? options->max_threads : SHIM_DEFAULT_MAX_THREADS);
+    session->max_callbacks = SHIM_DEFAULT_MAX_THREADS;
     session->pool = SHIM__FAULTABLE(CreateThreadpool(NULL), NULL);
     if (session->pool == NULL)
         goto done;
@@ -91,26 +86,4 @@ done:
     if (status != SHIM_OK)
         destroy_partial_session(session);
     return status;
-}
-
-void shim__session_signal_stop(shim_session *session)
-{
-    if (session == NULL)
-        return;
-    /* Loader lock held: a clock read, an exchange and a wake, no wineserver
-     * call. From the exchange on, the session may be freed: not touched again. */
-    InterlockedExchange64(&session->stop_requested_ms, (LONG64)GetTickCount64());
-    InterlockedExchange(&session->stop_requested, 1);
-    shim__wake_session_waiters();
-}
-
-int shim__session_status(const shim_session *session)
-{
-    if (session == NULL)
-        return SHIM_E_INVALID_ARGUMENT;
-    if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK)
-        return SHIM_E_START_FAILED;
-    if (shim__read_flag(&session->stop_requested))
-        return SHIM_E_STOPPING;
-    return SHIM_OK;
 }

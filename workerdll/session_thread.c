@@ -58,12 +58,15 @@ static DECLSPEC_NORETURN void abandon_session(shim_session *session)
 {
     HMODULE pinned;
 
-    GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
-                       (LPCWSTR)&__ImageBase, &pinned);
+    /* If the pin fails, the session's own reference is still never dropped:
+     * this thread exits without FreeLibrary, so the worker stays mapped. */
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                            (LPCWSTR)&__ImageBase, &pinned))
+        report("twinshim worker: pinning the worker module failed; its session keeps its reference\n");
     InterlockedExchange(&session->module_pinned, 1);
     mark_stop_finished(session);
     report("twinshim worker: stop deadline passed with callbacks still running; "
-           "the worker module is pinned and stays loaded\n");
+           "the worker module stays loaded\n");
     shim__trace(session, SHIM_TRACE_MODULE_PINNED);
     ExitThread(0);
 }
@@ -108,16 +111,16 @@ DWORD WINAPI shim__session_thread(void *parameter)
     shim__wait_for_session(session, shim__session_stop_was_requested, INFINITE);
     shim__trace(session, SHIM_TRACE_STOP_RECEIVED);
     stop_accepting_work(session);
-    /* Timers and waits first, so that nothing new becomes due while we wait. */
+    /* Handles first, so that nothing new becomes due while we wait. */
     shim__disarm_objects(session);
 
-    if (start_status == SHIM_OK && plugin->on_stopping != NULL)
-        plugin->on_stopping(session, session->plugin_state);
-    cancel = start_status != SHIM_OK || shim__read_flag(&session->stop_policy) == SHIM_STOP_CANCEL;
-    /* Cancel: drop the queue now, without waiting for running callbacks;
-     * the pool's pending callbacks then find it empty. */
+    /* Cancel: drop the queue before on_stopping, without waiting for running
+     * callbacks; pool callbacks drop what they pop from now on as well. */
+    cancel = shim__dropping_queued_items(session);
     if (cancel)
         shim__cancel_queued_items(session);
+    if (start_status == SHIM_OK && plugin->on_stopping != NULL)
+        plugin->on_stopping(session, session->plugin_state);
     if (!wait_until_idle(session))
         abandon_session(session);
 

@@ -1,3 +1,4 @@
+/* Waits for kernel objects on the session's pool (shim_wait_*). */
 #include "session.h"
 
 static void CALLBACK wait_ended(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WAIT pool_wait,
@@ -9,15 +10,16 @@ static void CALLBACK wait_ended(PTP_CALLBACK_INSTANCE instance, void *parameter,
 
     (void)instance;
     (void)pool_wait;
-    may_run = shim__callback_enter(session);
+    may_run = shim__callback_enter(session) && !shim__read_flag(&wait->object.closed);
     if (may_run)
-        wait->callback(session, wait->object.context, result == WAIT_TIMEOUT);
+        wait->callback(session, wait, wait->object.context, result == WAIT_TIMEOUT);
     shim__callback_leave(session, may_run);
 }
 
-int shim_wait_create(shim_session *session, shim_wait_function callback, shim_cancel_function on_release,
+int shim_wait_create(shim_session *session, shim_wait_function callback, shim_close_function on_closed,
                      void *context, shim_wait **out_wait)
 {
+    session_object *object;
     shim_wait *wait;
     int status;
 
@@ -25,46 +27,38 @@ int shim_wait_create(shim_session *session, shim_wait_function callback, shim_ca
         *out_wait = NULL;
     if (session == NULL || callback == NULL || out_wait == NULL)
         return SHIM_E_INVALID_ARGUMENT;
-    wait = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *wait);
-    if (wait == NULL)
-        return SHIM_E_OUT_OF_MEMORY;
-    wait->object.session = session;
-    wait->object.kind = SESSION_OBJECT_WAIT;
-    wait->object.on_release = on_release;
-    wait->object.context = context;
-    wait->callback = callback;
-
-    status = shim__gate_enter(session);
-    if (status == SHIM_OK) {
-        wait->wait = CreateThreadpoolWait(wait_ended, wait, &session->environment);
-        if (wait->wait != NULL)
-            shim__add_object(session, &wait->object);
-        else
-            status = SHIM_E_SYSTEM;
-        shim__gate_leave(session);
-    }
-    if (status != SHIM_OK) {
-        HeapFree(GetProcessHeap(), 0, wait);
-        return status;
-    }
-    *out_wait = wait;
-    return SHIM_OK;
-}
-
-int shim_wait_set(shim_wait *wait, HANDLE handle, unsigned long timeout_ms)
-{
-    LARGE_INTEGER timeout = { .QuadPart = -(LONGLONG)timeout_ms * 10000 };
-    FILETIME timeout_time;
-    int status;
-
-    if (wait == NULL || handle == NULL)
-        return SHIM_E_INVALID_ARGUMENT;
-    status = shim__gate_enter(wait->object.session);
+    status = shim__begin_object_create(session, SESSION_OBJECT_WAIT, sizeof *wait, on_closed, context, &object);
     if (status != SHIM_OK)
         return status;
-    timeout_time.dwLowDateTime = timeout.LowPart;
-    timeout_time.dwHighDateTime = (DWORD)timeout.HighPart;
-    SetThreadpoolWait(wait->wait, handle, timeout_ms == INFINITE ? NULL : &timeout_time);
-    shim__gate_leave(wait->object.session);
-    return SHIM_OK;
+    wait = (shim_wait *)object;
+    wait->callback = callback;
+    wait->wait = CreateThreadpoolWait(wait_ended, wait, &session->environment);
+    status = shim__finish_object_create(object, wait->wait != NULL);
+    if (status == SHIM_OK)
+        *out_wait = wait;
+    return status;
+}
+
+int shim_wait_start(shim_wait *wait, HANDLE object, unsigned long timeout_ms)
+{
+    FILETIME timeout = shim__relative_time(timeout_ms);
+    int status;
+
+    if (wait == NULL || object == NULL)
+        return SHIM_E_INVALID_ARGUMENT;
+    status = shim__begin_object_start(&wait->object);
+    if (status != SHIM_OK)
+        return status;
+    SetThreadpoolWait(wait->wait, object, timeout_ms == INFINITE ? NULL : &timeout);
+    return shim__finish_object_start(&wait->object);
+}
+
+int shim_wait_stop(shim_wait *wait)
+{
+    return shim__stop_object(wait != NULL ? &wait->object : NULL);
+}
+
+int shim_wait_close(shim_wait *wait)
+{
+    return shim__close_object(wait != NULL ? &wait->object : NULL);
 }

@@ -1,28 +1,50 @@
 /* The session's FIFO of work items, and the pool callback that drains it:
  * at most max_threads callbacks are submitted at a time. */
+#include <stdalign.h>
+#include <string.h>
+
 #include "session.h"
 
 /* Payloads up to this size get an item of this capacity, which is recycled. */
 #define RECYCLED_PAYLOAD_CAPACITY 64u
 /* At most this many idle items are kept per session (about 16 KB). */
 #define RECYCLED_ITEMS_MAX 128u
+/* HeapAlloc aligns to 8 bytes on i686, less than the payload's max_align_t
+ * there: a block has room for its own start and for the item on the next
+ * aligned address after it. */
+#define ITEM_BLOCK_OVERHEAD (sizeof(void *) + alignof(work_item))
 
-work_item *shim__allocate_item(shim_session *session, size_t payload_size)
+static work_item *place_item(void *block)
+{
+    ULONG_PTR address = (ULONG_PTR)block + sizeof(void *);
+
+    address = (address + alignof(work_item) - 1) & ~(ULONG_PTR)(alignof(work_item) - 1);
+    ((void **)address)[-1] = block; /* the block's start, for HeapFree */
+    return (work_item *)address;
+}
+
+static void free_item_block(work_item *item)
+{
+    HeapFree(GetProcessHeap(), 0, ((void **)item)[-1]);
+}
+
+static work_item *allocate_item(shim_session *session, size_t payload_size)
 {
     size_t capacity = payload_size <= RECYCLED_PAYLOAD_CAPACITY ? RECYCLED_PAYLOAD_CAPACITY : payload_size;
     SLIST_ENTRY *recycled = NULL;
     work_item *item;
 
-    if (capacity > (size_t)-1 - sizeof *item)
-        return NULL;
     if (capacity == RECYCLED_PAYLOAD_CAPACITY)
         recycled = InterlockedPopEntrySList(&session->recycled_items);
-    if (recycled != NULL)
+    if (recycled != NULL) {
         item = CONTAINING_RECORD(recycled, work_item, recycle_link);
-    else
-        item = HeapAlloc(GetProcessHeap(), 0, sizeof *item + capacity);
-    if (item == NULL)
-        return NULL;
+    } else {
+        void *block = HeapAlloc(GetProcessHeap(), 0, ITEM_BLOCK_OVERHEAD + sizeof *item + capacity);
+
+        if (block == NULL)
+            return NULL;
+        item = place_item(block);
+    }
     item->payload_capacity = capacity;
     item->next = NULL;
     item->session = session;
@@ -33,7 +55,7 @@ work_item *shim__allocate_item(shim_session *session, size_t payload_size)
     return item;
 }
 
-void shim__free_item(work_item *item)
+static void free_item(work_item *item)
 {
     SLIST_HEADER *recycled_items = &item->session->recycled_items;
 
@@ -41,7 +63,7 @@ void shim__free_item(work_item *item)
         QueryDepthSList(recycled_items) < RECYCLED_ITEMS_MAX)
         InterlockedPushEntrySList(recycled_items, &item->recycle_link);
     else
-        HeapFree(GetProcessHeap(), 0, item);
+        free_item_block(item);
 }
 
 void shim__free_recycled_items(shim_session *session)
@@ -51,7 +73,7 @@ void shim__free_recycled_items(shim_session *session)
     while (entry != NULL) {
         SLIST_ENTRY *next = entry->Next;
 
-        HeapFree(GetProcessHeap(), 0, CONTAINING_RECORD(entry, work_item, recycle_link));
+        free_item_block(CONTAINING_RECORD(entry, work_item, recycle_link));
         entry = next;
     }
 }
@@ -93,7 +115,7 @@ static void cancel_item(work_item *item)
     } else if (session->plugin->on_message_cancelled != NULL) {
         session->plugin->on_message_cancelled(session, item->payload, item->payload_size);
     }
-    shim__free_item(item);
+    free_item(item);
     shim__count_cancelled(session);
 }
 
@@ -103,6 +125,14 @@ void shim__cancel_queued_items(shim_session *session)
 
     while ((item = pop_item(session)) != NULL)
         cancel_item(item);
+}
+
+int shim__dropping_queued_items(const shim_session *session)
+{
+    if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK)
+        return 1;
+    return shim__read_flag(&session->stop_requested) &&
+           shim__read_flag(&session->stop_policy) == SHIM_STOP_CANCEL;
 }
 
 static BOOL queue_is_empty(shim_session *session)
@@ -115,17 +145,13 @@ static BOOL queue_is_empty(shim_session *session)
     return empty;
 }
 
-static void run_item(shim_session *session, work_item *item, int may_run)
+static void run_item(shim_session *session, work_item *item)
 {
-    if (!may_run) {
-        cancel_item(item); /* on_start failed */
-        return;
-    }
     if (item->work != NULL)
         item->work(session, item->context);
     else
         session->plugin->on_message(session, item->payload, item->payload_size);
-    shim__free_item(item);
+    free_item(item);
     InterlockedIncrement64(&session->completed);
     shim__outstanding_done(session); /* the item */
 }
@@ -135,19 +161,23 @@ static void run_item(shim_session *session, work_item *item, int may_run)
 void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
 {
     shim_session *session = parameter;
-    int may_run = shim__batch_enter(session);
     work_item *item;
 
     (void)instance;
     (void)work;
+    shim__batch_enter(session);
     for (;;) {
         while ((item = pop_item(session)) != NULL) {
-            run_item(session, item, may_run);
+            /* Checked per item: under the cancel policy nothing queued runs
+             * once the stop is requested, not even while on_stopping runs. */
+            if (shim__dropping_queued_items(session)) {
+                cancel_item(item);
+                continue;
+            }
+            run_item(session, item);
             /* A stopping session drains behind the host: the thread that
              * freed the front, and the wineserver that unmaps it, may wait
-             * for the CPU this drain holds. Under Wine 8, with 2 threads
-             * draining on 2 CPUs, FreeLibrary(front) took up to 7 ms
-             * without this yield and under 0.7 ms with it. */
+             * for the CPU this drain holds. */
             if (shim__read_flag(&session->stop_requested))
                 SwitchToThread();
         }
@@ -156,7 +186,7 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
          * it counts on one of us to see its item, pushed before it looked. */
         if (queue_is_empty(session))
             break;
-        if (InterlockedIncrement(&session->scheduled) > session->max_callbacks) {
+        if (InterlockedIncrement(&session->scheduled) > shim__read_flag(&session->max_callbacks)) {
             InterlockedDecrement(&session->scheduled);
             break;
         }
@@ -164,7 +194,7 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
     shim__batch_leave(session);
 }
 
-int shim__enqueue(shim_session *session, work_item *item)
+static int enqueue(shim_session *session, work_item *item)
 {
     int status = shim__gate_enter(session);
 
@@ -175,10 +205,36 @@ int shim__enqueue(shim_session *session, work_item *item)
     push_item(session, item);
     /* Submit only while fewer callbacks than pool threads are scheduled;
      * otherwise a scheduled callback will find this item. */
-    if (InterlockedIncrement(&session->scheduled) <= session->max_callbacks)
+    if (InterlockedIncrement(&session->scheduled) <= shim__read_flag(&session->max_callbacks))
         SubmitThreadpoolWork(session->work);
     else
         InterlockedDecrement(&session->scheduled);
     shim__gate_leave(session);
     return SHIM_OK;
+}
+
+int shim__queue_item(shim_session *session, shim_work_function work, shim_work_cancel_function on_cancel,
+                     void *context, const void *payload, size_t size)
+{
+    work_item *item;
+    int status;
+
+    if (session == NULL || (payload == NULL && size != 0))
+        return SHIM_E_INVALID_ARGUMENT;
+    if (size > (size_t)MAXLONG_PTR - ITEM_BLOCK_OVERHEAD - sizeof *item)
+        return shim__refuse(session, SHIM_E_TOO_LARGE);
+    if (shim__read_flag(&session->stop_requested))
+        return shim__refuse(session, SHIM_E_STOPPING);
+    item = allocate_item(session, size);
+    if (item == NULL)
+        return shim__refuse(session, SHIM_E_OUT_OF_MEMORY);
+    item->work = work;
+    item->on_cancel = on_cancel;
+    item->context = context;
+    if (size != 0)
+        memcpy(item->payload, payload, size);
+    status = enqueue(session, item);
+    if (status != SHIM_OK)
+        free_item(item);
+    return status;
 }

@@ -1,3 +1,4 @@
+/* The worker's one export: the front connects through it. */
 #include "session.h"
 
 static const shim_worker_interface worker_interface = {
@@ -6,8 +7,6 @@ static const shim_worker_interface worker_interface = {
     .signal_stop = shim__session_signal_stop,
     .post = shim__session_post,
     .session_status = shim__session_status,
-    .set_stop_policy = shim_session_set_stop_policy,
-    .set_stop_deadline = shim_session_set_stop_deadline,
     .get_counters = shim_session_get_counters,
 };
 

@@ -10,6 +10,11 @@
  * only signals that session to stop. If the worker is missing or unusable the
  * front still loads: it runs in pass-through mode, where intercepted exports
  * still call the original and shim_front_post reports SHIM_E_PASS_THROUGH.
+ *
+ * Every function here may be called from any thread, never blocks on the
+ * worker's work, and returns SHIM_OK (0) or a negative shim_status. The
+ * session's settings (stop policy, deadline, threads) belong to the worker:
+ * its plugin sets them (shim_session_set_* in twinshim/worker.h).
  */
 #ifndef TWINSHIM_FRONT_H
 #define TWINSHIM_FRONT_H
@@ -19,12 +24,20 @@
 
 #include <windows.h>
 
+#include "twinshim/counters.h"
 #include "twinshim/status.h"
-#include "twinshim/worker.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* An export of the original that the front calls: the runtime stores its
+ * address in *slot at attach, before any export of the front can be called,
+ * so a stub reads it without a lookup. */
+typedef struct shim_front_binding {
+    const char *name; /* the export's name, or MAKEINTRESOURCEA(ordinal) */
+    FARPROC *slot;
+} shim_front_binding;
 
 typedef struct shim_front_config {
     /* File name of the worker DLL, in the front's own folder. Required. */
@@ -33,20 +46,21 @@ typedef struct shim_front_config {
      * NULL when the front wraps nothing. If set and missing, the front fails
      * to load: it cannot serve the exports it forwards. */
     const wchar_t *original_file_name;
-    shim_stop_policy stop_policy;
-    unsigned max_threads; /* 0: the default (2) */
-    /* How long a stop may wait for callbacks before the worker is pinned
-     * instead of unloaded (see shim_session_set_stop_deadline). 0: forever. */
-    unsigned stop_deadline_ms;
+    /* The original's exports to resolve at attach, binding_count of them
+     * (NULL and 0 for none). A name the original lacks makes the front fail
+     * to load with SHIM_E_NOT_FOUND: it was built for another original. */
+    const shim_front_binding *bindings;
+    size_t binding_count;
 } shim_front_config;
 
 /* Every front defines this once; the runtime's DllMain reads it. */
 extern const shim_front_config shim_front_configuration;
 
-/* Sends a copy of payload to the worker plugin's on_message, on a pool thread.
- * Returns SHIM_OK, SHIM_E_PASS_THROUGH when there is no session (nothing is
- * sent), or the worker's refusal (SHIM_E_STOPPING, SHIM_E_OUT_OF_MEMORY...).
- * Any thread; never blocks on the worker's work. */
+/* Sends a copy of payload to the worker plugin's on_message, on a pool
+ * thread. Returns SHIM_OK, SHIM_E_PASS_THROUGH when there is no session
+ * (nothing is sent), or the worker's refusal (SHIM_E_STOPPING,
+ * SHIM_E_OUT_OF_MEMORY, SHIM_E_TOO_LARGE...). payload may be NULL only when
+ * size is 0. */
 int shim_front_post(const void *payload, size_t size);
 
 /* Why the front is or is not connected to its worker: SHIM_OK while a session
@@ -56,17 +70,12 @@ int shim_front_post(const void *payload, size_t size);
  * reason was sent to OutputDebugString when the front attached. */
 int shim_front_status(unsigned long *system_error);
 
-/* The address of an export of the original DLL, by name or by ordinal
- * (MAKEINTRESOURCEA(n)), or NULL (with the last error set) when there is no
- * original or no such export. Use it for intercepted exports, which must
- * still call the original. Not from DllMain. */
-FARPROC shim_front_original_symbol(const char *name);
-
-/* Changes the session's stop policy (see shim_stop_policy). */
-int shim_front_set_stop_policy(shim_stop_policy policy);
-
-/* Changes the session's stop deadline (see shim_session_set_stop_deadline). */
-int shim_front_set_stop_deadline(unsigned milliseconds);
+/* Stores in *address the address of an export of the original DLL, by name
+ * or by ordinal (MAKEINTRESOURCEA(n)). Returns SHIM_OK, SHIM_E_NOT_FOUND
+ * (the original has no such export, or the front wraps nothing; *address is
+ * then NULL) or SHIM_E_INVALID_ARGUMENT. Look it up once and keep it: it
+ * takes the loader lock. Not from DllMain. */
+int shim_front_get_original_symbol(const char *name, FARPROC *address);
 
 /* Copies the session's counters; SHIM_E_PASS_THROUGH without a session. */
 int shim_front_get_counters(shim_session_counters *counters);

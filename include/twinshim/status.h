@@ -1,5 +1,6 @@
 /* twinshim status codes: every framework function returns one of these.
- * Zero is success; errors are negative, so `if (status < 0)` tests failure. */
+ * Zero is success; errors are negative, so `if (status < 0)` tests failure.
+ * Each code has one meaning, the same from every function. */
 #ifndef TWINSHIM_STATUS_H
 #define TWINSHIM_STATUS_H
 
@@ -17,11 +18,13 @@ typedef enum shim_status {
     SHIM_E_WORKER_LOAD_FAILED = -6, /* the worker file exists but did not load */
     SHIM_E_WORKER_INVALID = -7,     /* the worker has no twinshim entry point */
     SHIM_E_VERSION_MISMATCH = -8,   /* the worker speaks another protocol version */
-    SHIM_E_SYSTEM = -9,             /* a Windows call failed: see the system error */
+    SHIM_E_SYSTEM = -9,             /* a Windows call failed: GetLastError() holds its error */
     SHIM_E_PASS_THROUGH = -10,      /* the front has no session: work not sent */
     SHIM_E_ORIGINAL_MISSING = -11,  /* the renamed original DLL is not there */
     SHIM_E_PATH_TOO_LONG = -12,     /* the front's folder path does not fit */
-    SHIM_E_NOT_FOUND = -13          /* a symbol the caller asked for is absent */
+    SHIM_E_NOT_FOUND = -13,         /* the original has no such export, or there is no original */
+    SHIM_E_CLOSED = -14,            /* the handle was closed: nothing started */
+    SHIM_E_TOO_LARGE = -15          /* a size beyond what can be represented */
 } shim_status;
 
 /* A short constant English description of `status`; never NULL. */

@@ -7,16 +7,24 @@
  * threads, never inside DllMain and never under the loader lock.
  *
  * Lifecycle of one session, all on the session thread unless said otherwise:
- *   on_start            before any work callback runs; may open files, sockets, COM
- *   ... work callbacks run on pool threads ...
- *   (front unloaded: the stop is signalled, shim_stop_requested turns true,
- *    new work is refused with SHIM_E_STOPPING)
- *   on_stopping         stop was signalled; cancel your own I/O so work can finish
- *   drain or cancel     every queued callback runs, or (cancel policy) gets its
+ *   on_start            before any callback runs; may open files, sockets, COM
+ *   ... work, timer, wait and I/O callbacks run on pool threads ...
+ *   (front unloaded: the stop is requested, shim_session_stop_requested turns
+ *    nonzero, new work and re-arms are refused with SHIM_E_STOPPING)
+ *   on_stopping         cancel your own I/O so that it can finish
+ *   drain or cancel     every queued item runs, or (cancel policy) gets its
  *                       cancel function instead; running callbacks finish
+ *   on_closed           of every timer, wait and I/O handle still open
  *   on_stopped          no callback is running or queued; close what on_start opened
  *   the runtime closes the pool and drops the session's module reference with
  *   FreeLibraryAndExitThread: the worker unloads when its last session is gone.
+ *
+ * Conventions of every function below:
+ *   - It returns SHIM_OK (0) or a negative shim_status. SHIM_E_SYSTEM means a
+ *     Windows call failed: GetLastError() on the same thread then holds its
+ *     error. No function blocks on the session's other callbacks.
+ *   - Any thread may call it, unless its comment says otherwise.
+ *   - A NULL handle or session is SHIM_E_INVALID_ARGUMENT, never a crash.
  */
 #ifndef TWINSHIM_WORKER_H
 #define TWINSHIM_WORKER_H
@@ -25,6 +33,7 @@
 
 #include <windows.h>
 
+#include "twinshim/counters.h"
 #include "twinshim/status.h"
 
 #ifdef __cplusplus
@@ -36,74 +45,38 @@ typedef struct shim_timer shim_timer;
 typedef struct shim_wait shim_wait;
 typedef struct shim_io shim_io;
 
-typedef enum shim_stop_policy {
-    SHIM_STOP_DRAIN = 0, /* run everything already queued (the default) */
-    SHIM_STOP_CANCEL = 1 /* drop what is queued (its cancel function runs), finish what runs */
-} shim_stop_policy;
-
-/* A unit of work; runs on a pool thread of `session`. */
-typedef void (*shim_work_function)(shim_session *session, void *context);
-
-/* Runs instead of the work function when the work is dropped (cancel policy,
- * or a session whose start hook failed), so `context` can be freed. */
-typedef void (*shim_cancel_function)(shim_session *session, void *context);
-
-/* Per-session counters (shim_session_get_counters, and the trace hook). */
-typedef struct shim_session_counters {
-    long long submitted;         /* work items accepted (shim_submit, shim_front_post) */
-    long long completed;         /* callbacks of any kind that ran to the end */
-    long long cancelled;         /* work items dropped: their cancel function ran */
-    long long refused;           /* submissions and re-arms refused */
-    long running;                /* callbacks running now */
-    long peak_running;           /* the most that ever ran at once */
-    long long stop_requested_ms; /* GetTickCount64 when the stop was signalled, or 0 */
-    long long stop_finished_ms;  /* GetTickCount64 when the drain ended or gave up, or 0 */
-    int module_pinned;           /* nonzero: the stop deadline passed and the worker was pinned */
-} shim_session_counters;
-
-typedef enum shim_trace_event {
-    SHIM_TRACE_SESSION_STARTED = 1, /* on_start returned (see the counters) */
-    SHIM_TRACE_STOP_RECEIVED,       /* the session thread woke to stop */
-    SHIM_TRACE_DRAIN_FINISHED,      /* no callback runs or is queued any more */
-    SHIM_TRACE_MODULE_RELEASED,     /* about to drop the module reference */
-    SHIM_TRACE_MODULE_PINNED        /* the stop deadline passed: the worker stays loaded */
-} shim_trace_event;
-
-typedef void (*shim_timer_function)(shim_session *session, void *context);
-
-/* timed_out is nonzero when the wait's timeout passed before the handle was signalled. */
-typedef void (*shim_wait_function)(shim_session *session, void *context, int timed_out);
-
-/* An overlapped operation on a shim_io handle completed (result is a Windows
- * error code, 0 for success; ERROR_OPERATION_ABORTED after a cancel). */
-typedef void (*shim_io_function)(shim_session *session, void *context, OVERLAPPED *overlapped,
-                                 unsigned long result, size_t bytes_transferred);
+/* ---- The plugin ---------------------------------------------------------- */
 
 typedef struct shim_plugin {
-    /* Session thread, before any work runs. Return SHIM_OK, or an error to
-     * refuse the session: its queued work is then cancelled, never run.
+    /* Session thread, before any callback runs. Return SHIM_OK, or an error
+     * to refuse the session: its queued work is then cancelled, never run.
      * `*plugin_state` starts NULL; whatever is stored there is handed to the
-     * other hooks and returned by shim_session_plugin_state. May be NULL. */
+     * other hooks and returned by shim_session_get_plugin_state. The place
+     * to choose the session's settings (shim_session_set_*). May be NULL. */
     int (*on_start)(shim_session *session, void **plugin_state);
 
     /* Pool thread: one message posted by the front (shim_front_post). The
-     * payload is a private copy, valid until this returns. Required. */
+     * payload is a private copy, aligned for any type, valid until this
+     * returns. Required. */
     void (*on_message)(shim_session *session, const void *payload, size_t size);
 
-    /* Instead of on_message when the message is dropped. May be NULL. */
+    /* Instead of on_message when the message is dropped (cancel policy, or
+     * on_start failed). May be NULL. */
     void (*on_message_cancelled)(shim_session *session, const void *payload, size_t size);
 
-    /* Session thread, right after the stop is signalled and before the drain:
-     * the place to close listening sockets or cancel I/O. May be NULL.
-     * Not called when on_start failed. */
+    /* Session thread, right after the stop is requested and before the
+     * drain: the place to close listening sockets or cancel I/O. Under the
+     * cancel policy the queue is already empty. Not called when on_start
+     * failed. May be NULL. */
     void (*on_stopping)(shim_session *session, void *plugin_state);
 
-    /* Session thread, after the drain: no callback runs or is queued any more.
-     * Not called when on_start failed. May be NULL. */
+    /* Session thread, after the drain and after every handle's on_closed: no
+     * callback runs or is queued any more. Not called when on_start failed.
+     * May be NULL. */
     void (*on_stopped)(shim_session *session, void *plugin_state);
 
-    /* Session thread: lifecycle events with a snapshot of the counters. Never
-     * called under the loader lock. May be NULL. */
+    /* Session thread: lifecycle events with a snapshot of the counters.
+     * May be NULL. */
     void (*on_trace)(shim_session *session, shim_trace_event event, const shim_session_counters *counters);
 } shim_plugin;
 
@@ -119,80 +92,144 @@ const shim_plugin *shim_worker_plugin(void);
         return &(plugin_variable); \
     }
 
-/* Queues work(session, context) on the session's pool. Any thread may call it,
- * including a work callback. Never blocks on other work.
- * Returns SHIM_OK (then exactly one of work or on_cancel will run, once),
- * SHIM_E_STOPPING once the session stops (nothing runs: the caller still owns
- * context), SHIM_E_INVALID_ARGUMENT, SHIM_E_OUT_OF_MEMORY or SHIM_E_SYSTEM.
- * on_cancel may be NULL if context needs no freeing. */
-int shim_submit(shim_session *session, shim_work_function work, shim_cancel_function on_cancel,
-                void *context);
+/* ---- The session --------------------------------------------------------- */
+
+typedef enum shim_stop_policy {
+    SHIM_STOP_DRAIN = 0, /* run everything already queued (the default) */
+    SHIM_STOP_CANCEL = 1 /* drop what is queued (its cancel function runs), finish what runs */
+} shim_stop_policy;
+
+/* The most pool threads a session may have (shim_session_set_max_threads). */
+#define SHIM_MAX_THREADS_LIMIT 512u
+/* Pool threads of a session that never set its maximum. */
+#define SHIM_DEFAULT_MAX_THREADS 2u
+
+/* A unit of work, and what runs instead when it is dropped (cancel policy,
+ * or on_start failed) so that `context` can be freed. */
+typedef void (*shim_work_function)(shim_session *session, void *context);
+typedef void (*shim_work_cancel_function)(shim_session *session, void *context);
+
+/* Queues work(session, context) on the session's pool, including from a
+ * callback. Returns SHIM_OK: exactly one of work and on_cancel then runs,
+ * once. SHIM_E_STOPPING once the stop is requested, SHIM_E_START_FAILED
+ * after on_start failed, SHIM_E_OUT_OF_MEMORY: nothing runs and the caller
+ * still owns context. on_cancel may be NULL if context needs no freeing. */
+int shim_session_submit(shim_session *session, shim_work_function work, shim_work_cancel_function on_cancel,
+                        void *context);
 
 /* The stop token: nonzero once the session has been told to stop. Long
- * callbacks poll it and return early. Any thread; never blocks. */
-int shim_stop_requested(const shim_session *session);
+ * callbacks poll it and return early. Never blocks. A NULL session reads as
+ * stopping (1), so that a loop polling it ends. */
+int shim_session_stop_requested(const shim_session *session);
 
-/* What on_start stored in *plugin_state. Any thread. */
-void *shim_session_plugin_state(const shim_session *session);
+/* What on_start stored in *plugin_state, or NULL (also for a NULL session). */
+void *shim_session_get_plugin_state(const shim_session *session);
 
-/* Changes what the stop does with queued work; takes effect if called before
- * the drain begins. Any thread. Returns SHIM_OK or SHIM_E_INVALID_ARGUMENT. */
-int shim_session_set_stop_policy(shim_session *session, shim_stop_policy policy);
-
-/* Sets how long a stop waits for running callbacks, in milliseconds; 0 (the
- * default) waits forever. When it passes, the worker module is pinned (it is
- * never unloaded, so code still running is never unmapped), the session is
- * abandoned as it is, and the event is traced and sent to OutputDebugString.
- * No thread is ever terminated. Takes effect if called before the stop. */
-int shim_session_set_stop_deadline(shim_session *session, unsigned milliseconds);
-
-/* Copies the session's counters. Any thread. */
+/* Copies the session's counters. */
 int shim_session_get_counters(const shim_session *session, shim_session_counters *counters);
 
-/* Timers and waits belong to their session: the stop disarms them, waits for
- * their callbacks, closes them, and then calls on_release(session, context)
- * once for each, under either policy, so the context can be freed. There is
- * no separate close: they live until the session stops. on_release may be
- * NULL. Creating one during the stop returns SHIM_E_STOPPING. */
-int shim_timer_create(shim_session *session, shim_timer_function callback, shim_cancel_function on_release,
+/* The session's settings. Each takes effect if set before the stop is
+ * requested (on_start is the natural place); later calls change nothing the
+ * stop already read. */
+
+/* What the stop does with queued work (default: SHIM_STOP_DRAIN).
+ * SHIM_E_INVALID_ARGUMENT for any other value. */
+int shim_session_set_stop_policy(shim_session *session, shim_stop_policy policy);
+
+/* How long a stop waits for callbacks, in milliseconds, at most MAXLONG; 0
+ * (the default) waits forever. When it passes, the worker module is pinned
+ * (never unloaded, so code still running is never unmapped), the session is
+ * abandoned as it is, and the event is traced and sent to OutputDebugString.
+ * No thread is ever terminated. */
+int shim_session_set_stop_deadline(shim_session *session, unsigned milliseconds);
+
+/* The most callbacks that run at once on the session's pool, 1 to
+ * SHIM_MAX_THREADS_LIMIT (default SHIM_DEFAULT_MAX_THREADS). */
+int shim_session_set_max_threads(shim_session *session, unsigned max_threads);
+
+/* ---- Handles: timers, waits and I/O -------------------------------------
+ *
+ * Every handle kind follows the same rules:
+ *   create   binds a callback and a context to the session. SHIM_E_STOPPING
+ *            once the stop is requested. The handle is returned unarmed.
+ *   start    arms it (a timer's due time, a wait's object, an I/O
+ *            operation). Re-arming from its own callback is allowed.
+ *            SHIM_E_STOPPING once the stop is requested, SHIM_E_CLOSED after
+ *            close.
+ *   close    any thread, including the handle's own callback; once per
+ *            handle. Once close returns, no new timer or wait callback
+ *            begins (one already running finishes); I/O operations still
+ *            pending are cancelled, and their completions run with
+ *            ERROR_OPERATION_ABORTED. Once its last
+ *            callback has returned, on_closed(session, context) runs once,
+ *            on a pool thread or the session thread, and the handle is freed:
+ *            free the context there. After close returns, the handle may be
+ *            used only by its own callbacks that are still running (a start
+ *            from there returns SHIM_E_CLOSED).
+ *   stop     the session closes every handle still open: it disarms them
+ *            when the stop is requested, waits for their callbacks in the
+ *            drain, and runs their on_closed before on_stopped, under either
+ *            policy.
+ * A callback receives its own handle; it may start, stop or close it.
+ * Handles closed while the session runs are freed then: creating one handle
+ * per request does not grow memory until the stop. on_closed may be NULL. */
+
+typedef void (*shim_close_function)(shim_session *session, void *context);
+
+typedef void (*shim_timer_function)(shim_session *session, shim_timer *timer, void *context);
+
+int shim_timer_create(shim_session *session, shim_timer_function callback, shim_close_function on_closed,
                       void *context, shim_timer **timer);
 
-/* Arms the timer: first in due_ms, then every period_ms (0: once). Re-arming
- * replaces the previous setting. During the stop: SHIM_E_STOPPING. */
-int shim_timer_set(shim_timer *timer, unsigned due_ms, unsigned period_ms);
+/* Arms the timer: first in due_ms, then every period_ms (0: once; at most
+ * MAXLONG). Re-arming replaces the previous setting. */
+int shim_timer_start(shim_timer *timer, unsigned due_ms, unsigned period_ms);
 
-/* Disarms the timer; a callback already running still finishes. */
-int shim_timer_cancel(shim_timer *timer);
+/* Disarms the timer; a callback already running still finishes. SHIM_OK
+ * also once the session stops (which disarms it anyway). */
+int shim_timer_stop(shim_timer *timer);
 
-int shim_wait_create(shim_session *session, shim_wait_function callback, shim_cancel_function on_release,
+int shim_timer_close(shim_timer *timer);
+
+/* timed_out is nonzero when timeout_ms passed before the object was signalled. */
+typedef void (*shim_wait_function)(shim_session *session, shim_wait *wait, void *context, int timed_out);
+
+int shim_wait_create(shim_session *session, shim_wait_function callback, shim_close_function on_closed,
                      void *context, shim_wait **wait);
 
-/* Arms the wait, once: the callback runs when handle is signalled or after
- * timeout_ms (INFINITE: never times out). Call it again, for example from the
- * callback, to wait again. The handle must stay open while armed. During the
- * stop: SHIM_E_STOPPING. */
-int shim_wait_set(shim_wait *wait, HANDLE handle, unsigned long timeout_ms);
+/* Arms the wait, once: the callback runs when `object` is signalled or after
+ * timeout_ms (INFINITE: never times out). Start it again, for example from
+ * the callback, to wait again. `object` must stay open while armed. */
+int shim_wait_start(shim_wait *wait, HANDLE object, unsigned long timeout_ms);
 
-/* Binds a file or socket handle, opened for overlapped I/O, to the session's
- * pool: completions of its operations run callback(session, context, ...).
- * The handle stays the caller's to close; close it in on_release, which runs
- * once the object is gone (after shim_io_close and its last completion, or
- * at the end of the stop). At stop, each handle's pending operations are
- * cancelled with CancelIoEx and their completions awaited. */
-int shim_io_create(shim_session *session, HANDLE handle, shim_io_function callback,
-                   shim_cancel_function on_release, void *context, shim_io **io);
+/* Disarms the wait; a callback already running still finishes. */
+int shim_wait_stop(shim_wait *wait);
 
-/* Call before every overlapped operation on the handle. SHIM_E_STOPPING once
- * the session stops: then do not start the operation. */
+int shim_wait_close(shim_wait *wait);
+
+/* An overlapped operation on the handle completed: result is a Windows error
+ * code (0 for success; ERROR_OPERATION_ABORTED after a cancel). */
+typedef void (*shim_io_function)(shim_session *session, shim_io *io, void *context, OVERLAPPED *overlapped,
+                                 unsigned long result, size_t bytes_transferred);
+
+/* Binds `file`, a file or socket handle opened for overlapped I/O, to the
+ * session's pool. It stays the caller's, but must stay open until on_closed
+ * runs: close and the stop cancel pending operations through it (CancelIoEx),
+ * which on a closed and reused handle value would cancel someone else's I/O.
+ * Close it in on_closed. */
+int shim_io_create(shim_session *session, HANDLE file, shim_io_function callback, shim_close_function on_closed,
+                   void *context, shim_io **io);
+
+/* Call before every overlapped operation on the handle, then start the
+ * operation. If the operation fails at once (any error but
+ * ERROR_IO_PENDING), call shim_io_abandon: no completion will come for it. */
 int shim_io_start(shim_io *io);
 
-/* Call when an operation started with shim_io_start failed at once (any
- * error but ERROR_IO_PENDING): no completion will come for it. */
-void shim_io_abandon(shim_io *io);
+/* Undoes one shim_io_start whose operation failed at once. */
+int shim_io_abandon(shim_io *io);
 
-/* No more operations will be started. The object goes, and on_release runs,
- * once its pending operations have completed; cancel them (CancelIoEx, or
- * closesocket) to hurry that. Any thread, including its own callback. */
+/* Cancels the pending operations (their completions still run) and closes
+ * the handle as for every kind above. */
 int shim_io_close(shim_io *io);
 
 #ifdef __cplusplus

@@ -1,7 +1,8 @@
-/* The contract between a front DLL and a worker DLL, which are built and
- * shipped separately. The front finds the worker's one entry point by name,
- * asks for the protocol version it was built with, and gets back a table of
- * functions. Change SHIM_PROTOCOL_VERSION whenever this file changes shape. */
+/* The runtime's contract between a front DLL and a worker DLL, which are
+ * built and shipped separately. The front finds the worker's one entry point
+ * by name, asks for the protocol version it was built with, and gets back a
+ * table of functions. Change SHIM_PROTOCOL_VERSION whenever this file changes
+ * shape. Not a public header: plugins and fronts never see it. */
 #ifndef TWINSHIM_PROTOCOL_H
 #define TWINSHIM_PROTOCOL_H
 
@@ -12,18 +13,11 @@
 
 #include "twinshim/worker.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-#define SHIM_PROTOCOL_VERSION 3u
+#define SHIM_PROTOCOL_VERSION 4u
 #define SHIM_WORKER_ENTRY_POINT "shim_worker_connect"
 #define SHIM_MAX_HANDED_OVER_MODULES 4
 
 typedef struct shim_session_options {
-    shim_stop_policy stop_policy;
-    unsigned max_threads;      /* pool threads at most; 0 means the default (2) */
-    unsigned stop_deadline_ms; /* 0: a stop waits for callbacks forever */
     /* The front's reference to the worker, from its LoadLibraryExW: taken
      * before the session thread exists, and dropped by that thread, last,
      * with FreeLibraryAndExitThread. Must be the worker's own handle. */
@@ -40,7 +34,8 @@ typedef struct shim_worker_interface {
     uint32_t protocol_version;
 
     /* Called from the front's DLL_PROCESS_ATTACH, under the loader lock:
-     * allocates the session, its pool and its session thread, and never waits. */
+     * allocates the session, its pool and its session thread, and never
+     * waits. SHIM_E_SYSTEM leaves the failed call's error as the last error. */
     int (*start_session)(const shim_session_options *options, shim_session **session);
 
     /* Called from the front's DLL_PROCESS_DETACH: sets the stop token and
@@ -54,8 +49,6 @@ typedef struct shim_worker_interface {
      * SHIM_E_STOPPING once stopping. */
     int (*session_status)(const shim_session *session);
 
-    int (*set_stop_policy)(shim_session *session, shim_stop_policy policy);
-    int (*set_stop_deadline)(shim_session *session, unsigned milliseconds);
     int (*get_counters)(const shim_session *session, shim_session_counters *counters);
 } shim_worker_interface;
 
@@ -63,9 +56,5 @@ typedef struct shim_worker_interface {
  * the worker speaks requested_version, else SHIM_E_VERSION_MISMATCH. */
 typedef int (*shim_worker_connect_function)(uint32_t requested_version,
                                             const shim_worker_interface **worker_interface);
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif

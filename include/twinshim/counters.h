@@ -1,0 +1,35 @@
+/* What a session has done so far: read by the plugin
+ * (shim_session_get_counters), by the front (shim_front_get_counters) and
+ * handed to the plugin's trace hook. */
+#ifndef TWINSHIM_COUNTERS_H
+#define TWINSHIM_COUNTERS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct shim_session_counters {
+    long long submitted;         /* work items and messages accepted */
+    long long completed;         /* callbacks of any kind that ran to the end */
+    long long cancelled;         /* work items and messages dropped: their cancel function ran */
+    long long refused;           /* submissions and re-arms refused */
+    long running;                /* callbacks running now */
+    long peak_running;           /* the most that ever ran at once */
+    long long stop_requested_ms; /* GetTickCount64 when the stop was requested, or 0 */
+    long long stop_finished_ms;  /* GetTickCount64 when the drain ended or gave up, or 0 */
+    int module_pinned;           /* nonzero: the stop deadline passed and the worker was pinned */
+} shim_session_counters;
+
+typedef enum shim_trace_event {
+    SHIM_TRACE_SESSION_STARTED = 1, /* on_start returned */
+    SHIM_TRACE_STOP_RECEIVED,       /* the session thread woke to stop */
+    SHIM_TRACE_DRAIN_FINISHED,      /* no callback runs or is queued any more */
+    SHIM_TRACE_MODULE_RELEASED,     /* about to drop the module reference */
+    SHIM_TRACE_MODULE_PINNED        /* the stop deadline passed: the worker stays loaded */
+} shim_trace_event;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

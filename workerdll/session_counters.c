@@ -1,0 +1,30 @@
+/* Reading a session's counters, and the trace hook that reports them. */
+#include "session.h"
+
+int shim_session_get_counters(const shim_session *session, shim_session_counters *counters)
+{
+    shim_session *writable = (shim_session *)session; /* Interlocked reads need it */
+
+    if (session == NULL || counters == NULL)
+        return SHIM_E_INVALID_ARGUMENT;
+    counters->submitted = InterlockedCompareExchange64(&writable->submitted, 0, 0);
+    counters->completed = InterlockedCompareExchange64(&writable->completed, 0, 0);
+    counters->cancelled = InterlockedCompareExchange64(&writable->cancelled, 0, 0);
+    counters->refused = InterlockedCompareExchange64(&writable->refused, 0, 0);
+    counters->running = shim__read_flag(&session->running);
+    counters->peak_running = shim__read_flag(&session->peak_running);
+    counters->stop_requested_ms = InterlockedCompareExchange64(&writable->stop_requested_ms, 0, 0);
+    counters->stop_finished_ms = InterlockedCompareExchange64(&writable->stop_finished_ms, 0, 0);
+    counters->module_pinned = shim__read_flag(&session->module_pinned) != 0;
+    return SHIM_OK;
+}
+
+void shim__trace(shim_session *session, shim_trace_event event)
+{
+    shim_session_counters counters;
+
+    if (session->plugin->on_trace == NULL)
+        return;
+    shim_session_get_counters(session, &counters);
+    session->plugin->on_trace(session, event, &counters);
+}

@@ -1,0 +1,28 @@
+/* The gate every submission and re-arm passes: it refuses work once the
+ * session stops, and the stop closes it before it closes the pool. */
+#include "session.h"
+
+int shim__gate_enter(shim_session *session)
+{
+    AcquireSRWLockShared(&session->submit_lock);
+    if (!session->accepting || shim__read_flag(&session->stop_requested)) {
+        ReleaseSRWLockShared(&session->submit_lock);
+        return shim__refuse(session, SHIM_E_STOPPING);
+    }
+    if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK) {
+        ReleaseSRWLockShared(&session->submit_lock);
+        return shim__refuse(session, SHIM_E_START_FAILED);
+    }
+    return SHIM_OK;
+}
+
+void shim__gate_leave(shim_session *session)
+{
+    ReleaseSRWLockShared(&session->submit_lock);
+}
+
+int shim__refuse(shim_session *session, int status)
+{
+    InterlockedIncrement64(&session->refused);
+    return status;
+}
