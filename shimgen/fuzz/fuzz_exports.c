@@ -9,7 +9,7 @@
 #include "exports_output.h"
 #include "pe_exports.h"
 #include "pe_image.h"
-#include "wrap_command.h"
+#include "wrap_plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sink != NULL) {
         exports_print_table(sink, "fuzz.dll", &image, &table);
         exports_print_json(sink, &table);
-        if (wrap_build_plan(&request, &image, &table, &plan, NULL, &error) == 0)
-            def_write(sink, &plan, &error);
+        if (wrap_plan_build(&request, &image, &table, &plan, NULL, &error) == 0)
+            def_write(sink, &plan);
     }
 done:
     wrap_plan_free(&plan);

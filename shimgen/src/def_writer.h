@@ -12,14 +12,13 @@
 #ifndef SHIMGEN_DEF_WRITER_H
 #define SHIMGEN_DEF_WRITER_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
-#include "error_message.h"
 #include "wrap_plan.h"
 
-/* Returns 0, or SHIMGEN_EXIT_BAD_REQUEST when a name cannot be written in a
- * .def file (it contains a double quote or a control character). */
-int def_write(FILE *out, const wrap_plan *plan, error_message *error);
+/* The plan has already refused names a .def file cannot hold. */
+void def_write(FILE *out, const wrap_plan *plan);
 
 /* True when `text` must be quoted in a .def file: it is not made of
  * identifier characters (plus '.' when allow_dot), or it is a .def keyword. */

@@ -1,6 +1,10 @@
 /* shimgen's exit codes. They are part of the command-line contract (printed
- * by --help and listed in docs/shimgen.md), so scripts can tell a bad file
- * from a bad command line. Never renumber them. */
+ * by --help, from command_line.c, and listed in docs/shimgen.md), so scripts
+ * can tell a bad file from a bad command line. Never renumber them.
+ *
+ * UNREADABLE is about getting the bytes, MALFORMED about what they hold: an
+ * empty file was read, and is the shortest of the truncated files, which are
+ * all MALFORMED. */
 #ifndef SHIMGEN_EXIT_CODES_H
 #define SHIMGEN_EXIT_CODES_H
 
@@ -8,8 +12,8 @@ enum shimgen_exit_code {
     SHIMGEN_EXIT_OK = 0,
     SHIMGEN_EXIT_INTERNAL = 1,    /* out of memory, or a bug */
     SHIMGEN_EXIT_USAGE = 2,       /* bad command line */
-    SHIMGEN_EXIT_UNREADABLE = 3,  /* input missing, a directory, empty, or unreadable */
-    SHIMGEN_EXIT_MALFORMED = 4,   /* input is not a PE file, or its export table is broken */
+    SHIMGEN_EXIT_UNREADABLE = 3,  /* input missing, a directory, not a regular file, too large, or unreadable */
+    SHIMGEN_EXIT_MALFORMED = 4,   /* input is empty, not a PE file, or its headers or export table are broken */
     SHIMGEN_EXIT_BAD_REQUEST = 5, /* wrap: unknown or unusable --intercept / --prototype / --name */
     SHIMGEN_EXIT_OUTPUT = 6       /* wrap: output exists (without --force) or cannot be written */
 };

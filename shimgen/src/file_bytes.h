@@ -16,9 +16,9 @@ typedef struct file_bytes {
     size_t size;
 } file_bytes;
 
-/* Returns 0, SHIMGEN_EXIT_MALFORMED for an empty file (it is no PE file),
- * SHIMGEN_EXIT_UNREADABLE (missing, a directory, too
- * large, I/O error) or SHIMGEN_EXIT_INTERNAL with one line in `error`. */
+/* Returns 0, SHIMGEN_EXIT_MALFORMED for an empty file (read, but no PE file),
+ * SHIMGEN_EXIT_UNREADABLE (missing, a directory, not a regular file, too
+ * large, I/O error) or SHIMGEN_EXIT_INTERNAL, with one line in `error`. */
 int file_bytes_read(const char *path, file_bytes *file, error_message *error);
 
 void file_bytes_free(file_bytes *file);

@@ -1,309 +1,48 @@
-#include <assert.h>
-#include <ctype.h>
-#include <inttypes.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "command_line.h"
 #include "def_writer.h"
 #include "exit_codes.h"
 #include "file_bytes.h"
 #include "front_writer.h"
-#include "known_dlls.h"
 #include "output_files.h"
 #include "project_writer.h"
 #include "worker_writer.h"
 #include "wrap_command.h"
 
-const intercept *wrap_plan_intercept_of(const wrap_plan *plan, const pe_export *entry)
-{
-    for (size_t index = 0; index < plan->intercept_count; index++)
-        if (plan->intercepts[index].target == entry)
-            return &plan->intercepts[index];
-    return NULL;
-}
-
-static void warn(FILE *warnings, const char *format, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void warn(FILE *warnings, const char *format, ...)
-{
-    va_list arguments;
-
-    if (warnings == NULL)
-        return;
-    fputs("shimgen: warning: ", warnings);
-    va_start(arguments, format);
-    vfprintf(warnings, format, arguments);
-    va_end(arguments);
-    fputc('\n', warnings);
-}
-
-static int choose_names(const wrap_request *request, wrap_plan *plan, error_message *error)
-{
-    const char *name = request->name;
-    size_t length;
-
-    if (name == NULL) {
-        const char *slash = strrchr(request->input_path, '/');
-        const char *dot;
-
-        name = slash != NULL ? slash + 1 : request->input_path;
-        dot = strrchr(name, '.');
-        length = dot != NULL && dot != name ? (size_t)(dot - name) : strlen(name);
-    } else {
-        length = strlen(name);
-    }
-    if (length == 0 || length >= sizeof plan->front_name)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                         "the front needs a name of 1 to %d characters (--name)",
-                         (int)sizeof plan->front_name - 1);
-    for (size_t index = 0; index < length; index++)
-        if (!(isalnum((unsigned char)name[index]) || name[index] == '_' || name[index] == '-'))
-            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                             "front name \"%.*s\" may hold only letters, digits, '_' and '-' (use --name)",
-                             (int)length, name);
-    memcpy(plan->front_name, name, length);
-    plan->front_name[length] = '\0';
-    snprintf(plan->original_name, sizeof plan->original_name, "%s_orig", plan->front_name);
-    snprintf(plan->worker_name, sizeof plan->worker_name, "%s_worker", plan->front_name);
-    /* C and CMake need an identifier: '-' becomes '_', a leading digit gets a prefix. */
-    snprintf(plan->identifier, sizeof plan->identifier, "%s%s", isdigit((unsigned char)name[0]) ? "dll_" : "",
-             plan->front_name);
-    for (char *at = plan->identifier; *at != '\0'; at++)
-        if (*at == '-')
-            *at = '_';
-    return 0;
-}
-
-/* Fills display_name and c_name for the export `entry`. */
-static void name_intercept(intercept *stub, const pe_export *entry)
-{
-    stub->target = entry;
-    if (entry->name == NULL) {
-        snprintf(stub->display_name, sizeof stub->display_name, "#%" PRIu32, entry->ordinal);
-        snprintf(stub->c_name, sizeof stub->c_name, "ordinal_%" PRIu32, entry->ordinal);
-        return;
-    }
-    snprintf(stub->display_name, sizeof stub->display_name, "%s", entry->name);
-    if (is_c_identifier(entry->name, strlen(entry->name))) {
-        snprintf(stub->c_name, sizeof stub->c_name, "%s", entry->name);
-        return;
-    }
-    /* C++ or decorated names: keep what is readable, and the ordinal, which
-     * is unique, to tell two sanitised names apart. */
-    snprintf(stub->c_name, sizeof stub->c_name, "%s_%" PRIu32, entry->name, entry->ordinal);
-    for (char *at = stub->c_name; *at != '\0'; at++)
-        if (!(isalnum((unsigned char)*at) || *at == '_'))
-            *at = '_';
-}
-
-static int add_intercept(wrap_plan *plan, const pe_export_table *table, const char *symbol, size_t length,
-                         error_message *error)
-{
-    char wanted[PE_EXPORT_NAME_MAX + 1];
-    const pe_export *entry;
-    intercept *stub;
-
-    if (length == 0 || length > PE_EXPORT_NAME_MAX)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                         "--intercept needs export names, separated by commas");
-    memcpy(wanted, symbol, length);
-    wanted[length] = '\0';
-    if (wanted[0] == '#') {
-        char *end;
-        unsigned long ordinal = strtoul(wanted + 1, &end, 10);
-
-        entry =
-            *end == '\0' && end != wanted + 1 ? pe_find_export_by_ordinal(table, (uint32_t)ordinal) : NULL;
-    } else {
-        entry = pe_find_export_by_name(table, wanted);
-    }
-    if (entry == NULL)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--intercept %s: the DLL has no such export",
-                         wanted);
-    if (entry->is_data && entry->forwarder == NULL)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                         "--intercept %s: a data export cannot be intercepted, only forwarded", wanted);
-    stub = &plan->intercepts[plan->intercept_count];
-    memset(stub, 0, sizeof *stub);
-    name_intercept(stub, entry);
-    for (size_t index = 0; index < plan->intercept_count; index++)
-        if (plan->intercepts[index].target == entry ||
-            strcmp(plan->intercepts[index].c_name, stub->c_name) == 0)
-            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--intercept %s: given twice", wanted);
-    plan->intercept_count++;
-    return 0;
-}
-
-static int add_intercepts(const wrap_request *request, wrap_plan *plan, const pe_export_table *table,
-                          error_message *error)
-{
-    size_t capacity = 1;
-
-    for (size_t list = 0; list < request->intercept_list_count; list++)
-        for (const char *at = request->intercept_lists[list]; *at != '\0'; at++)
-            capacity += *at == ',' ? 1 : 0;
-    capacity += request->intercept_list_count;
-    plan->intercepts = calloc(capacity, sizeof *plan->intercepts);
-    if (plan->intercepts == NULL)
-        return error_set(error, SHIMGEN_EXIT_INTERNAL, "out of memory");
-    for (size_t list = 0; list < request->intercept_list_count; list++) {
-        const char *start = request->intercept_lists[list];
-
-        for (;;) {
-            const char *comma = strchr(start, ',');
-            size_t length = comma != NULL ? (size_t)(comma - start) : strlen(start);
-            int rc = add_intercept(plan, table, start, length, error);
-
-            if (rc != 0)
-                return rc;
-            if (comma == NULL)
-                break;
-            start = comma + 1;
-        }
-    }
-    return 0;
-}
-
-static int add_prototypes(const wrap_request *request, wrap_plan *plan, error_message *error)
-{
-    /* add_intercepts allocated the array before it counted any intercept. */
-    assert(plan->intercept_count == 0 || plan->intercepts != NULL);
-    for (size_t index = 0; index < request->prototype_count; index++) {
-        prototype parsed;
-        intercept *stub = NULL;
-        int rc = prototype_parse(request->prototypes[index], &parsed, error);
-
-        if (rc != 0)
-            return rc;
-        for (size_t candidate = 0; candidate < plan->intercept_count; candidate++)
-            if (strcmp(plan->intercepts[candidate].c_name, parsed.function_name) == 0)
-                stub = &plan->intercepts[candidate];
-        if (stub == NULL)
-            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                             "--prototype for %s, which is not intercepted (name ordinal-only exports "
-                             "ordinal_N)",
-                             parsed.function_name);
-        if (stub->has_prototype)
-            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype for %s given twice",
-                             parsed.function_name);
-        stub->signature = parsed;
-        stub->has_prototype = true;
-    }
-    return 0;
-}
-
-static void warn_about_target(const wrap_plan *plan, FILE *warnings)
-{
-    if (plan->image->machine != PE_MACHINE_AMD64)
-        warn(warnings,
-             "%s is a %s (%s) file; twinshim has a toolchain file only for x86-64 so far, so build the "
-             "generated project with a matching one",
-             plan->input_path, plan->image->is_pe32_plus ? "PE32+" : "PE32",
-             pe_machine_name(plan->image->machine));
-    if ((plan->image->file_characteristics & PE_FILE_IS_DLL) == 0)
-        warn(warnings, "%s is not marked as a DLL", plan->input_path);
-    if (plan->is_known_dll)
-        warn(warnings,
-             "%s.dll is a KnownDLL: Windows maps it from its own section and ignores a file of that name "
-             "next to the program, so the front replaces it only where the program loads it by full path",
-             plan->front_name);
-    if (plan->image->is_wine_builtin)
-        warn(warnings,
-             "%s is a Wine builtin: under Wine, run the program with WINEDLLOVERRIDES=\"%s=n,b\" so the "
-             "front "
-             "is loaded instead of the builtin (see the generated README.md)",
-             plan->input_path, plan->front_name);
-    for (size_t index = 0; index < plan->intercept_count; index++)
-        if (!plan->intercepts[index].has_prototype)
-            warn(warnings,
-                 "no --prototype for %s: its stub uses a placeholder prototype; check it before use",
-                 plan->intercepts[index].display_name);
-}
-
-int wrap_build_plan(const wrap_request *request, const pe_image *image, const pe_export_table *table,
-                    wrap_plan *plan, FILE *warnings, error_message *error)
-{
-    int rc;
-
-    memset(plan, 0, sizeof *plan);
-    plan->input_path = request->input_path;
-    plan->image = image;
-    plan->table = table;
-    plan->twinshim_source_dir = request->twinshim_source_dir;
-    rc = choose_names(request, plan, error);
-    if (rc == 0)
-        rc = add_intercepts(request, plan, table, error);
-    if (rc == 0)
-        rc = add_prototypes(request, plan, error);
-    if (rc != 0)
-        return rc;
-    if (table->count == 0)
-        warn(warnings, "the DLL exports nothing: the front will export nothing either");
-    plan->is_known_dll = is_known_dll(plan->front_name);
-    warn_about_target(plan, warnings);
-    return 0;
-}
-
-void wrap_plan_free(wrap_plan *plan)
-{
-    free(plan->intercepts);
-    plan->intercepts = NULL;
-    plan->intercept_count = 0;
-}
-
-typedef void (*file_writer)(FILE *out, const wrap_plan *plan);
+/* Every generated file and the one function that writes it. The plan has
+ * passed every check, so a writer cannot refuse; write errors show at close. */
+typedef void project_file_writer(FILE *out, const wrap_plan *plan);
 
 static int write_project(const wrap_request *request, const wrap_plan *plan, error_message *error)
 {
-    char def_name[WRAP_NAME_MAX + 8];
-    char front_name[WRAP_NAME_MAX + 16];
-    char record_name[WRAP_NAME_MAX + 24];
-    char worker_name[WRAP_NAME_MAX + 16];
     const struct {
         const char *file_name;
-        file_writer write;
+        project_file_writer *write;
     } files[] = {
-        { front_name, front_write_source },    { record_name, front_write_record_header },
-        { worker_name, worker_write_source },  { "CMakeLists.txt", project_write_cmake },
+        { plan->def_file, def_write },
+        { plan->front_source_file, front_write_source },
+        { plan->record_header_file, front_write_record_header },
+        { plan->worker_source_file, worker_write_source },
+        { "CMakeLists.txt", project_write_cmake },
         { "README.md", project_write_readme },
     };
     const size_t file_count = sizeof files / sizeof files[0];
-    FILE *out;
-    int rc;
+    int rc = output_make_directory(request->output_directory, error);
 
-    snprintf(def_name, sizeof def_name, "%s.def", plan->front_name);
-    snprintf(front_name, sizeof front_name, "%s_front.c", plan->front_name);
-    snprintf(record_name, sizeof record_name, "%s_call_record.h", plan->identifier);
-    snprintf(worker_name, sizeof worker_name, "%s_worker.c", plan->front_name);
-    rc = output_make_directory(request->output_directory, error);
     if (rc != 0)
         return rc;
     /* Generated stubs are meant to be edited: never overwrite them by accident. */
-    if (!request->force) {
-        if (output_file_exists(request->output_directory, def_name))
-            return error_set(error, SHIMGEN_EXIT_OUTPUT, "%s/%s exists (use --force to overwrite)",
-                             request->output_directory, def_name);
+    if (!request->force)
         for (size_t index = 0; index < file_count; index++)
             if (output_file_exists(request->output_directory, files[index].file_name))
                 return error_set(error, SHIMGEN_EXIT_OUTPUT, "%s/%s exists (use --force to overwrite)",
                                  request->output_directory, files[index].file_name);
-    }
-    out = output_open(request->output_directory, def_name, error);
-    if (out == NULL)
-        return SHIMGEN_EXIT_OUTPUT;
-    rc = def_write(out, plan, error);
-    if (rc != 0) {
-        fclose(out);
-        return rc;
-    }
-    rc = output_close(out, def_name, error);
     for (size_t index = 0; rc == 0 && index < file_count; index++) {
-        out = output_open(request->output_directory, files[index].file_name, error);
+        FILE *out = output_open(request->output_directory, files[index].file_name, error);
+
         if (out == NULL)
             return SHIMGEN_EXIT_OUTPUT;
         files[index].write(out, plan);
@@ -329,11 +68,123 @@ int wrap_run(const wrap_request *request, FILE *warnings, error_message *error)
     if (rc == 0)
         rc = pe_read_exports(&image, &table, error);
     if (rc == 0)
-        rc = wrap_build_plan(request, &image, &table, &plan, warnings, error);
+        rc = wrap_plan_build(request, &image, &table, &plan, warnings, error);
     if (rc == 0)
         rc = write_project(request, &plan, error);
     wrap_plan_free(&plan);
     pe_export_table_free(&table);
     file_bytes_free(&file);
+    return rc;
+}
+
+const char wrap_usage[] =
+    "usage: shimgen wrap FILE -o DIR [--name NAME] [--intercept SYMBOL,#ORDINAL,...]\n"
+    "                    [--prototype 'TYPE SYMBOL(TYPE NAME, ...)']... [--twinshim DIR] [--force]\n";
+
+void wrap_print_help(FILE *out, const char *default_twinshim_dir)
+{
+    fprintf(out,
+            "\n"
+            "Writes a twinshim project into DIR (created if missing):\n"
+            "  NAME.def           every export, forwarded to NAME_orig.dll with its ordinal,\n"
+            "                     NONAME and DATA, or pointed at a stub\n"
+            "  NAME_front.c       the front's configuration and the intercepting stubs\n"
+            "  NAME_call_record.h what a stub sends the worker\n"
+            "  NAME_worker.c      the worker plugin (logs calls to $NAME_SHIM_LOG)\n"
+            "  CMakeLists.txt, README.md\n"
+            "  -o, --output DIR   the folder to write\n"
+            "  --name NAME        the front's name (default: FILE's name without extension);\n"
+            "                     the original is installed as NAME_orig.dll, next to the front\n"
+            "  --intercept LIST   exports to intercept: names, or #ORDINAL for ordinal-only ones\n"
+            "  --prototype DECL   the C prototype of an intercepted export (repeatable); an\n"
+            "                     ordinal-only export is called ordinal_N. Without it the stub\n"
+            "                     gets a placeholder prototype you must check\n"
+            "  --twinshim DIR     the twinshim source tree the project builds against\n"
+            "                     (default: %s)\n"
+            "  --force            overwrite files that already exist in DIR\n"
+            "  --help             this text\n",
+            default_twinshim_dir[0] != '\0' ? default_twinshim_dir : "none: this shimgen was built without one");
+}
+
+/* The value after the option at argv[*index], or NULL when it is missing. */
+static const char *option_value(int argc, char **argv, int *index)
+{
+    if (*index + 1 >= argc)
+        return NULL;
+    return argv[++*index];
+}
+
+/* Fills `request` from argv; the two lists have room for argc entries each,
+ * more than the options argv can hold. */
+static int parse_wrap_options(int argc, char **argv, wrap_request *request, const char **intercepts,
+                              const char **prototypes)
+{
+    for (int index = 1; index < argc; index++) {
+        const char *option = argv[index];
+        const char **value_slot = NULL;
+
+        if (strcmp(option, "-o") == 0 || strcmp(option, "--output") == 0)
+            value_slot = &request->output_directory;
+        else if (strcmp(option, "--name") == 0)
+            value_slot = &request->name;
+        else if (strcmp(option, "--twinshim") == 0)
+            value_slot = &request->twinshim_source_dir;
+        else if (strcmp(option, "--intercept") == 0)
+            value_slot = &intercepts[request->intercept_list_count++];
+        else if (strcmp(option, "--prototype") == 0)
+            value_slot = &prototypes[request->prototype_count++];
+        else if (strcmp(option, "--force") == 0)
+            request->force = true;
+        else if (command_is_option(option))
+            return command_usage_error(wrap_usage, "wrap: unknown option %s", option);
+        else if (request->input_path != NULL)
+            return command_usage_error(wrap_usage, "wrap: one FILE only, but got %s and %s",
+                                       request->input_path, option);
+        else
+            request->input_path = option;
+        if (value_slot != NULL && (*value_slot = option_value(argc, argv, &index)) == NULL)
+            return command_usage_error(wrap_usage, "wrap: %s needs a value", option);
+    }
+    if (request->input_path == NULL)
+        return command_usage_error(wrap_usage, "wrap: no FILE given");
+    if (request->output_directory == NULL)
+        return command_usage_error(wrap_usage, "wrap: no output folder given (-o DIR)");
+    if (request->twinshim_source_dir[0] == '\0')
+        return command_usage_error(wrap_usage,
+                                   "wrap: this shimgen was built without a twinshim path: give --twinshim DIR");
+    request->intercept_lists = intercepts;
+    request->prototypes = prototypes;
+    return SHIMGEN_EXIT_OK;
+}
+
+int wrap_main(int argc, char **argv, const char *default_twinshim_dir)
+{
+    const char **intercepts;
+    const char **prototypes;
+    wrap_request request = { .twinshim_source_dir = default_twinshim_dir };
+    error_message error = { "" };
+    int rc;
+
+    for (int index = 1; index < argc; index++)
+        if (command_asks_for_help(argv[index])) {
+            fputs(wrap_usage, stdout);
+            wrap_print_help(stdout, default_twinshim_dir);
+            printf("\n%s", command_exit_codes_help);
+            return SHIMGEN_EXIT_OK;
+        }
+    intercepts = calloc((size_t)argc, sizeof *intercepts);
+    prototypes = calloc((size_t)argc, sizeof *prototypes);
+    if (intercepts == NULL || prototypes == NULL) {
+        fputs("shimgen: out of memory\n", stderr);
+        rc = SHIMGEN_EXIT_INTERNAL;
+    } else {
+        rc = parse_wrap_options(argc, argv, &request, intercepts, prototypes);
+    }
+    if (rc == SHIMGEN_EXIT_OK)
+        rc = command_report(wrap_run(&request, stderr, &error), request.input_path, &error);
+    if (rc == SHIMGEN_EXIT_OK)
+        printf("shimgen: wrote the project for %s into %s\n", request.input_path, request.output_directory);
+    free(intercepts);
+    free(prototypes);
     return rc;
 }

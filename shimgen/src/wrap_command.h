@@ -1,36 +1,23 @@
-/* `shimgen wrap`: reads a DLL, decides the plan, writes the project. */
+/* `shimgen wrap`: reads the command line, builds the plan (wrap_plan.c) and
+ * runs every writer of the generated project. */
 #ifndef SHIMGEN_WRAP_COMMAND_H
 #define SHIMGEN_WRAP_COMMAND_H
 
-#include <stdbool.h>
 #include <stdio.h>
 
 #include "error_message.h"
-#include "pe_exports.h"
-#include "pe_image.h"
 #include "wrap_plan.h"
 
-typedef struct wrap_request {
-    const char *input_path;
-    const char *output_directory;
-    const char *name;                   /* NULL: the input's file name without extension */
-    const char *const *intercept_lists; /* each "SYMBOL,#ORDINAL,..." */
-    size_t intercept_list_count;
-    const char *const *prototypes; /* each "int f(int a)" */
-    size_t prototype_count;
-    const char *twinshim_source_dir;
-    bool force; /* overwrite files that exist */
-} wrap_request;
+extern const char wrap_usage[];
 
-/* Checks the request against the export table and fills `plan`. Returns 0,
- * SHIMGEN_EXIT_BAD_REQUEST or SHIMGEN_EXIT_INTERNAL. Free the plan with
- * wrap_plan_free even on failure. Warnings go to `warnings` (may be NULL). */
-int wrap_build_plan(const wrap_request *request, const pe_image *image, const pe_export_table *table,
-                    wrap_plan *plan, FILE *warnings, error_message *error);
+/* The wrap part of --help; `default_twinshim_dir` is the --twinshim default. */
+void wrap_print_help(FILE *out, const char *default_twinshim_dir);
 
-void wrap_plan_free(wrap_plan *plan);
+/* The whole subcommand: argv[0] is "wrap". Returns a shimgen exit code. */
+int wrap_main(int argc, char **argv, const char *default_twinshim_dir);
 
-/* The whole command. Returns a shimgen exit code. */
+/* Reads the input, builds the plan and writes the project. Returns a
+ * shimgen exit code, with the reason in `error`. */
 int wrap_run(const wrap_request *request, FILE *warnings, error_message *error);
 
 #endif

@@ -1,17 +1,33 @@
 /* Everything `shimgen wrap` decided before it writes a file: the names of the
- * three DLLs, the exports it intercepts and their prototypes. The writers only
- * format this; all checks happen while the plan is built (wrap_command.c). */
+ * three DLLs and of the generated files, the exports it intercepts and their
+ * prototypes. Every check happens while the plan is built; the writers only
+ * format a plan that passed them. */
 #ifndef SHIMGEN_WRAP_PLAN_H
 #define SHIMGEN_WRAP_PLAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
+#include "error_message.h"
 #include "pe_exports.h"
 #include "pe_image.h"
 #include "prototype.h"
 
 #define WRAP_NAME_MAX 128
+
+/* What the user asked `shimgen wrap` for. */
+typedef struct wrap_request {
+    const char *input_path;
+    const char *output_directory;
+    const char *name;                   /* NULL: the input's file name without extension */
+    const char *const *intercept_lists; /* each "SYMBOL,#ORDINAL,..." */
+    size_t intercept_list_count;
+    const char *const *prototypes; /* each "int f(int a)" */
+    size_t prototype_count;
+    const char *twinshim_source_dir;
+    bool force; /* overwrite files that exist */
+} wrap_request;
 
 typedef struct intercept {
     const pe_export *target;
@@ -36,11 +52,25 @@ typedef struct wrap_plan {
     char worker_name[WRAP_NAME_MAX + 8];
     /* front_name made safe for C and CMake identifiers. */
     char identifier[WRAP_NAME_MAX];
+    /* The generated files, in the output folder. */
+    char def_file[WRAP_NAME_MAX + 8];
+    char front_source_file[WRAP_NAME_MAX + 16];
+    char record_header_file[WRAP_NAME_MAX + 24];
+    char worker_source_file[WRAP_NAME_MAX + 16];
     intercept *intercepts;
     size_t intercept_count;
     const char *twinshim_source_dir;
     bool is_known_dll;
 } wrap_plan;
+
+/* Checks the request against the image and its export table and fills
+ * `plan`. Returns 0, SHIMGEN_EXIT_BAD_REQUEST or SHIMGEN_EXIT_INTERNAL with
+ * the reason in `error`. Free the plan with wrap_plan_free even on failure.
+ * Warnings go to `warnings` (may be NULL). */
+int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe_export_table *table,
+                    wrap_plan *plan, FILE *warnings, error_message *error);
+
+void wrap_plan_free(wrap_plan *plan);
 
 /* The intercept for `entry`, or NULL when it is forwarded. */
 const intercept *wrap_plan_intercept_of(const wrap_plan *plan, const pe_export *entry);

@@ -14,7 +14,7 @@
 #include "project_writer.h"
 #include "test_image.h"
 #include "worker_writer.h"
-#include "wrap_command.h"
+#include "wrap_plan.h"
 
 static uint8_t image_bytes[TEST_IMAGE_SIZE];
 static pe_image image;
@@ -57,8 +57,8 @@ static void build_plan(const char *input_path, const char *intercepts, wrap_plan
     };
     error_message error = { "" };
 
-    if (wrap_build_plan(&request, &image, &table, plan, NULL, &error) != 0)
-        fail_msg("wrap_build_plan: %s", error.text);
+    if (wrap_plan_build(&request, &image, &table, plan, NULL, &error) != 0)
+        fail_msg("wrap_plan_build: %s", error.text);
 }
 
 static void write_with(void (*writer)(FILE *, const wrap_plan *), const wrap_plan *plan)

@@ -2,12 +2,16 @@
  * SHIMGEN_EXIT_MALFORMED (or UNREADABLE for what is no file), never a crash
  * or a read outside the buffer. The sanitizer build (run-tests.sh) turns any
  * out-of-bounds read here into a failure. */
+/* mkstemp, close and unlink are POSIX; -std=c11 hides them unless asked for. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -248,6 +252,24 @@ static void directory_is_not_read_as_a_file(void **state)
     assert_non_null(strstr(error.text, "directory"));
 }
 
+/* An empty file was read: it is malformed input (4), like every other
+ * truncation, not unreadable input (3). */
+static void empty_file_is_malformed(void **state)
+{
+    char path[] = "/tmp/shimgen-empty-XXXXXX";
+    int descriptor = mkstemp(path);
+    file_bytes file;
+    error_message error = { "" };
+
+    (void)state;
+    assert_true(descriptor >= 0);
+    close(descriptor);
+    assert_int_equal(file_bytes_read(path, &file, &error), SHIMGEN_EXIT_MALFORMED);
+    assert_non_null(strstr(error.text, "empty"));
+    assert_null(file.data);
+    unlink(path);
+}
+
 static void missing_file(void **state)
 {
     file_bytes file;
@@ -264,6 +286,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         MALFORMED_TEST(empty_input),
+        MALFORMED_TEST(empty_file_is_malformed),
         MALFORMED_TEST(every_truncation_is_rejected_or_complete),
         MALFORMED_TEST(not_a_pe_file),
         MALFORMED_TEST(missing_pe_signature),

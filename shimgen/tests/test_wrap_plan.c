@@ -10,7 +10,7 @@
 #include "exit_codes.h"
 #include "known_dlls.h"
 #include "test_image.h"
-#include "wrap_command.h"
+#include "wrap_plan.h"
 
 static uint8_t image_bytes[TEST_IMAGE_SIZE];
 static pe_image image;
@@ -52,7 +52,7 @@ static int plan_for(const char *intercepts, const char *prototypes, wrap_plan *p
         .twinshim_source_dir = "/twinshim",
     };
 
-    return wrap_build_plan(&request, &image, &table, plan, NULL, error);
+    return wrap_plan_build(&request, &image, &table, plan, NULL, error);
 }
 
 static void names_come_from_the_file_name(void **state)
@@ -110,6 +110,27 @@ static void refuses_what_it_cannot_intercept(void **state)
     refuses("alpha", "int gamma(void)", "not intercepted");
 }
 
+/* ld's .def lexer has no escape for a double quote or a control character:
+ * the plan refuses such a name before any file is written. */
+static void refuses_names_a_def_file_cannot_hold(void **state)
+{
+    static const char *const names[] = { "bad\"name", "bad\nname", "bad\x7fname" };
+
+    (void)state;
+    for (size_t index = 0; index < sizeof names / sizeof names[0]; index++) {
+        pe_export odd[] = { { .ordinal = 1, .name = names[index], .rva = 0x210 } };
+        const pe_export_table odd_table = { .count = 1, .entries = odd };
+        wrap_request request = { .input_path = "odd.dll", .twinshim_source_dir = "/twinshim" };
+        wrap_plan plan;
+        error_message error = { "" };
+
+        assert_int_equal(wrap_plan_build(&request, &image, &odd_table, &plan, NULL, &error),
+                         SHIMGEN_EXIT_BAD_REQUEST);
+        assert_non_null(strstr(error.text, "ordinal 1"));
+        wrap_plan_free(&plan);
+    }
+}
+
 static void knows_some_known_dlls(void **state)
 {
     (void)state;
@@ -125,6 +146,7 @@ int main(void)
         cmocka_unit_test(names_come_from_the_file_name),
         cmocka_unit_test(intercepts_by_name_and_by_ordinal),
         cmocka_unit_test(refuses_what_it_cannot_intercept),
+        cmocka_unit_test(refuses_names_a_def_file_cannot_hold),
         cmocka_unit_test(knows_some_known_dlls),
     };
 

@@ -1,0 +1,281 @@
+#include <assert.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exit_codes.h"
+#include "known_dlls.h"
+#include "wrap_plan.h"
+
+const intercept *wrap_plan_intercept_of(const wrap_plan *plan, const pe_export *entry)
+{
+    for (size_t index = 0; index < plan->intercept_count; index++)
+        if (plan->intercepts[index].target == entry)
+            return &plan->intercepts[index];
+    return NULL;
+}
+
+static void warn(FILE *warnings, const char *format, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void warn(FILE *warnings, const char *format, ...)
+{
+    va_list arguments;
+
+    if (warnings == NULL)
+        return;
+    fputs("shimgen: warning: ", warnings);
+    va_start(arguments, format);
+    vfprintf(warnings, format, arguments);
+    va_end(arguments);
+    fputc('\n', warnings);
+}
+
+static int choose_names(const wrap_request *request, wrap_plan *plan, error_message *error)
+{
+    const char *name = request->name;
+    size_t length;
+
+    if (name == NULL) {
+        const char *slash = strrchr(request->input_path, '/');
+        const char *dot;
+
+        name = slash != NULL ? slash + 1 : request->input_path;
+        dot = strrchr(name, '.');
+        length = dot != NULL && dot != name ? (size_t)(dot - name) : strlen(name);
+    } else {
+        length = strlen(name);
+    }
+    if (length == 0 || length >= sizeof plan->front_name)
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                         "the front needs a name of 1 to %d characters (--name)",
+                         (int)sizeof plan->front_name - 1);
+    for (size_t index = 0; index < length; index++)
+        if (!(isalnum((unsigned char)name[index]) || name[index] == '_' || name[index] == '-'))
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                             "front name \"%.*s\" may hold only letters, digits, '_' and '-' (use --name)",
+                             (int)length, name);
+    memcpy(plan->front_name, name, length);
+    plan->front_name[length] = '\0';
+    snprintf(plan->original_name, sizeof plan->original_name, "%s_orig", plan->front_name);
+    snprintf(plan->worker_name, sizeof plan->worker_name, "%s_worker", plan->front_name);
+    /* C and CMake need an identifier: '-' becomes '_', a leading digit gets a prefix. */
+    snprintf(plan->identifier, sizeof plan->identifier, "%s%s", isdigit((unsigned char)name[0]) ? "dll_" : "",
+             plan->front_name);
+    for (char *at = plan->identifier; *at != '\0'; at++)
+        if (*at == '-')
+            *at = '_';
+    snprintf(plan->def_file, sizeof plan->def_file, "%s.def", plan->front_name);
+    snprintf(plan->front_source_file, sizeof plan->front_source_file, "%s_front.c", plan->front_name);
+    snprintf(plan->record_header_file, sizeof plan->record_header_file, "%s_call_record.h", plan->identifier);
+    snprintf(plan->worker_source_file, sizeof plan->worker_source_file, "%s_worker.c", plan->front_name);
+    return 0;
+}
+
+/* ld's .def lexer has no escape: a double quote or a control character in a
+ * name or forwarder cannot be written, quoted or not. */
+static bool def_can_hold(const char *text)
+{
+    for (const unsigned char *at = (const unsigned char *)text; *at != '\0'; at++)
+        if (*at == '"' || *at < 0x20 || *at == 0x7f)
+            return false;
+    return true;
+}
+
+static int check_def_names(const pe_export_table *table, error_message *error)
+{
+    for (size_t index = 0; index < table->count; index++) {
+        const pe_export *entry = &table->entries[index];
+
+        if ((entry->name != NULL && !def_can_hold(entry->name)) ||
+            (entry->forwarder != NULL && !def_can_hold(entry->forwarder)))
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                             "export ordinal %" PRIu32 " has a name a .def file cannot hold", entry->ordinal);
+    }
+    return 0;
+}
+
+/* Fills display_name and c_name for the export `entry`. */
+static void name_intercept(intercept *stub, const pe_export *entry)
+{
+    stub->target = entry;
+    if (entry->name == NULL) {
+        snprintf(stub->display_name, sizeof stub->display_name, "#%" PRIu32, entry->ordinal);
+        snprintf(stub->c_name, sizeof stub->c_name, "ordinal_%" PRIu32, entry->ordinal);
+        return;
+    }
+    snprintf(stub->display_name, sizeof stub->display_name, "%s", entry->name);
+    if (is_c_identifier(entry->name, strlen(entry->name))) {
+        snprintf(stub->c_name, sizeof stub->c_name, "%s", entry->name);
+        return;
+    }
+    /* C++ or decorated names: keep what is readable, and the ordinal, which
+     * is unique, to tell two sanitised names apart. */
+    snprintf(stub->c_name, sizeof stub->c_name, "%s_%" PRIu32, entry->name, entry->ordinal);
+    for (char *at = stub->c_name; *at != '\0'; at++)
+        if (!(isalnum((unsigned char)*at) || *at == '_'))
+            *at = '_';
+}
+
+static int add_intercept(wrap_plan *plan, const pe_export_table *table, const char *symbol, size_t length,
+                         error_message *error)
+{
+    char wanted[PE_EXPORT_NAME_MAX + 1];
+    const pe_export *entry;
+    intercept *stub;
+
+    if (length == 0 || length > PE_EXPORT_NAME_MAX)
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                         "--intercept needs export names, separated by commas");
+    memcpy(wanted, symbol, length);
+    wanted[length] = '\0';
+    if (wanted[0] == '#') {
+        char *end;
+        unsigned long ordinal = strtoul(wanted + 1, &end, 10);
+
+        entry =
+            *end == '\0' && end != wanted + 1 ? pe_find_export_by_ordinal(table, (uint32_t)ordinal) : NULL;
+    } else {
+        entry = pe_find_export_by_name(table, wanted);
+    }
+    if (entry == NULL)
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--intercept %s: the DLL has no such export",
+                         wanted);
+    if (entry->is_data && entry->forwarder == NULL)
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                         "--intercept %s: a data export cannot be intercepted, only forwarded", wanted);
+    stub = &plan->intercepts[plan->intercept_count];
+    memset(stub, 0, sizeof *stub);
+    name_intercept(stub, entry);
+    for (size_t index = 0; index < plan->intercept_count; index++)
+        if (plan->intercepts[index].target == entry ||
+            strcmp(plan->intercepts[index].c_name, stub->c_name) == 0)
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--intercept %s: given twice", wanted);
+    plan->intercept_count++;
+    return 0;
+}
+
+static int add_intercepts(const wrap_request *request, wrap_plan *plan, const pe_export_table *table,
+                          error_message *error)
+{
+    size_t capacity = 1;
+
+    for (size_t list = 0; list < request->intercept_list_count; list++)
+        for (const char *at = request->intercept_lists[list]; *at != '\0'; at++)
+            capacity += *at == ',' ? 1 : 0;
+    capacity += request->intercept_list_count;
+    plan->intercepts = calloc(capacity, sizeof *plan->intercepts);
+    if (plan->intercepts == NULL)
+        return error_set(error, SHIMGEN_EXIT_INTERNAL, "out of memory");
+    for (size_t list = 0; list < request->intercept_list_count; list++) {
+        const char *start = request->intercept_lists[list];
+
+        for (;;) {
+            const char *comma = strchr(start, ',');
+            size_t length = comma != NULL ? (size_t)(comma - start) : strlen(start);
+            int rc = add_intercept(plan, table, start, length, error);
+
+            if (rc != 0)
+                return rc;
+            if (comma == NULL)
+                break;
+            start = comma + 1;
+        }
+    }
+    return 0;
+}
+
+static int add_prototypes(const wrap_request *request, wrap_plan *plan, error_message *error)
+{
+    /* add_intercepts allocated the array before it counted any intercept. */
+    assert(plan->intercept_count == 0 || plan->intercepts != NULL);
+    for (size_t index = 0; index < request->prototype_count; index++) {
+        prototype parsed;
+        intercept *stub = NULL;
+        int rc = prototype_parse(request->prototypes[index], &parsed, error);
+
+        if (rc != 0)
+            return rc;
+        for (size_t candidate = 0; candidate < plan->intercept_count; candidate++)
+            if (strcmp(plan->intercepts[candidate].c_name, parsed.function_name) == 0)
+                stub = &plan->intercepts[candidate];
+        if (stub == NULL)
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                             "--prototype for %s, which is not intercepted (name ordinal-only exports "
+                             "ordinal_N)",
+                             parsed.function_name);
+        if (stub->has_prototype)
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype for %s given twice",
+                             parsed.function_name);
+        stub->signature = parsed;
+        stub->has_prototype = true;
+    }
+    return 0;
+}
+
+static void warn_about_target(const wrap_plan *plan, FILE *warnings)
+{
+    if (plan->image->machine != PE_MACHINE_AMD64)
+        warn(warnings,
+             "%s is a %s (%s) file; twinshim has a toolchain file only for x86-64 so far, so build the "
+             "generated project with a matching one",
+             plan->input_path, plan->image->is_pe32_plus ? "PE32+" : "PE32",
+             pe_machine_name(plan->image->machine));
+    if ((plan->image->file_characteristics & PE_FILE_IS_DLL) == 0)
+        warn(warnings, "%s is not marked as a DLL", plan->input_path);
+    if (plan->is_known_dll)
+        warn(warnings,
+             "%s.dll is a KnownDLL: Windows maps it from its own section and ignores a file of that name "
+             "next to the program, so the front replaces it only where the program loads it by full path",
+             plan->front_name);
+    if (plan->image->is_wine_builtin)
+        warn(warnings,
+             "%s is a Wine builtin: under Wine, run the program with WINEDLLOVERRIDES=\"%s=n,b\" so the "
+             "front "
+             "is loaded instead of the builtin (see the generated README.md)",
+             plan->input_path, plan->front_name);
+    for (size_t index = 0; index < plan->intercept_count; index++)
+        if (!plan->intercepts[index].has_prototype)
+            warn(warnings,
+                 "no --prototype for %s: its stub uses a placeholder prototype; check it before use",
+                 plan->intercepts[index].display_name);
+}
+
+int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe_export_table *table,
+                    wrap_plan *plan, FILE *warnings, error_message *error)
+{
+    int rc;
+
+    memset(plan, 0, sizeof *plan);
+    plan->input_path = request->input_path;
+    plan->image = image;
+    plan->table = table;
+    plan->twinshim_source_dir = request->twinshim_source_dir;
+    rc = choose_names(request, plan, error);
+    if (rc == 0)
+        rc = check_def_names(table, error);
+    if (rc == 0)
+        rc = add_intercepts(request, plan, table, error);
+    if (rc == 0)
+        rc = add_prototypes(request, plan, error);
+    if (rc != 0)
+        return rc;
+    if (table->count == 0)
+        warn(warnings, "the DLL exports nothing: the front will export nothing either");
+    plan->is_known_dll = is_known_dll(plan->front_name);
+    warn_about_target(plan, warnings);
+    return 0;
+}
+
+void wrap_plan_free(wrap_plan *plan)
+{
+    free(plan->intercepts);
+    plan->intercepts = NULL;
+    plan->intercept_count = 0;
+}
+

@@ -1,0 +1,55 @@
+#!/bin/sh
+# The command line as a script sees it: each exit code for the case
+# docs/shimgen.md gives it, and --help of shimgen and of every subcommand
+# listing the same codes.
+# Usage: command-line.sh SHIMGEN FIXTURE_DLL WORK_DIR
+set -eu
+
+shimgen=${1:?usage: command-line.sh SHIMGEN FIXTURE_DLL WORK_DIR}
+fixture=${2:?usage: command-line.sh SHIMGEN FIXTURE_DLL WORK_DIR}
+work=${3:?usage: command-line.sh SHIMGEN FIXTURE_DLL WORK_DIR}
+failures=0
+
+rm -rf "$work"
+mkdir -p "$work"
+
+# expect CODE TEXT ARGUMENTS...: shimgen exits with CODE and prints TEXT
+# (a fixed string) on stdout or stderr.
+expect() {
+    code=$1
+    text=$2
+    shift 2
+    set +e
+    "$shimgen" "$@" > "$work/out" 2>&1
+    actual=$?
+    set -e
+    if [ "$actual" -ne "$code" ]; then
+        echo "command-line: FAILED: shimgen $* exited $actual, expected $code:" >&2
+        cat "$work/out" >&2
+        failures=$((failures + 1))
+    elif ! grep -qF -- "$text" "$work/out"; then
+        echo "command-line: FAILED: shimgen $* does not say \"$text\":" >&2
+        cat "$work/out" >&2
+        failures=$((failures + 1))
+    fi
+}
+
+: > "$work/empty.dll"
+printf 'MZ' > "$work/short.dll"
+expect 3 "cannot open" exports "$work/missing.dll"
+expect 3 "directory" exports "$work"
+expect 4 "empty" exports "$work/empty.dll"
+expect 4 "$work/short.dll" exports "$work/short.dll"
+expect 4 "empty" wrap "$work/empty.dll" -o "$work/out-empty"
+expect 0 "fixture_add" exports "$fixture"
+
+# Every help lists the codes, and says what code 4 and code 3 cover.
+for help in "--help" "exports --help" "wrap --help"; do
+    # shellcheck disable=SC2086 # the subcommand and --help are two words
+    expect 0 "4  FILE is empty, not a PE file" $help
+    # shellcheck disable=SC2086
+    expect 0 "3  FILE cannot be read (missing, a directory, not a regular file, too large)" $help
+done
+
+[ "$failures" -eq 0 ] || { echo "command-line: $failures check(s) failed" >&2; exit 1; }
+echo "command-line: passed"
