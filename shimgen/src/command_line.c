@@ -13,7 +13,8 @@ const char command_exit_codes_help[] =
     "  3  FILE cannot be read (missing, a directory, not a regular file, too large)\n"
     "  4  FILE is empty, not a PE file, or its headers or export table are malformed\n"
     "  5  wrap: an unknown or unusable --intercept, --prototype or --name\n"
-    "  6  wrap: an output file exists (without --force) or cannot be written\n";
+    "  6  wrap: an output file exists (without --force) or cannot be written\n"
+    "  7  wrap: FILE is not a DLL (an EXE, or another image without IMAGE_FILE_DLL)\n";
 
 int command_usage_error(const char *usage, const char *format, ...)
 {

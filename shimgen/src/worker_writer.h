@@ -1,5 +1,5 @@
 /* Writes the worker plugin skeleton (<name>_worker.c). It already does one
- * useful, testable thing: when the environment variable <NAME>_SHIM_LOG names
+ * useful, testable thing: when the environment variable names.log_variable names
  * a file, it appends one line per intercepted call there, from a pool thread.
  * Replace on_message with the real work. */
 #ifndef SHIMGEN_WORKER_WRITER_H
@@ -10,8 +10,5 @@
 #include "wrap_plan.h"
 
 void worker_write_source(FILE *out, const wrap_plan *plan);
-
-/* "LEGACY_SHIM_LOG" for the front named legacy. */
-void worker_log_variable(const wrap_plan *plan, char *buffer, size_t capacity);
 
 #endif

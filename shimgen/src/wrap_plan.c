@@ -38,42 +38,22 @@ static void warn(FILE *warnings, const char *format, ...)
 
 static int choose_names(const wrap_request *request, wrap_plan *plan, error_message *error)
 {
-    const char *name = request->name;
-    size_t length;
+    const char *slash = strrchr(request->input_path, '/');
+    const char *file_name = slash != NULL ? slash + 1 : request->input_path;
+    const char *identifier = plan->names.identifier;
+    int rc;
 
-    if (name == NULL) {
-        const char *slash = strrchr(request->input_path, '/');
-        const char *dot;
-
-        name = slash != NULL ? slash + 1 : request->input_path;
-        dot = strrchr(name, '.');
-        length = dot != NULL && dot != name ? (size_t)(dot - name) : strlen(name);
-    } else {
-        length = strlen(name);
-    }
-    if (length == 0 || length >= sizeof plan->front_name)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                         "the front needs a name of 1 to %d characters (--name)",
-                         (int)sizeof plan->front_name - 1);
-    for (size_t index = 0; index < length; index++)
-        if (!(isalnum((unsigned char)name[index]) || name[index] == '_' || name[index] == '-'))
-            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                             "front name \"%.*s\" may hold only letters, digits, '_' and '-' (use --name)",
-                             (int)length, name);
-    memcpy(plan->front_name, name, length);
-    plan->front_name[length] = '\0';
-    snprintf(plan->original_name, sizeof plan->original_name, "%s_orig", plan->front_name);
-    snprintf(plan->worker_name, sizeof plan->worker_name, "%s_worker", plan->front_name);
-    /* C and CMake need an identifier: '-' becomes '_', a leading digit gets a prefix. */
-    snprintf(plan->identifier, sizeof plan->identifier, "%s%s", isdigit((unsigned char)name[0]) ? "dll_" : "",
-             plan->front_name);
-    for (char *at = plan->identifier; *at != '\0'; at++)
-        if (*at == '-')
-            *at = '_';
-    snprintf(plan->def_file, sizeof plan->def_file, "%s.def", plan->front_name);
-    snprintf(plan->front_source_file, sizeof plan->front_source_file, "%s_front.c", plan->front_name);
-    snprintf(plan->record_header_file, sizeof plan->record_header_file, "%s_call_record.h", plan->identifier);
-    snprintf(plan->worker_source_file, sizeof plan->worker_source_file, "%s_worker.c", plan->front_name);
+#ifdef _WIN32
+    if (strrchr(file_name, '\\') != NULL)
+        file_name = strrchr(file_name, '\\') + 1;
+#endif
+    rc = names_derive(file_name, request->name, &plan->names, error);
+    if (rc != 0)
+        return rc;
+    snprintf(plan->def_file, sizeof plan->def_file, "%s.def", identifier);
+    snprintf(plan->front_source_file, sizeof plan->front_source_file, "%s_front.c", identifier);
+    snprintf(plan->record_header_file, sizeof plan->record_header_file, "%s_call_record.h", identifier);
+    snprintf(plan->worker_source_file, sizeof plan->worker_source_file, "%s_worker.c", identifier);
     return 0;
 }
 
@@ -226,19 +206,16 @@ static void warn_about_target(const wrap_plan *plan, FILE *warnings)
              "generated project with a matching one",
              plan->input_path, plan->image->is_pe32_plus ? "PE32+" : "PE32",
              pe_machine_name(plan->image->machine));
-    if ((plan->image->file_characteristics & PE_FILE_IS_DLL) == 0)
-        warn(warnings, "%s is not marked as a DLL", plan->input_path);
     if (plan->is_known_dll)
         warn(warnings,
-             "%s.dll is a KnownDLL: Windows maps it from its own section and ignores a file of that name "
+             "%s is a KnownDLL: Windows maps it from its own section and ignores a file of that name "
              "next to the program, so the front replaces it only where the program loads it by full path",
-             plan->front_name);
+             plan->names.front_file);
     if (plan->image->is_wine_builtin)
         warn(warnings,
              "%s is a Wine builtin: under Wine, run the program with WINEDLLOVERRIDES=\"%s=n,b\" so the "
-             "front "
-             "is loaded instead of the builtin (see the generated README.md)",
-             plan->input_path, plan->front_name);
+             "front is loaded instead of the builtin (see the generated README.md)",
+             plan->input_path, plan->names.wine_override);
     for (size_t index = 0; index < plan->intercept_count; index++)
         if (!plan->intercepts[index].has_prototype)
             warn(warnings,
@@ -256,6 +233,12 @@ int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe
     plan->image = image;
     plan->table = table;
     plan->twinshim_source_dir = request->twinshim_source_dir;
+    /* An EXE has no DllMain to run the front runtime, and the host would
+     * never load it with LoadLibrary in its place. */
+    if ((image->file_characteristics & PE_FILE_IS_DLL) == 0)
+        return error_set(error, SHIMGEN_EXIT_NOT_A_DLL,
+                         "not a DLL (its COFF header lacks IMAGE_FILE_DLL: an EXE or a driver?); only a DLL "
+                         "can be wrapped");
     rc = choose_names(request, plan, error);
     if (rc == 0)
         rc = check_def_names(table, error);
@@ -267,7 +250,7 @@ int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe
         return rc;
     if (table->count == 0)
         warn(warnings, "the DLL exports nothing: the front will export nothing either");
-    plan->is_known_dll = is_known_dll(plan->front_name);
+    plan->is_known_dll = plan->names.has_dll_suffix && is_known_dll(plan->names.front_stem);
     warn_about_target(plan, warnings);
     return 0;
 }

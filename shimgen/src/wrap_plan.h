@@ -10,17 +10,16 @@
 #include <stdio.h>
 
 #include "error_message.h"
+#include "names.h"
 #include "pe_exports.h"
 #include "pe_image.h"
 #include "prototype.h"
-
-#define WRAP_NAME_MAX 128
 
 /* What the user asked `shimgen wrap` for. */
 typedef struct wrap_request {
     const char *input_path;
     const char *output_directory;
-    const char *name;                   /* NULL: the input's file name without extension */
+    const char *name;                   /* the front's name without extension; NULL: the input's */
     const char *const *intercept_lists; /* each "SYMBOL,#ORDINAL,..." */
     size_t intercept_list_count;
     const char *const *prototypes; /* each "int f(int a)" */
@@ -45,18 +44,12 @@ typedef struct wrap_plan {
     const char *input_path;
     const pe_image *image;
     const pe_export_table *table;
-    /* "legacy": the front is legacy.dll, the original legacy_orig.dll, the
-     * worker legacy_worker.dll. */
-    char front_name[WRAP_NAME_MAX];
-    char original_name[WRAP_NAME_MAX + 8];
-    char worker_name[WRAP_NAME_MAX + 8];
-    /* front_name made safe for C and CMake identifiers. */
-    char identifier[WRAP_NAME_MAX];
-    /* The generated files, in the output folder. */
-    char def_file[WRAP_NAME_MAX + 8];
-    char front_source_file[WRAP_NAME_MAX + 16];
-    char record_header_file[WRAP_NAME_MAX + 24];
-    char worker_source_file[WRAP_NAME_MAX + 16];
+    dll_names names;
+    /* The generated files, in the output folder, named after names.identifier. */
+    char def_file[NAMES_STEM_MAX + 32];
+    char front_source_file[NAMES_STEM_MAX + 32];
+    char record_header_file[NAMES_STEM_MAX + 32];
+    char worker_source_file[NAMES_STEM_MAX + 32];
     intercept *intercepts;
     size_t intercept_count;
     const char *twinshim_source_dir;
@@ -64,7 +57,8 @@ typedef struct wrap_plan {
 } wrap_plan;
 
 /* Checks the request against the image and its export table and fills
- * `plan`. Returns 0, SHIMGEN_EXIT_BAD_REQUEST or SHIMGEN_EXIT_INTERNAL with
+ * `plan`. Returns 0, SHIMGEN_EXIT_NOT_A_DLL (an EXE or any image without
+ * IMAGE_FILE_DLL), SHIMGEN_EXIT_BAD_REQUEST or SHIMGEN_EXIT_INTERNAL with
  * the reason in `error`. Free the plan with wrap_plan_free even on failure.
  * Warnings go to `warnings` (may be NULL). */
 int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe_export_table *table,

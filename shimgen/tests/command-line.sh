@@ -43,12 +43,23 @@ expect 4 "$work/short.dll" exports "$work/short.dll"
 expect 4 "empty" wrap "$work/empty.dll" -o "$work/out-empty"
 expect 0 "fixture_add" exports "$fixture"
 
+# The fixture with IMAGE_FILE_DLL cleared in its COFF characteristics: an EXE.
+# exports lists it (EXEs may export), wrap refuses it.
+pe_header=$(od -An -tu4 -j60 -N4 "$fixture" | tr -d ' ')
+cp "$fixture" "$work/tool.exe"
+printf '\042\000' | dd of="$work/tool.exe" bs=1 seek=$((pe_header + 22)) conv=notrunc 2> /dev/null
+expect 0 "fixture_add" exports "$work/tool.exe"
+expect 7 "not a DLL" wrap "$work/tool.exe" -o "$work/out-exe"
+[ ! -e "$work/out-exe" ] || { echo "command-line: FAILED: wrap wrote files for an EXE" >&2; failures=$((failures + 1)); }
+
 # Every help lists the codes, and says what code 4 and code 3 cover.
 for help in "--help" "exports --help" "wrap --help"; do
     # shellcheck disable=SC2086 # the subcommand and --help are two words
     expect 0 "4  FILE is empty, not a PE file" $help
     # shellcheck disable=SC2086
     expect 0 "3  FILE cannot be read (missing, a directory, not a regular file, too large)" $help
+    # shellcheck disable=SC2086
+    expect 0 "7  wrap: FILE is not a DLL" $help
 done
 
 [ "$failures" -eq 0 ] || { echo "command-line: $failures check(s) failed" >&2; exit 1; }

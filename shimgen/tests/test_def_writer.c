@@ -52,8 +52,8 @@ static void make_plan(wrap_plan *plan, intercept *intercepts, size_t intercept_c
     memset(plan, 0, sizeof *plan);
     plan->input_path = "legacy.dll";
     plan->table = &table;
-    strcpy(plan->front_name, "legacy");
-    strcpy(plan->original_name, "legacy_orig");
+    strcpy(plan->names.front_file, "legacy.dll");
+    strcpy(plan->names.original_stem, "legacy_orig");
     strcpy(plan->front_source_file, "legacy_front.c");
     plan->intercepts = intercepts;
     plan->intercept_count = intercept_count;

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "def_writer.h"
 #include "front_writer.h"
 #include "project_writer.h"
 #include "test_image.h"
@@ -139,12 +140,88 @@ static void the_worker_uses_the_session_api(void **state)
     wrap_plan_free(&plan);
 }
 
+/* Copies into `value` the text between `before` and the next `after` in
+ * `written`, or fails the test. */
+static void text_between(const char *before, const char *after, char *value, size_t capacity)
+{
+    const char *start = strstr(written, before);
+    const char *end;
+
+    if (start == NULL)
+        fail_msg("the generated file lacks \"%s\":\n%s", before, written);
+    start += strlen(before);
+    end = strstr(start, after);
+    assert_non_null(end);
+    assert_true((size_t)(end - start) < capacity);
+    memcpy(value, start, (size_t)(end - start));
+    value[end - start] = '\0';
+}
+
+/* The file CMake builds for `target`: its OUTPUT_NAME and SUFFIX joined. */
+static void cmake_output_file(const char *identifier, const char *kind, char *file, size_t capacity)
+{
+    char before[512];
+    char stem[128];
+    char suffix[32];
+
+    snprintf(before, sizeof before, "set_target_properties(%s_%s PROPERTIES OUTPUT_NAME \"", identifier, kind);
+    text_between(before, "\"", stem, sizeof stem);
+    snprintf(before, sizeof before, "set_target_properties(%s_%s PROPERTIES OUTPUT_NAME \"%s\" SUFFIX \"",
+             identifier, kind, stem);
+    text_between(before, "\"", suffix, sizeof suffix);
+    snprintf(file, capacity, "%s%s", stem, suffix);
+}
+
+/* For each awkward file name: the front CMake builds has the original's file
+ * name, the .def's LIBRARY says so too, and the worker and original the front
+ * looks for are the files CMake builds and the README installs. */
+static void file_names_agree_across_the_generated_files(void **state)
+{
+    static const char *const file_names[] = { "libfoo-20.dll", "7z.dll", "libstdc++-6.dll", "my-lib.v2.dll",
+                                              "MixedCase.DLL", "Player.ocx" };
+
+    (void)state;
+    for (size_t index = 0; index < sizeof file_names / sizeof file_names[0]; index++) {
+        char input_path[64];
+        char configured_worker[256];
+        char configured_original[256];
+        char built_front[256];
+        char built_worker[256];
+        char installed_original[256];
+        char library[256];
+        wrap_plan plan;
+
+        snprintf(input_path, sizeof input_path, "dir/%s", file_names[index]);
+        build_plan(input_path, "alpha", &plan);
+        write_with(front_write_source, &plan);
+        text_between(".worker_file_name = L\"", "\"", configured_worker, sizeof configured_worker);
+        text_between(".original_file_name = L\"", "\"", configured_original, sizeof configured_original);
+        write_with(project_write_cmake, &plan);
+        cmake_output_file(plan.names.identifier, "front", built_front, sizeof built_front);
+        cmake_output_file(plan.names.identifier, "worker", built_worker, sizeof built_worker);
+        write_with(project_write_readme, &plan);
+        text_between("1. rename the original `", "`;", installed_original, sizeof installed_original);
+        write_with(def_write, &plan);
+        text_between("\nLIBRARY ", "\n", library, sizeof library);
+
+        assert_string_equal(built_front, file_names[index]);
+        assert_string_equal(built_worker, configured_worker);
+        assert_true(strstr(installed_original, configured_original) != NULL);
+        if (library[0] == '"')
+            assert_int_equal(strncmp(library + 1, file_names[index], strlen(file_names[index])), 0);
+        else
+            assert_string_equal(library, file_names[index]);
+        wrap_plan_free(&plan);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_front_binds_a_slot_per_intercepted_export),
         cmocka_unit_test(a_front_without_intercepts_binds_nothing),
         cmocka_unit_test(the_worker_uses_the_session_api),
+        cmocka_unit_test(file_names_agree_across_the_generated_files),
     };
 
     return cmocka_run_group_tests_name("generated_sources", tests, read_test_image, free_test_image);

@@ -62,10 +62,14 @@ static void names_come_from_the_file_name(void **state)
 
     (void)state;
     assert_int_equal(plan_for(NULL, NULL, &plan, &error), 0);
-    assert_string_equal(plan.front_name, "Test-Lib");
-    assert_string_equal(plan.original_name, "Test-Lib_orig");
-    assert_string_equal(plan.worker_name, "Test-Lib_worker");
-    assert_string_equal(plan.identifier, "Test_Lib");
+    assert_string_equal(plan.names.front_file, "Test-Lib.dll");
+    assert_string_equal(plan.names.original_file, "Test-Lib_orig.dll");
+    assert_string_equal(plan.names.worker_file, "Test-Lib_worker.dll");
+    assert_string_equal(plan.names.identifier, "Test_Lib");
+    /* The generated files are named after the identifier. */
+    assert_string_equal(plan.def_file, "Test_Lib.def");
+    assert_string_equal(plan.front_source_file, "Test_Lib_front.c");
+    assert_string_equal(plan.worker_source_file, "Test_Lib_worker.c");
     assert_int_equal(plan.intercept_count, 0);
     wrap_plan_free(&plan);
 }
@@ -131,6 +135,24 @@ static void refuses_names_a_def_file_cannot_hold(void **state)
     }
 }
 
+/* Only a DLL has the DllMain the front runtime needs: an EXE is refused. */
+static void refuses_an_image_that_is_not_a_dll(void **state)
+{
+    uint8_t exe_bytes[TEST_IMAGE_SIZE];
+    pe_image exe;
+    wrap_request request = { .input_path = "tool.exe", .twinshim_source_dir = "/twinshim" };
+    wrap_plan plan;
+    error_message error = { "" };
+
+    (void)state;
+    test_image_build(exe_bytes, true);
+    test_put16(exe_bytes, TEST_FILE_HEADER + 18, 0x0002); /* executable image, no IMAGE_FILE_DLL */
+    assert_int_equal(pe_image_open(&exe, exe_bytes, sizeof exe_bytes, &error), 0);
+    assert_int_equal(wrap_plan_build(&request, &exe, &table, &plan, NULL, &error), SHIMGEN_EXIT_NOT_A_DLL);
+    assert_non_null(strstr(error.text, "not a DLL"));
+    wrap_plan_free(&plan);
+}
+
 static void knows_some_known_dlls(void **state)
 {
     (void)state;
@@ -147,6 +169,7 @@ int main(void)
         cmocka_unit_test(intercepts_by_name_and_by_ordinal),
         cmocka_unit_test(refuses_what_it_cannot_intercept),
         cmocka_unit_test(refuses_names_a_def_file_cannot_hold),
+        cmocka_unit_test(refuses_an_image_that_is_not_a_dll),
         cmocka_unit_test(knows_some_known_dlls),
     };
 
