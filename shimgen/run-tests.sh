@@ -11,7 +11,9 @@
 #      every export at its ordinal;
 #   6. wraps the example legacy DLL, builds the generated project, and runs
 #      the unchanged legacy program against it under Wine;
-#   7. does the same with Wine's own version.dll and a small program.
+#   7. wraps copies of it named with '-', '.', '+', a leading digit, mixed
+#      case and another extension, builds and loads each by that name;
+#   8. does the same as 6 with Wine's own version.dll and a small program.
 # Exits non-zero on the first failure.
 set -eu
 
@@ -87,6 +89,9 @@ done
 
 step "end to end: wrap the example legacy.dll and run it under Wine"
 "$top/shimgen/e2e/wrap-legacy.sh" "$gcc_build/shimgen" "$preset_bin" "$top/build/shimgen-e2e/legacy"
+
+step "end to end: DLL file names with '-', '.', '+', a leading digit, mixed case and another extension"
+"$top/shimgen/e2e/wrap-names.sh" "$gcc_build/shimgen" "$preset_bin" "$top/build/shimgen-e2e/names"
 
 step "end to end: wrap Wine's own version.dll and run a program against it"
 "$top/shimgen/e2e/wrap-wine-version.sh" "$gcc_build/shimgen" "$wine_dlls" "$top/build/shimgen-e2e/wine-version"
