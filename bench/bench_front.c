@@ -1,20 +1,19 @@
 /* bench_front*.dll: a twinshim front with nothing to wrap. Built three times,
- * for pools of 1, 2 (bench_front.dll) and 4 threads. */
+ * each connected to the worker built for the same pool size (1, 2 or 4
+ * threads: the pool size is the worker's setting). */
 #include <windows.h>
 
 #include "twinshim/front.h"
 
 #include "bench_work.h"
 
-#ifndef BENCH_FRONT_THREADS
-#define BENCH_FRONT_THREADS 2
+#ifndef BENCH_WORKER_FILE
+#define BENCH_WORKER_FILE L"bench_worker.dll"
 #endif
 
 const shim_front_config shim_front_configuration = {
-    .worker_file_name = L"bench_worker.dll",
+    .worker_file_name = BENCH_WORKER_FILE,
     .original_file_name = NULL,
-    .stop_policy = SHIM_STOP_DRAIN,
-    .max_threads = BENCH_FRONT_THREADS,
 };
 
 __declspec(dllexport) int bench_front_post(const bench_message *message);

@@ -35,18 +35,7 @@ typedef enum bench_alt_variant {
     BENCH_ALT_LIBRARY = 1,    /* the same, in an environment with SetThreadpoolCallbackLibrary */
     BENCH_ALT_MODULE_REF = 2, /* a module reference per item, FreeLibraryWhenCallbackReturns */
     BENCH_ALT_PROXY = 3,      /* the article's proxy reference count (racy) */
-    /* twinshim's work path rebuilt step by step, to see where its time goes
-     * (section 6); each adds to the one before. */
-    BENCH_ALT_QUEUE = 4,            /* + a heap item per message and a FIFO under an SRW lock */
-    BENCH_ALT_GATE = 5,             /* + the submit gate (SRW shared) and its flag reads */
-    BENCH_ALT_COUNTED = 6,          /* + the session's counters, one submit and one callback per item:
-                                 the worker runtime before its batched drain */
-    BENCH_ALT_BATCHED = 7,          /* COUNTED's safety, but a submit only wakes a callback when fewer
-                                 than max_threads are scheduled; each callback drains the queue:
-                                 the worker runtime now */
-    BENCH_ALT_QUEUE_FREELIST = 8,   /* QUEUE, items recycled through an SList instead of the heap */
-    BENCH_ALT_BATCHED_FREELIST = 9, /* BATCHED, items recycled through an SList */
-    BENCH_ALT_SIMPLE = 10           /* raw with a per-item context: TrySubmitThreadpoolCallback */
+    BENCH_ALT_SIMPLE = 4      /* raw with a per-item context: TrySubmitThreadpoolCallback */
 } bench_alt_variant;
 
 typedef struct bench_alt bench_alt;

@@ -1,23 +1,36 @@
-/* bench_worker.dll: the twinshim worker the benchmark fronts connect to. Its
- * plugin does the tiny benchmark callback, and it exports bench_worker_submit
- * so that the program can measure shim_submit, the path a plugin itself pays,
- * next to shim_front_post, the path a front pays. */
+/* bench_worker*.dll: the twinshim workers the benchmark fronts connect to,
+ * one per pool size (BENCH_WORKER_THREADS, set in on_start). Its plugin does
+ * the tiny benchmark callback for a bench_message and only counts a 64-byte
+ * record (section 6). It exports bench_worker_submit so that the program can
+ * measure shim_session_submit, the path a plugin itself pays, next to
+ * shim_front_post, the path a front pays. */
 #include <windows.h>
 
 #include "twinshim/worker.h"
 
+#include "bench_record.h"
 #include "bench_work.h"
+
+#ifndef BENCH_WORKER_THREADS
+#define BENCH_WORKER_THREADS 2
+#endif
 
 /* The newest running session. The program loads one front at a time when it
  * uses bench_worker_submit. */
 static void *volatile current_session;
+static bench_record_counter records;
 
 __declspec(dllexport) int bench_worker_submit(bench_run *run);
 __declspec(dllexport) int bench_worker_ready(void);
+__declspec(dllexport) bench_record_counter *bench_worker_record_counter(void);
 
 static int bench_start(shim_session *session, void **plugin_state)
 {
+    int status = shim_session_set_max_threads(session, BENCH_WORKER_THREADS);
+
     (void)plugin_state;
+    if (status != SHIM_OK)
+        return status;
     InterlockedExchangePointer((void *volatile *)&current_session, session);
     return SHIM_OK;
 }
@@ -33,6 +46,10 @@ static void bench_message_arrived(shim_session *session, const void *payload, si
     const bench_message *message = payload;
 
     (void)session;
+    if (size == BENCH_RECORD_SIZE) {
+        bench_count_record(&records);
+        return;
+    }
     if (size != sizeof *message)
         return;
     if (message->gate != NULL) {
@@ -50,12 +67,17 @@ static void bench_job(shim_session *session, void *context)
 
 int bench_worker_submit(bench_run *run)
 {
-    return shim_submit(current_session, bench_job, NULL, run);
+    return shim_session_submit(current_session, bench_job, NULL, run);
 }
 
 int bench_worker_ready(void)
 {
     return current_session != NULL;
+}
+
+bench_record_counter *bench_worker_record_counter(void)
+{
+    return &records;
 }
 
 static const shim_plugin bench_plugin = {

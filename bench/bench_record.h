@@ -1,0 +1,54 @@
+/* Section 6's record: what an intercepted call hands to the worker, 64 bytes
+ * as a small audit or log line would be, and the original it wraps. */
+#ifndef TWINSHIM_BENCH_RECORD_H
+#define TWINSHIM_BENCH_RECORD_H
+
+#include <windows.h>
+
+#define BENCH_RECORD_SIZE 64
+
+typedef struct bench_record {
+    LONGLONG sequence; /* the caller's call number */
+    int a;
+    int b;
+    int result;
+    DWORD thread_id;
+    char detail[BENCH_RECORD_SIZE - sizeof(LONGLONG) - 4 * sizeof(int)];
+} bench_record;
+
+_Static_assert(sizeof(bench_record) == BENCH_RECORD_SIZE, "a record is 64 bytes");
+
+/* Counts the records a consumer has received, and signals `reached` when
+ * the count reaches `target` (both set by the program before it posts). */
+typedef struct bench_record_counter {
+    volatile LONGLONG received;
+    volatile LONGLONG target;
+    HANDLE reached;
+} bench_record_counter;
+
+/* What every consumer of section 6 does with a record: count it. */
+static inline void bench_count_record(bench_record_counter *counter)
+{
+    if (InterlockedIncrement64(&counter->received) == counter->target)
+        SetEvent(counter->reached);
+}
+
+/* The original's export (bench_original.dll) and the front's export of the
+ * same signature (bench_intercept.dll): the host calls one or the other. */
+typedef int (*bench_add_function)(int a, int b);
+/* bench_worker.dll: the counter of the records of BENCH_RECORD_SIZE that its
+ * plugin receives. */
+typedef bench_record_counter *(*bench_worker_record_counter_function)(void);
+
+/* Builds the record of one call, as every variant of section 6 does. */
+static inline void bench_fill_record(bench_record *record, int a, int b, int result)
+{
+    ZeroMemory(record, sizeof *record);
+    record->sequence = a;
+    record->a = a;
+    record->b = b;
+    record->result = result;
+    record->thread_id = GetCurrentThreadId();
+}
+
+#endif

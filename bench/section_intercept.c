@@ -1,0 +1,442 @@
+/* Section 6: the host cost of an intercepted call.
+ *
+ * What a host thread pays when a call goes through a front that posts a
+ * 64-byte record (bench_intercept.dll, built like examples/legacy's front),
+ * against the direct call of the original, at 1, 2 and 4 host threads
+ * calling at once; next to the common ways of handing the same record to
+ * background work without twinshim (bench_handoff.c). Then the records per
+ * second that one host thread gets through each of them.
+ *
+ * Per-call timing: each host thread times batches of BATCH_CALLS calls with
+ * QueryPerformanceCounter, so a tick (100 ns under Wine) resolves a few ns
+ * per call; a batch's time divided by BATCH_CALLS is one sample. An empty
+ * loop, timed the same way, is the timer's own cost. p50 and p99 are taken
+ * over every batch of every host thread in a round; "added" is a variant's
+ * percentile minus the direct call's, in the same round; each key is the
+ * median over the rounds. The whole section runs twice: on the machine as it
+ * is, and with one busy thread per CPU started by the section (keys ending
+ * in _loaded). */
+#include <stdio.h>
+#include <string.h>
+
+#include "twinshim/status.h"
+
+#include "bench_handoff.h"
+#include "bench_program.h"
+
+#define BATCH_CALLS 32
+#define MAX_HOST_THREADS 4
+#define BASELINE_POOL_THREADS 2 /* a session's default pool size */
+
+static const unsigned host_thread_counts[] = { 1, 2, MAX_HOST_THREADS };
+#define HOST_COUNTS ((int)(sizeof host_thread_counts / sizeof host_thread_counts[0]))
+
+typedef enum call_kind {
+    EMPTY_LOOP,
+    DIRECT,
+    INTERCEPTED,
+    RAW_SUBMIT,
+    TRY_SUBMIT,
+    MUTEX_QUEUE,
+    CALL_KINDS
+} call_kind;
+
+#define FIRST_POSTING INTERCEPTED /* the kinds from here on hand a record over */
+
+/* Key prefixes, in call_kind order. */
+static const char *const kind_keys[CALL_KINDS] = {
+    "empty_loop", "direct_call", "intercept", "raw_submit", "try_submit", "mutex_queue",
+};
+
+typedef struct call_targets {
+    bench_add_function original;
+    bench_add_function intercepted;
+    bench_record_counter *worker_counter;
+    bench_handoff *handoffs[CALL_KINDS - RAW_SUBMIT];
+} call_targets;
+
+/* One host thread's work. Aligned to a cache line each, so that the sinks
+ * of host threads do not share one. */
+typedef struct host_job {
+    _Alignas(64) volatile int sink;
+    call_kind kind;
+    const call_targets *targets;
+    HANDLE go;
+    int batches;
+    int first_call;
+    LONGLONG *batch_ticks;
+} host_job;
+
+typedef void (*calls_function)(host_job *job, int first);
+
+static void calls_empty(host_job *job, int first)
+{
+    for (int i = 0; i < BATCH_CALLS; i++)
+        job->sink = first + i;
+}
+
+static void calls_direct(host_job *job, int first)
+{
+    bench_add_function original = job->targets->original;
+
+    for (int i = 0; i < BATCH_CALLS; i++)
+        job->sink = original(first + i, 1);
+}
+
+static void calls_intercepted(host_job *job, int first)
+{
+    bench_add_function intercepted = job->targets->intercepted;
+
+    for (int i = 0; i < BATCH_CALLS; i++)
+        job->sink = intercepted(first + i, 1);
+}
+
+/* What a hand-written wrapper would do: call the original, build the same
+ * record as the front, and hand it over. */
+static void calls_handoff(host_job *job, int first)
+{
+    bench_add_function original = job->targets->original;
+    bench_handoff *handoff = job->targets->handoffs[job->kind - RAW_SUBMIT];
+
+    for (int i = 0; i < BATCH_CALLS; i++) {
+        bench_record record;
+        int result = original(first + i, 1);
+
+        bench_fill_record(&record, first + i, 1, result);
+        bench_handoff_post(handoff, &record);
+        job->sink = result;
+    }
+}
+
+static calls_function calls_of(call_kind kind)
+{
+    switch (kind) {
+    case EMPTY_LOOP:
+        return calls_empty;
+    case DIRECT:
+        return calls_direct;
+    case INTERCEPTED:
+        return calls_intercepted;
+    default:
+        return calls_handoff;
+    }
+}
+
+static bench_record_counter *counter_of(call_kind kind, const call_targets *targets)
+{
+    if (kind < FIRST_POSTING)
+        return NULL;
+    if (kind == INTERCEPTED)
+        return targets->worker_counter;
+    return bench_handoff_counter(targets->handoffs[kind - RAW_SUBMIT]);
+}
+
+/* Arms the counter for `records` more (none is in flight), returns it. */
+static bench_record_counter *expect_records(call_kind kind, const call_targets *targets, LONGLONG records)
+{
+    bench_record_counter *counter = counter_of(kind, targets);
+
+    if (counter != NULL) {
+        ResetEvent(counter->reached);
+        InterlockedExchange64(&counter->target, counter->received + records);
+    }
+    return counter;
+}
+
+static void wait_records(const bench_record_counter *counter, call_kind kind)
+{
+    if (counter != NULL && WaitForSingleObject(counter->reached, BATCH_DEADLINE_MS) != WAIT_OBJECT_0)
+        fail("%s: only %lld of %lld records arrived", kind_keys[kind], counter->received, counter->target);
+}
+
+static DWORD WINAPI host_thread(void *parameter)
+{
+    host_job *job = parameter;
+    calls_function calls = calls_of(job->kind);
+
+    WaitForSingleObject(job->go, INFINITE);
+    for (int b = 0; b < job->batches; b++) {
+        LARGE_INTEGER start;
+        LARGE_INTEGER end;
+
+        QueryPerformanceCounter(&start);
+        calls(job, job->first_call + b * BATCH_CALLS);
+        QueryPerformanceCounter(&end);
+        job->batch_ticks[b] = end.QuadPart - start.QuadPart;
+    }
+    return 0;
+}
+
+typedef struct timing_buffers {
+    LONGLONG *ticks[MAX_HOST_THREADS];
+    double *values; /* MAX_HOST_THREADS * batches */
+} timing_buffers;
+
+/* `threads` host threads make `batches` batches of calls of one kind at
+ * once; returns the p50 and p99 of the ns per call of their batches, and
+ * waits until every record they posted has arrived. */
+static void time_calls(call_kind kind, unsigned threads, int batches, const call_targets *targets,
+                       const timing_buffers *buffers, double *p50, double *p99)
+{
+    static host_job jobs[MAX_HOST_THREADS];
+    HANDLE handles[MAX_HOST_THREADS];
+    HANDLE go = CreateEventW(NULL, TRUE, FALSE, NULL);
+    bench_record_counter *counter = expect_records(kind, targets, (LONGLONG)threads * batches * BATCH_CALLS);
+    double ns_per_tick = 1e9 / (double)bench_frequency.QuadPart;
+    size_t count = 0;
+
+    if (go == NULL)
+        fail("CreateEvent failed (error %lu)", GetLastError());
+    for (unsigned t = 0; t < threads; t++) {
+        jobs[t].kind = kind;
+        jobs[t].targets = targets;
+        jobs[t].go = go;
+        jobs[t].batches = batches;
+        jobs[t].first_call = (int)t * batches * BATCH_CALLS;
+        jobs[t].batch_ticks = buffers->ticks[t];
+        handles[t] = CreateThread(NULL, 0, host_thread, &jobs[t], 0, NULL);
+        if (handles[t] == NULL)
+            fail("CreateThread failed (error %lu)", GetLastError());
+    }
+    SetEvent(go);
+    if (WaitForMultipleObjects(threads, handles, TRUE, BATCH_DEADLINE_MS) != WAIT_OBJECT_0)
+        fail("%s: the host threads did not finish", kind_keys[kind]);
+    wait_records(counter, kind);
+    for (unsigned t = 0; t < threads; t++) {
+        CloseHandle(handles[t]);
+        for (int b = 0; b < batches; b++)
+            buffers->values[count++] = (double)buffers->ticks[t][b] * ns_per_tick / BATCH_CALLS;
+    }
+    CloseHandle(go);
+    *p99 = percentile_of(buffers->values, count, 0.99);
+    *p50 = percentile_of(buffers->values, count, 0.50);
+}
+
+/* One host thread posts `records` as fast as it can; returns records per
+ * second from the first call to the last record counted. */
+static double records_per_second(call_kind kind, LONG records, const call_targets *targets)
+{
+    static host_job job;
+    calls_function calls = calls_of(kind);
+    LONG batches = records / BATCH_CALLS;
+    bench_record_counter *counter = expect_records(kind, targets, (LONGLONG)batches * BATCH_CALLS);
+    double start;
+    double end;
+
+    job.kind = kind;
+    job.targets = targets;
+    start = now_ms();
+    for (LONG b = 0; b < batches; b++)
+        calls(&job, (int)(b * BATCH_CALLS));
+    wait_records(counter, kind);
+    end = now_ms();
+    return (double)batches * BATCH_CALLS * 1000.0 / (end - start);
+}
+
+/* ---- The CPU load of the second pass ------------------------------------- */
+
+static volatile LONG load_stop;
+
+static DWORD WINAPI burn_cpu(void *parameter)
+{
+    (void)parameter;
+    while (!load_stop)
+        YieldProcessor();
+    return 0;
+}
+
+static int start_load(HANDLE *threads, int capacity)
+{
+    SYSTEM_INFO system;
+    int count;
+
+    GetSystemInfo(&system);
+    count = (int)system.dwNumberOfProcessors < capacity ? (int)system.dwNumberOfProcessors : capacity;
+    load_stop = 0;
+    for (int i = 0; i < count; i++) {
+        threads[i] = CreateThread(NULL, 0, burn_cpu, NULL, 0, NULL);
+        if (threads[i] == NULL)
+            fail("cannot start the load (error %lu)", GetLastError());
+    }
+    return count;
+}
+
+static void stop_load(HANDLE *threads, int count)
+{
+    load_stop = 1;
+    for (int i = 0; i < count; i++) {
+        WaitForSingleObject(threads[i], INFINITE);
+        CloseHandle(threads[i]);
+    }
+}
+
+/* ---- One pass ------------------------------------------------------------- */
+
+typedef struct pass_samples {
+    samples p50[CALL_KINDS][HOST_COUNTS];
+    samples p99[CALL_KINDS][HOST_COUNTS];
+    samples rate[CALL_KINDS]; /* records per second, posting kinds only */
+} pass_samples;
+
+/* The per-round differences a[i] - b[i]. */
+static samples differences(const samples *a, const samples *b)
+{
+    samples out = { .count = 0 };
+
+    for (int i = 0; i < a->count && i < b->count; i++)
+        add_sample(&out, a->value[i] - b->value[i]);
+    return out;
+}
+
+static void put_pass(const pass_samples *s, const char *suffix)
+{
+    char key[96];
+
+    for (int h = 0; h < HOST_COUNTS; h++) {
+        unsigned threads = host_thread_counts[h];
+        samples net;
+
+        snprintf(key, sizeof key, "empty_loop_ns_p50_%ut%s", threads, suffix);
+        put_number(key, median_of(&s->p50[EMPTY_LOOP][h]));
+        net = differences(&s->p50[DIRECT][h], &s->p50[EMPTY_LOOP][h]);
+        snprintf(key, sizeof key, "direct_call_ns_p50_%ut%s", threads, suffix);
+        put_number(key, median_of(&net));
+        net = differences(&s->p50[INTERCEPTED][h], &s->p50[EMPTY_LOOP][h]);
+        snprintf(key, sizeof key, "intercept_call_ns_p50_%ut%s", threads, suffix);
+        put_number(key, median_of(&net));
+    }
+    for (int k = FIRST_POSTING; k < CALL_KINDS; k++) {
+        for (int q = 0; q < 2; q++) {
+            const char *percentile = q == 0 ? "p50" : "p99";
+            double largest = 0.0;
+
+            for (int h = 0; h < HOST_COUNTS; h++) {
+                const samples *mine = q == 0 ? &s->p50[k][h] : &s->p99[k][h];
+                const samples *direct = q == 0 ? &s->p50[DIRECT][h] : &s->p99[DIRECT][h];
+                samples added = differences(mine, direct);
+                double value = median_of(&added);
+
+                snprintf(key, sizeof key, "%s_added_ns_%s_%ut%s", kind_keys[k], percentile,
+                         host_thread_counts[h], suffix);
+                put_number(key, value);
+                if (h == 0 || value > largest)
+                    largest = value;
+            }
+            snprintf(key, sizeof key, "%s_added_ns_%s%s", kind_keys[k], percentile, suffix);
+            put_number(key, largest);
+        }
+        if (k == INTERCEPTED)
+            snprintf(key, sizeof key, "records_per_s%s", suffix);
+        else
+            snprintf(key, sizeof key, "records_per_s_%s%s", kind_keys[k], suffix);
+        put_number(key, median_of(&s->rate[k]));
+    }
+}
+
+static void run_pass(const options *o, const call_targets *targets, const timing_buffers *buffers,
+                     const char *suffix)
+{
+    pass_samples *s = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *s);
+
+    if (s == NULL)
+        fail("no memory for the samples");
+    for (int round = -1; round < o->rounds; round++) {
+        int rotation = round < 0 ? 0 : round;
+
+        for (int i = 0; i < CALL_KINDS; i++) {
+            call_kind kind = (call_kind)((i + rotation) % CALL_KINDS);
+
+            if (o->only != NULL && strcmp(o->only, kind_keys[kind]) != 0)
+                continue;
+            for (int h = 0; h < HOST_COUNTS; h++) {
+                double p50;
+                double p99;
+
+                time_calls(kind, host_thread_counts[h], o->intercept_batches, targets, buffers, &p50, &p99);
+                if (round >= 0) {
+                    add_sample(&s->p50[kind][h], p50);
+                    add_sample(&s->p99[kind][h], p99);
+                }
+            }
+        }
+        for (int i = 0; i < CALL_KINDS - FIRST_POSTING; i++) {
+            call_kind kind = (call_kind)(FIRST_POSTING + (i + rotation) % (CALL_KINDS - FIRST_POSTING));
+            double rate;
+
+            if (o->only != NULL && strcmp(o->only, kind_keys[kind]) != 0)
+                continue;
+            rate = records_per_second(kind, o->intercept_records, targets);
+            if (round >= 0)
+                add_sample(&s->rate[kind], rate);
+        }
+        progress(round < 0 ? "  warm-up done\n" : "  round %d of %d done\n", round + 1, o->rounds);
+    }
+    put_pass(s, suffix);
+    HeapFree(GetProcessHeap(), 0, s);
+}
+
+void intercept_cost(const options *o)
+{
+    HMODULE front = load_bin(L"bench_intercept.dll");
+    bench_front_status_function status = (bench_front_status_function)symbol(front, "bench_intercept_status");
+    HMODULE worker = GetModuleHandleW(L"bench_worker.dll");
+    HMODULE original = GetModuleHandleW(L"bench_original.dll");
+    call_targets targets;
+    timing_buffers buffers;
+    HANDLE load[64];
+    int load_threads;
+    int code = status();
+
+    progress("6. host cost of an intercepted call (64-byte record): %d batches of %d calls per host thread, "
+             "variant and round, %ld records per throughput run, %d rounds; quiet, then loaded\n",
+             o->intercept_batches, BATCH_CALLS, o->intercept_records, o->rounds);
+    if (code != SHIM_OK)
+        fail("bench_intercept.dll did not connect to its worker: %s", shim_status_text(code));
+    if (worker == NULL || original == NULL)
+        fail("bench_intercept.dll did not load its worker and its original");
+    targets.original = (bench_add_function)symbol(original, "bench_original_add");
+    targets.intercepted = (bench_add_function)symbol(front, "bench_intercepted_add");
+    targets.worker_counter =
+        ((bench_worker_record_counter_function)symbol(worker, "bench_worker_record_counter"))();
+    targets.worker_counter->reached = CreateEventW(NULL, FALSE, FALSE, NULL);
+    if (targets.worker_counter->reached == NULL)
+        fail("CreateEvent failed (error %lu)", GetLastError());
+    for (int k = RAW_SUBMIT; k < CALL_KINDS; k++)
+        targets.handoffs[k - RAW_SUBMIT] =
+            bench_handoff_open((bench_handoff_kind)(BENCH_HANDOFF_RAW_SUBMIT + (k - RAW_SUBMIT)),
+                               BASELINE_POOL_THREADS);
+    for (int t = 0; t < MAX_HOST_THREADS; t++) {
+        buffers.ticks[t] = HeapAlloc(GetProcessHeap(), 0, (size_t)o->intercept_batches * sizeof(LONGLONG));
+        if (buffers.ticks[t] == NULL)
+            fail("no memory for the timings");
+    }
+    buffers.values = HeapAlloc(GetProcessHeap(), 0,
+                               (size_t)MAX_HOST_THREADS * (size_t)o->intercept_batches * sizeof(double));
+    if (buffers.values == NULL)
+        fail("no memory for the timings");
+
+    run_pass(o, &targets, &buffers, "");
+    progress("  the same with one busy thread per CPU\n");
+    load_threads = start_load(load, (int)(sizeof load / sizeof load[0]));
+    run_pass(o, &targets, &buffers, "_loaded");
+    stop_load(load, load_threads);
+
+    put_number("intercept_record_bytes", BENCH_RECORD_SIZE);
+    put_number("intercept_batch_calls", BATCH_CALLS);
+    put_number("intercept_batches_per_thread", o->intercept_batches);
+    put_number("intercept_records_per_run", o->intercept_records);
+    put_number("intercept_load_threads", load_threads);
+    put_number("qpc_tick_ns", 1e9 / (double)bench_frequency.QuadPart);
+
+    for (int k = RAW_SUBMIT; k < CALL_KINDS; k++)
+        bench_handoff_close(targets.handoffs[k - RAW_SUBMIT]);
+    for (int t = 0; t < MAX_HOST_THREADS; t++)
+        HeapFree(GetProcessHeap(), 0, buffers.ticks[t]);
+    HeapFree(GetProcessHeap(), 0, buffers.values);
+    /* Every record has been counted: the plugin no longer uses the event. */
+    targets.worker_counter->target = 0;
+    CloseHandle(targets.worker_counter->reached);
+    targets.worker_counter->reached = NULL;
+    FreeLibrary(front);
+    wait_unmapped(worker, L"bench_worker.dll");
+}
