@@ -14,15 +14,19 @@ set(TWINSHIM_FRONT_RUNTIME_SOURCES
     frontdll/front_release.c
     frontdll/front_report.c
     common/fault_injection.c
+    common/report.c
     common/status_text.c)
-set(TWINSHIM_FRONT_RUNTIME_HEADERS frontdll/front_state.h common/fault_injection.h common/protocol.h)
+set(TWINSHIM_FRONT_RUNTIME_HEADERS frontdll/front_state.h common/fault_injection.h common/protocol.h
+    common/report.h)
 
 set(TWINSHIM_WORKER_RUNTIME_SOURCES
     workerdll/callback_accounting.c
+    workerdll/exit_delivery.c
     workerdll/io.c
     workerdll/session_api.c
     workerdll/session_counters.c
     workerdll/session_objects.c
+    workerdll/session_registry.c
     workerdll/session_settings.c
     workerdll/session_signals.c
     workerdll/session_start.c
@@ -33,8 +37,10 @@ set(TWINSHIM_WORKER_RUNTIME_SOURCES
     workerdll/work_queue.c
     workerdll/worker_entry.c
     common/fault_injection.c
+    common/report.c
     common/status_text.c)
-set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h common/fault_injection.h common/protocol.h)
+set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h common/fault_injection.h common/protocol.h
+    common/report.h)
 
 function(twinshim_define_runtimes)
     cmake_parse_arguments(PARSE_ARGV 0 ARG "" "SOURCE_ROOT;INCLUDE_DIR" "")

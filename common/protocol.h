@@ -50,6 +50,15 @@ typedef struct shim_worker_interface {
     int (*session_status)(const shim_session *session);
 
     int (*get_counters)(const shim_session *session, shim_session_counters *counters);
+
+    /* Process exit, on the exiting thread, inside DllMain: hands what is
+     * queued to the plugin's on_exit_message, once per session. Try-locks
+     * only, no pool, no wait, no allocation. */
+    void (*deliver_at_exit)(shim_session *session);
+
+    /* A post once process exit has begun: what is queued first, then this
+     * message, on the calling thread, under the same rules. */
+    int (*post_at_exit)(shim_session *session, const void *payload, size_t size);
 } shim_worker_interface;
 
 /* The worker's one export. Returns SHIM_OK and sets *worker_interface when

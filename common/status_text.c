@@ -35,6 +35,8 @@ const char *shim_status_text(int status)
         return "the handle was closed";
     case SHIM_E_TOO_LARGE:
         return "size too large";
+    case SHIM_E_PROCESS_EXITING:
+        return "the process is exiting, message not handed over";
     }
     return "unknown twinshim status";
 }

@@ -5,6 +5,10 @@ int shim_front_post(const void *payload, size_t size)
 {
     if (shim__front.session == NULL)
         return SHIM_E_PASS_THROUGH;
+    /* Once exit has begun the pool's threads are gone and their locks may be
+     * held: the message goes to the plugin on this thread instead. */
+    if (shim__front.shutdown_in_progress != NULL && shim__front.shutdown_in_progress())
+        return shim__front.worker->post_at_exit(shim__front.session, payload, size);
     return shim__front.worker->post(shim__front.session, payload, size);
 }
 

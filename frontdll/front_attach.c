@@ -16,8 +16,12 @@ static void set_status(int status, DWORD system_error)
 
 /* Loads a file from the front's own folder by absolute path: the DLL search
  * path and the current directory are never consulted, so a planted copy
- * elsewhere cannot be picked up. LOAD_WITH_ALTERED_SEARCH_PATH makes the
- * loaded DLL's own imports resolve from its folder too. */
+ * elsewhere cannot be picked up. Its own dependencies are searched for in
+ * its folder, the program's folder, the system folder and the folders added
+ * with AddDllDirectory, never in the current directory or on PATH:
+ * LOAD_WITH_ALTERED_SEARCH_PATH would still search both, last. */
+#define SIBLING_SEARCH (LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_DEFAULT_DIRS)
+
 static int load_sibling(HINSTANCE self, const wchar_t *file_name, int missing_status, int failed_status,
                         HMODULE *module)
 {
@@ -32,7 +36,7 @@ static int load_sibling(HINSTANCE self, const wchar_t *file_name, int missing_st
         set_status(missing_status, GetLastError());
         return missing_status;
     }
-    *module = SHIM__FAULTABLE(LoadLibraryExW(sibling_path, NULL, LOAD_WITH_ALTERED_SEARCH_PATH), NULL);
+    *module = SHIM__FAULTABLE(LoadLibraryExW(sibling_path, NULL, SIBLING_SEARCH), NULL);
     if (*module == NULL) {
         set_status(failed_status, GetLastError());
         return failed_status;
@@ -100,6 +104,15 @@ done:
     return shim__front.status;
 }
 
+/* ntdll is always loaded: nothing is mapped under the loader lock. */
+static void find_shutdown_flag(void)
+{
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    FARPROC address = ntdll != NULL ? GetProcAddress(ntdll, "RtlDllShutdownInProgress") : NULL;
+
+    shim__front.shutdown_in_progress = (BOOLEAN(NTAPI *)(void))(void (*)(void))address;
+}
+
 /* GetProcAddress on a module that is already loaded maps nothing: allowed
  * under the loader lock. Every slot is filled before any export of the
  * front can be called, so stubs read them without a lookup or a lock. */
@@ -129,6 +142,7 @@ BOOL shim__front_attach(HINSTANCE self)
     /* Fails harmlessly for images with TLS callbacks (mingw's often have one). */
     DisableThreadLibraryCalls(self);
     shim__fault_begin(L"TWINSHIM_FAULT_FRONT_AT");
+    find_shutdown_flag();
 
     if (config->original_file_name != NULL &&
         load_sibling(self, config->original_file_name, SHIM_E_ORIGINAL_MISSING, SHIM_E_ORIGINAL_MISSING,

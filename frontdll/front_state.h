@@ -18,6 +18,9 @@ typedef struct front_state {
     /* Pass-through only: created suspended at attach, resumed at detach, it
      * drops the original's reference, which DllMain may not do itself. */
     HANDLE original_release_thread;
+    /* ntdll's RtlDllShutdownInProgress, looked up at attach, or NULL: once
+     * it says TRUE, posts go to the exit path and never touch the pool. */
+    BOOLEAN(NTAPI *shutdown_in_progress)(void);
 } front_state;
 
 extern front_state shim__front;

@@ -9,12 +9,6 @@ void shim__outstanding_done(shim_session *session)
         shim__wake_session_waiters();
 }
 
-void shim__count_cancelled(shim_session *session)
-{
-    InterlockedIncrement64(&session->cancelled);
-    shim__outstanding_done(session);
-}
-
 static void raise_peak(shim_session *session, LONG running)
 {
     LONG peak = shim__read_flag(&session->peak_running);

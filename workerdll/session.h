@@ -12,10 +12,20 @@
 
 #include "../common/protocol.h"
 
+/* A pool callback that runs queued items, as process exit may find it: the
+ * item whose callback runs, so that a cut-off message is handed over again. */
+typedef struct consumer_slot {
+    volatile LONG in_use;
+    struct work_item *volatile running;
+} consumer_slot;
+
 struct shim_session {
-    /* Finished work items kept for reuse (work_queue.c). First: an SList
-     * head must be 16-byte aligned, and HeapAlloc aligns the session so. */
+    /* SList heads first: they must be 16-byte aligned, and HeapAlloc aligns
+     * the session so. Finished work items kept for reuse (work_queue.c): */
     SLIST_HEADER recycled_items;
+    /* Where producers push new items: one interlocked push, no lock. The
+     * pool's callbacks move them, in order, to the ready queue below. */
+    SLIST_HEADER intake;
 
     const shim_plugin *plugin;
     void *plugin_state;
@@ -29,9 +39,16 @@ struct shim_session {
     volatile LONG scheduled;
     volatile LONG max_callbacks; /* the pool's thread maximum */
 
+    /* Taken only by the pool's callbacks (and the stop), never by producers. */
     SRWLOCK queue_lock;
-    struct work_item *queue_head;
+    struct work_item *volatile queue_head;
     struct work_item *queue_tail;
+    consumer_slot consumers[SHIM_MAX_THREADS_LIMIT];
+
+    /* Process exit: set once its queued messages were handed over. */
+    volatile LONG exit_delivered;
+    /* The worker's list of live sessions (session_registry.c). */
+    struct shim_session *next_live;
 
     /* The front's reference, handed over before the session thread exists
      * and dropped by that thread's FreeLibraryAndExitThread, so the code it
@@ -40,8 +57,8 @@ struct shim_session {
     HMODULE handed_over_modules[SHIM_MAX_HANDED_OVER_MODULES];
     unsigned handed_over_count;
 
-    /* Submitters hold it shared; the session thread takes it exclusive to
-     * close the gate, so no submission can race the cleanup-group close. */
+    /* Handle operations hold it shared; the session thread takes it
+     * exclusive to close the gate, so no re-arm can race the group close. */
     SRWLOCK submit_lock;
     int accepting; /* written only under the exclusive lock */
 
@@ -62,8 +79,8 @@ struct shim_session {
     volatile LONG stop_policy;
     volatile LONG stop_deadline_ms; /* 0: wait forever */
 
-    /* Queued work items plus running callbacks of every kind. The session
-     * thread waits, with the deadline, for it to reach zero. */
+    /* Running callbacks of every kind plus pending I/O and handle closes.
+     * The session is idle when it is zero and no item is queued. */
     volatile LONG outstanding;
 
     volatile LONG64 submitted;
@@ -75,6 +92,8 @@ struct shim_session {
     volatile LONG64 stop_requested_ms;
     volatile LONG64 stop_finished_ms;
     volatile LONG module_pinned;
+    volatile LONG64 delivered_at_exit;
+    volatile LONG64 lost_at_exit;
     /* Set under objects_lock before the cleanup group closes its members:
      * from then on no object may be closed on its own. */
     int group_closing;
@@ -135,13 +154,10 @@ int shim__queue_item(shim_session *session, shim_work_function work, shim_work_c
 int shim__callback_enter(shim_session *session);
 void shim__callback_leave(shim_session *session, int completed);
 
-/* The same for a work callback, which runs a batch of queued items: each
- * item is already counted as outstanding, and completes on its own. */
+/* The same for a work callback, which runs a batch of queued items: the
+ * queue itself, not the outstanding count, says whether items remain. */
 int shim__batch_enter(shim_session *session);
 void shim__batch_leave(shim_session *session);
-
-/* One work item left the queue without running (cancelled). */
-void shim__count_cancelled(shim_session *session);
 
 /* outstanding - 1; wakes the session thread when the stopped session is idle. */
 void shim__outstanding_done(shim_session *session);
@@ -222,6 +238,17 @@ typedef struct work_item {
 
 /* After the drain: frees the items kept for reuse. */
 void shim__free_recycled_items(shim_session *session);
+/* True when no item is queued and no pool callback is scheduled to run one. */
+BOOL shim__queue_is_idle(const shim_session *session);
+
+/* Process exit (exit_delivery.c). */
+void shim__session_deliver_at_exit(shim_session *session);
+int shim__session_post_at_exit(shim_session *session, const void *payload, size_t size);
+
+/* The worker's live sessions, for process exit (session_registry.c). */
+void shim__register_session(shim_session *session);
+void shim__unregister_session(shim_session *session);
+void shim__deliver_all_at_exit(void);
 
 /* The work object's callback: runs queued items until the queue is empty. */
 void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work);
@@ -237,6 +264,11 @@ int shim__dropping_queued_items(const shim_session *session);
  * sees everything written before the write it reads, without a locked
  * instruction on the hot path. */
 static inline LONG shim__read_flag(const volatile LONG *flag)
+{
+    return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+
+static inline LONG64 shim__read_flag64(const volatile LONG64 *flag)
 {
     return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
 }

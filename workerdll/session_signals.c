@@ -57,7 +57,7 @@ BOOL shim__session_stop_was_requested(const shim_session *session)
 
 BOOL shim__session_is_idle(const shim_session *session)
 {
-    return shim__read_flag(&session->outstanding) == 0;
+    return shim__read_flag(&session->outstanding) == 0 && shim__queue_is_idle(session);
 }
 
 void shim__session_signal_stop(shim_session *session)

@@ -43,6 +43,7 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     if (session == NULL)
         return SHIM_E_OUT_OF_MEMORY;
     InitializeSListHead(&session->recycled_items);
+    InitializeSListHead(&session->intake);
     session->plugin = plugin;
     session->stop_policy = SHIM_STOP_DRAIN;
     session->accepting = 1;
@@ -79,6 +80,7 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     for (unsigned i = 0; i < options->handed_over_count; i++)
         session->handed_over_modules[i] = options->handed_over_modules[i];
     session->handed_over_count = options->handed_over_count;
+    shim__register_session(session);
     *out_session = session;
     status = SHIM_OK;
 

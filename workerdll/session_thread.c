@@ -83,6 +83,7 @@ static DECLSPEC_NORETURN void release_session(shim_session *session)
     for (unsigned i = 0; i < session->handed_over_count; i++)
         FreeLibrary(session->handed_over_modules[i]);
     shim__trace(session, SHIM_TRACE_MODULE_RELEASED);
+    shim__unregister_session(session);
     HeapFree(GetProcessHeap(), 0, session);
 
     /* FreeLibrary and thread exit in one call: no instruction of this module

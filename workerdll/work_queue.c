@@ -78,53 +78,83 @@ void shim__free_recycled_items(shim_session *session)
     }
 }
 
-static void push_item(shim_session *session, work_item *item)
+/* How long a callback that found the queue empty keeps looking before it
+ * returns to the pool, in polls: a burst's next item then costs its
+ * producer no wake (about 5 us under Wine), for a few microseconds of CPU. */
+#define LINGER_POLLS 2000
+
+/* Moves what producers pushed to the ready queue, oldest first: the intake
+ * is a stack, so the flushed chain is reversed. Queue lock held. */
+static void take_intake(shim_session *session)
 {
-    AcquireSRWLockExclusive(&session->queue_lock);
+    SLIST_ENTRY *entry = InterlockedFlushSList(&session->intake);
+    work_item *oldest = NULL;
+    work_item *newest = NULL;
+    LONG64 count = 0;
+
+    while (entry != NULL) {
+        work_item *item = CONTAINING_RECORD(entry, work_item, recycle_link);
+
+        entry = entry->Next;
+        if (newest == NULL)
+            newest = item;
+        item->next = oldest;
+        oldest = item;
+        count++;
+    }
+    if (oldest == NULL)
+        return;
     if (session->queue_tail != NULL)
-        session->queue_tail->next = item;
+        session->queue_tail->next = oldest;
     else
-        session->queue_head = item;
-    session->queue_tail = item;
-    ReleaseSRWLockExclusive(&session->queue_lock);
+        session->queue_head = oldest;
+    session->queue_tail = newest;
+    InterlockedExchangeAdd64(&session->submitted, count);
 }
 
-static work_item *pop_item(shim_session *session)
+/* Pops the oldest item into the caller's slot, where process exit can find
+ * it while its callback runs. *more: items remain after it. */
+static work_item *pop_item(shim_session *session, consumer_slot *slot, BOOL *more)
 {
     work_item *item;
 
     AcquireSRWLockExclusive(&session->queue_lock);
+    if (session->queue_head == NULL)
+        take_intake(session);
     item = session->queue_head;
     if (item != NULL) {
         session->queue_head = item->next;
         if (session->queue_head == NULL)
             session->queue_tail = NULL;
     }
+    if (slot != NULL)
+        slot->running = item;
+    *more = session->queue_head != NULL;
     ReleaseSRWLockExclusive(&session->queue_lock);
     return item;
 }
 
 /* The item is dropped: its cancel function runs instead of its work. */
-static void cancel_item(work_item *item)
+static void cancel_item(shim_session *session, work_item *item)
 {
-    shim_session *session = item->session;
-
     if (item->work != NULL) {
         if (item->on_cancel != NULL)
             item->on_cancel(session, item->context);
     } else if (session->plugin->on_message_cancelled != NULL) {
         session->plugin->on_message_cancelled(session, item->payload, item->payload_size);
     }
-    free_item(item);
-    shim__count_cancelled(session);
+    InterlockedIncrement64(&session->cancelled);
 }
 
 void shim__cancel_queued_items(shim_session *session)
 {
     work_item *item;
+    BOOL more;
 
-    while ((item = pop_item(session)) != NULL)
-        cancel_item(item);
+    while ((item = pop_item(session, NULL, &more)) != NULL) {
+        cancel_item(session, item);
+        free_item(item);
+    }
 }
 
 int shim__dropping_queued_items(const shim_session *session)
@@ -135,14 +165,14 @@ int shim__dropping_queued_items(const shim_session *session)
            shim__read_flag(&session->stop_policy) == SHIM_STOP_CANCEL;
 }
 
-static BOOL queue_is_empty(shim_session *session)
+static BOOL nothing_queued(const shim_session *session)
 {
-    BOOL empty;
+    return QueryDepthSList((SLIST_HEADER *)&session->intake) == 0 && session->queue_head == NULL;
+}
 
-    AcquireSRWLockShared(&session->queue_lock);
-    empty = session->queue_head == NULL;
-    ReleaseSRWLockShared(&session->queue_lock);
-    return empty;
+BOOL shim__queue_is_idle(const shim_session *session)
+{
+    return shim__read_flag(&session->scheduled) == 0 && nothing_queued(session);
 }
 
 static void run_item(shim_session *session, work_item *item)
@@ -151,9 +181,40 @@ static void run_item(shim_session *session, work_item *item)
         item->work(session, item->context);
     else
         session->plugin->on_message(session, item->payload, item->payload_size);
-    free_item(item);
     InterlockedIncrement64(&session->completed);
-    shim__outstanding_done(session); /* the item */
+}
+
+/* One more callback while items wait and fewer than max_callbacks run. */
+static void add_consumer(shim_session *session)
+{
+    if (shim__read_flag(&session->scheduled) >= shim__read_flag(&session->max_callbacks))
+        return;
+    if (InterlockedIncrement(&session->scheduled) <= shim__read_flag(&session->max_callbacks))
+        SubmitThreadpoolWork(session->work);
+    else
+        InterlockedDecrement(&session->scheduled);
+}
+
+static consumer_slot *claim_slot(shim_session *session)
+{
+    /* At most max_callbacks callbacks run at once, never more than slots. */
+    for (unsigned i = 0; i < SHIM_MAX_THREADS_LIMIT; i++) {
+        if (InterlockedCompareExchange(&session->consumers[i].in_use, 1, 0) == 0)
+            return &session->consumers[i];
+    }
+    return NULL;
+}
+
+static BOOL linger(shim_session *session)
+{
+    for (int poll = 0; poll < LINGER_POLLS; poll++) {
+        if (QueryDepthSList(&session->intake) != 0)
+            return TRUE;
+        if (shim__read_flag(&session->stop_requested))
+            return FALSE;
+        YieldProcessor();
+    }
+    return FALSE;
 }
 
 /* A callback takes items until the queue is empty, so a burst of work costs
@@ -161,70 +222,68 @@ static void run_item(shim_session *session, work_item *item)
 void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
 {
     shim_session *session = parameter;
+    consumer_slot *slot = claim_slot(session);
     work_item *item;
+    BOOL more;
 
     (void)instance;
     (void)work;
     shim__batch_enter(session);
     for (;;) {
-        while ((item = pop_item(session)) != NULL) {
-            /* Checked per item: under the cancel policy nothing queued runs
-             * once the stop is requested, not even while on_stopping runs. */
-            if (shim__dropping_queued_items(session)) {
-                cancel_item(item);
+        item = pop_item(session, slot, &more);
+        if (item == NULL) {
+            if (linger(session))
                 continue;
+            /* A producer that saw this callback scheduled did not submit:
+             * after the decrement, look again for what it pushed before. */
+            if (InterlockedDecrement(&session->scheduled) == 0 && shim__read_flag(&session->stop_requested))
+                shim__wake_session_waiters();
+            if (nothing_queued(session))
+                break;
+            if (InterlockedIncrement(&session->scheduled) > shim__read_flag(&session->max_callbacks)) {
+                InterlockedDecrement(&session->scheduled);
+                break;
             }
+            continue;
+        }
+        if (more)
+            add_consumer(session);
+        /* Checked per item: under the cancel policy nothing queued runs
+         * once the stop is requested, not even while on_stopping runs. */
+        if (shim__dropping_queued_items(session))
+            cancel_item(session, item);
+        else
             run_item(session, item);
-            /* A stopping session drains behind the host: the thread that
-             * freed the front, and the wineserver that unmaps it, may wait
-             * for the CPU this drain holds. */
-            if (shim__read_flag(&session->stop_requested))
-                SwitchToThread();
-        }
-        InterlockedDecrement(&session->scheduled);
-        /* An enqueuer that found every callback scheduled did not submit:
-         * it counts on one of us to see its item, pushed before it looked. */
-        if (queue_is_empty(session))
-            break;
-        if (InterlockedIncrement(&session->scheduled) > shim__read_flag(&session->max_callbacks)) {
-            InterlockedDecrement(&session->scheduled);
-            break;
-        }
+        /* Out of the slot before it is recycled: exit must not find it. */
+        if (slot != NULL)
+            slot->running = NULL;
+        free_item(item);
+        /* A stopping session drains behind the host: the thread that freed
+         * the front, and the wineserver that unmaps it, may wait for the
+         * CPU this drain holds. */
+        if (shim__read_flag(&session->stop_requested))
+            SwitchToThread();
     }
+    if (slot != NULL)
+        InterlockedExchange(&slot->in_use, 0);
     shim__batch_leave(session);
-}
-
-static int enqueue(shim_session *session, work_item *item)
-{
-    int status = shim__gate_enter(session);
-
-    if (status != SHIM_OK)
-        return status;
-    InterlockedIncrement(&session->outstanding);
-    InterlockedIncrement64(&session->submitted);
-    push_item(session, item);
-    /* Submit only while fewer callbacks than pool threads are scheduled;
-     * otherwise a scheduled callback will find this item. */
-    if (InterlockedIncrement(&session->scheduled) <= shim__read_flag(&session->max_callbacks))
-        SubmitThreadpoolWork(session->work);
-    else
-        InterlockedDecrement(&session->scheduled);
-    shim__gate_leave(session);
-    return SHIM_OK;
 }
 
 int shim__queue_item(shim_session *session, shim_work_function work, shim_work_cancel_function on_cancel,
                      void *context, const void *payload, size_t size)
 {
     work_item *item;
-    int status;
 
     if (session == NULL || (payload == NULL && size != 0))
         return SHIM_E_INVALID_ARGUMENT;
     if (size > (size_t)MAXLONG_PTR - ITEM_BLOCK_OVERHEAD - sizeof *item)
         return shim__refuse(session, SHIM_E_TOO_LARGE);
+    /* No gate here: only the front (while mapped) and the session's own
+     * callbacks and hooks post, and the stop waits for each of those. */
     if (shim__read_flag(&session->stop_requested))
         return shim__refuse(session, SHIM_E_STOPPING);
+    if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK)
+        return shim__refuse(session, SHIM_E_START_FAILED);
     item = allocate_item(session, size);
     if (item == NULL)
         return shim__refuse(session, SHIM_E_OUT_OF_MEMORY);
@@ -233,8 +292,10 @@ int shim__queue_item(shim_session *session, shim_work_function work, shim_work_c
     item->context = context;
     if (size != 0)
         memcpy(item->payload, payload, size);
-    status = enqueue(session, item);
-    if (status != SHIM_OK)
-        free_item(item);
-    return status;
+    InterlockedPushEntrySList(&session->intake, &item->recycle_link);
+    /* Wake a callback only when none is scheduled: a running one finds this
+     * item before it returns (see shim__run_queued_items). */
+    if (shim__read_flag(&session->scheduled) == 0 && InterlockedCompareExchange(&session->scheduled, 1, 0) == 0)
+        SubmitThreadpoolWork(session->work);
+    return SHIM_OK;
 }

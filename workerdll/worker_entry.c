@@ -8,6 +8,8 @@ static const shim_worker_interface worker_interface = {
     .post = shim__session_post,
     .session_status = shim__session_status,
     .get_counters = shim_session_get_counters,
+    .deliver_at_exit = shim__session_deliver_at_exit,
+    .post_at_exit = shim__session_post_at_exit,
 };
 
 __declspec(dllexport) int shim_worker_connect(uint32_t requested_version,
@@ -22,11 +24,16 @@ __declspec(dllexport) int shim_worker_connect(uint32_t requested_version,
     return SHIM_OK;
 }
 
+/* The signature is the one Windows calls: lpReserved is not const there. */
+/* cppcheck-suppress constParameter */
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
 {
-    (void)reserved;
     /* Fails harmlessly for images with TLS callbacks (mingw's often have one). */
     if (reason == DLL_PROCESS_ATTACH)
         DisableThreadLibraryCalls(instance);
+    /* Process exit: sessions whose front is already gone (still draining)
+     * hand over what they hold; the others did so in their front's detach. */
+    if (reason == DLL_PROCESS_DETACH && reserved != NULL)
+        shim__deliver_all_at_exit();
     return TRUE;
 }

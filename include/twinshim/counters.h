@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 typedef struct shim_session_counters {
-    long long submitted;         /* work items and messages accepted */
+    long long submitted;         /* work items and messages taken from the queue by the pool */
     long long completed;         /* callbacks of any kind that ran to the end */
     long long cancelled;         /* work items and messages dropped: their cancel function ran */
     long long refused;           /* submissions and re-arms refused */
@@ -18,6 +18,8 @@ typedef struct shim_session_counters {
     long long stop_requested_ms; /* GetTickCount64 when the stop was requested, or 0 */
     long long stop_finished_ms;  /* GetTickCount64 when the drain ended or gave up, or 0 */
     int module_pinned;           /* nonzero: the stop deadline passed and the worker was pinned */
+    long long delivered_at_exit; /* messages handed to on_exit_message that it accepted */
+    long long lost_at_exit;      /* messages and work items process exit left undone */
 } shim_session_counters;
 
 typedef enum shim_trace_event {
@@ -25,7 +27,8 @@ typedef enum shim_trace_event {
     SHIM_TRACE_STOP_RECEIVED,       /* the session thread woke to stop */
     SHIM_TRACE_DRAIN_FINISHED,      /* no callback runs or is queued any more */
     SHIM_TRACE_MODULE_RELEASED,     /* about to drop the module reference */
-    SHIM_TRACE_MODULE_PINNED        /* the stop deadline passed: the worker stays loaded */
+    SHIM_TRACE_MODULE_PINNED,       /* the stop deadline passed: the worker stays loaded */
+    SHIM_TRACE_PROCESS_EXIT         /* the exit handed over what was queued (exiting thread) */
 } shim_trace_event;
 
 #ifdef __cplusplus

@@ -60,7 +60,10 @@ extern const shim_front_config shim_front_configuration;
  * thread. Returns SHIM_OK, SHIM_E_PASS_THROUGH when there is no session
  * (nothing is sent), or the worker's refusal (SHIM_E_STOPPING,
  * SHIM_E_OUT_OF_MEMORY, SHIM_E_TOO_LARGE...). payload may be NULL only when
- * size is 0. */
+ * size is 0. Takes no lock and makes no system call while the worker keeps
+ * up. Once process exit has begun (another DLL's detach, a destructor), it
+ * hands the message to the plugin's on_exit_message on this thread instead,
+ * without waiting: SHIM_OK if accepted, else SHIM_E_PROCESS_EXITING. */
 int shim_front_post(const void *payload, size_t size);
 
 /* Why the front is or is not connected to its worker: SHIM_OK while a session

@@ -18,6 +18,8 @@
  *   on_stopped          no callback is running or queued; close what on_start opened
  *   the runtime closes the pool and drops the session's module reference with
  *   FreeLibraryAndExitThread: the worker unloads when its last session is gone.
+ * If the process exits first, on_exit_message receives what is still queued
+ * (see there); nothing else runs.
  *
  * Conventions of every function below:
  *   - It returns SHIM_OK (0) or a negative shim_status. SHIM_E_SYSTEM means a
@@ -76,8 +78,25 @@ typedef struct shim_plugin {
     void (*on_stopped)(shim_session *session, void *plugin_state);
 
     /* Session thread: lifecycle events with a snapshot of the counters.
-     * May be NULL. */
+     * SHIM_TRACE_PROCESS_EXIT alone comes on the exiting thread, under the
+     * rules of on_exit_message. May be NULL. */
     void (*on_trace)(shim_session *session, shim_trace_event event, const shim_session_counters *counters);
+
+    /* Process exit (ExitProcess, or a return from main): the exiting thread
+     * hands over, in order, every message still queued or cut off while its
+     * on_message ran (possible_repeat is then nonzero: it may have been
+     * handled already), then each message posted after the exit began, at
+     * its post. Return SHIM_OK once the message is handled; any other value
+     * declines it, and it is counted in lost_at_exit and reported.
+     *
+     * It runs inside DllMain, and every other thread has been ended wherever
+     * it was, holding whatever locks it held. So: take a lock only with a
+     * try (TryAcquireSRWLockExclusive, TryEnterCriticalSection) and decline
+     * when it fails; never wait; no thread pool, no LoadLibrary, no new
+     * threads, no heap allocation (the heap's own lock may be held). Writing
+     * with WriteFile to a handle opened in on_start is what it is for.
+     * May be NULL: messages queued at exit are then counted as lost. */
+    int (*on_exit_message)(shim_session *session, const void *payload, size_t size, int possible_repeat);
 } shim_plugin;
 
 /* The worker runtime asks for the plugin through this function, which
