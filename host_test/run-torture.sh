@@ -1,5 +1,5 @@
 #!/bin/sh
-# The torture suite at full size (issue 6), then docs/reliability.md from its
+# The torture suite at full size, then docs/reliability.md from its
 # results. Run it from the repository root, after the main build:
 #   host_test/run-torture.sh
 # It runs each host_test/test_torture_* program under Wine, first at its CI size

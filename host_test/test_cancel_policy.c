@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -14,18 +15,19 @@ static void cancel_policy_drops_queued_work(void **state)
 {
     enum {
         JOBS = 1000,
-        POOL_THREADS = 2
+        POOL_THREADS = SHIM_DEFAULT_MAX_THREADS
     };
     /* Static: a job that outlives a failed test must not write into a dead frame. */
     static job_counters counters;
-    HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);
-    test_job job = job_for(&counters, gate);
+    HANDLE gate = new_gate();
+    test_job job;
     test_front front;
 
     (void)state;
-    assert_non_null(gate);
+    memset((void *)&counters, 0, sizeof counters);
+    job = job_for(&counters, gate);
     load_front_and_worker(L"cancel-drops", &front);
-    assert_int_equal(front.set_stop_policy(1 /* SHIM_STOP_CANCEL */), SHIM_OK);
+    set_stop_policy(&front, SHIM_STOP_CANCEL);
     for (int i = 0; i < JOBS; i++)
         assert_int_equal(front.post_job(&job), SHIM_OK);
     assert_true(counter_reaches_within(&counters.started, POOL_THREADS, TEST_DEADLINE_MS));
@@ -43,7 +45,6 @@ static void cancel_policy_drops_queued_work(void **state)
     assert_int_equal(counters.ran, POOL_THREADS);
     assert_int_equal(counters.cancelled, JOBS - POOL_THREADS);
     assert_int_equal(counters.ran + counters.cancelled, JOBS);
-    CloseHandle(gate);
 }
 
 static void drain_policy_is_the_default_and_runs_everything(void **state)
@@ -53,12 +54,13 @@ static void drain_policy_is_the_default_and_runs_everything(void **state)
     };
     /* Static: a job that outlives a failed test must not write into a dead frame. */
     static job_counters counters;
-    HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);
-    test_job job = job_for(&counters, gate);
+    HANDLE gate = new_gate();
+    test_job job;
     test_front front;
 
     (void)state;
-    assert_non_null(gate);
+    memset((void *)&counters, 0, sizeof counters);
+    job = job_for(&counters, gate);
     load_front_and_worker(L"cancel-default-drains", &front);
     for (int i = 0; i < JOBS; i++)
         assert_int_equal(front.post_job(&job), SHIM_OK);
@@ -67,26 +69,48 @@ static void drain_policy_is_the_default_and_runs_everything(void **state)
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
     assert_int_equal(counters.ran, JOBS);
     assert_int_equal(counters.cancelled, 0);
-    CloseHandle(gate);
 }
 
-static void invalid_policy_is_refused(void **state)
+/* Out-of-range settings are refused at the worker API, and change nothing:
+ * the session still drains under its default policy. */
+static void invalid_settings_are_refused(void **state)
 {
+    enum {
+        JOBS = 20
+    };
+    static test_settings invalid;
+    static job_counters counters;
+    HANDLE gate = new_gate();
+    test_job job;
     test_front front;
 
     (void)state;
+    memset((void *)&counters, 0, sizeof counters);
+    job = job_for(&counters, gate);
+    invalid = (test_settings){
+        .stop_policy = { .apply = TRUE, .value = SHIM_STOP_CANCEL + 1, .status = 1 },
+        .stop_deadline_ms = { .apply = TRUE, .value = (unsigned)MAXLONG + 1u, .status = 1 },
+    };
     load_front_and_worker(L"cancel-invalid", &front);
-    assert_int_equal(front.set_stop_policy(7), SHIM_E_INVALID_ARGUMENT);
+    apply_settings(&front, &invalid);
+    assert_int_equal(invalid.stop_policy.status, SHIM_E_INVALID_ARGUMENT);
+    assert_int_equal(invalid.stop_deadline_ms.status, SHIM_E_INVALID_ARGUMENT);
+
+    for (int i = 0; i < JOBS; i++)
+        assert_int_equal(front.post_job(&job), SHIM_OK);
     assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
+    SetEvent(gate);
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+    assert_int_equal(counters.ran, JOBS);
+    assert_int_equal(counters.cancelled, 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(cancel_policy_drops_queued_work),
-        cmocka_unit_test(drain_policy_is_the_default_and_runs_everything),
-        cmocka_unit_test(invalid_policy_is_refused),
+        isolated_test(cancel_policy_drops_queued_work),
+        isolated_test(drain_policy_is_the_default_and_runs_everything),
+        isolated_test(invalid_settings_are_refused),
     };
     return cmocka_run_group_tests_name("cancel_policy", tests, NULL, NULL);
 }

@@ -108,7 +108,7 @@ static void unload_while_connections_are_busy(void **state)
     assert_non_null(clients);
     port = free_loopback_port();
     snprintf(port_text, sizeof port_text, "%u", port);
-    assert_true(SetEnvironmentVariableA("TWINSHIM_ECHO_PORT", port_text));
+    assert_win32(SetEnvironmentVariableA("TWINSHIM_ECHO_PORT", port_text));
     assert_true(fixture_folder(L"echo", files, 2, folder));
     front = load_from(folder, L"echo_front.dll");
     assert_non_null(front);
@@ -169,7 +169,7 @@ static int stop_winsock(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(unload_while_connections_are_busy),
+        isolated_test(unload_while_connections_are_busy),
     };
     return cmocka_run_group_tests_name("echo_service", tests, start_winsock, stop_winsock);
 }

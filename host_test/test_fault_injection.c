@@ -7,12 +7,28 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <wchar.h>
 
 #include <cmocka.h>
 
 #include "test_support.h"
 #include "twinshim/status.h"
+
+/* The fault points a front without an original passes while it attaches,
+ * in order (frontdll/front_attach.c):
+ *   1. LoadLibraryExW of the worker
+ *   2. GetProcAddress of the worker's entry point
+ * The thread that releases an unusable worker is a fault point too
+ * (front_release.c), but it is reached only after one of these failed. */
+#define FRONT_FAULT_POINTS 2
+/* The fault points of a session start, in order (workerdll/session_start.c):
+ *   1. HeapAlloc of the session
+ *   2. CreateThreadpool
+ *   3. CreateThreadpoolCleanupGroup
+ *   4. CreateThreadpoolWork of the queue's work object
+ *   5. CreateThread of the session thread */
+#define WORKER_FAULT_POINTS 5
 
 /* Handles and modules of this process; Wine 8's GetProcessHandleCount is a
  * stub, so process_handle_count reads the system's handle table instead. */
@@ -31,8 +47,8 @@ static baseline take_baseline(void)
     now.handles = process_handle_count();
     now.modules = process_module_count();
 
-    assert_true(now.handles > 0);
-    assert_true(now.modules > 0);
+    assert_in_range(now.handles, 1, LONG_MAX);
+    assert_in_range(now.modules, 1, LONG_MAX);
     return now;
 }
 
@@ -47,7 +63,7 @@ static void set_fault_point(const wchar_t *variable, int point)
     wchar_t text[16];
 
     _snwprintf(text, 16, L"%d", point);
-    assert_true(SetEnvironmentVariableW(variable, point > 0 ? text : NULL));
+    assert_win32(SetEnvironmentVariableW(variable, point > 0 ? text : NULL));
 }
 
 /* One load, use and unload of test_front.dll; returns the front's status. */
@@ -104,15 +120,13 @@ static int fail_each_point(const wchar_t *fixture_name, const wchar_t *variable)
 static void each_front_acquisition_fails_in_turn(void **state)
 {
     (void)state;
-    /* Loading the worker, finding its entry point. */
-    assert_true(fail_each_point(L"faults-front", L"TWINSHIM_FAULT_FRONT_AT") >= 2);
+    assert_int_equal(fail_each_point(L"faults-front", L"TWINSHIM_FAULT_FRONT_AT"), FRONT_FAULT_POINTS);
 }
 
 static void each_session_acquisition_fails_in_turn(void **state)
 {
     (void)state;
-    /* The session, pool, cleanup group, work object, session thread. */
-    assert_true(fail_each_point(L"faults-worker", L"TWINSHIM_FAULT_WORKER_AT") >= 5);
+    assert_int_equal(fail_each_point(L"faults-worker", L"TWINSHIM_FAULT_WORKER_AT"), WORKER_FAULT_POINTS);
 }
 
 static void failing_to_load_the_original_refuses_the_front(void **state)
@@ -135,7 +149,7 @@ static void failing_to_load_the_original_refuses_the_front(void **state)
     assert_true(module_gone_within(L"legacy_orig.dll", TEST_DEADLINE_MS));
     before = take_baseline();
 
-    set_fault_point(L"TWINSHIM_FAULT_FRONT_AT", 1); /* the original's load */
+    set_fault_point(L"TWINSHIM_FAULT_FRONT_AT", 1); /* with an original, its load is the first point */
     assert_null(load_from(folder, L"legacy.dll"));
     set_fault_point(L"TWINSHIM_FAULT_FRONT_AT", 0);
     assert_null(GetModuleHandleW(L"legacy.dll"));
@@ -147,9 +161,9 @@ static void failing_to_load_the_original_refuses_the_front(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(each_front_acquisition_fails_in_turn),
-        cmocka_unit_test(each_session_acquisition_fails_in_turn),
-        cmocka_unit_test(failing_to_load_the_original_refuses_the_front),
+        isolated_test(each_front_acquisition_fails_in_turn),
+        isolated_test(each_session_acquisition_fails_in_turn),
+        isolated_test(failing_to_load_the_original_refuses_the_front),
     };
     return cmocka_run_group_tests_name("fault_injection", tests, NULL, NULL);
 }

@@ -29,7 +29,7 @@ static int count_audit_lines(const wchar_t *path, int calls, int *matching)
     char line[256];
     int lines = 0;
 
-    assert_true(calls <= (int)sizeof seen);
+    assert_in_range(calls, 0, sizeof seen);
     memset(seen, 0, sizeof seen);
     *matching = 0;
     if (log == NULL)
@@ -67,7 +67,7 @@ static void wrapped_dll_serves_forwards_and_audits(void **state)
     (void)state;
     assert_true(fixture_folder(L"legacy-wrapped", wrapped_installation, 3, folder));
     _snwprintf(log_path, TEST_PATH_CAPACITY, L"%lsaudit.log", folder);
-    assert_true(SetEnvironmentVariableW(L"TWINSHIM_EXAMPLE_LOG", log_path));
+    assert_win32(SetEnvironmentVariableW(L"TWINSHIM_EXAMPLE_LOG", log_path));
 
     front = load_from(folder, L"legacy.dll");
     assert_non_null(front);
@@ -101,13 +101,12 @@ static void wrapped_dll_serves_forwards_and_audits(void **state)
     /* The worker's stop hook closed the log before the worker unloaded. */
     assert_int_equal(count_audit_lines(log_path, CALLS, &matching), CALLS);
     assert_int_equal(matching, CALLS);
-    assert_true(SetEnvironmentVariableW(L"TWINSHIM_EXAMPLE_LOG", NULL));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(wrapped_dll_serves_forwards_and_audits),
+        isolated_test(wrapped_dll_serves_forwards_and_audits),
     };
     return cmocka_run_group_tests_name("legacy_example", tests, NULL, NULL);
 }

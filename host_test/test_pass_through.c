@@ -100,14 +100,14 @@ static void worker_whose_start_hook_fails(void **state)
 
     (void)state;
     assert_true(front_and_worker_folder(L"pass-start-fails", folder));
-    assert_true(SetEnvironmentVariableW(TEST_WORKER_FAIL_START_VARIABLE, L"1"));
+    assert_win32(SetEnvironmentVariableW(TEST_WORKER_FAIL_START_VARIABLE, L"1"));
     assert_true(load_test_front(folder, &front));
     /* The session thread may or may not have run the hook by now. */
     initial_status = front.status(NULL);
-    assert_true(initial_status == SHIM_OK || initial_status == SHIM_E_START_FAILED);
+    assert_either(initial_status, SHIM_OK, SHIM_E_START_FAILED);
     for (int i = 0; i < JOBS; i++) {
         int status = front.post_job(&job);
-        assert_true(status == SHIM_OK || status == SHIM_E_START_FAILED);
+        assert_either(status, SHIM_OK, SHIM_E_START_FAILED);
         accepted += status == SHIM_OK;
     }
 
@@ -124,7 +124,6 @@ static void worker_whose_start_hook_fails(void **state)
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
     assert_int_equal(counters.ran, 0);
     assert_int_equal(counters.cancelled, accepted);
-    assert_true(SetEnvironmentVariableW(TEST_WORKER_FAIL_START_VARIABLE, NULL));
 }
 
 static void legacy_front_without_worker_still_forwards(void **state)
@@ -158,12 +157,12 @@ static void legacy_front_without_worker_still_forwards(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(missing_worker),
-        cmocka_unit_test(worker_of_another_version),
-        cmocka_unit_test(worker_without_entry_point),
-        cmocka_unit_test(worker_that_is_not_a_dll),
-        cmocka_unit_test(worker_whose_start_hook_fails),
-        cmocka_unit_test(legacy_front_without_worker_still_forwards),
+        isolated_test(missing_worker),
+        isolated_test(worker_of_another_version),
+        isolated_test(worker_without_entry_point),
+        isolated_test(worker_that_is_not_a_dll),
+        isolated_test(worker_whose_start_hook_fails),
+        isolated_test(legacy_front_without_worker_still_forwards),
     };
     return cmocka_run_group_tests_name("pass_through", tests, NULL, NULL);
 }

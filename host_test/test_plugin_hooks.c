@@ -47,16 +47,15 @@ static void work_never_overtakes_on_start(void **state)
     static hook_report hooks;
     static job_counters counters;
     static job_counters observe_counters;
-    HANDLE start_gate = CreateEventW(NULL, TRUE, FALSE, NULL);
+    HANDLE start_gate = new_gate();
     test_job set_gate = job_for(&counters, NULL);
     wchar_t handle_text[32];
     test_front front;
 
     (void)state;
-    assert_non_null(start_gate);
     /* on_start waits a little for this event; only the job below sets it. */
     _snwprintf(handle_text, 32, L"%llu", (unsigned long long)(ULONG_PTR)start_gate);
-    assert_true(SetEnvironmentVariableW(TEST_WORKER_START_GATE_VARIABLE, handle_text));
+    assert_win32(SetEnvironmentVariableW(TEST_WORKER_START_GATE_VARIABLE, handle_text));
     set_gate.kind = TEST_JOB_SET_EVENT;
     set_gate.wait_handle = start_gate;
 
@@ -69,28 +68,25 @@ static void work_never_overtakes_on_start(void **state)
 
     /* The job was queued before on_start ran, and still ran after it. */
     assert_int_equal(hooks.start_gate_result, WAIT_TIMEOUT);
-    assert_true(SetEnvironmentVariableW(TEST_WORKER_START_GATE_VARIABLE, NULL));
-    CloseHandle(start_gate);
 }
 
 static void cancelled_work_gets_its_on_cancel(void **state)
 {
     enum {
         ITEMS = 300,
-        POOL_THREADS = 2
+        POOL_THREADS = SHIM_DEFAULT_MAX_THREADS
     };
     static job_counters counters;
     static volatile LONG submit_status = 1;
-    HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);
+    HANDLE gate = new_gate();
     test_job job = job_for(&counters, gate);
     test_front front;
 
     (void)state;
-    assert_non_null(gate);
     job.kind = TEST_JOB_SUBMIT;
     job.resubmit_status = &submit_status;
     load_front_and_worker(L"hooks-on-cancel", &front);
-    assert_int_equal(front.set_stop_policy(1 /* cancel */), SHIM_OK);
+    set_stop_policy(&front, SHIM_STOP_CANCEL);
     for (int i = 0; i < ITEMS; i++)
         assert_int_equal(front.post_job(&job), SHIM_OK);
     assert_true(counter_reaches_within(&counters.started, POOL_THREADS, TEST_DEADLINE_MS));
@@ -101,17 +97,16 @@ static void cancelled_work_gets_its_on_cancel(void **state)
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
     /* Exactly one of work or on_cancel ran for each item the plugin submitted. */
     assert_int_equal(counters.ran + counters.cancelled, ITEMS);
-    assert_true(counters.cancelled > 0);
+    assert_in_range(counters.cancelled, 1, ITEMS);
     assert_int_equal(counters.started, counters.ran);
-    CloseHandle(gate);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hooks_run_in_order_on_the_session_thread),
-        cmocka_unit_test(work_never_overtakes_on_start),
-        cmocka_unit_test(cancelled_work_gets_its_on_cancel),
+        isolated_test(hooks_run_in_order_on_the_session_thread),
+        isolated_test(work_never_overtakes_on_start),
+        isolated_test(cancelled_work_gets_its_on_cancel),
     };
     return cmocka_run_group_tests_name("plugin_hooks", tests, NULL, NULL);
 }

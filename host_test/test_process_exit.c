@@ -72,11 +72,11 @@ static void exit_with_front_from_import_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(exit_with_work_pending),
-        cmocka_unit_test(exit_during_drain),
-        cmocka_unit_test(exit_before_the_session_thread_runs),
-        cmocka_unit_test(exit_inside_the_front_attach),
-        cmocka_unit_test(exit_with_front_from_import_table),
+        isolated_test(exit_with_work_pending),
+        isolated_test(exit_during_drain),
+        isolated_test(exit_before_the_session_thread_runs),
+        isolated_test(exit_inside_the_front_attach),
+        isolated_test(exit_with_front_from_import_table),
     };
     return cmocka_run_group_tests_name("process_exit", tests, NULL, NULL);
 }

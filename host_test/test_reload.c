@@ -20,13 +20,12 @@ static void rapid_reload_while_an_old_session_drains(void **state)
     /* Static: a job that outlives a failed test must not write into a dead frame. */
     static job_counters counters;
     static job_counters held_counters;
-    HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);
+    HANDLE gate = new_gate();
     test_job job = job_for(&counters, NULL);
     test_job held = job_for(&held_counters, gate);
     test_front front;
 
     (void)state;
-    assert_non_null(gate);
     assert_true(front_and_worker_folder(L"reload", folder));
 
     /* The first session cannot finish its drain until the gate opens, so
@@ -50,13 +49,12 @@ static void rapid_reload_while_an_old_session_drains(void **state)
     assert_int_equal(counters.ran, CYCLES * JOBS_PER_CYCLE);
     assert_int_equal(counters.cancelled, 0);
     assert_int_equal(held_counters.ran, 1);
-    CloseHandle(gate);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rapid_reload_while_an_old_session_drains),
+        isolated_test(rapid_reload_while_an_old_session_drains),
     };
     return cmocka_run_group_tests_name("reload", tests, NULL, NULL);
 }

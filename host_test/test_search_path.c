@@ -31,15 +31,12 @@ static void worker_in_current_directory_is_ignored(void **state)
 {
     wchar_t front_folder[TEST_PATH_CAPACITY];
     wchar_t planted_folder[TEST_PATH_CAPACITY];
-    wchar_t previous[TEST_PATH_CAPACITY];
 
     (void)state;
     assert_true(fixture_folder(L"search-front", front_only, 1, front_folder));
     assert_true(fixture_folder(L"search-planted-cwd", worker_only, 1, planted_folder));
-    assert_true(GetCurrentDirectoryW(TEST_PATH_CAPACITY, previous) != 0);
-    assert_true(SetCurrentDirectoryW(planted_folder));
+    assert_win32(SetCurrentDirectoryW(planted_folder));
     assert_front_ignores_planted_worker(front_folder);
-    assert_true(SetCurrentDirectoryW(previous));
 }
 
 static void worker_on_path_is_ignored(void **state)
@@ -54,11 +51,10 @@ static void worker_on_path_is_ignored(void **state)
     assert_true(fixture_folder(L"search-front", front_only, 1, front_folder));
     assert_true(fixture_folder(L"search-planted-path", worker_only, 1, planted_folder));
     length = GetEnvironmentVariableW(L"PATH", previous, PATH_VARIABLE_CAPACITY);
-    assert_true(length < PATH_VARIABLE_CAPACITY);
+    assert_in_range(length, 0, PATH_VARIABLE_CAPACITY - 1);
     _snwprintf(planted_path, PATH_VARIABLE_CAPACITY, L"%ls;%ls", planted_folder, previous);
-    assert_true(SetEnvironmentVariableW(L"PATH", planted_path));
+    assert_win32(SetEnvironmentVariableW(L"PATH", planted_path));
     assert_front_ignores_planted_worker(front_folder);
-    assert_true(SetEnvironmentVariableW(L"PATH", length ? previous : NULL));
 }
 
 static void planted_worker_would_have_worked(void **state)
@@ -82,13 +78,11 @@ static void original_in_current_directory_is_ignored(void **state)
     const fixture_file original_only[] = { { L"original\\legacy.dll", L"legacy_orig.dll", NULL } };
     wchar_t front_folder[TEST_PATH_CAPACITY];
     wchar_t planted_folder[TEST_PATH_CAPACITY];
-    wchar_t previous[TEST_PATH_CAPACITY];
 
     (void)state;
     assert_true(fixture_folder(L"search-legacy-front", front_without_original, 2, front_folder));
     assert_true(fixture_folder(L"search-planted-original", original_only, 1, planted_folder));
-    assert_true(GetCurrentDirectoryW(TEST_PATH_CAPACITY, previous) != 0);
-    assert_true(SetCurrentDirectoryW(planted_folder));
+    assert_win32(SetCurrentDirectoryW(planted_folder));
 
     /* Without its original the front cannot serve its exports: it refuses
      * to load rather than take the planted copy. */
@@ -96,16 +90,15 @@ static void original_in_current_directory_is_ignored(void **state)
     assert_null(GetModuleHandleW(L"legacy_orig.dll"));
     assert_null(GetModuleHandleW(L"legacy.dll"));
     assert_true(module_gone_within(L"legacy_worker.dll", TEST_DEADLINE_MS));
-    assert_true(SetCurrentDirectoryW(previous));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(worker_in_current_directory_is_ignored),
-        cmocka_unit_test(worker_on_path_is_ignored),
-        cmocka_unit_test(planted_worker_would_have_worked),
-        cmocka_unit_test(original_in_current_directory_is_ignored),
+        isolated_test(worker_in_current_directory_is_ignored),
+        isolated_test(worker_on_path_is_ignored),
+        isolated_test(planted_worker_would_have_worked),
+        isolated_test(original_in_current_directory_is_ignored),
     };
     return cmocka_run_group_tests_name("search_path", tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* Torture (issue 6): process exit in more phases than test_process_exit.c,
+/* Torture: process exit in more phases than test_process_exit.c,
  * each in a child process with a deadline. The child must end with its own
  * exit code (the one ExitProcess or TerminateProcess gave), never hang, and
  * never crash in a DllMain of ours.
@@ -146,11 +146,11 @@ static void exit_process_while_another_thread_reloads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(exit_process_in_a_worker_callback),
-        cmocka_unit_test(exit_process_in_a_worker_callback_during_the_drain),
-        cmocka_unit_test(terminate_process_while_work_runs),
-        cmocka_unit_test(terminate_process_during_the_drain),
-        cmocka_unit_test(exit_process_while_another_thread_reloads),
+        isolated_test(exit_process_in_a_worker_callback),
+        isolated_test(exit_process_in_a_worker_callback_during_the_drain),
+        isolated_test(terminate_process_while_work_runs),
+        isolated_test(terminate_process_during_the_drain),
+        isolated_test(exit_process_while_another_thread_reloads),
     };
     return cmocka_run_group_tests_name("torture_exit", tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* Torture (issue 6): hosts that free the front from awkward places, with work
+/* Torture: hosts that free the front from awkward places, with work
  * in flight, and still see the worker drain and unload:
  *   - from one of the host's own thread-pool callbacks (TrySubmitThreadpoolCallback),
  *     with FreeLibrary and with FreeLibraryWhenCallbackReturns;
@@ -148,9 +148,9 @@ static void free_from_thread_detach_of_another_module(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(free_from_host_pool_callback),
-        cmocka_unit_test(free_when_host_pool_callback_returns),
-        cmocka_unit_test(free_from_thread_detach_of_another_module),
+        isolated_test(free_from_host_pool_callback),
+        isolated_test(free_when_host_pool_callback_returns),
+        isolated_test(free_from_thread_detach_of_another_module),
     };
     return cmocka_run_group_tests_name("torture_free_from_callback", tests, NULL, NULL);
 }

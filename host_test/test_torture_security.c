@@ -1,4 +1,4 @@
-/* Torture (issue 6), security:
+/* Torture, security:
  *   - copies of a worker and of an original planted in the current directory,
  *     in a folder on PATH, in the Windows directory and in the system
  *     directory are never loaded. The planted file is fixtures/planted_recorder.c,
@@ -36,9 +36,6 @@ static const wchar_t *const planted_names[] = { L"test_worker.dll", L"legacy_wor
 #define PLANTED_NAMES (sizeof planted_names / sizeof planted_names[0])
 
 static wchar_t places[PLACES][TEST_PATH_CAPACITY]; /* each with a trailing backslash */
-static wchar_t previous_directory[TEST_PATH_CAPACITY];
-static wchar_t previous_path[32768];
-static DWORD previous_path_length;
 
 static void with_backslash(wchar_t *folder)
 {
@@ -61,15 +58,18 @@ static void remove_planted_copies(void)
 }
 
 /* Plants the recorder under every name in the current directory, a folder on
- * PATH, the Windows directory and the system directory. */
+ * PATH, the Windows directory and the system directory. The current
+ * directory and PATH go back with the rest of the process state. */
 static int plant_everywhere(void **state)
 {
     fixture_file planted[PLANTED_NAMES];
     wchar_t source[TEST_PATH_CAPACITY];
     wchar_t path[TEST_PATH_CAPACITY];
+    static wchar_t previous_path[32768];
     static wchar_t new_path[32768 + TEST_PATH_CAPACITY];
 
-    (void)state;
+    if (save_process_state(state) != 0)
+        return -1;
     for (size_t i = 0; i < PLANTED_NAMES; i++)
         planted[i] = (fixture_file){ L"planted_recorder.dll", planted_names[i], NULL };
     if (!fixture_folder(L"torture-planted-cwd", planted, PLANTED_NAMES, places[0]) ||
@@ -90,23 +90,23 @@ static int plant_everywhere(void **state)
             }
         }
 
-    GetCurrentDirectoryW(TEST_PATH_CAPACITY, previous_directory);
     if (!SetCurrentDirectoryW(places[0]))
         return -1;
-    previous_path_length = GetEnvironmentVariableW(L"PATH", previous_path, 32768);
+    if (GetEnvironmentVariableW(L"PATH", previous_path, 32768) >= 32768)
+        return -1;
     _snwprintf(new_path, sizeof new_path / sizeof new_path[0], L"%ls;%ls", places[1], previous_path);
     SetEnvironmentVariableW(L"PATH", new_path);
     SetEnvironmentVariableW(PLANTED_LOADED_VARIABLE, NULL);
     return 0;
 }
 
+/* After the restore, which unloads any planted copy a failed test left loaded. */
 static int remove_plants(void **state)
 {
-    (void)state;
-    SetCurrentDirectoryW(previous_directory);
-    SetEnvironmentVariableW(L"PATH", previous_path_length ? previous_path : NULL);
+    int restored = restore_process_state(state);
+
     remove_planted_copies();
-    return 0;
+    return restored;
 }
 
 static void assert_nothing_planted_was_loaded(void)
@@ -213,9 +213,8 @@ static void control_a_load_by_name_finds_a_planted_copy(void **state)
     assert_non_null(planted);
     assert_true(GetEnvironmentVariableW(PLANTED_LOADED_VARIABLE, loaded, TEST_PATH_CAPACITY) != 0);
     printf("a load by name took the planted %ls\n", loaded);
-    assert_true(FreeLibrary(planted));
+    assert_win32(FreeLibrary(planted));
     assert_null(GetModuleHandleW(L"legacy_orig.dll"));
-    SetEnvironmentVariableW(PLANTED_LOADED_VARIABLE, NULL);
 }
 
 static void control_the_recorder_records_where_the_front_looks(void **state)
@@ -236,7 +235,6 @@ static void control_the_recorder_records_where_the_front_looks(void **state)
     assert_int_equal(_wcsnicmp(loaded, folder, wcslen(folder)), 0);
     assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
-    SetEnvironmentVariableW(PLANTED_LOADED_VARIABLE, NULL);
 }
 
 /* Everything process-wide that a front could be tempted to change. */
@@ -264,7 +262,7 @@ static void read_settings(process_settings *settings)
     while (block[length] != L'\0' || block[length + 1] != L'\0')
         length++;
     length += 2;
-    assert_true(length <= ENVIRONMENT_CAPACITY);
+    assert_in_range(length, 2, ENVIRONMENT_CAPACITY);
     memcpy(settings->environment, block, length * sizeof(wchar_t));
     settings->environment_length = length;
     FreeEnvironmentStringsW(block);
@@ -317,7 +315,7 @@ static void no_process_wide_setting_changes(void **state)
     assert_true(fixture_folder(L"torture-settings-pass-through", pass_through, 2, folders[1]));
     assert_true(fixture_folder(L"torture-settings-dll-directory", NULL, 0, empty_folder));
     /* Non-default values, so that a front that "restores defaults" is caught too. */
-    assert_true(SetDllDirectoryW(empty_folder));
+    assert_win32(SetDllDirectoryW(empty_folder));
     SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOOPENFILEERRORBOX);
     read_settings(&before);
     for (int i = 0; i < 2; i++) {
@@ -337,8 +335,6 @@ static void no_process_wide_setting_changes(void **state)
         read_settings(&now);
         assert_same_settings(&before, &now, i == 0 ? "worker, unloaded" : "pass-through, unloaded");
     }
-    assert_true(SetDllDirectoryW(NULL));
-    SetErrorMode(0);
     {
         /* The front with a worker, then in pass-through: 2 load/use/unload cycles. */
         torture_result result = { .scenario = "process-settings-unchanged",
@@ -360,8 +356,8 @@ int main(void)
                                         remove_plants),
         cmocka_unit_test_setup_teardown(control_a_load_by_name_finds_a_planted_copy, plant_everywhere,
                                         remove_plants),
-        cmocka_unit_test(control_the_recorder_records_where_the_front_looks),
-        cmocka_unit_test(no_process_wide_setting_changes),
+        isolated_test(control_the_recorder_records_where_the_front_looks),
+        isolated_test(no_process_wide_setting_changes),
     };
     return cmocka_run_group_tests_name("torture_security", tests, NULL, NULL);
 }

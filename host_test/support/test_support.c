@@ -222,21 +222,31 @@ bool counter_reaches_within(volatile LONG *counter, LONG target, DWORD deadline_
     return true;
 }
 
+bool status_reported_within(volatile LONG *status, DWORD deadline_ms)
+{
+    DWORD start = GetTickCount();
+
+    while (InterlockedCompareExchange(status, 0, 0) == TEST_STATUS_PENDING) {
+        if (GetTickCount() - start > deadline_ms) {
+            complain("no status reported after %lu ms\n", deadline_ms);
+            return false;
+        }
+        Sleep(POLL_INTERVAL_MS);
+    }
+    return true;
+}
+
 bool load_test_front(const wchar_t *folder, test_front *front)
 {
     front->module = load_from(folder, L"test_front.dll");
     if (front->module == NULL)
         return false;
     front->post_job = (test_post_job_function)symbol_of(front->module, "test_front_post_job");
+    front->post_raw = (test_post_raw_function)symbol_of(front->module, "test_front_post_raw");
     front->status = (test_status_function)symbol_of(front->module, "test_front_status");
-    front->set_stop_policy =
-        (test_set_stop_policy_function)symbol_of(front->module, "test_front_set_stop_policy");
-    front->set_stop_deadline =
-        (test_set_stop_deadline_function)symbol_of(front->module, "test_front_set_stop_deadline");
     front->get_counters = (test_get_counters_function)symbol_of(front->module, "test_front_get_counters");
     front->multiply = (test_multiply_function)symbol_of(front->module, "test_front_multiply");
-    return front->post_job && front->status && front->set_stop_policy && front->set_stop_deadline &&
-           front->get_counters && front->multiply;
+    return front->post_job && front->post_raw && front->status && front->get_counters && front->multiply;
 }
 
 test_job job_for(job_counters *counters, HANDLE gate)
@@ -286,7 +296,226 @@ bool bits_set_within(volatile LONG *flags, LONG mask, DWORD deadline_ms)
     return true;
 }
 
-/* ---- The torture suite (issue 6) ---- */
+void apply_settings(test_front *front, test_settings *settings)
+{
+    /* Static: a worker that outlives a failed test must not write into a dead frame. */
+    static job_counters counters;
+    test_job job = job_for(&counters, NULL);
+    LONG ran_before = counters.ran;
+
+    job.kind = TEST_JOB_SETTINGS;
+    job.settings = settings;
+    assert_int_equal(front->post_job(&job), SHIM_OK);
+    assert_true(counter_reaches_within(&counters.ran, ran_before + 1, TEST_DEADLINE_MS));
+}
+
+void set_stop_policy(test_front *front, shim_stop_policy policy)
+{
+    static test_settings settings;
+
+    memset((void *)&settings, 0, sizeof settings);
+    settings.stop_policy.apply = TRUE;
+    settings.stop_policy.value = (unsigned)policy;
+    settings.stop_policy.status = 1;
+    apply_settings(front, &settings);
+    assert_int_equal(settings.stop_policy.status, SHIM_OK);
+}
+
+void set_stop_deadline(test_front *front, unsigned milliseconds)
+{
+    static test_settings settings;
+
+    memset((void *)&settings, 0, sizeof settings);
+    settings.stop_deadline_ms.apply = TRUE;
+    settings.stop_deadline_ms.value = milliseconds;
+    settings.stop_deadline_ms.status = 1;
+    apply_settings(front, &settings);
+    assert_int_equal(settings.stop_deadline_ms.status, SHIM_OK);
+}
+
+void assert_either_at(long long value, long long first, long long second, const char *expression,
+                      const char *file, int line)
+{
+    if (value == first || value == second)
+        return;
+    print_error("%s is %lld, expected %lld or %lld\n", expression, value, first, second);
+    _fail(file, line);
+}
+
+void assert_win32_at(int succeeded, const char *expression, const char *file, int line)
+{
+    DWORD error = GetLastError();
+
+    if (succeeded)
+        return;
+    print_error("%s failed: error %lu\n", expression, error);
+    _fail(file, line);
+}
+
+size_t busy_heap_blocks(void)
+{
+    HANDLE heaps[64];
+    DWORD count = GetProcessHeaps(64, heaps);
+    size_t busy = 0;
+
+    assert_in_range(count, 1, 64);
+    for (DWORD i = 0; i < count; i++) {
+        PROCESS_HEAP_ENTRY entry = { .lpData = NULL };
+
+        if (!HeapLock(heaps[i]))
+            continue;
+        while (HeapWalk(heaps[i], &entry))
+            if (entry.wFlags & PROCESS_HEAP_ENTRY_BUSY)
+                busy++;
+        HeapUnlock(heaps[i]);
+    }
+    return busy;
+}
+
+/* ---- Isolation of one test from the next ---- */
+
+#define MAX_GATES 64
+
+static HANDLE gates[MAX_GATES];
+static size_t gate_count;
+
+HANDLE new_gate(void)
+{
+    HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);
+
+    assert_win32(gate != NULL);
+    assert_in_range(gate_count, 0, MAX_GATES - 1);
+    gates[gate_count++] = gate;
+    return gate;
+}
+
+/* What a test may change, as the setup found it. */
+static struct {
+    wchar_t current_directory[TEST_PATH_CAPACITY];
+    wchar_t dll_directory[TEST_PATH_CAPACITY];
+    UINT error_mode;
+    wchar_t *environment; /* a copy of the block: NAME=VALUE\0 ... \0 */
+} saved;
+
+/* The modules a test loads: the fronts it frees itself, then what each
+ * front's session releases on its own once the front is gone. */
+static const wchar_t *const fronts[] = { L"test_front.dll", L"legacy.dll", L"echo_front.dll",
+                                         L"thread_detach_freer.dll" };
+static const wchar_t *const released_later[] = { L"test_worker.dll", L"legacy_worker.dll", L"echo_worker.dll",
+                                                 L"legacy_orig.dll" };
+
+static wchar_t *copy_environment(void)
+{
+    wchar_t *block = GetEnvironmentStringsW();
+    wchar_t *copy;
+    size_t length = 0;
+
+    if (block == NULL)
+        return NULL;
+    while (block[length] != L'\0' || block[length + 1] != L'\0')
+        length++;
+    length += 2;
+    copy = HeapAlloc(GetProcessHeap(), 0, length * sizeof *copy);
+    if (copy != NULL)
+        memcpy(copy, block, length * sizeof *copy);
+    FreeEnvironmentStringsW(block);
+    return copy;
+}
+
+/* Calls visit(name, value) for each variable of an environment block, with
+ * `entry` as scratch space; skips the hidden per-drive "=C:" entries, which
+ * follow the current directory. */
+static void each_variable(const wchar_t *block, void (*visit)(const wchar_t *name, const wchar_t *value))
+{
+    static wchar_t entry[32768];
+
+    for (const wchar_t *at = block; *at != L'\0'; at += wcslen(at) + 1) {
+        wchar_t *equals;
+
+        if (at[0] == L'=' || wcslen(at) >= 32768)
+            continue;
+        wcscpy(entry, at);
+        equals = wcschr(entry, L'=');
+        if (equals == NULL)
+            continue;
+        *equals = L'\0';
+        visit(entry, equals + 1);
+    }
+}
+
+static void remove_variable(const wchar_t *name, const wchar_t *value)
+{
+    (void)value;
+    SetEnvironmentVariableW(name, NULL);
+}
+
+static void set_variable(const wchar_t *name, const wchar_t *value)
+{
+    SetEnvironmentVariableW(name, value);
+}
+
+int save_process_state(void **state)
+{
+    (void)state;
+    gate_count = 0;
+    if (GetCurrentDirectoryW(TEST_PATH_CAPACITY, saved.current_directory) == 0)
+        return -1;
+    if (GetDllDirectoryW(TEST_PATH_CAPACITY, saved.dll_directory) >= TEST_PATH_CAPACITY)
+        return -1;
+    saved.error_mode = GetErrorMode();
+    saved.environment = copy_environment();
+    return saved.environment != NULL ? 0 : -1;
+}
+
+/* Frees what the test left loaded and waits for its sessions to release the
+ * rest. False if something of ours is still loaded after the deadline. */
+static bool unload_everything(void)
+{
+    bool all_gone = true;
+
+    for (size_t i = 0; i < sizeof fronts / sizeof fronts[0]; i++) {
+        HMODULE module;
+        for (int tries = 0; tries < 16 && (module = GetModuleHandleW(fronts[i])) != NULL; tries++) {
+            complain("teardown: %ls was still loaded\n", fronts[i]);
+            if (!free_library_within(module, TEST_DEADLINE_MS, NULL))
+                break;
+        }
+        all_gone = all_gone && GetModuleHandleW(fronts[i]) == NULL;
+    }
+    for (size_t i = 0; i < sizeof released_later / sizeof released_later[0]; i++)
+        all_gone = module_gone_within(released_later[i], TEST_DEADLINE_MS) && all_gone;
+    return all_gone;
+}
+
+int restore_process_state(void **state)
+{
+    wchar_t *now = copy_environment();
+    bool all_gone;
+
+    (void)state;
+    for (size_t i = 0; i < gate_count; i++)
+        SetEvent(gates[i]);
+    all_gone = unload_everything();
+    /* A job still waits at its gate if its worker did not go: the gates
+     * stay open for it, never closed under it. */
+    if (all_gone)
+        for (size_t i = 0; i < gate_count; i++)
+            CloseHandle(gates[i]);
+    gate_count = 0;
+
+    SetCurrentDirectoryW(saved.current_directory);
+    SetDllDirectoryW(saved.dll_directory[0] != L'\0' ? saved.dll_directory : NULL);
+    SetErrorMode(saved.error_mode);
+    if (now != NULL)
+        each_variable(now, remove_variable);
+    each_variable(saved.environment, set_variable);
+    HeapFree(GetProcessHeap(), 0, now);
+    HeapFree(GetProcessHeap(), 0, saved.environment);
+    saved.environment = NULL;
+    return all_gone && now != NULL ? 0 : -1;
+}
+
+/* ---- Torture: sizes, leak counts, child processes and the result line ---- */
 
 #define SYSTEM_HANDLE_INFORMATION_CLASS 16
 #define STATUS_INFO_LENGTH_MISMATCH_VALUE ((LONG)0xC0000004L)

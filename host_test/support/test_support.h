@@ -50,9 +50,8 @@ bool counter_reaches_within(volatile LONG *counter, LONG target, DWORD deadline_
 typedef struct test_front {
     HMODULE module;
     test_post_job_function post_job;
+    test_post_raw_function post_raw;
     test_status_function status;
-    test_set_stop_policy_function set_stop_policy;
-    test_set_stop_deadline_function set_stop_deadline;
     test_get_counters_function get_counters;
     test_multiply_function multiply;
 } test_front;
@@ -80,15 +79,56 @@ bool front_and_worker_folder(const wchar_t *fixture_name, wchar_t *folder);
  * running cmocka test otherwise. */
 void load_front_and_worker(const wchar_t *fixture_name, test_front *front);
 
+/* True once *status is no longer TEST_STATUS_PENDING, false if deadline_ms passes first. */
+bool status_reported_within(volatile LONG *status, DWORD deadline_ms);
+
 /* True once every bit of mask is set in *flags, false if deadline_ms passes first. */
 bool bits_set_within(volatile LONG *flags, LONG mask, DWORD deadline_ms);
 
 /* Milliseconds from a QueryPerformanceCounter reading to now. */
 double elapsed_since(LARGE_INTEGER start);
 
-#endif
+/* Posts a TEST_JOB_SETTINGS with *settings (static: the worker writes the
+ * statuses into it) and waits until the worker has applied them. Fails the
+ * running cmocka test if it does not within TEST_DEADLINE_MS. */
+void apply_settings(test_front *front, test_settings *settings);
 
-/* ---- The torture suite (issue 6) ---- */
+/* The session's stop policy, or its stop deadline, set by the worker's
+ * plugin (shim_session_set_*); fails the running test unless it is SHIM_OK. */
+void set_stop_policy(test_front *front, shim_stop_policy policy);
+void set_stop_deadline(test_front *front, unsigned milliseconds);
+
+/* A manual-reset event for jobs to wait at. The teardown of an isolated test
+ * opens every gate before it waits for the worker to go, so that a test that
+ * failed before opening its gate does not hold its jobs into the next test. */
+HANDLE new_gate(void);
+
+/* cmocka setup and teardown that isolate a test: the teardown opens the
+ * gates, frees every front still loaded and waits for every worker and
+ * original of ours to go, then restores the current directory, the whole
+ * environment, the DLL directory and the error mode as the setup found
+ * them. A test that failed half-way leaks nothing into the next one. */
+int save_process_state(void **state);
+int restore_process_state(void **state);
+#define isolated_test(test) cmocka_unit_test_setup_teardown(test, save_process_state, restore_process_state)
+
+/* Fails the running test unless `value` is `first` or `second`, printing the
+ * three values, in the manner of Wine's ok(). */
+#define assert_either(value, first, second) \
+    assert_either_at((long long)(value), (long long)(first), (long long)(second), #value, __FILE__, __LINE__)
+void assert_either_at(long long value, long long first, long long second, const char *expression,
+                      const char *file, int line);
+
+/* Fails the running test when a Windows call returns zero (FALSE, NULL),
+ * printing the call and its GetLastError. */
+#define assert_win32(call) assert_win32_at((call) != 0, #call, __FILE__, __LINE__)
+void assert_win32_at(int succeeded, const char *expression, const char *file, int line);
+
+/* Busy blocks in every heap of the process: the worker runtime's
+ * allocations and the Windows thread pool's objects live in them. */
+size_t busy_heap_blocks(void);
+
+/* ---- Torture: sizes, leak counts, child processes and the result line ---- */
 
 /* Handles open in this process. GetProcessHandleCount when it works; Wine 8
  * implements it as a stub that answers 0, so then the count comes from
@@ -132,3 +172,5 @@ bool run_child_within(const wchar_t *program, const wchar_t *arguments, DWORD de
 /* Waits up to deadline_ms for process_handle_count() to come down to
  * baseline; returns the last count minus the baseline (0: no leak). */
 long handles_above_baseline_after(long baseline, DWORD deadline_ms);
+
+#endif
