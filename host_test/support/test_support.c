@@ -399,8 +399,8 @@ static struct {
 
 /* The modules a test loads: the fronts it frees itself, then what each
  * front's session releases on its own once the front is gone. */
-static const wchar_t *const fronts[] = { L"test_front.dll", L"legacy.dll", L"echo_front.dll",
-                                         L"thread_detach_freer.dll" };
+static const wchar_t *const freed_by_tests[] = { L"test_front.dll", L"legacy.dll", L"echo_front.dll",
+                                                 L"thread_detach_freer.dll" };
 static const wchar_t *const released_later[] = { L"test_worker.dll", L"legacy_worker.dll", L"echo_worker.dll",
                                                  L"legacy_orig.dll" };
 
@@ -473,14 +473,14 @@ static bool unload_everything(void)
 {
     bool all_gone = true;
 
-    for (size_t i = 0; i < sizeof fronts / sizeof fronts[0]; i++) {
+    for (size_t i = 0; i < sizeof freed_by_tests / sizeof freed_by_tests[0]; i++) {
         HMODULE module;
-        for (int tries = 0; tries < 16 && (module = GetModuleHandleW(fronts[i])) != NULL; tries++) {
-            complain("teardown: %ls was still loaded\n", fronts[i]);
+        for (int tries = 0; tries < 16 && (module = GetModuleHandleW(freed_by_tests[i])) != NULL; tries++) {
+            complain("teardown: %ls was still loaded\n", freed_by_tests[i]);
             if (!free_library_within(module, TEST_DEADLINE_MS, NULL))
                 break;
         }
-        all_gone = all_gone && GetModuleHandleW(fronts[i]) == NULL;
+        all_gone = all_gone && GetModuleHandleW(freed_by_tests[i]) == NULL;
     }
     for (size_t i = 0; i < sizeof released_later / sizeof released_later[0]; i++)
         all_gone = module_gone_within(released_later[i], TEST_DEADLINE_MS) && all_gone;
