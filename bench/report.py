@@ -64,6 +64,13 @@ class Results:
         return f"{number(median)} ({number(low)}–{number(high)})"
 
 
+def count(value):
+    """A count, as an integer with thousands separators."""
+    if not isinstance(value, (int, float)):
+        return "n/a"
+    return f"{value:,.0f}"
+
+
 def verdict(value, limit):
     if isinstance(value, str):
         return value
@@ -82,14 +89,17 @@ def tables(r, meta):
         f"{v.get('cpu_count')} CPUs seen by Windows; {meta['compiler']} ({meta['build_type']} build); "
         f"{meta['wine_version']}. The run took {number(v.get('total_seconds'))} s; "
         f"load average (1, 5, 15 min) {meta['load']}. "
-        f"Counts: {v.get('callbacks_per_run'):,.0f} callbacks per variant and round in sections 1 and 6, "
-        f"{v.get('rounds'):.0f} rounds after a warm-up round; "
+        f"Counts: {v.get('callbacks_per_run'):,.0f} callbacks per variant and round in section 1, "
+        f"{v.get('rounds'):.0f} rounds after a warm-up round in sections 1, 5 and 6; "
         f"{v.get('free_rounds'):.0f} rounds in section 2, {v.get('cycle_rounds'):.0f} in sections 3–4, "
-        f"{v.get('throughput_callbacks_per_run'):,.0f} callbacks per run in section 5. "
+        f"{v.get('throughput_callbacks_per_run'):,.0f} callbacks per run in section 5; "
+        f"in section 6, {count(v.get('intercept_batches_per_thread'))} batches of "
+        f"{count(v.get('intercept_batch_calls'))} calls per host thread, variant and round, and "
+        f"{count(v.get('intercept_records_per_run'))} records per throughput run. "
         "Each cell is the median, with the min–max of the rounds in brackets; "
         "a ratio is the median of the per-round ratios.")
     add("")
-    add("### The targets of issue 5")
+    add("### The targets")
     add("")
     add("| key | target | measured | |")
     add("|---|---|---|---|")
@@ -116,7 +126,7 @@ def tables(r, meta):
         ("raw", "raw pool, one work object, no protection (the floor)"),
         ("raw_simple_callback", "raw pool, `TrySubmitThreadpoolCallback` with a context per item"),
         ("twinshim_post", "**twinshim: `shim_front_post`** (what a front pays)"),
-        ("twinshim_submit", "twinshim: `shim_submit`  (what a plugin pays)"),
+        ("twinshim_submit", "twinshim: `shim_session_submit` (what a plugin pays)"),
         ("callback_library", "`SetThreadpoolCallbackLibrary` environment"),
         ("module_ref_per_item", "module reference per item + `FreeLibraryWhenCallbackReturns`"),
         ("proxy_refcount", "the article's proxy reference count (racy: reference only)"),
@@ -194,23 +204,39 @@ def tables(r, meta):
             f"{r.stats(f'throughput_per_s_raw_{threads}t')} | {number(v.get(f'throughput_raw_vs_twinshim_{threads}t'))} |")
     add("")
 
-    add("### 6. Profile: the worker's work path rebuilt one step at a time (pool of 2 threads)")
+    add("### 6. Host cost of an intercepted call (64-byte record, pool of 2 threads)")
     add("")
-    add("| step | ns per callback | ÷ raw |")
-    add("|---|---|---|")
-    steps = [
-        ("raw", "raw pool (the floor)"),
-        ("queue", "+ heap copy of the message, FIFO under an SRW lock"),
-        ("queue_freelist", "  same, items recycled through an SList instead of the heap"),
-        ("queue_gate", "+ submit gate (SRW shared) and flag reads (acquire loads)"),
-        ("queue_gate_counters", "+ the session counters, one submit per item (the runtime before the batched drain)"),
-        ("batched_drain", "gate + counters, a submit only while fewer than 2 callbacks are scheduled, "
-                          "callbacks drain the queue (the runtime before item recycling)"),
-        ("twinshim_post", "twinshim itself, through the front"),
-        ("batched_drain_freelist", "  batched drain, items recycled through an SList (the runtime now)"),
+    add("What a call adds to the host thread over the direct call of the original, in ns per call: "
+        "p50 and p99 of batches of "
+        f"{count(v.get('intercept_batch_calls'))} calls timed with QueryPerformanceCounter "
+        f"(a tick is {number(v.get('qpc_tick_ns'))} ns), at 1, 2 and 4 host threads calling at once. "
+        "Quiet: the machine as it is; loaded: with one busy thread per CPU "
+        f"({count(v.get('intercept_load_threads'))}) started by the benchmark.")
+    add("")
+    add("| variant | | 1 thread | 2 threads | 4 threads | largest | records/s, 1 host thread |")
+    add("|---|---|---|---|---|---|---|")
+    handoffs = [
+        ("intercept", "records_per_s", "**twinshim: the front posts the record** (`shim_front_post`)"),
+        ("raw_submit", "records_per_s_raw_submit", "`SubmitThreadpoolWork` per record (record not carried)"),
+        ("try_submit", "records_per_s_try_submit", "`TrySubmitThreadpoolCallback` per record, heap copy"),
+        ("mutex_queue", "records_per_s_mutex_queue", "mutex and condition variable queue, one draining thread"),
     ]
-    for key, label in steps:
-        add(f"| {label} | {r.stats('profile_ns_' + key)} | {number(v.get(f'profile_ratio_{key}_vs_raw'))} |")
+    for load, load_label in (("", "quiet"), ("_loaded", "loaded")):
+        for key, rate, label in handoffs:
+            for percentile in ("p50", "p99"):
+                cells = " | ".join(number(v.get(f"{key}_added_ns_{percentile}_{t}t{load}")) for t in (1, 2, 4))
+                rate_cell = number(v.get(rate + load)) if percentile == "p50" else ""
+                add(f"| {label}, {load_label} | {percentile} | {cells} | "
+                    f"{number(v.get(f'{key}_added_ns_{percentile}{load}'))} | {rate_cell} |")
+    add("")
+    add("| reference, ns per call (p50) | 1 thread | 2 threads | 4 threads |")
+    add("|---|---|---|---|")
+    for key, label in (("empty_loop", "empty loop (the timer's own cost, per call of a batch)"),
+                       ("direct_call", "direct call of the original, less the empty loop"),
+                       ("intercept_call", "intercepted call, less the empty loop")):
+        for load, load_label in (("", "quiet"), ("_loaded", "loaded")):
+            cells = " | ".join(number(v.get(f"{key}_ns_p50_{t}t{load}")) for t in (1, 2, 4))
+            add(f"| {label}, {load_label} | {cells} |")
     add("")
     add(END)
     return "\n".join(lines)
