@@ -40,8 +40,12 @@ for name in libfoo-20.dll my-lib.v2.dll libstdc++-6.dll 7z.dll MixedCase.OCX; do
     cp "$bin/original/legacy.dll" "$case_dir/input/$name"
 
     echo "== $name: wrap, build"
+    # The prototype's type comes from a header of the project's (--include).
+    mkdir -p "$case_dir/project"
+    printf 'typedef int legacy_int;\n' > "$case_dir/project/legacy_types.h"
     "$shimgen" wrap "$case_dir/input/$name" -o "$case_dir/project" --intercept legacy_add \
-        --prototype 'int legacy_add(int a, int b)' > "$case_dir/wrap.log" 2>&1 || {
+        --include legacy_types.h --prototype 'legacy_int legacy_add(legacy_int a, legacy_int b)' \
+        > "$case_dir/wrap.log" 2>&1 || {
         cat "$case_dir/wrap.log"; fail "$name: shimgen wrap"; }
     cmake -S "$case_dir/project" -B "$case_dir/project/build" \
         -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" \

@@ -12,10 +12,11 @@ static const char *kind_of(const pe_export *entry)
 void exports_print_table(FILE *out, const char *file_name, const pe_image *image,
                          const pe_export_table *table)
 {
-    fprintf(out, "Exports of %s (%s, %s%s), linked as %s, ordinal base %" PRIu32 ", %zu exports\n", file_name,
+    fprintf(out, "Exports of %s (%s, %s%s), linked as %s, ordinal base %" PRIu32 ", %zu export%s\n", file_name,
             image->is_pe32_plus ? "PE32+" : "PE32", pe_machine_name(image->machine),
             image->is_wine_builtin ? ", Wine builtin" : "",
-            table->dll_name != NULL ? table->dll_name : "(no name)", table->ordinal_base, table->count);
+            table->dll_name != NULL ? table->dll_name : "(no name)", table->ordinal_base, table->count,
+            table->count == 1 ? "" : "s");
     fprintf(out, "%8s  %-8s  %-9s  %s\n", "ordinal", "rva", "kind", "name");
     for (size_t index = 0; index < table->count; index++) {
         const pe_export *entry = &table->entries[index];

@@ -76,9 +76,19 @@ static void write_configuration(FILE *out, const wrap_plan *plan)
             "#include <stdint.h>\n"
             "#include <string.h>\n\n"
             "#include <windows.h>\n\n"
-            "#include \"twinshim/front.h\"\n\n"
-            "#include \"%s\"\n",
-            plan->input_path, plan->names.front_file, plan->def_file, plan->record_header_file);
+            "#include \"twinshim/front.h\"\n\n",
+            plan->input_path, plan->names.front_file, plan->def_file);
+    if (plan->include_count > 0) {
+        fputs("/* Given with --include: the types of the prototypes. */\n", out);
+        for (size_t index = 0; index < plan->include_count; index++) {
+            const char *header = plan->includes[index];
+            bool delimited = header[0] == '<' || header[0] == '"';
+
+            fprintf(out, "#include %s%s%s\n", delimited ? "" : "\"", header, delimited ? "" : "\"");
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "#include \"%s\"\n", plan->record_header_file);
     if (plan->intercept_count > 0)
         write_bindings(out, plan);
     fprintf(out,

@@ -41,12 +41,36 @@ static const char *trailing_identifier(const char *start, const char *end)
     return NULL;
 }
 
+/* Characters of the function's name: an export as the DLL spells it may be
+ * a C++ name (?f@@YAXH@Z), a decorated one (_f@8) or #N, so everything but
+ * white space and the punctuation that ends a C type. */
+static bool is_export_name_character(char character)
+{
+    return isgraph((unsigned char)character) && strchr("*&(),;", character) == NULL;
+}
+
+/* The export name that ends [start, end), or NULL when there is none or
+ * nothing (no return type) before it. */
+static const char *trailing_export_name(const char *start, const char *end)
+{
+    const char *name = end;
+
+    while (name > start && is_export_name_character(name[-1]))
+        name--;
+    if (name == end)
+        return NULL;
+    for (const char *before = start; before < name; before++)
+        if (!isspace((unsigned char)*before))
+            return name;
+    return NULL;
+}
+
 static int append(char *buffer, size_t capacity, const char *start, size_t length, error_message *error)
 {
     size_t used = strlen(buffer);
 
     if (length >= capacity - used)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "prototype too long");
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype: longer than %d characters", PROTOTYPE_TEXT_MAX - 1);
     memcpy(buffer + used, start, length);
     buffer[used + length] = '\0';
     return 0;
@@ -59,16 +83,16 @@ static int add_parameter(prototype *parsed, const char *start, const char *end, 
     trim(&start, &end);
     if (end - start == 3 && memcmp(start, "...", 3) == 0)
         return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                         "%s: a variadic function cannot be intercepted (its arguments cannot be forwarded)",
+                         "--prototype %s: a variadic function cannot be intercepted (its arguments cannot be forwarded)",
                          parsed->function_name);
     name = trailing_identifier(start, end);
     if (name == NULL)
         return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                         "%s: parameter %zu (\"%.*s\") needs a type and a name; use a typedef for function "
-                         "pointer and array types",
+                         "--prototype %s: parameter %zu (\"%.*s\") needs a type and a name; use a typedef for "
+                         "function pointer and array types",
                          parsed->function_name, parsed->parameter_count + 1, (int)(end - start), start);
     if (parsed->parameter_count == PROTOTYPE_PARAMETERS_MAX)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "%s: more than %d parameters",
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype %s: more than %d parameters",
                          parsed->function_name, PROTOTYPE_PARAMETERS_MAX);
     if (parsed->parameter_count > 0 &&
         (append(parsed->parameter_list, sizeof parsed->parameter_list, ", ", 2, error) != 0 ||
@@ -119,21 +143,21 @@ int prototype_parse(const char *text, prototype *parsed, error_message *error)
 
     memset(parsed, 0, sizeof *parsed);
     if (strlen(text) >= PROTOTYPE_TEXT_MAX)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "prototype too long");
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype: longer than %d characters", PROTOTYPE_TEXT_MAX - 1);
     if (open == NULL || close == NULL || close < open)
         return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                         "prototype \"%s\" is not of the form \"type name(type name, ...)\"", text);
+                         "--prototype \"%s\" is not of the form \"type name(type name, ...)\"", text);
     while (after != NULL && *after != '\0') {
         if (!isspace((unsigned char)*after) && *after != ';')
-            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "prototype \"%s\" has text after its ')'",
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype \"%s\" has text after its ')'",
                              text);
         after++;
     }
     name_end = open;
     trim(&type_start, &name_end);
-    name = trailing_identifier(type_start, name_end);
+    name = trailing_export_name(type_start, name_end);
     if (name == NULL)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "prototype \"%s\" needs a return type and a name",
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype \"%s\" needs a return type and a name",
                          text);
     snprintf(parsed->function_name, sizeof parsed->function_name, "%.*s", (int)(name_end - name), name);
     {

@@ -3,7 +3,9 @@
  * An export table records names and addresses, never types, so an
  * intercepting stub cannot be typed from the DLL alone. The user states the
  * prototype as C ("int legacy_add(int a, int b)"); this small parser accepts a
- * return type, the function name and named parameters. It does not accept
+ * return type, the function name and named parameters. The name is the
+ * export as the DLL spells it (a C++ name, a decorated one, or #N), or the
+ * C name shimgen gives its stub; wrap_plan.c matches it to an intercept. It does not accept
  * variadic functions (a stub cannot forward "..."), unnamed parameters, or
  * declarators after the name (function pointer or array parameters): name
  * such types with a typedef in the generated front instead. */
@@ -19,7 +21,7 @@
 #define PROTOTYPE_PARAMETERS_MAX 32
 
 typedef struct prototype {
-    char function_name[256];
+    char function_name[PROTOTYPE_TEXT_MAX]; /* as written: not always a C identifier */
     char return_type[PROTOTYPE_TEXT_MAX];
     bool returns_void;
     size_t parameter_count;

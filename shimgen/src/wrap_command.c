@@ -79,7 +79,8 @@ int wrap_run(const wrap_request *request, FILE *warnings, error_message *error)
 
 const char wrap_usage[] =
     "usage: shimgen wrap FILE -o DIR [--name NAME] [--intercept SYMBOL,#ORDINAL,...]\n"
-    "                    [--prototype 'TYPE SYMBOL(TYPE NAME, ...)']... [--twinshim DIR] [--force]\n";
+    "                    [--prototype 'TYPE SYMBOL(TYPE NAME, ...)']... [--include HEADER]...\n"
+    "                    [--twinshim DIR] [--force]\n";
 
 void wrap_print_help(FILE *out, const char *default_twinshim_dir)
 {
@@ -100,9 +101,13 @@ void wrap_print_help(FILE *out, const char *default_twinshim_dir)
             "  --name NAME        the front's name without extension (default: FILE's);\n"
             "                     letters, digits and \"_-.+~\"\n"
             "  --intercept LIST   exports to intercept: names, or #ORDINAL for ordinal-only ones\n"
-            "  --prototype DECL   the C prototype of an intercepted export (repeatable); an\n"
-            "                     ordinal-only export is called ordinal_N. Without it the stub\n"
-            "                     gets a placeholder prototype you must check\n"
+            "  --prototype DECL   the C prototype of an intercepted export (repeatable), with\n"
+            "                     the export named as the DLL spells it: 'int f(int a)',\n"
+            "                     'void ?f@@YAXH@Z(int a)', 'int _f@8(int a, int b)',\n"
+            "                     'long #3(void *p)'. Without it the stub gets a placeholder\n"
+            "                     prototype you must check\n"
+            "  --include HEADER   a header the front includes after windows.h, for the\n"
+            "                     prototypes' types (repeatable): types.h, \"types.h\" or <types.h>\n"
             "  --twinshim DIR     the twinshim source tree the project builds against\n"
             "                     (default: %s)\n"
             "  --force            overwrite files that already exist in DIR\n"
@@ -118,10 +123,10 @@ static const char *option_value(int argc, char **argv, int *index)
     return argv[++*index];
 }
 
-/* Fills `request` from argv; the two lists have room for argc entries each,
+/* Fills `request` from argv; the three lists have room for argc entries each,
  * more than the options argv can hold. */
 static int parse_wrap_options(int argc, char **argv, wrap_request *request, const char **intercepts,
-                              const char **prototypes)
+                              const char **prototypes, const char **includes)
 {
     for (int index = 1; index < argc; index++) {
         const char *option = argv[index];
@@ -137,6 +142,8 @@ static int parse_wrap_options(int argc, char **argv, wrap_request *request, cons
             value_slot = &intercepts[request->intercept_list_count++];
         else if (strcmp(option, "--prototype") == 0)
             value_slot = &prototypes[request->prototype_count++];
+        else if (strcmp(option, "--include") == 0)
+            value_slot = &includes[request->include_count++];
         else if (strcmp(option, "--force") == 0)
             request->force = true;
         else if (command_is_option(option))
@@ -158,6 +165,7 @@ static int parse_wrap_options(int argc, char **argv, wrap_request *request, cons
                                    "wrap: this shimgen was built without a twinshim path: give --twinshim DIR");
     request->intercept_lists = intercepts;
     request->prototypes = prototypes;
+    request->includes = includes;
     return SHIMGEN_EXIT_OK;
 }
 
@@ -165,6 +173,7 @@ int wrap_main(int argc, char **argv, const char *default_twinshim_dir)
 {
     const char **intercepts;
     const char **prototypes;
+    const char **includes;
     wrap_request request = { .twinshim_source_dir = default_twinshim_dir };
     error_message error = { "" };
     int rc;
@@ -178,11 +187,12 @@ int wrap_main(int argc, char **argv, const char *default_twinshim_dir)
         }
     intercepts = calloc((size_t)argc, sizeof *intercepts);
     prototypes = calloc((size_t)argc, sizeof *prototypes);
-    if (intercepts == NULL || prototypes == NULL) {
+    includes = calloc((size_t)argc, sizeof *includes);
+    if (intercepts == NULL || prototypes == NULL || includes == NULL) {
         fputs("shimgen: out of memory\n", stderr);
         rc = SHIMGEN_EXIT_INTERNAL;
     } else {
-        rc = parse_wrap_options(argc, argv, &request, intercepts, prototypes);
+        rc = parse_wrap_options(argc, argv, &request, intercepts, prototypes, includes);
     }
     if (rc == SHIMGEN_EXIT_OK)
         rc = command_report(wrap_run(&request, stderr, &error), request.input_path, &error);
@@ -190,5 +200,6 @@ int wrap_main(int argc, char **argv, const char *default_twinshim_dir)
         printf("shimgen: wrote the project for %s into %s\n", request.input_path, request.output_directory);
     free(intercepts);
     free(prototypes);
+    free(includes);
     return rc;
 }

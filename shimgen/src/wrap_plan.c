@@ -170,6 +170,19 @@ static int add_intercepts(const wrap_request *request, wrap_plan *plan, const pe
     return 0;
 }
 
+/* The intercept a prototype names: by the export's own spelling (a C++ or
+ * decorated name, or #N), else by the C name of its stub. */
+static intercept *intercept_named(wrap_plan *plan, const char *name)
+{
+    for (size_t index = 0; index < plan->intercept_count; index++)
+        if (strcmp(plan->intercepts[index].display_name, name) == 0)
+            return &plan->intercepts[index];
+    for (size_t index = 0; index < plan->intercept_count; index++)
+        if (strcmp(plan->intercepts[index].c_name, name) == 0)
+            return &plan->intercepts[index];
+    return NULL;
+}
+
 static int add_prototypes(const wrap_request *request, wrap_plan *plan, error_message *error)
 {
     /* add_intercepts allocated the array before it counted any intercept. */
@@ -181,19 +194,50 @@ static int add_prototypes(const wrap_request *request, wrap_plan *plan, error_me
 
         if (rc != 0)
             return rc;
-        for (size_t candidate = 0; candidate < plan->intercept_count; candidate++)
-            if (strcmp(plan->intercepts[candidate].c_name, parsed.function_name) == 0)
-                stub = &plan->intercepts[candidate];
+        stub = intercept_named(plan, parsed.function_name);
         if (stub == NULL)
             return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                             "--prototype for %s, which is not intercepted (name ordinal-only exports "
-                             "ordinal_N)",
+                             "--prototype %s: no intercepted export has that name; spell it as the DLL does "
+                             "(`shimgen exports` lists them: f, ?f@@YAXH@Z, _f@8, or #N for an ordinal-only "
+                             "export) and list it in --intercept",
                              parsed.function_name);
         if (stub->has_prototype)
-            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype for %s given twice",
-                             parsed.function_name);
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype %s: given twice", parsed.function_name);
         stub->signature = parsed;
         stub->has_prototype = true;
+    }
+    return 0;
+}
+
+/* A header name goes into `#include` as written: "h", <h>, or h (taken as
+ * "h"). Nothing inside may end the directive early or start a new line. */
+static int check_includes(const wrap_request *request, error_message *error)
+{
+    for (size_t index = 0; index < request->include_count; index++) {
+        const char *header = request->includes[index];
+        size_t length = strlen(header);
+        size_t inner_start = 0;
+        size_t inner_end = length;
+
+        if (length > 0 && (header[0] == '<' || header[0] == '"')) {
+            char closing = header[0] == '<' ? '>' : '"';
+
+            if (length < 3 || header[length - 1] != closing)
+                return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--include %s: unbalanced %c...%c", header,
+                                 header[0], closing);
+            inner_start = 1;
+            inner_end = length - 1;
+        }
+        if (inner_end == inner_start)
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--include needs a header name");
+        for (size_t at = inner_start; at < inner_end; at++) {
+            unsigned char character = (unsigned char)header[at];
+
+            if (character < 0x20 || character == 0x7f || strchr("\"<>", character) != NULL)
+                return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                                 "--include %s: a header name holds no quote, angle bracket or control character",
+                                 header);
+        }
     }
     return 0;
 }
@@ -233,6 +277,8 @@ int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe
     plan->image = image;
     plan->table = table;
     plan->twinshim_source_dir = request->twinshim_source_dir;
+    plan->includes = request->includes;
+    plan->include_count = request->include_count;
     /* An EXE has no DllMain to run the front runtime, and the host would
      * never load it with LoadLibrary in its place. */
     if ((image->file_characteristics & PE_FILE_IS_DLL) == 0)
@@ -246,6 +292,8 @@ int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe
         rc = add_intercepts(request, plan, table, error);
     if (rc == 0)
         rc = add_prototypes(request, plan, error);
+    if (rc == 0)
+        rc = check_includes(request, error);
     if (rc != 0)
         return rc;
     if (table->count == 0)

@@ -24,6 +24,8 @@ typedef struct wrap_request {
     size_t intercept_list_count;
     const char *const *prototypes; /* each "int f(int a)" */
     size_t prototype_count;
+    const char *const *includes; /* each "types.h", "<types.h>" or "\"types.h\"" */
+    size_t include_count;
     const char *twinshim_source_dir;
     bool force; /* overwrite files that exist */
 } wrap_request;
@@ -52,6 +54,11 @@ typedef struct wrap_plan {
     char worker_source_file[NAMES_STEM_MAX + 32];
     intercept *intercepts;
     size_t intercept_count;
+    /* Headers the front includes after windows.h, for the prototypes' types:
+     * "<h>" or "\"h\"", checked to hold no quote, bracket or control
+     * character inside. */
+    const char *const *includes;
+    size_t include_count;
     const char *twinshim_source_dir;
     bool is_known_dll;
 } wrap_plan;

@@ -52,6 +52,19 @@ expect 0 "fixture_add" exports "$work/tool.exe"
 expect 7 "not a DLL" wrap "$work/tool.exe" -o "$work/out-exe"
 [ ! -e "$work/out-exe" ] || { echo "command-line: FAILED: wrap wrote files for an EXE" >&2; failures=$((failures + 1)); }
 
+# Each error names the option or the file at fault.
+expect 2 "wrap: unknown option --bogus" wrap "$fixture" -o "$work/out" --bogus
+expect 2 "exports: unknown option --bogus" exports --bogus "$fixture"
+expect 2 "wrap: --name needs a value" wrap "$fixture" -o "$work/out" --name
+expect 2 "wrap: no output folder given (-o DIR)" wrap "$fixture"
+expect 2 "unknown command frobnicate" frobnicate
+expect 5 "--intercept nonexistent: the DLL has no such export" wrap "$fixture" -o "$work/out" --intercept nonexistent
+expect 5 "--prototype fixture_sub: no intercepted export has that name" wrap "$fixture" -o "$work/out" \
+    --intercept fixture_add --prototype 'int fixture_sub(int a)'
+expect 5 "--include a\"b.h" wrap "$fixture" -o "$work/out" --include 'a"b.h'
+# Counts in English.
+expect 0 ", 6 exports" exports "$fixture"
+
 # Every help lists the codes, and says what code 4 and code 3 cover.
 for help in "--help" "exports --help" "wrap --help"; do
     # shellcheck disable=SC2086 # the subcommand and --help are two words

@@ -13,9 +13,11 @@ compiler=${SHIMGEN_MINGW_CC:-x86_64-w64-mingw32-gcc}
 
 rm -rf "$work"
 mkdir -p "$work"
-# One intercept with its prototype, one ordinal-only with the placeholder.
+# One intercept with its prototype, whose type comes from a header given with
+# --include; one ordinal-only with the placeholder.
+printf 'typedef int fixture_int;\n' > "$work/fixture_types.h"
 "$shimgen" wrap "$dll" -o "$work" --twinshim "$twinshim" --intercept 'fixture_add,#8' \
-    --prototype 'int fixture_add(int a, int b)' 2> "$work/warnings"
+    --include fixture_types.h --prototype 'fixture_int fixture_add(fixture_int a, fixture_int b)' 2> "$work/warnings"
 for source in "$work"/*.c; do
     "$compiler" -std=c11 -Wall -Wextra -Werror -fsyntax-only -I "$twinshim/include" -I "$work" "$source" || {
         echo "generated-compiles: FAILED: $source does not compile against $twinshim/include" >&2

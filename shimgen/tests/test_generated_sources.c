@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "def_writer.h"
+#include "exit_codes.h"
 #include "front_writer.h"
 #include "project_writer.h"
 #include "test_image.h"
@@ -215,6 +216,54 @@ static void file_names_agree_across_the_generated_files(void **state)
     }
 }
 
+static void the_front_includes_the_given_headers(void **state)
+{
+    const char *lists[1] = { "alpha" };
+    const char *headers[] = { "legacy_types.h", "<winsock2.h>", "\"quoted.h\"" };
+    wrap_request request = {
+        .input_path = "dir/legacy.dll",
+        .intercept_lists = lists,
+        .intercept_list_count = 1,
+        .includes = headers,
+        .include_count = 3,
+        .twinshim_source_dir = "/twinshim",
+    };
+    wrap_plan plan;
+    error_message error = { "" };
+
+    (void)state;
+    assert_int_equal(wrap_plan_build(&request, &image, &table, &plan, NULL, &error), 0);
+    write_with(front_write_source, &plan);
+    /* After windows.h and before the record, whose fields may use them. */
+    expect_text("#include <windows.h>\n\n#include \"twinshim/front.h\"\n\n"
+                "/* Given with --include: the types of the prototypes. */\n"
+                "#include \"legacy_types.h\"\n#include <winsock2.h>\n#include \"quoted.h\"\n\n"
+                "#include \"legacy_call_record.h\"\n");
+    wrap_plan_free(&plan);
+}
+
+static void unusable_headers_are_refused(void **state)
+{
+    static const char *const unusable[] = { "a\"b.h", "<unbalanced.h", "\"x.h", "", "<>", "two\nlines.h" };
+
+    (void)state;
+    for (size_t index = 0; index < sizeof unusable / sizeof unusable[0]; index++) {
+        const char *headers[1] = { unusable[index] };
+        wrap_request request = {
+            .input_path = "dir/legacy.dll",
+            .includes = headers,
+            .include_count = 1,
+            .twinshim_source_dir = "/twinshim",
+        };
+        wrap_plan plan;
+        error_message error = { "" };
+
+        assert_int_equal(wrap_plan_build(&request, &image, &table, &plan, NULL, &error), SHIMGEN_EXIT_BAD_REQUEST);
+        assert_non_null(strstr(error.text, "--include"));
+        wrap_plan_free(&plan);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +271,8 @@ int main(void)
         cmocka_unit_test(a_front_without_intercepts_binds_nothing),
         cmocka_unit_test(the_worker_uses_the_session_api),
         cmocka_unit_test(file_names_agree_across_the_generated_files),
+        cmocka_unit_test(the_front_includes_the_given_headers),
+        cmocka_unit_test(unusable_headers_are_refused),
     };
 
     return cmocka_run_group_tests_name("generated_sources", tests, read_test_image, free_test_image);

@@ -175,6 +175,34 @@ static void table_lists_each_export_on_one_line(void **state)
     assert_non_null(strstr(text, "      14  00000220  code       [NONAME]\n"));
 }
 
+/* The count in the header line is English: "1 export", "0 exports". */
+static void the_count_agrees_with_its_noun(void **state)
+{
+    static const size_t counts[] = { 0, 1, 2 };
+    static const char *const expected[] = { ", 0 exports\n", ", 1 export\n", ", 2 exports\n" };
+    pe_image image;
+    pe_export_table table;
+
+    (void)state;
+    read_table(true, &image, &table);
+    for (size_t index = 0; index < sizeof counts / sizeof counts[0]; index++) {
+        const pe_export_table counted = { .dll_name = "test.dll", .count = counts[index], .entries = table.entries };
+        char text[2048];
+        FILE *out = tmpfile();
+        size_t length;
+
+        assert_non_null(out);
+        exports_print_table(out, "test.dll", &image, &counted);
+        rewind(out);
+        length = fread(text, 1, sizeof text - 1, out);
+        text[length] = '\0';
+        fclose(out);
+        if (strstr(text, expected[index]) == NULL)
+            fail_msg("\"%s\" lacks \"%s\"", text, expected[index]);
+    }
+    pe_export_table_free(&table);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +212,7 @@ int main(void)
         cmocka_unit_test(no_export_directory_gives_an_empty_table),
         cmocka_unit_test(json_has_the_documented_keys),
         cmocka_unit_test(table_lists_each_export_on_one_line),
+        cmocka_unit_test(the_count_agrees_with_its_noun),
     };
 
     return cmocka_run_group_tests_name("pe_valid", tests, NULL, NULL);

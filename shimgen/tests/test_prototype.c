@@ -66,6 +66,19 @@ static void void_means_no_parameters(void **state)
     assert_int_equal(parse_ok("int count()").parameter_count, 0);
 }
 
+/* The name is the export as the DLL spells it: C++, decorated or #N. */
+static void takes_the_export_as_the_dll_spells_it(void **state)
+{
+    (void)state;
+    assert_string_equal(parse_ok("void ?foo@@YAXH@Z(int value)").function_name, "?foo@@YAXH@Z");
+    assert_string_equal(parse_ok("int _foo@8(int a, int b)").function_name, "_foo@8");
+    assert_string_equal(parse_ok("int @fast@8(int a, int b)").function_name, "@fast@8");
+    assert_string_equal(parse_ok("long #3(void *context)").function_name, "#3");
+    assert_string_equal(parse_ok("char *?get@@YAPEADXZ(void)").function_name, "?get@@YAPEADXZ");
+    assert_string_equal(parse_ok("char *?get@@YAPEADXZ(void)").return_type, "char *");
+    assert_string_equal(parse_ok("char*#4(void)").return_type, "char*");
+}
+
 static void refuses_what_a_stub_cannot_forward(void **state)
 {
     (void)state;
@@ -83,6 +96,7 @@ int main(void)
         cmocka_unit_test(splits_a_simple_prototype),
         cmocka_unit_test(keeps_pointers_and_qualifiers),
         cmocka_unit_test(void_means_no_parameters),
+        cmocka_unit_test(takes_the_export_as_the_dll_spells_it),
         cmocka_unit_test(refuses_what_a_stub_cannot_forward),
     };
 

@@ -111,7 +111,7 @@ static void refuses_what_it_cannot_intercept(void **state)
     refuses("beta_data", NULL, "data export");
     refuses("alpha,alpha", NULL, "twice");
     refuses("alpha,", NULL, "export names");
-    refuses("alpha", "int gamma(void)", "not intercepted");
+    refuses("alpha", "int gamma(void)", "no intercepted export");
 }
 
 /* ld's .def lexer has no escape for a double quote or a control character:
@@ -153,6 +153,49 @@ static void refuses_an_image_that_is_not_a_dll(void **state)
     wrap_plan_free(&plan);
 }
 
+/* --prototype names an export as the DLL spells it: a C++ name, a decorated
+ * one, #N, or the stub's C name. */
+static void prototypes_name_exports_as_the_dll_spells_them(void **state)
+{
+    pe_export spelled[] = {
+        { .ordinal = 1, .name = "?foo@@YAXH@Z", .rva = 0x210 },
+        { .ordinal = 2, .name = "_bar@8", .rva = 0x210 },
+        { .ordinal = 3, .name = NULL, .rva = 0x210 },
+        { .ordinal = 4, .name = "?baz@@YAHXZ", .rva = 0x210 },
+    };
+    const pe_export_table spelled_table = { .count = 4, .entries = spelled };
+    const char *lists[1] = { "?foo@@YAXH@Z,_bar@8,#3,?baz@@YAHXZ" };
+    const char *declarations[] = {
+        "void ?foo@@YAXH@Z(int value)",
+        "int _bar@8(int a, int b)",
+        "char *#3(void)",
+        "int _baz__YAHXZ_4(void)", /* the stub's C name still works */
+    };
+    wrap_request request = {
+        .input_path = "spelled.dll",
+        .intercept_lists = lists,
+        .intercept_list_count = 1,
+        .prototypes = declarations,
+        .prototype_count = 4,
+        .twinshim_source_dir = "/twinshim",
+    };
+    wrap_plan plan;
+    error_message error = { "" };
+
+    (void)state;
+    if (wrap_plan_build(&request, &image, &spelled_table, &plan, NULL, &error) != 0)
+        fail_msg("refused: %s", error.text);
+    assert_int_equal(plan.intercept_count, 4);
+    for (size_t index = 0; index < plan.intercept_count; index++)
+        assert_true(plan.intercepts[index].has_prototype);
+    assert_string_equal(plan.intercepts[0].signature.parameter_list, "int value");
+    assert_string_equal(plan.intercepts[1].signature.argument_list, "a, b");
+    assert_string_equal(plan.intercepts[2].signature.return_type, "char *");
+    assert_string_equal(plan.intercepts[2].c_name, "ordinal_3");
+    assert_string_equal(plan.intercepts[3].c_name, "_baz__YAHXZ_4");
+    wrap_plan_free(&plan);
+}
+
 static void knows_some_known_dlls(void **state)
 {
     (void)state;
@@ -170,6 +213,7 @@ int main(void)
         cmocka_unit_test(refuses_what_it_cannot_intercept),
         cmocka_unit_test(refuses_names_a_def_file_cannot_hold),
         cmocka_unit_test(refuses_an_image_that_is_not_a_dll),
+        cmocka_unit_test(prototypes_name_exports_as_the_dll_spells_them),
         cmocka_unit_test(knows_some_known_dlls),
     };
 
