@@ -23,11 +23,12 @@ static void bad_posts_are_refused_and_nothing_is_lost(void **state)
     assert_int_equal(front.post_job(&job), SHIM_OK);
     /* A payload pointer that is NULL with a non-zero size. */
     assert_int_equal(front.post_raw(NULL, 16), SHIM_E_INVALID_ARGUMENT);
-    /* A copy that cannot be allocated (half the address space, on 32- and 64-bit
-       alike): the heap refuses, nothing is queued. */
-    assert_int_equal(front.post_raw(&byte, SIZE_MAX / 2), SHIM_E_OUT_OF_MEMORY);
-    /* A size that, with the item around it, overflows size_t: refused
-       before any allocation is tried. */
+    /* A copy that cannot be allocated: just under half the address space,
+       on 32- and 64-bit alike. The heap refuses, nothing is queued. */
+    assert_int_equal(front.post_raw(&byte, (size_t)MAXLONG_PTR - 65536), SHIM_E_OUT_OF_MEMORY);
+    /* Sizes whose item would not fit in MAXLONG_PTR bytes, the most one
+       allocation can hold: refused before any allocation is tried. */
+    assert_int_equal(front.post_raw(&byte, (size_t)MAXLONG_PTR), SHIM_E_TOO_LARGE);
     assert_int_equal(front.post_raw(&byte, SIZE_MAX), SHIM_E_TOO_LARGE);
     assert_int_equal(front.post_job(&job), SHIM_OK);
 
