@@ -7,7 +7,11 @@
 
 #include "bench_work.h"
 
-#ifndef BENCH_WORKER_FILE
+#if BENCH_WORKER_THREADS == 1
+#define BENCH_WORKER_FILE L"bench_worker_1t.dll"
+#elif BENCH_WORKER_THREADS == 4
+#define BENCH_WORKER_FILE L"bench_worker_4t.dll"
+#else
 #define BENCH_WORKER_FILE L"bench_worker.dll"
 #endif
 

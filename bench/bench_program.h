@@ -35,7 +35,7 @@ extern wchar_t bench_exe_path[PATH_CAPACITY];
 extern HANDLE bench_events[3];
 
 void bench_init_plumbing(void);
-DECLSPEC_NORETURN void fail(const char *format, ...);
+__attribute__((noreturn)) void fail(const char *format, ...);
 void progress(const char *format, ...);
 double now_ms(void);
 void bin_path(const wchar_t *file, wchar_t *path);
