@@ -184,7 +184,7 @@ static void run_item(shim_session *session, work_item *item)
     InterlockedIncrement64(&session->completed);
 }
 
-/* One more callback while items wait and fewer than max_callbacks run. */
+/* One more callback, if fewer than max_callbacks are scheduled. */
 static void add_consumer(shim_session *session)
 {
     if (shim__read_flag(&session->scheduled) >= shim__read_flag(&session->max_callbacks))
@@ -293,9 +293,10 @@ int shim__queue_item(shim_session *session, shim_work_function work, shim_work_c
     if (size != 0)
         memcpy(item->payload, payload, size);
     InterlockedPushEntrySList(&session->intake, &item->recycle_link);
-    /* Wake a callback only when none is scheduled: a running one finds this
-     * item before it returns (see shim__run_queued_items). */
-    if (shim__read_flag(&session->scheduled) == 0 && InterlockedCompareExchange(&session->scheduled, 1, 0) == 0)
-        SubmitThreadpoolWork(session->work);
+    /* While max_callbacks callbacks are scheduled (running, or lingering
+     * for more) this is one read: one of them finds the item before it
+     * returns. Otherwise another callback is added, so that an item never
+     * waits behind a long one while a thread is free. */
+    add_consumer(session);
     return SHIM_OK;
 }
