@@ -31,7 +31,8 @@ quoted_after() {
 rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
-x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -o "$work/named_host.exe" "$here/named_host.c" ||
+x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -o "$work/named_host.exe" "$here/named_host.c" \
+    "$here/host_modules.c" ||
     fail "building named_host.exe"
 
 for name in libfoo-20.dll my-lib.v2.dll libstdc++-6.dll 7z.dll MixedCase.OCX; do

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "def_writer.h"
+#include "test_capture.h"
 
 static pe_export entries[] = {
     { .ordinal = 1, .name = "legacy_add", .rva = 0x1000 },
@@ -37,14 +38,10 @@ static char written[4096];
 static void write_def(const wrap_plan *plan)
 {
     FILE *out = tmpfile();
-    size_t length;
 
     assert_non_null(out);
     def_write(out, plan);
-    rewind(out);
-    length = fread(written, 1, sizeof written - 1, out);
-    written[length] = '\0';
-    fclose(out);
+    assert_true(test_capture_text(out, written, sizeof written));
 }
 
 static void make_plan(wrap_plan *plan, intercept *intercepts, size_t intercept_count)

@@ -14,6 +14,7 @@
 #include "exit_codes.h"
 #include "front_writer.h"
 #include "project_writer.h"
+#include "test_capture.h"
 #include "test_image.h"
 #include "worker_writer.h"
 #include "wrap_plan.h"
@@ -25,16 +26,8 @@ static char written[16384];
 
 static int read_test_image(void **state)
 {
-    error_message error = { "" };
-
     (void)state;
-    test_image_build(image_bytes, true);
-    if (pe_image_open(&image, image_bytes, sizeof image_bytes, &error) != 0 ||
-        pe_read_exports(&image, &table, &error) != 0) {
-        print_error("test image: %s\n", error.text);
-        return -1;
-    }
-    return 0;
+    return test_image_read(image_bytes, &image, &table);
 }
 
 static int free_test_image(void **state)
@@ -66,15 +59,10 @@ static void build_plan(const char *input_path, const char *intercepts, wrap_plan
 static void write_with(void (*writer)(FILE *, const wrap_plan *), const wrap_plan *plan)
 {
     FILE *out = tmpfile();
-    size_t length;
 
     assert_non_null(out);
     writer(out, plan);
-    rewind(out);
-    length = fread(written, 1, sizeof written - 1, out);
-    assert_true(length < sizeof written - 1);
-    written[length] = '\0';
-    fclose(out);
+    assert_true(test_capture_text(out, written, sizeof written));
 }
 
 static void expect_text(const char *text)

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "test_image.h"
@@ -94,4 +95,16 @@ void test_image_build(uint8_t *image, bool pe32_plus)
     put_text(image, TEST_NAME_GAMMA, "gamma");
     put_text(image, TEST_DLL_NAME, "test.dll");
     put_text(image, TEST_FORWARDER, "KERNEL32.Sleep");
+}
+
+int test_image_read(uint8_t *bytes, pe_image *image, pe_export_table *table)
+{
+    error_message error = { "" };
+
+    test_image_build(bytes, true);
+    if (pe_image_open(image, bytes, TEST_IMAGE_SIZE, &error) != 0 || pe_read_exports(image, table, &error) != 0) {
+        fprintf(stderr, "test image: %s\n", error.text);
+        return -1;
+    }
+    return 0;
 }

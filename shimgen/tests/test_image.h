@@ -19,6 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pe_exports.h"
+#include "pe_image.h"
+
 enum {
     TEST_IMAGE_SIZE = 0x600,
     TEST_NEW_HEADER = 0x40,
@@ -50,6 +53,11 @@ enum {
 };
 
 void test_image_build(uint8_t *image, bool pe32_plus);
+
+/* Builds the PE32+ image into `bytes` (TEST_IMAGE_SIZE of them) and reads
+ * it and its export table, for a cmocka group setup. Returns 0, or -1 after
+ * printing why. Free the table with pe_export_table_free. */
+int test_image_read(uint8_t *bytes, pe_image *image, pe_export_table *table);
 
 /* File offset of the optional header's export data directory (RVA, size). */
 size_t test_image_export_entry(bool pe32_plus);

@@ -11,6 +11,7 @@
 #include "exit_codes.h"
 #include "exports_output.h"
 #include "pe_exports.h"
+#include "test_capture.h"
 #include "test_image.h"
 
 static uint8_t image_bytes[TEST_IMAGE_SIZE];
@@ -119,15 +120,11 @@ static void printed(void (*print)(FILE *, const pe_image *, const pe_export_tabl
     pe_image image;
     pe_export_table table;
     FILE *out = tmpfile();
-    size_t length;
 
     assert_non_null(out);
     read_table(true, &image, &table);
     print(out, &image, &table);
-    rewind(out);
-    length = fread(buffer, 1, capacity - 1, out);
-    buffer[length] = '\0';
-    fclose(out);
+    assert_true(test_capture_text(out, buffer, capacity));
     pe_export_table_free(&table);
 }
 
@@ -189,14 +186,10 @@ static void the_count_agrees_with_its_noun(void **state)
         const pe_export_table counted = { .dll_name = "test.dll", .count = counts[index], .entries = table.entries };
         char text[2048];
         FILE *out = tmpfile();
-        size_t length;
 
         assert_non_null(out);
         exports_print_table(out, "test.dll", &image, &counted);
-        rewind(out);
-        length = fread(text, 1, sizeof text - 1, out);
-        text[length] = '\0';
-        fclose(out);
+        assert_true(test_capture_text(out, text, sizeof text));
         if (strstr(text, expected[index]) == NULL)
             fail_msg("\"%s\" lacks \"%s\"", text, expected[index]);
     }

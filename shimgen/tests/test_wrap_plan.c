@@ -18,16 +18,8 @@ static pe_export_table table;
 
 static int read_test_image(void **state)
 {
-    error_message error = { "" };
-
     (void)state;
-    test_image_build(image_bytes, true);
-    if (pe_image_open(&image, image_bytes, sizeof image_bytes, &error) != 0 ||
-        pe_read_exports(&image, &table, &error) != 0) {
-        print_error("test image: %s\n", error.text);
-        return -1;
-    }
-    return 0;
+    return test_image_read(image_bytes, &image, &table);
 }
 
 static int free_test_image(void **state)
