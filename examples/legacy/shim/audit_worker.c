@@ -1,7 +1,6 @@
 /* The worker for legacy.dll: one line per intercepted call, appended to the
- * file named by TWINSHIM_EXAMPLE_LOG (no log when it is unset). */
-#include <stdio.h>
-
+ * file named by TWINSHIM_EXAMPLE_LOG (no log when it is unset). Calls still
+ * queued when the process exits are written by on_exit_message. */
 #include <windows.h>
 
 #include "twinshim/worker.h"
@@ -9,13 +8,73 @@
 #include "audit_record.h"
 
 /* Module-wide, not per session: a draining session and its successor may
- * append to the same file at once, and appends through two handles are not
- * atomic under Wine. */
+ * append to the same file at once, and Wine appends with fstat then pwrite,
+ * which is not atomic between two writers. log_writer names the thread that
+ * holds it, for process exit (audit_write_at_exit). */
 static SRWLOCK log_lock = SRWLOCK_INIT;
+static volatile LONG log_writer;
 
 typedef struct audit_log {
     HANDLE file;
 } audit_log;
+
+/* Longest line: three ints, a thread id and the repeat mark, well under this. */
+#define AUDIT_LINE_CAPACITY 128
+
+typedef struct audit_line {
+    char text[AUDIT_LINE_CAPACITY];
+    size_t length;
+} audit_line;
+
+/* A formatter of our own: on_exit_message may not allocate, and the CRT's
+ * printf family gives no such promise. Text that does not fit is cut. */
+static void append_text(audit_line *line, const char *text)
+{
+    while (*text != '\0' && line->length < AUDIT_LINE_CAPACITY)
+        line->text[line->length++] = *text++;
+}
+
+static void append_number(audit_line *line, long long value)
+{
+    char digits[24];
+    size_t count = 0;
+    unsigned long long magnitude = value < 0 ? 0ull - (unsigned long long)value : (unsigned long long)value;
+
+    if (value < 0)
+        append_text(line, "-");
+    do {
+        digits[count++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    while (count > 0 && line->length < AUDIT_LINE_CAPACITY)
+        line->text[line->length++] = digits[--count];
+}
+
+/* "legacy_add(A, B) = R [thread T]", then " [possible repeat]" for a call
+ * whose on_message the exit cut off (its line may be in the log already). */
+static void format_record(const audit_record *record, int possible_repeat, audit_line *line)
+{
+    line->length = 0;
+    append_text(line, "legacy_add(");
+    append_number(line, record->a);
+    append_text(line, ", ");
+    append_number(line, record->b);
+    append_text(line, ") = ");
+    append_number(line, record->result);
+    append_text(line, " [thread ");
+    append_number(line, (long long)record->thread_id);
+    append_text(line, "]");
+    if (possible_repeat)
+        append_text(line, " [possible repeat]");
+    append_text(line, "\n");
+}
+
+static BOOL write_line(const audit_log *log, const audit_line *line)
+{
+    DWORD written = 0;
+
+    return WriteFile(log->file, line->text, (DWORD)line->length, &written, NULL) && written == line->length;
+}
 
 static int audit_start(shim_session *session, void **plugin_state)
 {
@@ -44,21 +103,61 @@ static int audit_start(shim_session *session, void **plugin_state)
 
 static void audit_write(shim_session *session, const void *payload, size_t size)
 {
-    audit_log *log = shim_session_get_plugin_state(session);
-    const audit_record *record = payload;
-    char line[128];
-    int length;
-    DWORD written;
+    const audit_log *log = shim_session_get_plugin_state(session);
+    audit_line line;
 
-    if (log == NULL || size != sizeof *record)
+    if (log == NULL || size != sizeof(audit_record))
         return;
-    length = snprintf(line, sizeof line, "legacy_add(%d, %d) = %d [thread %lu]\n", record->a, record->b,
-                      record->result, record->thread_id);
-    if (length <= 0 || (size_t)length >= sizeof line)
-        return;
+    format_record(payload, 0, &line);
     AcquireSRWLockExclusive(&log_lock);
-    WriteFile(log->file, line, (DWORD)length, &written, NULL);
+    InterlockedExchange(&log_writer, (LONG)GetCurrentThreadId());
+    write_line(log, &line);
+    InterlockedExchange(&log_writer, 0);
     ReleaseSRWLockExclusive(&log_lock);
+}
+
+/* True when thread `id` has ended: the exit ended it, and it will not write
+ * again. A zero-timeout wait asks, it does not wait. A thread that no longer
+ * exists cannot be opened. */
+static BOOL thread_has_ended(DWORD id)
+{
+    HANDLE thread = OpenThread(SYNCHRONIZE, FALSE, id);
+    BOOL ended;
+
+    if (thread == NULL)
+        return GetLastError() == ERROR_INVALID_PARAMETER;
+    ended = WaitForSingleObject(thread, 0) == WAIT_OBJECT_0;
+    CloseHandle(thread);
+    return ended;
+}
+
+/* On the exiting thread, inside DllMain: the other threads were ended where
+ * they stood, so log_lock is only tried, never waited for. A pool thread
+ * ended inside its write keeps the lock forever (often, when the exit comes
+ * with records queued); once that writer has ended, nobody else can append,
+ * so the line is written without the lock. Any other holder: declined. The
+ * line is on the stack; WriteFile goes to the handle on_start opened. */
+static int audit_write_at_exit(shim_session *session, const void *payload, size_t size, int possible_repeat)
+{
+    const audit_log *log = shim_session_get_plugin_state(session);
+    audit_line line;
+    BOOL written;
+    DWORD writer;
+
+    if (size != sizeof(audit_record))
+        return SHIM_E_INVALID_ARGUMENT;
+    if (log == NULL)
+        return SHIM_OK; /* no log asked for: nothing to write */
+    format_record(payload, possible_repeat, &line);
+    if (TryAcquireSRWLockExclusive(&log_lock)) {
+        written = write_line(log, &line);
+        ReleaseSRWLockExclusive(&log_lock);
+        return written ? SHIM_OK : SHIM_E_SYSTEM;
+    }
+    writer = (DWORD)InterlockedCompareExchange(&log_writer, 0, 0);
+    if (writer == 0 || writer == GetCurrentThreadId() || !thread_has_ended(writer))
+        return SHIM_E_PROCESS_EXITING;
+    return write_line(log, &line) ? SHIM_OK : SHIM_E_SYSTEM;
 }
 
 static void audit_stopped(shim_session *session, void *plugin_state)
@@ -76,6 +175,7 @@ static const shim_plugin audit_plugin = {
     .on_start = audit_start,
     .on_message = audit_write,
     .on_stopped = audit_stopped,
+    .on_exit_message = audit_write_at_exit,
 };
 
 SHIM_DEFINE_PLUGIN(audit_plugin)
