@@ -19,31 +19,49 @@ typedef struct consumer_slot {
     struct work_item *volatile running;
 } consumer_slot;
 
+/* Posts run on many host threads at once: what they read, what they write
+ * and what the pool's callbacks write sit on separate cache lines, so that a
+ * post never waits for a line another CPU just wrote. */
+#define SHIM_CACHE_LINE 64
+
 struct shim_session {
-    /* SList heads first: they must be 16-byte aligned, and HeapAlloc aligns
-     * the session so. Finished work items kept for reuse (work_queue.c): */
-    SLIST_HEADER recycled_items;
-    /* Where producers push new items: one interlocked push, no lock. The
-     * pool's callbacks move them, in order, to the ready queue below. */
-    SLIST_HEADER intake;
-
+    /* Read by every post, written rarely. */
+    _Alignas(SHIM_CACHE_LINE) volatile LONG stop_requested;
+    volatile LONG started;
+    volatile LONG start_status;
+    volatile LONG scheduled;     /* pool callbacks submitted and not yet returned */
+    volatile LONG max_callbacks; /* the pool's thread maximum */
     const shim_plugin *plugin;
-    void *plugin_state;
-
-    PTP_POOL pool;
-    PTP_CLEANUP_GROUP cleanup_group;
-    TP_CALLBACK_ENVIRON environment;
     /* One work object for the whole session. Its callbacks drain the queue
      * below; at most max_callbacks are submitted at a time (scheduled). */
     PTP_WORK work;
-    volatile LONG scheduled;
-    volatile LONG max_callbacks; /* the pool's thread maximum */
+
+    /* Where producers push new items: one interlocked push, no lock. The
+     * pool's callbacks move them, in order, to the ready queue below. */
+    _Alignas(SHIM_CACHE_LINE) SLIST_HEADER intake;
+    /* Counted by the post, on the line its push takes anyway. */
+    volatile LONG64 submitted;
+    /* Finished work items kept for reuse (work_queue.c). */
+    _Alignas(SHIM_CACHE_LINE) SLIST_HEADER recycled_items;
 
     /* Taken only by the pool's callbacks (and the stop), never by producers. */
-    SRWLOCK queue_lock;
+    _Alignas(SHIM_CACHE_LINE) SRWLOCK queue_lock;
     struct work_item *volatile queue_head;
     struct work_item *queue_tail;
-    consumer_slot consumers[SHIM_MAX_THREADS_LIMIT];
+    volatile LONG64 completed;
+    volatile LONG64 cancelled;
+    volatile LONG running;
+    volatile LONG peak_running;
+    /* Running callbacks of every kind plus pending I/O and handle closes.
+     * The session is idle when it is zero and no item is queued. */
+    volatile LONG outstanding;
+
+    _Alignas(SHIM_CACHE_LINE) consumer_slot consumers[SHIM_MAX_THREADS_LIMIT];
+
+    void *plugin_state;
+    PTP_POOL pool;
+    PTP_CLEANUP_GROUP cleanup_group;
+    TP_CALLBACK_ENVIRON environment;
 
     /* Process exit: set once its queued messages were handed over. */
     volatile LONG exit_delivered;
@@ -73,22 +91,10 @@ struct shim_session {
     HANDLE io_sentinel_handle;
     PTP_IO io_sentinel;
 
-    volatile LONG stop_requested;
-    volatile LONG started;
-    volatile LONG start_status;
     volatile LONG stop_policy;
     volatile LONG stop_deadline_ms; /* 0: wait forever */
 
-    /* Running callbacks of every kind plus pending I/O and handle closes.
-     * The session is idle when it is zero and no item is queued. */
-    volatile LONG outstanding;
-
-    volatile LONG64 submitted;
-    volatile LONG64 completed;
-    volatile LONG64 cancelled;
     volatile LONG64 refused;
-    volatile LONG running;
-    volatile LONG peak_running;
     volatile LONG64 stop_requested_ms;
     volatile LONG64 stop_finished_ms;
     volatile LONG module_pinned;
@@ -240,6 +246,10 @@ typedef struct work_item {
 void shim__free_recycled_items(shim_session *session);
 /* True when no item is queued and no pool callback is scheduled to run one. */
 BOOL shim__queue_is_idle(const shim_session *session);
+
+/* A session aligned to SHIM_CACHE_LINE, zeroed; and its release. */
+shim_session *shim__allocate_session(void);
+void shim__free_session(shim_session *session);
 
 /* Process exit (exit_delivery.c). */
 void shim__session_deliver_at_exit(shim_session *session);

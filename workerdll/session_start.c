@@ -3,6 +3,25 @@
 
 extern IMAGE_DOS_HEADER __ImageBase;
 
+shim_session *shim__allocate_session(void)
+{
+    /* HeapAlloc aligns to 16 bytes: room for the block's start and the
+     * session on the next cache line. */
+    void *block = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof(shim_session) + 2 * SHIM_CACHE_LINE);
+    ULONG_PTR address;
+
+    if (block == NULL)
+        return NULL;
+    address = ((ULONG_PTR)block + SHIM_CACHE_LINE) & ~(ULONG_PTR)(SHIM_CACHE_LINE - 1);
+    ((void **)address)[-1] = block;
+    return (shim_session *)address;
+}
+
+void shim__free_session(shim_session *session)
+{
+    HeapFree(GetProcessHeap(), 0, ((void **)session)[-1]);
+}
+
 /* Runs inside the front's DllMain: it only closes what start_session made,
  * never waits (the work object was never submitted) and never calls
  * FreeLibrary (the worker reference still belongs to the front). Keeps the
@@ -17,7 +36,7 @@ static void destroy_partial_session(shim_session *session)
         CloseThreadpoolCleanupGroup(session->cleanup_group);
     if (session->pool != NULL)
         CloseThreadpool(session->pool);
-    HeapFree(GetProcessHeap(), 0, session);
+    shim__free_session(session);
     SetLastError(error);
 }
 
@@ -39,7 +58,7 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
         return SHIM_E_WORKER_INVALID;
 
     shim__fault_begin(L"TWINSHIM_FAULT_WORKER_AT");
-    session = SHIM__FAULTABLE(HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *session), NULL);
+    session = SHIM__FAULTABLE(shim__allocate_session(), NULL);
     if (session == NULL)
         return SHIM_E_OUT_OF_MEMORY;
     InitializeSListHead(&session->recycled_items);

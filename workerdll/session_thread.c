@@ -84,7 +84,7 @@ static DECLSPEC_NORETURN void release_session(shim_session *session)
         FreeLibrary(session->handed_over_modules[i]);
     shim__trace(session, SHIM_TRACE_MODULE_RELEASED);
     shim__unregister_session(session);
-    HeapFree(GetProcessHeap(), 0, session);
+    shim__free_session(session);
 
     /* FreeLibrary and thread exit in one call: no instruction of this module
      * runs after its reference is dropped, so the unload cannot race us. */

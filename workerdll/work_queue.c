@@ -80,8 +80,10 @@ void shim__free_recycled_items(shim_session *session)
 
 /* How long a callback that found the queue empty keeps looking before it
  * returns to the pool, in polls: a burst's next item then costs its
- * producer no wake (about 5 us under Wine), for a few microseconds of CPU. */
-#define LINGER_POLLS 2000
+ * producer no wake (about 5 us under Wine), for a few microseconds of CPU.
+ * Polls are spaced, so that the intake's line stays with the producers. */
+#define LINGER_POLLS 200
+#define LINGER_PAUSES_PER_POLL 16
 
 /* Moves what producers pushed to the ready queue, oldest first: the intake
  * is a stack, so the flushed chain is reversed. Queue lock held. */
@@ -90,7 +92,6 @@ static void take_intake(shim_session *session)
     SLIST_ENTRY *entry = InterlockedFlushSList(&session->intake);
     work_item *oldest = NULL;
     work_item *newest = NULL;
-    LONG64 count = 0;
 
     while (entry != NULL) {
         work_item *item = CONTAINING_RECORD(entry, work_item, recycle_link);
@@ -100,7 +101,6 @@ static void take_intake(shim_session *session)
             newest = item;
         item->next = oldest;
         oldest = item;
-        count++;
     }
     if (oldest == NULL)
         return;
@@ -109,7 +109,6 @@ static void take_intake(shim_session *session)
     else
         session->queue_head = oldest;
     session->queue_tail = newest;
-    InterlockedExchangeAdd64(&session->submitted, count);
 }
 
 /* Pops the oldest item into the caller's slot, where process exit can find
@@ -212,7 +211,8 @@ static BOOL linger(shim_session *session)
             return TRUE;
         if (shim__read_flag(&session->stop_requested))
             return FALSE;
-        YieldProcessor();
+        for (int pause = 0; pause < LINGER_PAUSES_PER_POLL; pause++)
+            YieldProcessor();
     }
     return FALSE;
 }
@@ -292,6 +292,8 @@ int shim__queue_item(shim_session *session, shim_work_function work, shim_work_c
     item->context = context;
     if (size != 0)
         memcpy(item->payload, payload, size);
+    /* Counted first, so that completed never passes submitted. */
+    InterlockedIncrement64(&session->submitted);
     InterlockedPushEntrySList(&session->intake, &item->recycle_link);
     /* While max_callbacks callbacks are scheduled (running, or lingering
      * for more) this is one read: one of them finds the item before it

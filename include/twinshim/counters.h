@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 typedef struct shim_session_counters {
-    long long submitted;         /* work items and messages taken from the queue by the pool */
+    long long submitted;         /* work items and messages accepted */
     long long completed;         /* callbacks of any kind that ran to the end */
     long long cancelled;         /* work items and messages dropped: their cancel function ran */
     long long refused;           /* submissions and re-arms refused */
