@@ -31,6 +31,23 @@ typedef enum shim_report_context {
     SHIM_REPORT_NO_WAIT
 } shim_report_context;
 
-void shim__report_send(const shim_report *report, shim_report_context context);
+/* How much a report matters to the person running the program. */
+typedef enum shim_report_severity {
+    /* Pass-through, start failures, losses at exit: the program still works. */
+    SHIM_REPORT_NOTICE,
+    /* The front refuses to load, so the program fails to start or its
+     * LoadLibrary fails: also written to the process's standard error. */
+    SHIM_REPORT_FATAL
+} shim_report_severity;
+
+/* The environment variable that makes reports visible without a debugger:
+ * "stderr" (the process's standard error), "file" (a file next to the
+ * reporting DLL, named after it: legacy.dll.twinshim.log), or an absolute
+ * path to append to. */
+#define SHIM_REPORT_VARIABLE L"TWINSHIM_REPORT"
+
+/* Sends the report to a debugger (see the context), and where
+ * SHIM_REPORT_VARIABLE says. Writes are appends of the whole line. */
+void shim__report_send(const shim_report *report, shim_report_context context, shim_report_severity severity);
 
 #endif

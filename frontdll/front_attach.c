@@ -52,7 +52,8 @@ static void abandon_module(HMODULE module)
     if (thread != NULL)
         CloseHandle(thread);
     else
-        shim__front_report("a module the front cannot use stays loaded", SHIM_E_SYSTEM, GetLastError(), NULL);
+        shim__front_report("a module the front cannot use stays loaded", SHIM_E_SYSTEM, GetLastError(), NULL,
+                           SHIM_REPORT_NOTICE);
 }
 
 static int connect_worker(HINSTANCE self, const shim_front_config *config)
@@ -148,12 +149,12 @@ BOOL shim__front_attach(HINSTANCE self)
         load_sibling(self, config->original_file_name, SHIM_E_ORIGINAL_MISSING, SHIM_E_ORIGINAL_MISSING,
                      &shim__front.original) != SHIM_OK) {
         shim__front_report("cannot load the original DLL, refusing to attach", shim__front.status,
-                           shim__front.system_error, sibling_path);
+                           shim__front.system_error, sibling_path, SHIM_REPORT_FATAL);
         return FALSE;
     }
     if (config->binding_count != 0 && bind_original_exports(config) != SHIM_OK) {
         shim__front_report("the original DLL lacks an export this front calls, refusing to attach",
-                           shim__front.status, shim__front.system_error, sibling_path);
+                           shim__front.status, shim__front.system_error, sibling_path, SHIM_REPORT_FATAL);
         /* DllMain may not call FreeLibrary: a thread drops the reference
          * once the loader lock is free. */
         if (shim__front.original != NULL)
@@ -165,12 +166,12 @@ BOOL shim__front_attach(HINSTANCE self)
         return TRUE;
 
     shim__front_report("no worker, legacy exports pass through", shim__front.status, shim__front.system_error,
-                       sibling_path);
+                       sibling_path, SHIM_REPORT_NOTICE);
     if (shim__front.original != NULL) {
         shim__front.original_release_thread = shim__module_release_thread(shim__front.original, TRUE);
         if (shim__front.original_release_thread == NULL)
             shim__front_report("the original DLL stays loaded after unload", SHIM_E_SYSTEM, GetLastError(),
-                               NULL);
+                               NULL, SHIM_REPORT_NOTICE);
     }
     return TRUE;
 }

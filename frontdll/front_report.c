@@ -2,7 +2,8 @@
 #include "front_state.h"
 
 /* Called from DllMain: built on the stack, sent without waiting. */
-void shim__front_report(const char *what, int status, DWORD system_error, const wchar_t *path)
+void shim__front_report(const char *what, int status, DWORD system_error, const wchar_t *path,
+                        shim_report_severity severity)
 {
     shim_report report = { .length = 0 };
 
@@ -20,5 +21,5 @@ void shim__front_report(const char *what, int status, DWORD system_error, const 
         shim__report_number(&report, system_error);
     }
     shim__report_ascii(&report, "\n");
-    shim__report_send(&report, SHIM_REPORT_NO_WAIT);
+    shim__report_send(&report, SHIM_REPORT_NO_WAIT, severity);
 }

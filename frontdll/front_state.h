@@ -8,6 +8,7 @@
 #include "twinshim/front.h"
 
 #include "../common/protocol.h"
+#include "../common/report.h"
 
 typedef struct front_state {
     int status;         /* SHIM_OK while connected, else why not */
@@ -37,8 +38,9 @@ int shim__sibling_path(HINSTANCE self, const wchar_t *file_name, wchar_t *path, 
  * Returns its handle, or NULL (the reference then stays held). */
 HANDLE shim__module_release_thread(HMODULE module, BOOL start_suspended);
 
-/* Sends "twinshim front: <what>: <status text> (<path>), Windows error N" to
- * OutputDebugString. Allocates nothing. */
-void shim__front_report(const char *what, int status, DWORD system_error, const wchar_t *path);
+/* Reports "twinshim front: <what>: <status text> (<path>), Windows error N"
+ * (common/report.h says where). Allocates nothing. */
+void shim__front_report(const char *what, int status, DWORD system_error, const wchar_t *path,
+                        shim_report_severity severity);
 
 #endif

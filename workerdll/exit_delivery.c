@@ -53,7 +53,7 @@ static void report_exit(shim_session *session, BOOL queue_was_locked)
     if (queue_was_locked)
         shim__report_ascii(&report, ", and the queue was locked by a thread the exit ended (its items are lost)");
     shim__report_ascii(&report, "\n");
-    shim__report_send(&report, SHIM_REPORT_NO_WAIT);
+    shim__report_send(&report, SHIM_REPORT_NO_WAIT, SHIM_REPORT_NOTICE);
 }
 
 void shim__session_deliver_at_exit(shim_session *session)

@@ -1,10 +1,15 @@
+#include "../common/report.h"
 #include "session.h"
 
 extern IMAGE_DOS_HEADER __ImageBase;
 
+/* On the session thread, outside the loader lock: the report may wait. */
 static void report(const char *text)
 {
-    OutputDebugStringA(text);
+    shim_report line = { .length = 0 };
+
+    shim__report_ascii(&line, text);
+    shim__report_send(&line, SHIM_REPORT_MAY_WAIT, SHIM_REPORT_NOTICE);
 }
 
 static void mark_stop_finished(shim_session *session)
