@@ -1,6 +1,7 @@
 /* Process exit with twinshim work in flight, in each phase: the child ends
- * with its own exit code and never hangs, because the front and the worker
- * do nothing at DLL_PROCESS_DETACH when lpReserved is not NULL. */
+ * with its own exit code and never hangs, because what the front and the
+ * worker do at DLL_PROCESS_DETACH when lpReserved is not NULL never waits.
+ * What they hand over is test_exit_delivery.c's subject. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

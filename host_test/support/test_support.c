@@ -256,6 +256,8 @@ test_job job_for(job_counters *counters, HANDLE gate)
         .ran = &counters->ran,
         .cancelled = &counters->cancelled,
         .saw_stop = &counters->saw_stop,
+        .at_exit = &counters->at_exit,
+        .repeated_at_exit = &counters->repeated_at_exit,
         .gate = gate,
     };
     return job;

@@ -65,6 +65,8 @@ typedef struct job_counters {
     volatile LONG ran;
     volatile LONG cancelled;
     volatile LONG saw_stop;
+    volatile LONG at_exit;          /* handed to the plugin's on_exit_message */
+    volatile LONG repeated_at_exit; /* of those, with possible_repeat set */
 } job_counters;
 
 /* A job that counts into `counters` and, if gate is set, waits for it. */

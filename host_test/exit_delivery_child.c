@@ -1,0 +1,64 @@
+/* A child that returns from main with test jobs cut off and queued; the
+ * worker's on_exit_message and on_trace count them into an exit_report
+ * shared with the test (host_test/test_exit_delivery.c).
+ *   exit_delivery_child.exe keep|free <fixture folder> <mapping handle>
+ * "free" calls FreeLibrary on the front first: the session is then still
+ * draining at exit, and only the worker's own detach can reach it. */
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "exit_report.h"
+#include "twinshim/status.h"
+
+enum {
+    EXIT_RETURNED_WITH_JOBS_QUEUED = 46,
+    EXIT_BAD_USAGE = 2,
+    EXIT_SETUP_FAILED = 3
+};
+
+static exit_report *map_report(const wchar_t *handle_text)
+{
+    HANDLE mapping = (HANDLE)(ULONG_PTR)wcstoull(handle_text, NULL, 10);
+
+    return MapViewOfFile(mapping, FILE_MAP_WRITE, 0, 0, sizeof(exit_report));
+}
+
+int wmain(int argc, wchar_t **argv)
+{
+    HANDLE never_opened = CreateEventW(NULL, TRUE, FALSE, NULL);
+    exit_report *report;
+    test_front front;
+    test_job observe = { .kind = TEST_JOB_OBSERVE };
+    test_job job;
+
+    if (argc != 4 || never_opened == NULL || (report = map_report(argv[3])) == NULL)
+        return EXIT_BAD_USAGE;
+    if (!load_test_front(argv[2], &front))
+        return EXIT_SETUP_FAILED;
+
+    observe.ran = &report->observer.ran;
+    observe.trace_events = &report->trace_events;
+    observe.counters_at_last_event = &report->counters_at_last_event;
+    if (front.post_job(&observe) != SHIM_OK || !counter_reaches_within(&report->observer.ran, 1, TEST_DEADLINE_MS))
+        return EXIT_SETUP_FAILED;
+
+    /* Every pool thread of the session holds one job at the gate... */
+    job = job_for(&report->cut_off, never_opened);
+    for (unsigned i = 0; i < SHIM_DEFAULT_MAX_THREADS; i++)
+        if (front.post_job(&job) != SHIM_OK)
+            return EXIT_SETUP_FAILED;
+    if (!counter_reaches_within(&report->cut_off.started, SHIM_DEFAULT_MAX_THREADS, TEST_DEADLINE_MS))
+        return EXIT_SETUP_FAILED;
+    /* ...so that none of these can start before the exit. */
+    job = job_for(&report->queued, never_opened);
+    for (unsigned i = SHIM_DEFAULT_MAX_THREADS; i < EXIT_REPORT_JOBS; i++)
+        if (front.post_job(&job) != SHIM_OK)
+            return EXIT_SETUP_FAILED;
+
+    if (wcscmp(argv[1], L"free") == 0)
+        FreeLibrary(front.module); /* returns at once; the drain waits at the gate */
+    else if (wcscmp(argv[1], L"keep") != 0)
+        return EXIT_BAD_USAGE;
+    return EXIT_RETURNED_WITH_JOBS_QUEUED; /* the CRT calls ExitProcess */
+}

@@ -1,0 +1,98 @@
+/* A legacy program that returns from main right after its last call to the
+ * wrapped legacy_add, so that audit records are still queued (or being
+ * drained) when the process exits. Built twice:
+ *   legacy_exit_child.exe <calls> keep|free   loads legacy.dll from its own
+ *       folder with LoadLibrary; "free" calls FreeLibrary before returning,
+ *       so the session is still draining at exit;
+ *   legacy_exit_child_import_table.exe <calls>   takes legacy.dll from its
+ *       import table.
+ * Call i is legacy_add(i, 100 * i). The first call's audit line is awaited
+ * in the log (TWINSHIM_EXAMPLE_LOG) before the others are made: messages
+ * posted before the plugin's on_start has returned cannot be handed to it at
+ * exit, and this child is about the ones posted after. */
+#include <stdlib.h>
+#include <wchar.h>
+
+#include <windows.h>
+
+enum {
+    EXIT_CALLS_RETURNED = 0,
+    EXIT_BAD_USAGE = 2,
+    EXIT_SETUP_FAILED = 3,
+    EXIT_WRONG_RESULT = 4,
+    FIRST_LINE_DEADLINE_MS = 30000
+};
+
+typedef int (*add_function)(int a, int b);
+
+#ifdef LEGACY_EXIT_CHILD_IMPORTS_FRONT
+#include "legacy.h"
+#endif
+
+/* True once the log named by TWINSHIM_EXAMPLE_LOG is not empty. */
+static BOOL first_line_written_within(DWORD deadline_ms)
+{
+    wchar_t path[MAX_PATH];
+    DWORD start = GetTickCount();
+    DWORD length = GetEnvironmentVariableW(L"TWINSHIM_EXAMPLE_LOG", path, MAX_PATH);
+
+    if (length == 0 || length >= MAX_PATH)
+        return FALSE;
+    do {
+        WIN32_FILE_ATTRIBUTE_DATA data;
+
+        if (GetFileAttributesExW(path, GetFileExInfoStandard, &data) &&
+            (data.nFileSizeLow != 0 || data.nFileSizeHigh != 0))
+            return TRUE;
+        Sleep(1); /* polling a file with a deadline: the worker has no other signal */
+    } while (GetTickCount() - start < deadline_ms);
+    return FALSE;
+}
+
+static int make_calls(add_function add, int calls)
+{
+    if (add(0, 0) != 0)
+        return EXIT_WRONG_RESULT;
+    if (!first_line_written_within(FIRST_LINE_DEADLINE_MS))
+        return EXIT_SETUP_FAILED;
+    for (int i = 1; i < calls; i++)
+        if (add(i, 100 * i) != 101 * i)
+            return EXIT_WRONG_RESULT;
+    return EXIT_CALLS_RETURNED;
+}
+
+#ifdef LEGACY_EXIT_CHILD_IMPORTS_FRONT
+int wmain(int argc, wchar_t **argv)
+{
+    if (argc != 2)
+        return EXIT_BAD_USAGE;
+    return make_calls(legacy_add, _wtoi(argv[1])); /* the CRT then calls ExitProcess */
+}
+#else
+int wmain(int argc, wchar_t **argv)
+{
+    wchar_t path[MAX_PATH];
+    DWORD length = GetModuleFileNameW(NULL, path, MAX_PATH);
+    HMODULE legacy;
+    add_function add;
+    int result;
+
+    if (argc != 3 || length == 0 || length >= MAX_PATH)
+        return EXIT_BAD_USAGE;
+    while (length > 0 && path[length - 1] != L'\\')
+        length--;
+    if (length + wcslen(L"legacy.dll") >= MAX_PATH)
+        return EXIT_BAD_USAGE;
+    wcscpy(path + length, L"legacy.dll");
+    legacy = LoadLibraryW(path);
+    if (legacy == NULL)
+        return EXIT_SETUP_FAILED;
+    add = (add_function)(void (*)(void))GetProcAddress(legacy, "legacy_add");
+    if (add == NULL)
+        return EXIT_SETUP_FAILED;
+    result = make_calls(add, _wtoi(argv[1]));
+    if (wcscmp(argv[2], L"free") == 0)
+        FreeLibrary(legacy);
+    return result;
+}
+#endif
