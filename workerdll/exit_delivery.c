@@ -14,6 +14,8 @@ static void hand_over(shim_session *session, const work_item *item, int possible
 {
     const shim_plugin *plugin = session->plugin;
 
+    if (item->runtime_item)
+        return; /* a handle's close: nothing of the plugin's */
     /* Work items carry code to run, which exit cannot run safely. */
     if (item->work == NULL && plugin->on_exit_message != NULL && plugin_is_running(session) &&
         plugin->on_exit_message(session, item->payload, item->payload_size, possible_repeat) == SHIM_OK)

@@ -93,6 +93,10 @@ struct shim_session {
 
     volatile LONG stop_policy;
     volatile LONG stop_deadline_ms; /* 0: wait forever */
+    /* Set once two callbacks were wanted at the same time: from then on the
+     * pool keeps max_callbacks threads (session_settings.c). */
+    volatile LONG threads_reserved;
+    SRWLOCK pool_size_lock;
 
     volatile LONG64 refused;
     volatile LONG64 stop_requested_ms;
@@ -153,6 +157,9 @@ int shim__session_post(shim_session *session, const void *payload, size_t size);
  * message of `size` bytes copied from payload for the plugin's on_message. */
 int shim__queue_item(shim_session *session, shim_work_function work, shim_work_cancel_function on_cancel,
                      void *context, const void *payload, size_t size);
+/* Queues the runtime's own work: it runs even when queued work is dropped,
+ * is not counted, and is never handed to the plugin at exit. */
+int shim__queue_runtime_item(shim_session *session, shim_work_function work, void *context);
 
 /* Brackets every timer, wait and I/O callback: waits for on_start, counts it
  * as running and as outstanding. Returns nonzero when the plugin's callback
@@ -236,6 +243,7 @@ typedef struct work_item {
     shim_work_function work;
     shim_work_cancel_function on_cancel;
     void *context;
+    int runtime_item; /* the runtime's own (shim__queue_runtime_item) */
     size_t payload_size;
     size_t payload_capacity;
     /* Aligned for any type: plugins cast the payload to their own struct. */
@@ -246,6 +254,9 @@ typedef struct work_item {
 void shim__free_recycled_items(shim_session *session);
 /* True when no item is queued and no pool callback is scheduled to run one. */
 BOOL shim__queue_is_idle(const shim_session *session);
+
+/* Makes the pool keep max_callbacks threads, once. */
+void shim__reserve_pool_threads(shim_session *session);
 
 /* A session aligned to SHIM_CACHE_LINE, zeroed; and its release. */
 shim_session *shim__allocate_session(void);

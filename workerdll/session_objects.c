@@ -225,13 +225,14 @@ void shim__release_objects(shim_session *session)
     }
 }
 
-static void CALLBACK close_object(PTP_CALLBACK_INSTANCE instance, void *parameter)
+/* A queued runtime item, run by a pool callback (or, when queued work is
+ * dropped, by whoever drops it): never inside one of the handle's own
+ * callbacks, which the wait below would deadlock. */
+static void close_object(shim_session *session, void *context)
 {
-    session_object *object = parameter;
-    shim_session *session = object->session;
+    session_object *object = context;
 
-    (void)instance;
-    shim__batch_enter(session);
+    (void)session;
     /* Disarmed again, then waited for: a callback that re-armed it just
      * before close disarms itself (see the start functions), and callbacks
      * already queued are cancelled or run to their end here. */
@@ -244,18 +245,12 @@ static void CALLBACK close_object(PTP_CALLBACK_INSTANCE instance, void *paramete
     }
     if (shim__unlink_object(object))
         shim__free_object(object);
-    shim__batch_leave(session);
-    shim__outstanding_done(session);
 }
 
+/* Through the session's own queue, whose work object is a member of its
+ * cleanup group: the stop waits for it like for any queued item. If it
+ * cannot be queued, the handle stays listed and the stop releases it. */
 static void close_later(session_object *object)
 {
-    shim_session *session = object->session;
-
-    /* A pool thread, not the caller's: waiting for a handle's callbacks is
-     * impossible inside one of them. Counted outstanding, so the stop waits
-     * for it before it closes the group. */
-    InterlockedIncrement(&session->outstanding);
-    if (!TrySubmitThreadpoolCallback(close_object, object, &session->environment))
-        shim__outstanding_done(session); /* it stays listed: the stop releases it */
+    shim__queue_runtime_item(object->session, close_object, object);
 }

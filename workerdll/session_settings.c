@@ -18,13 +18,47 @@ int shim_session_set_stop_deadline(shim_session *session, unsigned milliseconds)
     return SHIM_OK;
 }
 
+/* Wine starts a pool thread for a submission only when every thread is
+ * busy, and counts a thread that was woken but has not yet picked up its
+ * callback as idle: a burst of submissions can then leave callbacks waiting
+ * behind blocked ones while the maximum is not reached. A pool that keeps
+ * its maximum has a thread for each. Done only once two callbacks are
+ * wanted at once, so a session that never needs them starts none. */
+static BOOL size_pool(shim_session *session, LONG max_threads)
+{
+    /* The order keeps minimum <= maximum at every step. */
+    if (max_threads >= shim__read_flag(&session->max_callbacks)) {
+        SetThreadpoolThreadMaximum(session->pool, (DWORD)max_threads);
+        return !session->threads_reserved || SetThreadpoolThreadMinimum(session->pool, (DWORD)max_threads);
+    }
+    if (session->threads_reserved && !SetThreadpoolThreadMinimum(session->pool, (DWORD)max_threads))
+        return FALSE;
+    SetThreadpoolThreadMaximum(session->pool, (DWORD)max_threads);
+    return TRUE;
+}
+
+void shim__reserve_pool_threads(shim_session *session)
+{
+    AcquireSRWLockExclusive(&session->pool_size_lock);
+    if (!session->threads_reserved) {
+        session->threads_reserved = 1;
+        /* Failure leaves the pool as it was: threads then come on demand. */
+        SetThreadpoolThreadMinimum(session->pool, (DWORD)shim__read_flag(&session->max_callbacks));
+    }
+    ReleaseSRWLockExclusive(&session->pool_size_lock);
+}
+
 int shim_session_set_max_threads(shim_session *session, unsigned max_threads)
 {
+    int status = SHIM_OK;
+
     if (session == NULL || max_threads == 0 || max_threads > SHIM_MAX_THREADS_LIMIT)
         return SHIM_E_INVALID_ARGUMENT;
-    /* The pool's maximum first: a callback scheduled for the new count must
-     * find a thread for it. */
-    SetThreadpoolThreadMaximum(session->pool, (DWORD)max_threads);
-    InterlockedExchange(&session->max_callbacks, (LONG)max_threads);
-    return SHIM_OK;
+    AcquireSRWLockExclusive(&session->pool_size_lock);
+    if (size_pool(session, (LONG)max_threads))
+        InterlockedExchange(&session->max_callbacks, (LONG)max_threads);
+    else
+        status = SHIM_E_SYSTEM;
+    ReleaseSRWLockExclusive(&session->pool_size_lock);
+    return status;
 }

@@ -69,6 +69,7 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     InitializeSRWLock(&session->submit_lock);
     InitializeSRWLock(&session->queue_lock);
     InitializeSRWLock(&session->objects_lock);
+    InitializeSRWLock(&session->pool_size_lock);
 
     session->max_callbacks = SHIM_DEFAULT_MAX_THREADS;
     session->pool = SHIM__FAULTABLE(CreateThreadpool(NULL), NULL);

@@ -51,6 +51,7 @@ static work_item *allocate_item(shim_session *session, size_t payload_size)
     item->work = NULL;
     item->on_cancel = NULL;
     item->context = NULL;
+    item->runtime_item = 0;
     item->payload_size = payload_size;
     return item;
 }
@@ -136,6 +137,10 @@ static work_item *pop_item(shim_session *session, consumer_slot *slot, BOOL *mor
 /* The item is dropped: its cancel function runs instead of its work. */
 static void cancel_item(shim_session *session, work_item *item)
 {
+    if (item->runtime_item) {
+        item->work(session, item->context);
+        return;
+    }
     if (item->work != NULL) {
         if (item->on_cancel != NULL)
             item->on_cancel(session, item->context);
@@ -180,18 +185,25 @@ static void run_item(shim_session *session, work_item *item)
         item->work(session, item->context);
     else
         session->plugin->on_message(session, item->payload, item->payload_size);
-    InterlockedIncrement64(&session->completed);
+    if (!item->runtime_item)
+        InterlockedIncrement64(&session->completed);
 }
 
 /* One more callback, if fewer than max_callbacks are scheduled. */
 static void add_consumer(shim_session *session)
 {
+    LONG scheduled;
+
     if (shim__read_flag(&session->scheduled) >= shim__read_flag(&session->max_callbacks))
         return;
-    if (InterlockedIncrement(&session->scheduled) <= shim__read_flag(&session->max_callbacks))
-        SubmitThreadpoolWork(session->work);
-    else
+    scheduled = InterlockedIncrement(&session->scheduled);
+    if (scheduled > shim__read_flag(&session->max_callbacks)) {
         InterlockedDecrement(&session->scheduled);
+        return;
+    }
+    if (scheduled > 1 && !shim__read_flag(&session->threads_reserved))
+        shim__reserve_pool_threads(session);
+    SubmitThreadpoolWork(session->work);
 }
 
 static consumer_slot *claim_slot(shim_session *session)
@@ -269,6 +281,36 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
     shim__batch_leave(session);
 }
 
+/* Publishes an item: counted, pushed, and a callback added if needed. */
+static void publish(shim_session *session, work_item *item)
+{
+    /* Counted first, so that completed never passes submitted. */
+    if (!item->runtime_item)
+        InterlockedIncrement64(&session->submitted);
+    InterlockedPushEntrySList(&session->intake, &item->recycle_link);
+    /* While max_callbacks callbacks are scheduled (running, or lingering
+     * for more) this is one read: one of them finds the item before it
+     * returns. Otherwise another callback is added, so that an item never
+     * waits behind a long one while a thread is free. */
+    add_consumer(session);
+}
+
+int shim__queue_runtime_item(shim_session *session, shim_work_function work, void *context)
+{
+    work_item *item;
+
+    if (shim__read_flag(&session->stop_requested))
+        return SHIM_E_STOPPING;
+    item = allocate_item(session, 0);
+    if (item == NULL)
+        return SHIM_E_OUT_OF_MEMORY;
+    item->work = work;
+    item->context = context;
+    item->runtime_item = 1;
+    publish(session, item);
+    return SHIM_OK;
+}
+
 int shim__queue_item(shim_session *session, shim_work_function work, shim_work_cancel_function on_cancel,
                      void *context, const void *payload, size_t size)
 {
@@ -292,13 +334,6 @@ int shim__queue_item(shim_session *session, shim_work_function work, shim_work_c
     item->context = context;
     if (size != 0)
         memcpy(item->payload, payload, size);
-    /* Counted first, so that completed never passes submitted. */
-    InterlockedIncrement64(&session->submitted);
-    InterlockedPushEntrySList(&session->intake, &item->recycle_link);
-    /* While max_callbacks callbacks are scheduled (running, or lingering
-     * for more) this is one read: one of them finds the item before it
-     * returns. Otherwise another callback is added, so that an item never
-     * waits behind a long one while a thread is free. */
-    add_consumer(session);
+    publish(session, item);
     return SHIM_OK;
 }
