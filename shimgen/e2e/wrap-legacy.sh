@@ -15,6 +15,9 @@ work=${3:?usage: wrap-legacy.sh SHIMGEN MINGW_BIN_DIR WORK_DIR}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 wine_run=$top/cmake/wine-run
 calls=5
+here=$(cd "$(dirname "$0")" && pwd)
+exit_calls=2000
+exit_runs=5
 
 fail() {
     echo "wrap-legacy: FAILED: $*" >&2
@@ -25,7 +28,7 @@ rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 
-echo "== shimgen wrap legacy.dll (intercept legacy_add with its prototype, #3 with the placeholder)"
+echo "== shimgen wrap legacy.dll (intercept legacy_add with its prototype, #3 observed without one)"
 "$shimgen" wrap "$bin/original/legacy.dll" -o "$work/project" --intercept 'legacy_add,#3' \
     --prototype 'int legacy_add(int a, int b)'
 
@@ -59,9 +62,34 @@ echo "same output as the original, and nothing left loaded"
 echo "== what the worker saw"
 cat "$work/wrapped/calls.log"
 added=$(grep -c '^legacy_add (ordinal 1) called on thread ' "$work/wrapped/calls.log" || true)
-secret=$(grep -c '^#3 (ordinal 3) called on thread ' "$work/wrapped/calls.log" || true)
+secret=$(grep -c '^#3 (ordinal 3) called on thread [0-9]* registers ' "$work/wrapped/calls.log" || true)
 [ "$added" -eq "$calls" ] || fail "the worker logged $added of $calls legacy_add calls"
 [ "$secret" -eq 1 ] || fail "the worker logged $secret of 1 call by ordinal 3"
+
+echo "== process exit: $exit_calls calls, then main returns at once (no FreeLibrary), $exit_runs runs"
+# Linked against the original: the import table names legacy.dll, and the
+# wrapped folder's legacy.dll is the front.
+x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -o "$work/wrapped/exit_host.exe" "$here/exit_host.c" \
+    "$bin/original/legacy.dll" || fail "building exit_host.exe"
+run=1
+while [ "$run" -le "$exit_runs" ]; do
+    rm -f "$work/wrapped/exit.log"
+    # A time limit: a hang at exit fails the test instead of stalling the suite.
+    (cd "$work/wrapped" && LEGACY_SHIM_LOG=exit.log timeout 120 "$wine_run" exit_host.exe $exit_calls) > "$work/exit.out" || {
+        cat "$work/exit.out"; fail "exit run $run failed"; }
+    grep -q "^calls made: $exit_calls, wrong results: 0" "$work/exit.out" || fail "exit run $run: wrong results"
+    # Every call is logged once; a record cut off at exit while on_message
+    # wrote it may be logged again, marked as a possible repeat.
+    plain=$(grep -c '^legacy_add (ordinal 1) called on thread [0-9]*$' "$work/wrapped/exit.log" || true)
+    repeats=$(grep -c '^legacy_add (ordinal 1) called on thread [0-9]* (possible repeat)$' \
+        "$work/wrapped/exit.log" || true)
+    lines=$(wc -l < "$work/wrapped/exit.log")
+    [ "$lines" -eq $((plain + repeats)) ] || fail "exit run $run: the log holds lines of another shape"
+    [ "$plain" -le "$exit_calls" ] && [ $((plain + repeats)) -ge "$exit_calls" ] ||
+        fail "exit run $run: $plain lines and $repeats possible repeats for $exit_calls calls"
+    echo "run $run: $plain lines, $repeats possible repeats, for $exit_calls calls"
+    run=$((run + 1))
+done
 
 echo "== the same without the worker (pass-through)"
 rm "$work/wrapped/legacy_worker.dll" "$work/wrapped/calls.log"

@@ -9,6 +9,7 @@
 #include "front_writer.h"
 #include "output_files.h"
 #include "project_writer.h"
+#include "stub_writer.h"
 #include "worker_writer.h"
 #include "wrap_command.h"
 
@@ -24,6 +25,7 @@ static int write_project(const wrap_request *request, const wrap_plan *plan, err
     } files[] = {
         { plan->def_file, def_write },
         { plan->front_source_file, front_write_source },
+        { plan->stubs_source_file, stub_write_source },
         { plan->record_header_file, front_write_record_header },
         { plan->worker_source_file, worker_write_source },
         { "CMakeLists.txt", project_write_cmake },

@@ -7,6 +7,7 @@
 
 #include "exit_codes.h"
 #include "known_dlls.h"
+#include "name_pattern.h"
 #include "wrap_plan.h"
 
 const intercept *wrap_plan_intercept_of(const wrap_plan *plan, const pe_export *entry)
@@ -15,6 +16,29 @@ const intercept *wrap_plan_intercept_of(const wrap_plan *plan, const pe_export *
         if (plan->intercepts[index].target == entry)
             return &plan->intercepts[index];
     return NULL;
+}
+
+bool wrap_plan_jumps(const wrap_plan *plan, const pe_export *entry)
+{
+    return !entry->is_data && entry->forwarder == NULL && wrap_plan_intercept_of(plan, entry) == NULL;
+}
+
+bool wrap_plan_first_jump_of_ordinal(const wrap_plan *plan, size_t index)
+{
+    const pe_export *entry = &plan->table->entries[index];
+
+    if (!wrap_plan_jumps(plan, entry))
+        return false;
+    /* The table keeps the names of one ordinal together. */
+    for (size_t earlier = index; earlier > 0 && plan->table->entries[earlier - 1].ordinal == entry->ordinal; earlier--)
+        if (wrap_plan_jumps(plan, &plan->table->entries[earlier - 1]))
+            return false;
+    return true;
+}
+
+bool wrap_plan_is_x64(const wrap_plan *plan)
+{
+    return plan->image->machine == PE_MACHINE_AMD64;
 }
 
 static void warn(FILE *warnings, const char *format, ...)
@@ -54,6 +78,7 @@ static int choose_names(const wrap_request *request, wrap_plan *plan, error_mess
     snprintf(plan->front_source_file, sizeof plan->front_source_file, "%s_front.c", identifier);
     snprintf(plan->record_header_file, sizeof plan->record_header_file, "%s_call_record.h", identifier);
     snprintf(plan->worker_source_file, sizeof plan->worker_source_file, "%s_worker.c", identifier);
+    snprintf(plan->stubs_source_file, sizeof plan->stubs_source_file, "%s_stubs.c", identifier);
     return 0;
 }
 
@@ -102,16 +127,69 @@ static void name_intercept(intercept *stub, const pe_export *entry)
             *at = '_';
 }
 
+/* Adds `entry` unless a pattern already took it. */
+static int add_target(wrap_plan *plan, const pe_export *entry, const char *wanted, bool from_pattern,
+                      error_message *error)
+{
+    intercept *stub = &plan->intercepts[plan->intercept_count];
+
+    memset(stub, 0, sizeof *stub);
+    name_intercept(stub, entry);
+    for (size_t index = 0; index < plan->intercept_count; index++) {
+        if (plan->intercepts[index].target == entry) {
+            if (from_pattern)
+                return 0;
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--intercept %s: given twice", wanted);
+        }
+        if (strcmp(plan->intercepts[index].c_name, stub->c_name) == 0)
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                             "--intercept %s: %s and %s would get the same stub name %s", wanted,
+                             plan->intercepts[index].display_name, stub->display_name, stub->c_name);
+    }
+    plan->intercept_count++;
+    return 0;
+}
+
+/* A pattern takes every code export the original defines itself whose name
+ * (or #N) matches: data exports cannot be intercepted, and the original's
+ * own forwarders stay forwarders unless named one by one. */
+static int add_pattern(wrap_plan *plan, const pe_export_table *table, const char *pattern, error_message *error)
+{
+    size_t matched = 0;
+
+    for (size_t index = 0; index < table->count; index++) {
+        const pe_export *entry = &table->entries[index];
+        char display[PE_EXPORT_NAME_MAX + 16];
+        int rc;
+
+        if (entry->is_data || entry->forwarder != NULL)
+            continue;
+        if (entry->name != NULL)
+            snprintf(display, sizeof display, "%s", entry->name);
+        else
+            snprintf(display, sizeof display, "#%" PRIu32, entry->ordinal);
+        if (!name_pattern_matches(pattern, display))
+            continue;
+        rc = add_target(plan, entry, pattern, true, error);
+        if (rc != 0)
+            return rc;
+        matched++;
+    }
+    if (matched == 0)
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                         "--intercept %s: the pattern matches no code export the DLL defines", pattern);
+    return 0;
+}
+
 static int add_intercept(wrap_plan *plan, const pe_export_table *table, const char *symbol, size_t length,
                          error_message *error)
 {
     char wanted[PE_EXPORT_NAME_MAX + 1];
     const pe_export *entry;
-    intercept *stub;
 
     if (length == 0 || length > PE_EXPORT_NAME_MAX)
         return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                         "--intercept needs export names, separated by commas");
+                         "--intercept needs export names or patterns, separated by commas");
     memcpy(wanted, symbol, length);
     wanted[length] = '\0';
     if (wanted[0] == '#') {
@@ -123,33 +201,24 @@ static int add_intercept(wrap_plan *plan, const pe_export_table *table, const ch
     } else {
         entry = pe_find_export_by_name(table, wanted);
     }
+    /* A C++ name holds '?': taken as a name when the DLL has it, else as a pattern. */
+    if (entry == NULL && name_pattern_is_pattern(wanted))
+        return add_pattern(plan, table, wanted, error);
     if (entry == NULL)
         return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--intercept %s: the DLL has no such export",
                          wanted);
     if (entry->is_data && entry->forwarder == NULL)
         return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
                          "--intercept %s: a data export cannot be intercepted, only forwarded", wanted);
-    stub = &plan->intercepts[plan->intercept_count];
-    memset(stub, 0, sizeof *stub);
-    name_intercept(stub, entry);
-    for (size_t index = 0; index < plan->intercept_count; index++)
-        if (plan->intercepts[index].target == entry ||
-            strcmp(plan->intercepts[index].c_name, stub->c_name) == 0)
-            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--intercept %s: given twice", wanted);
-    plan->intercept_count++;
-    return 0;
+    return add_target(plan, entry, wanted, false, error);
 }
 
 static int add_intercepts(const wrap_request *request, wrap_plan *plan, const pe_export_table *table,
                           error_message *error)
 {
-    size_t capacity = 1;
-
-    for (size_t list = 0; list < request->intercept_list_count; list++)
-        for (const char *at = request->intercept_lists[list]; *at != '\0'; at++)
-            capacity += *at == ',' ? 1 : 0;
-    capacity += request->intercept_list_count;
-    plan->intercepts = calloc(capacity, sizeof *plan->intercepts);
+    /* Each export is intercepted at most once, plus the entry add_target
+     * fills before it checks. */
+    plan->intercepts = calloc(table->count + 1, sizeof *plan->intercepts);
     if (plan->intercepts == NULL)
         return error_set(error, SHIMGEN_EXIT_INTERNAL, "out of memory");
     for (size_t list = 0; list < request->intercept_list_count; list++) {
@@ -244,12 +313,6 @@ static int check_includes(const wrap_request *request, error_message *error)
 
 static void warn_about_target(const wrap_plan *plan, FILE *warnings)
 {
-    if (plan->image->machine != PE_MACHINE_AMD64)
-        warn(warnings,
-             "%s is a %s (%s) file; twinshim has a toolchain file only for x86-64 so far, so build the "
-             "generated project with a matching one",
-             plan->input_path, plan->image->is_pe32_plus ? "PE32+" : "PE32",
-             pe_machine_name(plan->image->machine));
     if (plan->is_known_dll)
         warn(warnings,
              "%s is a KnownDLL: Windows maps it from its own section and ignores a file of that name "
@@ -260,11 +323,6 @@ static void warn_about_target(const wrap_plan *plan, FILE *warnings)
              "%s is a Wine builtin: under Wine, run the program with WINEDLLOVERRIDES=\"%s=n,b\" so the "
              "front is loaded instead of the builtin (see the generated README.md)",
              plan->input_path, plan->names.wine_override);
-    for (size_t index = 0; index < plan->intercept_count; index++)
-        if (!plan->intercepts[index].has_prototype)
-            warn(warnings,
-                 "no --prototype for %s: its stub uses a placeholder prototype; check it before use",
-                 plan->intercepts[index].display_name);
 }
 
 int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe_export_table *table,
@@ -285,6 +343,12 @@ int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe
         return error_set(error, SHIMGEN_EXIT_NOT_A_DLL,
                          "not a DLL (its COFF header lacks IMAGE_FILE_DLL: an EXE or a driver?); only a DLL "
                          "can be wrapped");
+    /* The stubs are x86 or x86-64 assembly, and the front must match the
+     * original's architecture to take its place. */
+    if (image->machine != PE_MACHINE_I386 && image->machine != PE_MACHINE_AMD64)
+        return error_set(error, SHIMGEN_EXIT_NOT_A_DLL,
+                         "a %s DLL; shimgen writes fronts for x86 (PE32) and x86-64 (PE32+) DLLs only",
+                         pe_machine_name(image->machine));
     rc = choose_names(request, plan, error);
     if (rc == 0)
         rc = check_def_names(table, error);

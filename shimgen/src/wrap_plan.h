@@ -52,6 +52,7 @@ typedef struct wrap_plan {
     char front_source_file[NAMES_STEM_MAX + 32];
     char record_header_file[NAMES_STEM_MAX + 32];
     char worker_source_file[NAMES_STEM_MAX + 32];
+    char stubs_source_file[NAMES_STEM_MAX + 32]; /* the jump and observing stubs, in assembly */
     intercept *intercepts;
     size_t intercept_count;
     /* Headers the front includes after windows.h, for the prototypes' types:
@@ -73,7 +74,19 @@ int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe
 
 void wrap_plan_free(wrap_plan *plan);
 
-/* The intercept for `entry`, or NULL when it is forwarded. */
+/* The intercept for `entry`, or NULL when it is not intercepted. */
 const intercept *wrap_plan_intercept_of(const wrap_plan *plan, const pe_export *entry);
+
+/* Whether `entry` becomes a jump stub: code the original defines itself,
+ * not intercepted. Data exports and the original's own forwarders stay
+ * forwarders in the .def. */
+bool wrap_plan_jumps(const wrap_plan *plan, const pe_export *entry);
+
+/* For an entry that jumps: whether it is the first of its ordinal that does.
+ * The names of one ordinal share one stub, shimgen_jump_<ordinal>. */
+bool wrap_plan_first_jump_of_ordinal(const wrap_plan *plan, size_t index);
+
+/* True when the image is x86-64 (PE32+), false for i686 (PE32). */
+bool wrap_plan_is_x64(const wrap_plan *plan);
 
 #endif

@@ -14,6 +14,7 @@
 #include "exit_codes.h"
 #include "front_writer.h"
 #include "project_writer.h"
+#include "stub_writer.h"
 #include "test_capture.h"
 #include "test_image.h"
 #include "worker_writer.h"
@@ -84,15 +85,23 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
     (void)state;
     build_plan("dir/legacy.dll", "alpha,#14", &plan);
     write_with(front_write_source, &plan);
-    expect_text("static FARPROC alpha_original_slot;\n");
-    expect_text("static FARPROC ordinal_14_original_slot;\n");
+    /* Not static: the assembly stubs jump through them. */
+    expect_text("\nFARPROC alpha_original_slot;\n");
+    expect_text("\nFARPROC ordinal_14_original_slot;\n");
+    expect_no_text("static FARPROC");
     expect_text("    { \"alpha\", &alpha_original_slot },\n");
     expect_text("    { MAKEINTRESOURCEA(14), &ordinal_14_original_slot },\n");
     expect_text("    .bindings = original_bindings,\n");
     expect_text("    .binding_count = sizeof original_bindings / sizeof original_bindings[0],\n");
-    expect_text("    alpha_function original = (alpha_function)(void (*)(void))alpha_original_slot;\n");
+    /* #14 has a prototype: a typed stub with a fixed link name. */
+    expect_text("long wrapped_ordinal_14(void *context) __asm__(SHIMGEN_LINK_NAME(\"wrapped_ordinal_14\"));\n");
     expect_text("    ordinal_14_function original = (ordinal_14_function)(void (*)(void))ordinal_14_original_slot;\n");
     expect_text("    result = original(context);\n");
+    /* alpha has none: observed, by its index in the table. */
+    expect_no_text("alpha_function");
+    expect_text("    { \"alpha\", 10 },\n");
+    expect_text("void legacy_observe_call(unsigned index, const observed_frame *frame)\n{\n");
+    expect_text("    (void)shim_front_post(&record, sizeof record);\n");
     /* No lookup per call, and no session settings: those are the worker's. */
     expect_no_text("GetProcAddress");
     expect_no_text("original_symbol");
@@ -101,16 +110,52 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
     wrap_plan_free(&plan);
 }
 
-static void a_front_without_intercepts_binds_nothing(void **state)
+/* Every code export the original defines gets a jump stub bound at attach;
+ * the data export and the forwarder stay in the .def. */
+static void a_front_without_intercepts_binds_every_code_export(void **state)
 {
     wrap_plan plan;
 
     (void)state;
     build_plan("dir/legacy.dll", NULL, &plan);
     write_with(front_write_source, &plan);
-    expect_text("const shim_front_config shim_front_configuration = {\n");
-    expect_no_text("bindings");
+    expect_text("    { \"alpha\", &shimgen_jump_10_slot },\n");
+    expect_text("    { MAKEINTRESOURCEA(14), &shimgen_jump_14_slot },\n");
+    expect_no_text("beta_data");
+    expect_no_text("gamma");
     expect_no_text("_original_slot");
+    expect_no_text("observe_call");
+    write_with(stub_write_source, &plan);
+    expect_text("    \"shimgen_jump_10:\\n\"\n    \"    jmp *shimgen_jump_10_slot(%rip)\\n\"\n");
+    expect_text("    \"shimgen_jump_14:\\n\"\n    \"    jmp *shimgen_jump_14_slot(%rip)\\n\"\n");
+    expect_no_text("shimgen_observe_common");
+    wrap_plan_free(&plan);
+}
+
+/* x86-64: the observing stub saves the argument registers, calls the C side
+ * with an aligned stack and shadow space, restores and tail-jumps. */
+static void an_observing_stub_restores_and_jumps(void **state)
+{
+    static const char *const in_order[] = {
+        "\"wrapped_alpha:\\n\"",       "mov $0, %r10d",      "lea alpha_original_slot(%rip), %r11",
+        "jmp shimgen_observe_common", ".seh_proc shimgen_observe_common", "sub $168, %rsp",
+        "mov %rcx, 32(%rsp)",           "movups %xmm3, 128(%rsp)",          "lea 32(%rsp), %rdx",
+        "call legacy_observe_call",     "movups 128(%rsp), %xmm3",          "mov 32(%rsp), %rcx",
+        "add $168, %rsp",               "jmp *(%r11)",
+    };
+    const char *at;
+    wrap_plan plan;
+
+    (void)state;
+    build_plan("dir/legacy.dll", "alpha", &plan);
+    write_with(stub_write_source, &plan);
+    at = written;
+    for (size_t index = 0; index < sizeof in_order / sizeof in_order[0]; index++) {
+        at = strstr(at, in_order[index]);
+        if (at == NULL)
+            fail_msg("the stubs lack \"%s\" in order:\n%s", in_order[index], written);
+    }
+    expect_text("#if !defined(__x86_64__)\n");
     wrap_plan_free(&plan);
 }
 
@@ -256,7 +301,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_front_binds_a_slot_per_intercepted_export),
-        cmocka_unit_test(a_front_without_intercepts_binds_nothing),
+        cmocka_unit_test(a_front_without_intercepts_binds_every_code_export),
+        cmocka_unit_test(an_observing_stub_restores_and_jumps),
         cmocka_unit_test(the_worker_uses_the_session_api),
         cmocka_unit_test(file_names_agree_across_the_generated_files),
         cmocka_unit_test(the_front_includes_the_given_headers),
