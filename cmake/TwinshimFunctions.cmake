@@ -10,8 +10,8 @@
 
 function(twinshim_add_worker target)
     cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUTPUT_NAME" "SOURCES")
-    add_library(${target} SHARED ${ARG_SOURCES} $<TARGET_OBJECTS:twinshim_worker_runtime>)
-    target_link_libraries(${target} PRIVATE twinshim::headers)
+    add_library(${target} SHARED ${ARG_SOURCES})
+    target_link_libraries(${target} PRIVATE twinshim::worker_runtime twinshim::headers)
     # No libgcc DLL to ship beside the worker.
     target_link_options(${target} PRIVATE -static-libgcc)
     if(ARG_OUTPUT_NAME)
@@ -22,8 +22,8 @@ endfunction()
 
 function(twinshim_add_front target)
     cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUTPUT_NAME;DEF" "SOURCES")
-    add_library(${target} SHARED ${ARG_SOURCES} ${ARG_DEF} $<TARGET_OBJECTS:twinshim_front_runtime>)
-    target_link_libraries(${target} PRIVATE twinshim::headers)
+    add_library(${target} SHARED ${ARG_SOURCES} ${ARG_DEF})
+    target_link_libraries(${target} PRIVATE twinshim::front_runtime twinshim::headers)
     target_link_options(${target} PRIVATE -static-libgcc)
     if(ARG_OUTPUT_NAME)
         set_target_properties(${target} PROPERTIES OUTPUT_NAME ${ARG_OUTPUT_NAME})

@@ -42,8 +42,12 @@ set(TWINSHIM_WORKER_RUNTIME_SOURCES
 set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h common/fault_injection.h common/protocol.h
     common/report.h)
 
+# The runtime's own compile definitions, never its consumers': a front's
+# generic Win32 calls (TEXT, A or W) stay what its own build says.
+set(TWINSHIM_RUNTIME_DEFINITIONS UNICODE _UNICODE WIN32_LEAN_AND_MEAN _WIN32_WINNT=0x0601)
+
 function(twinshim_define_runtimes)
-    cmake_parse_arguments(PARSE_ARGV 0 ARG "" "SOURCE_ROOT;INCLUDE_DIR" "")
+    cmake_parse_arguments(PARSE_ARGV 0 ARG "" "SOURCE_ROOT;INCLUDE_DIR;PREBUILT_DIR" "")
     if(TARGET twinshim::headers)
         return()
     endif()
@@ -52,16 +56,28 @@ function(twinshim_define_runtimes)
     add_library(twinshim::headers ALIAS twinshim_headers)
     target_include_directories(twinshim_headers INTERFACE ${ARG_INCLUDE_DIR})
 
+    # An installed package carries the runtimes prebuilt for the toolchain
+    # that built it: a consumer with the same target links them and compiles
+    # only its own files. TWINSHIM_FROM_SOURCES, or another target, compiles
+    # the installed sources instead.
+    if(ARG_PREBUILT_DIR AND NOT TWINSHIM_FROM_SOURCES
+       AND EXISTS "${ARG_PREBUILT_DIR}/${TWINSHIM_TARGET_TRIPLE}/libtwinshim_front_runtime.a")
+        foreach(kind front worker)
+            add_library(twinshim::${kind}_runtime STATIC IMPORTED)
+            set_target_properties(twinshim::${kind}_runtime PROPERTIES
+                IMPORTED_LOCATION "${ARG_PREBUILT_DIR}/${TWINSHIM_TARGET_TRIPLE}/libtwinshim_${kind}_runtime.a"
+                INTERFACE_LINK_LIBRARIES twinshim::headers)
+        endforeach()
+        return()
+    endif()
+
     foreach(kind front worker)
         string(TOUPPER ${kind} upper)
         list(TRANSFORM TWINSHIM_${upper}_RUNTIME_SOURCES PREPEND ${ARG_SOURCE_ROOT}/ OUTPUT_VARIABLE sources)
         add_library(twinshim_${kind}_runtime OBJECT ${sources})
         add_library(twinshim::${kind}_runtime ALIAS twinshim_${kind}_runtime)
         target_link_libraries(twinshim_${kind}_runtime PUBLIC twinshim_headers)
-        # The runtime's own choices, never its consumers': a front's generic
-        # Win32 calls (TEXT, A or W) stay what its own build says.
-        target_compile_definitions(twinshim_${kind}_runtime PRIVATE
-            UNICODE _UNICODE WIN32_LEAN_AND_MEAN _WIN32_WINNT=0x0601)
+        target_compile_definitions(twinshim_${kind}_runtime PRIVATE ${TWINSHIM_RUNTIME_DEFINITIONS})
         set_target_properties(twinshim_${kind}_runtime PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON)
         if(TWINSHIM_FAULT_INJECTION)
             target_compile_definitions(twinshim_${kind}_runtime PRIVATE SHIM_FAULT_INJECTION)

@@ -86,12 +86,12 @@ void shim__report_send(const shim_report *report, shim_report_context context, s
     if (context == SHIM_REPORT_MAY_WAIT || IsDebuggerPresent())
         OutputDebugStringW(report->text);
     if (length > 0 && length < MAX_PATH + 32) {
+        BOOL next_to_module = lstrcmpiW(destination, L"file") == 0;
+
         if (lstrcmpiW(destination, L"stderr") == 0)
             to_stderr = TRUE;
-        else if (lstrcmpiW(destination, L"file") == 0 && report_file_next_to_module(destination, MAX_PATH + 32))
-            append_to_file(destination, report);
-        else if (lstrcmpiW(destination, L"file") != 0)
-            append_to_file(destination, report);
+        else if (!next_to_module || report_file_next_to_module(destination, MAX_PATH + 32))
+            append_to_file(destination, report); /* "file" resolved, or a path as given */
     }
     if (to_stderr)
         write_to_stderr(report);

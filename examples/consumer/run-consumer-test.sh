@@ -15,10 +15,26 @@ package="$work/prefix/lib/cmake/twinshim"
 # The installed copy of the toolchain file that configured twinshim's build.
 toolchain=$(sed -n 's/^CMAKE_TOOLCHAIN_FILE:[A-Z]*=//p' "$build/CMakeCache.txt")
 toolchain=$(basename "${toolchain:-toolchain-x86_64-w64-mingw32-gcc.cmake}")
-cmake -S "$here" -B "$work/build" \
-    -DCMAKE_TOOLCHAIN_FILE="$package/$toolchain" \
-    -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null
-cmake --build "$work/build" >/dev/null
+configure_and_build() { # <build dir> [cmake options...]
+    dir=$1
+    shift
+    cmake -S "$here" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$package/$toolchain" \
+        -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" "$@" >/dev/null
+    cmake --build "$dir" >/dev/null
+}
+# By default the consumer links the prebuilt runtimes: none of their sources
+# is compiled in its build.
+configure_and_build "$work/build"
+if find "$work/build" -name 'front_attach.c.obj' | grep -q .; then
+    echo "consumer: the runtime was compiled from sources, not linked prebuilt" >&2
+    exit 1
+fi
+# On request, from the installed sources instead.
+configure_and_build "$work/build-from-sources" -DTWINSHIM_FROM_SOURCES=ON
+find "$work/build-from-sources" -name 'front_attach.c.obj' | grep -q . || {
+    echo "consumer: TWINSHIM_FROM_SOURCES did not compile the runtime" >&2
+    exit 1
+}
 # The installed runner, in this project's Wine prefix (already booted).
 TWINSHIM_WINEPREFIX="${TWINSHIM_WINEPREFIX:-$top/.cache/wineprefix}" "$package/wine-run" "$work/build/greeter_host.exe"
 echo "consumer: built against the installed package with $toolchain and ran under Wine"
