@@ -13,7 +13,13 @@
 #      the unchanged legacy program against it under Wine;
 #   7. wraps copies of it named with '-', '.', '+', a leading digit, mixed
 #      case and another extension, builds and loads each by that name;
-#   8. does the same as 6 with Wine's own version.dll and a small program.
+#   8. does the same as 6 with Wine's own version.dll and a small program;
+#   9. wraps a fixture with every function shape (observing stubs), installs
+#      the front on PATH beside a planted impostor original, and runs it;
+#  10. wraps the i686 build of that fixture and builds it with the i686
+#      toolchain (its export table is compared, not run: no 32-bit Wine);
+#  11. wraps Debian's libgpg-error-0.dll with --intercept '*' and runs the
+#      unchanged gpg-error.exe against it.
 # Exits non-zero on the first failure.
 set -eu
 
@@ -95,6 +101,15 @@ step "end to end: DLL file names with '-', '.', '+', a leading digit, mixed case
 
 step "end to end: wrap Wine's own version.dll and run a program against it"
 "$top/shimgen/e2e/wrap-wine-version.sh" "$gcc_build/shimgen" "$wine_dlls" "$top/build/shimgen-e2e/wine-version"
+
+step "end to end: every function shape observed, one copy of the original, no planted impostor"
+"$top/shimgen/e2e/wrap-shapes.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/shapes"
+
+step "32-bit: the i686 front builds with the i686 toolchain and keeps the original's exports"
+"$top/shimgen/e2e/wrap-i686.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/i686"
+
+step "end to end: Debian's libgpg-error-0.dll, every export observed, the unchanged gpg-error.exe"
+"$top/shimgen/e2e/wrap-gpg-error.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/gpg-error"
 
 step "shimgen built for Windows: same export listing under Wine as natively"
 windows_build="$top/build/shimgen-windows"

@@ -1,4 +1,6 @@
 #include <inttypes.h>
+#include <stdbool.h>
+#include <string.h>
 
 #include "front_writer.h"
 
@@ -271,6 +273,35 @@ static void write_configuration(FILE *out, const wrap_plan *plan)
         write_observer(out, plan);
 }
 
+/* The return type without its calling convention ("int WINAPI" gives
+ * "int"), for the variable that holds the result: a calling convention
+ * applies to functions only. */
+static void value_type_of(const char *return_type, char *value_type, size_t capacity)
+{
+    static const char *const conventions[] = { "WINAPI", "WINAPIV", "CALLBACK", "APIENTRY", "NTAPI", "PASCAL",
+                                               "STDMETHODCALLTYPE", "__stdcall", "_stdcall", "__cdecl", "_cdecl",
+                                               "__fastcall", "_fastcall", "__thiscall", "__vectorcall" };
+    const char *at = return_type;
+    size_t length = 0;
+
+    value_type[0] = '\0';
+    while (*at != '\0') {
+        size_t word = strcspn(at, " \t*");
+        bool convention = false;
+
+        for (size_t index = 0; index < sizeof conventions / sizeof conventions[0]; index++)
+            convention = convention || (word == strlen(conventions[index]) && strncmp(at, conventions[index], word) == 0);
+        if (word == 0)
+            word = 1;
+        if (!convention && length + word < capacity) {
+            memcpy(value_type + length, at, word);
+            length += word;
+            value_type[length] = '\0';
+        }
+        at += word;
+    }
+}
+
 /* A typed stub: the prototype given with --prototype. Its link name is fixed
  * with an asm label, so that a WINAPI (stdcall) or fastcall prototype on
  * i686 does not decorate it (wrapped_f@8) away from the name the .def uses. */
@@ -278,7 +309,9 @@ static void write_stub(FILE *out, const intercept *stub)
 {
     const char *return_type = stub->signature.return_type;
     const char *parameters = stub->signature.parameter_list;
+    char value_type[PROTOTYPE_TEXT_MAX];
 
+    value_type_of(return_type, value_type, sizeof value_type);
     fprintf(out, "\n/* %s, ordinal %" PRIu32 ". Prototype given with --prototype. */\n", stub->display_name,
             stub->target->ordinal);
     fprintf(out, "typedef %s (*%s_function)(%s);\n\n", return_type, stub->c_name, parameters);
@@ -289,7 +322,7 @@ static void write_stub(FILE *out, const intercept *stub)
     fprintf(out, "    %s_function original = (%s_function)(void (*)(void))%s_original_slot;\n",
             stub->c_name, stub->c_name, stub->c_name);
     if (!stub->signature.returns_void)
-        fprintf(out, "    %s result;\n", return_type);
+        fprintf(out, "    %s result;\n", value_type);
     fputs("    DWORD last_error;\n\n", out);
     fprintf(out, "    %soriginal(%s);\n", stub->signature.returns_void ? "" : "result = ",
             stub->signature.parameter_count == 0 ? "" : stub->signature.argument_list);

@@ -1,15 +1,10 @@
-/* Writes the front's C source (<name>_front.c): the twinshim configuration,
- * one stub per intercepted export, and the record the stubs post.
- *
- * Each intercepted export gets a slot that the runtime fills at attach
- * (shim_front_configuration.bindings); its stub calls the original through
- * that slot, cast to the stub's type, with no lookup per call, keeps the original's return value and last
- * error, and posts a copy of one call record to the worker. The prototype is
- * the one given with --prototype; without one the stub gets a placeholder
- * (four pointer-sized integer arguments, a pointer-sized integer result),
- * which is right for x64 functions taking at most four integer or pointer
- * arguments and returning an integer, a pointer or nothing. The generated
- * comment says to replace it for anything else. */
+/* Writes the front's C source (<name>_front.c): the twinshim configuration
+ * with one binding per stub (a slot the runtime fills at attach, so no stub
+ * looks anything up per call), the typed stubs of the intercepts given a
+ * --prototype (they call the original through the slot, keep its result and
+ * last error, and post a record), and <name>_observe_call, which the
+ * observing stubs of stub_writer.c call to post a record of the raw
+ * registers. Also the record both DLLs share. */
 #ifndef SHIMGEN_FRONT_WRITER_H
 #define SHIMGEN_FRONT_WRITER_H
 

@@ -38,7 +38,7 @@ typedef struct intercept {
     /* The name used in C for this export: the export name when it is a C
      * identifier, else a sanitised form (ordinal_3 for ordinal-only exports). */
     char c_name[PE_EXPORT_NAME_MAX + 32];
-    bool has_prototype; /* false: the stub uses the placeholder prototype */
+    bool has_prototype; /* false: an observing stub (raw registers) */
     prototype signature;
 } intercept;
 

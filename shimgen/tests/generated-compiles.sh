@@ -14,7 +14,7 @@ compiler=${SHIMGEN_MINGW_CC:-x86_64-w64-mingw32-gcc}
 rm -rf "$work"
 mkdir -p "$work"
 # One intercept with its prototype, whose type comes from a header given with
-# --include; one ordinal-only with the placeholder.
+# --include; one ordinal-only observed without a prototype.
 printf 'typedef int fixture_int;\n' > "$work/fixture_types.h"
 "$shimgen" wrap "$dll" -o "$work" --twinshim "$twinshim" --intercept 'fixture_add,#8' \
     --include fixture_types.h --prototype 'fixture_int fixture_add(fixture_int a, fixture_int b)' 2> "$work/warnings"

@@ -1,0 +1,98 @@
+#!/bin/sh
+# End to end with a real third-party DLL and its unchanged program: Debian's
+# libgpg-error-0.dll and gpg-error.exe (package libgpg-error-mingw-w64-dev),
+# wrapped with --intercept '*' (an observing stub on every code export, no
+# prototypes). For several command lines the wrapped run must print byte for
+# byte what the original prints, with the same exit code, and the worker must
+# log every function of the DLL the program imports and is bound to call.
+# gpg-error.exe takes the DLL only from its import table, so it is unloaded
+# only at process exit: the log also shows the exit hand-over at work.
+# Usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR]
+set -eu
+
+shimgen=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+work=${2:?usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR]}
+mingw_bin=${3:-/usr/x86_64-w64-mingw32/bin}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+wine_run=$top/cmake/wine-run
+
+fail() {
+    echo "wrap-gpg-error: FAILED: $*" >&2
+    exit 1
+}
+
+for file in libgpg-error-0.dll gpg-error.exe; do
+    [ -f "$mingw_bin/$file" ] ||
+        fail "$mingw_bin/$file is missing: install libgpg-error-mingw-w64-dev (scripts/install-dependencies.sh)"
+done
+rm -rf "$work"
+mkdir -p "$work/original" "$work/wrapped"
+work=$(cd "$work" && pwd)
+cp "$mingw_bin/libgpg-error-0.dll" "$mingw_bin/gpg-error.exe" "$work/original/"
+
+echo "== shimgen wrap libgpg-error-0.dll --intercept '*'"
+"$shimgen" wrap "$work/original/libgpg-error-0.dll" -o "$work/project" --intercept '*' > "$work/wrap.log" 2>&1 || {
+    cat "$work/wrap.log"; fail "shimgen wrap"; }
+cmake -S "$work/project" -B "$work/project/build" \
+    -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" \
+    -DCMAKE_C_FLAGS=-Werror > "$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "configure"; }
+cmake --build "$work/project/build" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "build"; }
+cp "$work/original/gpg-error.exe" "$work/project/build/bin/libgpg-error-0.dll" \
+    "$work/project/build/bin/libgpg-error-0_worker.dll" "$work/wrapped/"
+cp "$work/original/libgpg-error-0.dll" "$work/wrapped/libgpg-error-0_orig.dll"
+cmp -s "$mingw_bin/gpg-error.exe" "$work/wrapped/gpg-error.exe" || fail "the program was changed"
+
+# What the program imports from the DLL: every logged call must be one of them.
+x86_64-w64-mingw32-objdump -p "$work/original/gpg-error.exe" |
+    sed -n '/DLL Name: libgpg-error-0.dll/,/DLL Name:/p' |
+    awk 'NF == 3 && $2 ~ /^[0-9]+$/ { print $3 }' | sort > "$work/imported.txt"
+[ -s "$work/imported.txt" ] || fail "found no import of libgpg-error-0.dll in gpg-error.exe"
+
+case_number=0
+check() {
+    # check ARGUMENTS... : one run of each, compared byte for byte.
+    case_number=$((case_number + 1))
+    status_original=0
+    status_wrapped=0
+    (cd "$work/original" && timeout 120 "$wine_run" gpg-error.exe "$@") > "$work/original.$case_number" 2>&1 ||
+        status_original=$?
+    rm -f "$work/wrapped/calls.log"
+    (cd "$work/wrapped" && LIBGPG_ERROR_0_SHIM_LOG=calls.log timeout 120 "$wine_run" gpg-error.exe "$@") \
+        > "$work/wrapped.$case_number" 2>&1 || status_wrapped=$?
+    cmp -s "$work/original.$case_number" "$work/wrapped.$case_number" || {
+        diff "$work/original.$case_number" "$work/wrapped.$case_number" || true
+        fail "gpg-error $*: the wrapped run printed something else"; }
+    [ "$status_original" = "$status_wrapped" ] ||
+        fail "gpg-error $*: exit code $status_wrapped, the original's is $status_original"
+    [ -f "$work/wrapped/calls.log" ] || fail "gpg-error $*: no log (pass-through?)"
+    sed -n 's/^\([^ ]*\) (ordinal [0-9]*) called on thread .*/\1/p' "$work/wrapped/calls.log" | sort -u \
+        > "$work/logged.$case_number"
+    unexpected=$(comm -23 "$work/logged.$case_number" "$work/imported.txt")
+    [ -z "$unexpected" ] || fail "gpg-error $*: logged calls the program does not import: $unexpected"
+    echo "gpg-error $*: same $(wc -c < "$work/original.$case_number") bytes, exit $status_original;" \
+        "$(wc -l < "$work/wrapped/calls.log") calls logged: $(tr '\n' ' ' < "$work/logged.$case_number")"
+}
+
+expect_logged() {
+    # expect_logged EXPORT... : in the last case's log.
+    for export in "$@"; do
+        grep -qx "$export" "$work/logged.$case_number" || fail "case $case_number: no call of $export logged"
+    done
+}
+
+echo "== the unchanged gpg-error.exe, original and wrapped"
+check 1
+# Every run initialises the library, parses its arguments, then describes the code.
+expect_logged gpg_err_init gpgrt_set_strusage gpgrt_argparse gpg_strerror gpg_strsource
+check GPG_ERR_ENOMEM
+expect_logged gpg_err_init gpgrt_argparse gpg_strerror gpg_strsource
+check --list
+expect_logged gpg_err_init gpgrt_argparse gpg_strerror gpg_strsource
+check 1 2 16383 GPG_ERR_EOF
+expect_logged gpg_strerror gpg_strsource
+check --version
+expect_logged gpgrt_argparse
+check --no-such-option
+expect_logged gpgrt_argparse
+
+echo "wrap-gpg-error: passed ($case_number command lines, same bytes and exit codes, every call logged is an import)"
