@@ -13,7 +13,8 @@ set -eu
 shimgen=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 work=${2:?usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR]}
 mingw_bin=${3:-/usr/x86_64-w64-mingw32/bin}
-top=$(cd "$(dirname "$0")/../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
 wine_run=$top/cmake/wine-run
 
 fail() {
@@ -33,10 +34,8 @@ cp "$mingw_bin/libgpg-error-0.dll" "$mingw_bin/gpg-error.exe" "$work/original/"
 echo "== shimgen wrap libgpg-error-0.dll --intercept '*'"
 "$shimgen" wrap "$work/original/libgpg-error-0.dll" -o "$work/project" --intercept '*' > "$work/wrap.log" 2>&1 || {
     cat "$work/wrap.log"; fail "shimgen wrap"; }
-cmake -S "$work/project" -B "$work/project/build" \
-    -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" \
-    -DCMAKE_C_FLAGS=-Werror > "$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "configure"; }
-cmake --build "$work/project/build" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "build"; }
+"$here/build-project.sh" "$work/project" "$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" "$work" ||
+    fail "building the generated project"
 cp "$work/original/gpg-error.exe" "$work/project/build/bin/libgpg-error-0.dll" \
     "$work/project/build/bin/libgpg-error-0_worker.dll" "$work/wrapped/"
 cp "$work/original/libgpg-error-0.dll" "$work/wrapped/libgpg-error-0_orig.dll"

@@ -39,10 +39,8 @@ fi
 grep -q 'must be built for i686' "$work/wrong.log" || { cat "$work/wrong.log"; fail "no clear refusal"; }
 
 echo "== building with the i686 toolchain (warnings are errors)"
-cmake -S "$work/project" -B "$work/project/build" \
-    -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-i686-w64-mingw32-gcc.cmake" \
-    -DCMAKE_C_FLAGS=-Werror > "$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "configure"; }
-cmake --build "$work/project/build" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "build"; }
+"$here/build-project.sh" "$work/project" "$top/cmake/toolchain-i686-w64-mingw32-gcc.cmake" "$work" ||
+    fail "building the generated project"
 if grep -qi 'warning' "$work/build.log"; then
     grep -i 'warning' "$work/build.log"
     fail "the build warned (the linker's stdcall fixup, or the compiler)"

@@ -132,6 +132,15 @@ static void write_observer(FILE *out, const wrap_plan *plan)
         fprintf(out, ", %" PRIu32 " },\n", plan->intercepts[index].target->ordinal);
     }
     fputs("};\n\n", out);
+    fprintf(out,
+            "/* Posts without waiting; the original, and the host after it, see the\n"
+            " * host's last error, not the post's. */\n"
+            "static void post_observed_record(const %s_call_record *record, DWORD last_error)\n"
+            "{\n"
+            "    (void)shim_front_post(record, sizeof *record);\n"
+            "    SetLastError(last_error);\n"
+            "}\n\n",
+            identifier);
     if (wrap_plan_is_x64(plan))
         fprintf(out,
                 "/* What shimgen_observe_common in %s saved, from its rsp + 32. */\n"
@@ -158,9 +167,7 @@ static void write_observer(FILE *out, const wrap_plan *plan)
                 "    for (unsigned at = 0; at < 4; at++)\n"
                 "        record.registers[4 + at] = frame->xmm[at][0];\n"
                 "    record.return_address = frame->return_address;\n"
-                "    (void)shim_front_post(&record, sizeof record);\n"
-                "    /* The original, and the host after it, see the host's last error. */\n"
-                "    SetLastError(last_error);\n"
+                "    post_observed_record(&record, last_error);\n"
                 "}\n",
                 plan->stubs_source_file, identifier, identifier, identifier);
     else
@@ -187,9 +194,7 @@ static void write_observer(FILE *out, const wrap_plan *plan)
                 "    for (unsigned at = 0; at < 6; at++)\n"
                 "        record.registers[2 + at] = frame->stack[at];\n"
                 "    record.return_address = frame->return_address;\n"
-                "    (void)shim_front_post(&record, sizeof record);\n"
-                "    /* The original, and the host after it, see the host's last error. */\n"
-                "    SetLastError(last_error);\n"
+                "    post_observed_record(&record, last_error);\n"
                 "}\n",
                 plan->stubs_source_file, identifier, identifier, identifier);
 }

@@ -101,7 +101,7 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
     expect_no_text("alpha_function");
     expect_text("    { \"alpha\", 10 },\n");
     expect_text("void legacy_observe_call(unsigned index, const observed_frame *frame)\n{\n");
-    expect_text("    (void)shim_front_post(&record, sizeof record);\n");
+    expect_text("    post_observed_record(&record, last_error);\n");
     /* No lookup per call, and no session settings: those are the worker's. */
     expect_no_text("GetProcAddress");
     expect_no_text("original_symbol");
