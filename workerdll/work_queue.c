@@ -7,8 +7,9 @@
 
 /* Payloads up to this size get an item of this capacity, which is recycled. */
 #define RECYCLED_PAYLOAD_CAPACITY 64u
-/* At most this many idle items are kept per session (about 16 KB). */
-#define RECYCLED_ITEMS_MAX 128u
+/* At most this many idle items are kept per session (about 150 KB): a
+ * burst that outruns the pool then reuses its items instead of the heap. */
+#define RECYCLED_ITEMS_MAX 1024u
 /* HeapAlloc aligns to 8 bytes on i686, less than the payload's max_align_t
  * there: a block has room for its own start and for the item on the next
  * aligned address after it. */
