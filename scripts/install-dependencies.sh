@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs what twinshim needs on Debian 12 and skips what is already there:
-# the mingw-w64 cross compilers, Wine, CMake, and cmocka cross-built for
-# mingw from Debian's source package into the project-local prefix .cache/deps.
+# the mingw-w64 cross compilers, Wine, CMake, cmocka cross-built for mingw
+# from Debian's source package into the project-local prefix .cache/deps, and
+# a real third-party DLL with its own program (libgpg-error's), which
+# shimgen's end-to-end test wraps unchanged.
 # Run as root (or with sudo available) on a machine that reaches Debian's mirrors.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-packages="mingw-w64 wine wine64 cmake make xz-utils dpkg-dev python3 libcmocka-dev clang libclang-rt-14-dev lld clang-tidy clang-format cppcheck"
+packages="mingw-w64 wine wine64 cmake make xz-utils dpkg-dev python3 libcmocka-dev clang libclang-rt-14-dev lld clang-tidy clang-format cppcheck libgpg-error-mingw-w64-dev"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
