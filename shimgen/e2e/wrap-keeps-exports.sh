@@ -1,7 +1,8 @@
 #!/bin/sh
 # Wraps a DLL with no intercepts, links the generated front, and checks that
-# the front exports the same names at the same ordinals as the original, each
-# forwarded to NAME_orig (or to where the original already forwarded it).
+# the front exports the same names at the same ordinals as the original: code
+# as a stub of the front, data forwarded to NAME_orig, and the original's own
+# forwarders to where it forwarded them.
 # Run on msvcrt.dll it proves that ld accepts the .def for over a thousand
 # exports: C++ names, data, ordinal-only and aliases. Nothing is run.
 # Usage: wrap-keeps-exports.sh SHIMGEN DLL WORK_DIR
@@ -26,14 +27,14 @@ cmake -S "$work/project" -B "$work/project/build" \
     -DCMAKE_C_FLAGS=-Werror > "$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "configure"; }
 cmake --build "$work/project/build" > "$work/build.log" 2>&1 || { tail -n 30 "$work/build.log"; fail "build"; }
 
-# "ordinal name target": the target is the original's forwarder, or
-# NAME_orig.<name> (NAME_orig.#<ordinal> for an ordinal-only export).
+# "ordinal name target": the target is the original's forwarder, "stub" for
+# code, or NAME_orig.<name> (NAME_orig.#<ordinal> without a name) for data.
 "$shimgen" exports "$dll" | awk -v original="${name}_orig" 'NR > 2 {
-        target = $5 == "->" ? $6 : original "." ($4 == "[NONAME]" ? "#" $1 : $4)
+        target = $5 == "->" ? $6 : $3 == "code" ? "stub" : original "." ($4 == "[NONAME]" ? "#" $1 : $4)
         print $1, $4, target
     }' | LC_ALL=C sort > "$work/expected"
 # Aliases get a new ordinal from ld (see docs/shimgen.md): compare them by name.
-"$shimgen" exports "$work/project/build/bin/$name.dll" | awk 'NR > 2 { print $1, $4, $6 }' |
+"$shimgen" exports "$work/project/build/bin/$name.dll" | awk 'NR > 2 { print $1, $4, ($5 == "->" ? $6 : "stub") }' |
     LC_ALL=C sort > "$work/actual"
 awk '{ print $2, $3 }' "$work/expected" | LC_ALL=C sort > "$work/expected-by-name"
 awk '{ print $2, $3 }' "$work/actual" | LC_ALL=C sort > "$work/actual-by-name"
