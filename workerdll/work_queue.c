@@ -7,9 +7,8 @@
 
 /* Payloads up to this size get an item of this capacity, which is recycled. */
 #define RECYCLED_PAYLOAD_CAPACITY 64u
-/* At most this many idle items are kept per session (about 150 KB): a
- * burst that outruns the pool then reuses its items instead of the heap. */
-#define RECYCLED_ITEMS_MAX 1024u
+/* At most this many idle items are kept per session (about 20 KB). */
+#define RECYCLED_ITEMS_MAX 128u
 /* HeapAlloc aligns to 8 bytes on i686, less than the payload's max_align_t
  * there: a block has room for its own start and for the item on the next
  * aligned address after it. */
@@ -289,11 +288,15 @@ static void publish(shim_session *session, work_item *item)
     if (!item->runtime_item)
         InterlockedIncrement64(&session->submitted);
     InterlockedPushEntrySList(&session->intake, &item->recycle_link);
-    /* While max_callbacks callbacks are scheduled (running, or lingering
-     * for more) this is one read: one of them finds the item before it
-     * returns. Otherwise another callback is added, so that an item never
-     * waits behind a long one while a thread is free. */
-    add_consumer(session);
+    /* A scheduled callback (running, or lingering for more) finds the item
+     * before it returns, so one is added only when none is scheduled, or
+     * when items wait in the intake (the scheduled ones are busy): a second
+     * callback that would only spin beside the first takes a CPU from the
+     * host. A callback that pops an item with more behind it adds one too,
+     * so an item never waits behind a long callback while a thread is free.
+     * Both reads hit lines this post has just written or read. */
+    if (shim__read_flag(&session->scheduled) == 0 || QueryDepthSList(&session->intake) > 1)
+        add_consumer(session);
 }
 
 int shim__queue_runtime_item(shim_session *session, shim_work_function work, void *context)
