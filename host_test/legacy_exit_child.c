@@ -9,18 +9,18 @@
  * Call i is legacy_add(i, 100 * i). The first call's audit line is awaited
  * in the log (TWINSHIM_EXAMPLE_LOG) before the others are made: messages
  * posted before the plugin's on_start has returned cannot be handed to it at
- * exit, and this child is about the ones posted after. */
+ * exit, and this child is about the ones posted after. (It also puts the
+ * log's first write before the exit: see fixtures/detach_caller.c.) */
 #include <stdlib.h>
 #include <wchar.h>
 
-#include <windows.h>
+#include "test_support.h"
 
 enum {
     EXIT_CALLS_RETURNED = 0,
     EXIT_BAD_USAGE = 2,
     EXIT_SETUP_FAILED = 3,
-    EXIT_WRONG_RESULT = 4,
-    FIRST_LINE_DEADLINE_MS = 30000
+    EXIT_WRONG_RESULT = 4
 };
 
 typedef int (*add_function)(int a, int b);
@@ -29,31 +29,11 @@ typedef int (*add_function)(int a, int b);
 #include "legacy.h"
 #endif
 
-/* True once the log named by TWINSHIM_EXAMPLE_LOG is not empty. */
-static BOOL first_line_written_within(DWORD deadline_ms)
-{
-    wchar_t path[MAX_PATH];
-    DWORD start = GetTickCount();
-    DWORD length = GetEnvironmentVariableW(L"TWINSHIM_EXAMPLE_LOG", path, MAX_PATH);
-
-    if (length == 0 || length >= MAX_PATH)
-        return FALSE;
-    do {
-        WIN32_FILE_ATTRIBUTE_DATA data;
-
-        if (GetFileAttributesExW(path, GetFileExInfoStandard, &data) &&
-            (data.nFileSizeLow != 0 || data.nFileSizeHigh != 0))
-            return TRUE;
-        Sleep(1); /* polling a file with a deadline: the worker has no other signal */
-    } while (GetTickCount() - start < deadline_ms);
-    return FALSE;
-}
-
 static int make_calls(add_function add, int calls)
 {
     if (add(0, 0) != 0)
         return EXIT_WRONG_RESULT;
-    if (!first_line_written_within(FIRST_LINE_DEADLINE_MS))
+    if (!file_filled_within(L"TWINSHIM_EXAMPLE_LOG", TEST_DEADLINE_MS))
         return EXIT_SETUP_FAILED;
     for (int i = 1; i < calls; i++)
         if (add(i, 100 * i) != 101 * i)

@@ -49,6 +49,7 @@ static const fixture_file legacy_installation[] = {
     { L"legacy_worker.dll", L"legacy_worker.dll", NULL },
     { L"legacy_exit_child.exe", L"legacy_exit_child.exe", NULL },
     { L"legacy_exit_child_import_table.exe", L"legacy_exit_child_import_table.exe", NULL },
+    { L"cmocka.dll", L"cmocka.dll", NULL }, /* through test_support, which the children link */
 };
 #define LEGACY_FILES (sizeof legacy_installation / sizeof legacy_installation[0])
 

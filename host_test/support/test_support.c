@@ -249,6 +249,25 @@ bool load_test_front(const wchar_t *folder, test_front *front)
     return front->post_job && front->post_raw && front->status && front->get_counters && front->multiply;
 }
 
+bool file_filled_within(const wchar_t *variable, DWORD deadline_ms)
+{
+    wchar_t path[TEST_PATH_CAPACITY];
+    DWORD start = GetTickCount();
+    DWORD length = GetEnvironmentVariableW(variable, path, TEST_PATH_CAPACITY);
+
+    if (length == 0 || length >= TEST_PATH_CAPACITY)
+        return false;
+    do {
+        WIN32_FILE_ATTRIBUTE_DATA data;
+
+        if (GetFileAttributesExW(path, GetFileExInfoStandard, &data) &&
+            (data.nFileSizeLow != 0 || data.nFileSizeHigh != 0))
+            return true;
+        Sleep(1); /* polling with a deadline: the file is the only signal */
+    } while (GetTickCount() - start < deadline_ms);
+    return false;
+}
+
 test_job job_for(job_counters *counters, HANDLE gate)
 {
     test_job job = {

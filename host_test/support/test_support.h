@@ -84,6 +84,11 @@ void load_front_and_worker(const wchar_t *fixture_name, test_front *front);
 /* True once *status is no longer TEST_STATUS_PENDING, false if deadline_ms passes first. */
 bool status_reported_within(volatile LONG *status, DWORD deadline_ms);
 
+/* True once the file named by environment variable `variable` exists and is
+ * not empty, false if deadline_ms passes first. For a plugin that has no
+ * other way to say that it has started (the legacy example's audit log). */
+bool file_filled_within(const wchar_t *variable, DWORD deadline_ms);
+
 /* True once every bit of mask is set in *flags, false if deadline_ms passes first. */
 bool bits_set_within(volatile LONG *flags, LONG mask, DWORD deadline_ms);
 

@@ -10,7 +10,8 @@
 /* Module-wide, not per session: a draining session and its successor may
  * append to the same file at once, and Wine appends with fstat then pwrite,
  * which is not atomic between two writers. log_writer names the thread that
- * holds it, for process exit (audit_write_at_exit). */
+ * is writing: pool threads set it under log_lock; process exit claims it
+ * alone (audit_write_at_exit). */
 static SRWLOCK log_lock = SRWLOCK_INIT;
 static volatile LONG log_writer;
 
@@ -132,32 +133,37 @@ static BOOL thread_has_ended(DWORD id)
 }
 
 /* On the exiting thread, inside DllMain: the other threads were ended where
- * they stood, so log_lock is only tried, never waited for. A pool thread
- * ended inside its write keeps the lock forever (often, when the exit comes
- * with records queued); once that writer has ended, nobody else can append,
- * so the line is written without the lock. Any other holder: declined. The
+ * they stood, so nothing here waits. log_lock is not touched: under Wine 8
+ * even releasing an SRW lock got with a try goes through RtlWakeAddressAll,
+ * which spins forever on a hash-bucket lock that an ended thread may hold.
+ * The exit claims log_writer instead, with one compare-exchange. If a pool
+ * thread holds it, that thread was ended inside its write (often, when the
+ * exit comes with records queued): once it has ended, nobody else can
+ * append, so the line is written anyway. Any other holder: declined. The
  * line is on the stack; WriteFile goes to the handle on_start opened. */
 static int audit_write_at_exit(shim_session *session, const void *payload, size_t size, int possible_repeat)
 {
     const audit_log *log = shim_session_get_plugin_state(session);
+    const LONG self = (LONG)GetCurrentThreadId();
     audit_line line;
     BOOL written;
-    DWORD writer;
+    LONG writer;
 
     if (size != sizeof(audit_record))
         return SHIM_E_INVALID_ARGUMENT;
     if (log == NULL)
         return SHIM_OK; /* no log asked for: nothing to write */
     format_record(payload, possible_repeat, &line);
-    if (TryAcquireSRWLockExclusive(&log_lock)) {
+    writer = InterlockedCompareExchange(&log_writer, self, 0);
+    if (writer == 0) {
         written = write_line(log, &line);
-        ReleaseSRWLockExclusive(&log_lock);
-        return written ? SHIM_OK : SHIM_E_SYSTEM;
-    }
-    writer = (DWORD)InterlockedCompareExchange(&log_writer, 0, 0);
-    if (writer == 0 || writer == GetCurrentThreadId() || !thread_has_ended(writer))
+        InterlockedExchange(&log_writer, 0);
+    } else if (writer != self && thread_has_ended((DWORD)writer)) {
+        written = write_line(log, &line);
+    } else {
         return SHIM_E_PROCESS_EXITING;
-    return write_line(log, &line) ? SHIM_OK : SHIM_E_SYSTEM;
+    }
+    return written ? SHIM_OK : SHIM_E_SYSTEM;
 }
 
 static void audit_stopped(shim_session *session, void *plugin_state)
