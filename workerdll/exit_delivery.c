@@ -71,12 +71,14 @@ void shim__session_deliver_at_exit(shim_session *session)
         if (running != NULL)
             hand_over(session, running, 1);
     }
+    /* Kept, never released: under Wine a release wakes waiters through
+     * RtlWakeAddressAll, which spins on a hash-bucket lock that an ended
+     * thread may hold. Nobody is left to want it. */
     if (TryAcquireSRWLockExclusive(&session->queue_lock)) {
         for (const work_item *item = session->queue_head; item != NULL; item = item->next)
             hand_over(session, item, 0);
         session->queue_head = NULL;
         session->queue_tail = NULL;
-        ReleaseSRWLockExclusive(&session->queue_lock);
     } else {
         queue_was_locked = TRUE;
     }

@@ -31,10 +31,10 @@ void shim__unregister_session(shim_session *session)
 void shim__deliver_all_at_exit(void)
 {
     /* A thread the exit ended may hold the lock: then the list cannot be
-     * trusted, and the sessions' fronts have delivered what they could. */
+     * trusted, and the sessions' fronts have delivered what they could. Not
+     * released: see exit_delivery.c. */
     if (!TryAcquireSRWLockShared(&registry_lock))
         return;
     for (shim_session *session = live_sessions; session != NULL; session = session->next_live)
         shim__session_deliver_at_exit(session);
-    ReleaseSRWLockShared(&registry_lock);
 }
