@@ -90,11 +90,14 @@ typedef struct shim_plugin {
      * declines it, and it is counted in lost_at_exit and reported.
      *
      * It runs inside DllMain, and every other thread has been ended wherever
-     * it was, holding whatever locks it held. So: take a lock only with a
-     * try (TryAcquireSRWLockExclusive, TryEnterCriticalSection) and decline
-     * when it fails; never wait; no thread pool, no LoadLibrary, no new
-     * threads, no heap allocation (the heap's own lock may be held). Writing
-     * with WriteFile to a handle opened in on_start is what it is for.
+     * it was, holding whatever locks it held. So: never wait, and never
+     * wake (releasing an SRW lock or a condition variable wakes, and under
+     * Wine the wake table may be locked by an ended thread); guard shared
+     * state with a compare-exchange flag of your own, and decline when
+     * another live thread holds it (examples/legacy/shim/audit_worker.c);
+     * no thread pool, no LoadLibrary, no new threads, no heap allocation
+     * (the heap's own lock may be held). Writing with WriteFile to a handle
+     * opened in on_start is what it is for.
      * May be NULL: messages queued at exit are then counted as lost. */
     int (*on_exit_message)(shim_session *session, const void *payload, size_t size, int possible_repeat);
 } shim_plugin;
