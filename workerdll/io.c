@@ -64,9 +64,12 @@ static int keep_io_queue_alive(shim_session *session)
     session->io_sentinel = CreateThreadpoolIo(session->io_sentinel_handle, sentinel_never_completes, NULL,
                                               &session->sentinel_environment);
     if (session->io_sentinel == NULL) {
+        DWORD error = GetLastError(); /* SHIM_E_SYSTEM keeps the failed call's error */
+
         DestroyThreadpoolEnvironment(&session->sentinel_environment);
         CloseHandle(session->io_sentinel_handle);
         session->io_sentinel_handle = NULL;
+        SetLastError(error);
         return SHIM_E_SYSTEM;
     }
     return SHIM_OK;
