@@ -174,6 +174,33 @@ static void the_worker_uses_the_session_api(void **state)
     wrap_plan_free(&plan);
 }
 
+/* The exit hook never touches the SRW lock (a release wakes, and under Wine
+ * the wake may spin forever on a lock an ended thread holds): it claims the
+ * writer flag with a compare-exchange and writes over a holder only once
+ * that holder has ended. */
+static void the_exit_hook_never_touches_the_lock(void **state)
+{
+    wrap_plan plan;
+    const char *hook;
+
+    (void)state;
+    build_plan("dir/legacy.dll", "alpha", &plan);
+    write_with(worker_write_source, &plan);
+    expect_text("    .on_exit_message = call_seen_at_exit,\n");
+    hook = strstr(written, "static int call_seen_at_exit(");
+    assert_non_null(hook);
+    if (strstr(hook, "SRWLock") != NULL || strstr(hook, "log_lock") != NULL)
+        fail_msg("the exit hook uses the SRW lock:\n%s", hook);
+    if (strstr(hook, "InterlockedCompareExchange(&log_writer, self, 0)") == NULL ||
+        strstr(hook, "thread_has_ended((DWORD)writer)") == NULL || strstr(hook, "SHIM_E_PROCESS_EXITING") == NULL)
+        fail_msg("the exit hook does not claim log_writer, or never declines:\n%s", hook);
+    /* The pool threads take the lock, then name themselves in the flag. */
+    expect_text("    AcquireSRWLockExclusive(&log_lock);\n"
+                "    /* Under the lock");
+    expect_text("    InterlockedExchange(&log_writer, (LONG)GetCurrentThreadId());\n");
+    wrap_plan_free(&plan);
+}
+
 /* Copies into `value` the text between `before` and the next `after` in
  * `written`, or fails the test. */
 static void text_between(const char *before, const char *after, char *value, size_t capacity)
@@ -304,6 +331,7 @@ int main(void)
         cmocka_unit_test(a_front_without_intercepts_binds_every_code_export),
         cmocka_unit_test(an_observing_stub_restores_and_jumps),
         cmocka_unit_test(the_worker_uses_the_session_api),
+        cmocka_unit_test(the_exit_hook_never_touches_the_lock),
         cmocka_unit_test(file_names_agree_across_the_generated_files),
         cmocka_unit_test(the_front_includes_the_given_headers),
         cmocka_unit_test(unusable_headers_are_refused),
