@@ -47,6 +47,86 @@ static void cancel_policy_drops_queued_work(void **state)
     assert_int_equal(counters.ran + counters.cancelled, JOBS);
 }
 
+/* While on_stopping runs (held at a gate), the pool thread is free: the
+ * job it held has finished. Yet no queued job starts: the cancel policy
+ * dropped them all before on_stopping, and they are all counted cancelled
+ * while on_stopping still holds. A runtime that cancelled the queue only
+ * after on_stopping, or let a pool thread pop a queued job in between, would
+ * start them (they have no gate): started would move, cancelled fall short. */
+static void queued_jobs_do_not_run_while_on_stopping_runs(void **state)
+{
+    /* One pool thread: the test is about the queue, not about how many
+     * callbacks are scheduled. */
+    enum {
+        QUEUED = 200,
+        POOL_THREADS = 1
+    };
+    static test_settings settings;
+    /* Static: a job that outlives a failed test must not write into a dead frame. */
+    static job_counters held;
+    static job_counters queued;
+    static volatile LONG in_stopping;
+    static volatile LONG observing;
+    HANDLE held_gate = new_gate();
+    HANDLE stopping_gate = new_gate();
+    test_job observe = { .kind = TEST_JOB_OBSERVE };
+    test_job job;
+    test_front front;
+
+    (void)state;
+    memset((void *)&held, 0, sizeof held);
+    memset((void *)&queued, 0, sizeof queued);
+    in_stopping = 0;
+    observing = 0;
+    settings = (test_settings){
+        .stop_policy = { TRUE, SHIM_STOP_CANCEL, TEST_STATUS_PENDING },
+        .max_threads = { TRUE, POOL_THREADS, TEST_STATUS_PENDING },
+    };
+    load_front_and_worker(L"cancel-during-stopping", &front);
+    apply_settings(&front, &settings);
+    assert_int_equal(settings.stop_policy.status, SHIM_OK);
+    assert_int_equal(settings.max_threads.status, SHIM_OK);
+    observe.ran = &observing;
+    observe.in_stopping = &in_stopping;
+    observe.stopping_gate = stopping_gate;
+    assert_int_equal(front.post_job(&observe), SHIM_OK);
+    assert_true(counter_reaches_within(&observing, 1, TEST_DEADLINE_MS));
+
+    /* The pool thread holds a job; the queued ones wait behind it. */
+    job = job_for(&held, held_gate);
+    for (int i = 0; i < POOL_THREADS; i++)
+        assert_int_equal(front.post_job(&job), SHIM_OK);
+    if (!counter_reaches_within(&held.started, POOL_THREADS, TEST_DEADLINE_MS)) {
+        shim_session_counters counters = { 0 };
+
+        front.get_counters(&counters);
+        print_error("%ld of %d held jobs started; the session runs %ld callbacks, %lld submitted, "
+                    "%lld completed\n",
+                    held.started, POOL_THREADS, counters.running, counters.submitted, counters.completed);
+        fail();
+    }
+    job = job_for(&queued, NULL);
+    for (int i = 0; i < QUEUED; i++)
+        assert_int_equal(front.post_job(&job), SHIM_OK);
+
+    assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
+    assert_true(counter_reaches_within(&in_stopping, 1, TEST_DEADLINE_MS));
+    /* on_stopping holds; the pool thread is let go. */
+    assert_win32(SetEvent(held_gate));
+    assert_true(counter_reaches_within(&held.ran, POOL_THREADS, TEST_DEADLINE_MS));
+    assert_true(counter_reaches_within(&queued.cancelled, QUEUED, TEST_DEADLINE_MS));
+    assert_int_equal(queued.started, 0);
+    assert_int_equal(in_stopping, 1); /* still inside on_stopping: its gate is shut */
+
+    assert_win32(SetEvent(stopping_gate));
+    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+    assert_int_equal(queued.started, 0);
+    assert_int_equal(queued.ran, 0);
+    assert_int_equal(queued.cancelled, QUEUED);
+    assert_int_equal(held.ran, POOL_THREADS);
+    assert_int_equal(held.cancelled, 0);
+}
+
 static void drain_policy_is_the_default_and_runs_everything(void **state)
 {
     enum {
@@ -109,6 +189,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         isolated_test(cancel_policy_drops_queued_work),
+        isolated_test(queued_jobs_do_not_run_while_on_stopping_runs),
         isolated_test(drain_policy_is_the_default_and_runs_everything),
         isolated_test(invalid_settings_are_refused),
     };
