@@ -9,8 +9,10 @@
 #   4. compares `shimgen exports` with objdump over Wine's DLLs;
 #   5. wraps and links msvcrt.dll and shlwapi.dll, and checks the fronts keep
 #      every export at its ordinal;
-#   6. wraps the example legacy DLL, builds the generated project, and runs
-#      the unchanged legacy program against it under Wine;
+#   6. wraps the example legacy DLL, builds the generated project against
+#      twinshim installed from that build (e2e/build-project.sh prints how
+#      long each build took), and runs the unchanged legacy program against
+#      it under Wine;
 #   7. wraps copies of it named with '-', '.', '+', a leading digit, mixed
 #      case and another extension, builds and loads each by that name;
 #   8. does the same as 6 with Wine's own version.dll and a small program;

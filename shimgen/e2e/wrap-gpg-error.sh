@@ -34,7 +34,7 @@ cp "$mingw_bin/libgpg-error-0.dll" "$mingw_bin/gpg-error.exe" "$work/original/"
 echo "== shimgen wrap libgpg-error-0.dll --intercept '*'"
 "$shimgen" wrap "$work/original/libgpg-error-0.dll" -o "$work/project" --intercept '*' > "$work/wrap.log" 2>&1 || {
     cat "$work/wrap.log"; fail "shimgen wrap"; }
-"$here/build-project.sh" "$work/project" "$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" "$work" ||
+"$here/build-project.sh" "$work/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$work" ||
     fail "building the generated project"
 cp "$work/original/gpg-error.exe" "$work/project/build/bin/libgpg-error-0.dll" \
     "$work/project/build/bin/libgpg-error-0_worker.dll" "$work/wrapped/"

@@ -6,6 +6,10 @@
 # exports the original's names at the original's ordinals. Wine's 32-bit half
 # is not installed here, so nothing is run. Then checks that the project
 # refuses the x86-64 toolchain.
+# Built from the source tree (wrap --twinshim), the projects' fallback: the
+# package installed from the x86-64 build declares itself 64-bit, so CMake
+# will not take it for a 32-bit target. The other end-to-end tests use the
+# installed package.
 # Usage: wrap-i686.sh SHIMGEN WORK_DIR
 set -eu
 
@@ -26,7 +30,7 @@ i686-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 -shared -static-libgcc -
     "$here/shapes/shapes.c" "$here/shapes/shapes-i686.def" || fail "building the i686 shapes.dll"
 
 echo "== shimgen wrap (PE32)"
-"$shimgen" wrap "$work/original/shapes.dll" -o "$work/project" --intercept 'shape_*,_shape_stdcall@8' \
+"$shimgen" wrap "$work/original/shapes.dll" -o "$work/project" --twinshim "$top" --intercept 'shape_*,_shape_stdcall@8' \
     --prototype 'int WINAPI _shape_stdcall@8(int a, int b)' > "$work/wrap.log" 2>&1 || {
     cat "$work/wrap.log"; fail "shimgen wrap"; }
 grep -q 'toolchain-i686-w64-mingw32-gcc.cmake' "$work/project/README.md" || fail "the README names no i686 toolchain"
@@ -39,7 +43,7 @@ fi
 grep -q 'must be built for i686' "$work/wrong.log" || { cat "$work/wrong.log"; fail "no clear refusal"; }
 
 echo "== building with the i686 toolchain (warnings are errors)"
-"$here/build-project.sh" "$work/project" "$top/cmake/toolchain-i686-w64-mingw32-gcc.cmake" "$work" ||
+"$here/build-project.sh" "$work/project" toolchain-i686-w64-mingw32-gcc.cmake "$work" source ||
     fail "building the generated project"
 if grep -qi 'warning' "$work/build.log"; then
     grep -i 'warning' "$work/build.log"

@@ -11,7 +11,8 @@ set -eu
 shimgen=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 dll=${2:?usage: wrap-keeps-exports.sh SHIMGEN DLL WORK_DIR}
 work=${3:?usage: wrap-keeps-exports.sh SHIMGEN DLL WORK_DIR}
-top=$(cd "$(dirname "$0")/../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
 name=$(basename "$dll" .dll)
 
 fail() {
@@ -22,10 +23,8 @@ fail() {
 rm -rf "$work"
 mkdir -p "$work"
 "$shimgen" wrap "$dll" -o "$work/project" 2> "$work/warnings" || { cat "$work/warnings"; fail "shimgen wrap"; }
-cmake -S "$work/project" -B "$work/project/build" \
-    -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" \
-    -DCMAKE_C_FLAGS=-Werror > "$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "configure"; }
-cmake --build "$work/project/build" > "$work/build.log" 2>&1 || { tail -n 30 "$work/build.log"; fail "build"; }
+"$here/build-project.sh" "$work/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$work" ||
+    fail "building the generated project"
 
 # "ordinal name target": the target is the original's forwarder, "stub" for
 # code, or NAME_orig.<name> (NAME_orig.#<ordinal> without a name) for data.

@@ -33,10 +33,8 @@ echo "== shimgen wrap legacy.dll (intercept legacy_add with its prototype, #3 ob
     --prototype 'int legacy_add(int a, int b)'
 
 echo "== building the generated project (warnings are errors here)"
-cmake -S "$work/project" -B "$work/project/build" \
-    -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" \
-    -DCMAKE_C_FLAGS=-Werror > "$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "configure"; }
-cmake --build "$work/project/build" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "build"; }
+"$here/build-project.sh" "$work/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$work" ||
+    fail "building the generated project"
 
 mkdir "$work/original" "$work/wrapped"
 cp "$bin/original/legacy.dll" "$bin/legacy_loader.exe" "$work/original/"
@@ -75,7 +73,7 @@ run=1
 while [ "$run" -le "$exit_runs" ]; do
     rm -f "$work/wrapped/exit.log"
     # A time limit: a hang at exit fails the test instead of stalling the suite.
-    (cd "$work/wrapped" && LEGACY_SHIM_LOG=exit.log timeout 120 "$wine_run" exit_host.exe $exit_calls) > "$work/exit.out" || {
+    (cd "$work/wrapped" && LEGACY_SHIM_LOG=exit.log timeout 120 "$wine_run" exit_host.exe $exit_calls exit.log) > "$work/exit.out" || {
         cat "$work/exit.out"; fail "exit run $run failed"; }
     grep -q "^calls made: $exit_calls, wrong results: 0" "$work/exit.out" || fail "exit run $run: wrong results"
     # Every call is logged once; a record cut off at exit while on_message

@@ -48,12 +48,8 @@ for name in libfoo-20.dll my-lib.v2.dll libstdc++-6.dll 7z.dll MixedCase.OCX; do
         --include legacy_types.h --prototype 'legacy_int legacy_add(legacy_int a, legacy_int b)' \
         > "$case_dir/wrap.log" 2>&1 || {
         cat "$case_dir/wrap.log"; fail "$name: shimgen wrap"; }
-    cmake -S "$case_dir/project" -B "$case_dir/project/build" \
-        -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" \
-        -DCMAKE_C_FLAGS=-Werror > "$case_dir/configure.log" 2>&1 || {
-        cat "$case_dir/configure.log"; fail "$name: configure"; }
-    cmake --build "$case_dir/project/build" > "$case_dir/build.log" 2>&1 || {
-        cat "$case_dir/build.log"; fail "$name: build"; }
+    "$here/build-project.sh" "$case_dir/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$case_dir" ||
+        fail "$name: building the generated project"
 
     # Every name comes from the generated files: the front's configuration
     # and the worker's log variable.

@@ -46,7 +46,7 @@ $cc -std=c11 -Wall -Wextra -Werror -O2 -o "$work/shapes_host.exe" "$here/shapes/
 echo "== shimgen wrap shapes.dll --intercept 'shape_*'"
 "$shimgen" wrap "$work/original/shapes.dll" -o "$work/project" --intercept 'shape_*' > "$work/wrap.log" 2>&1 || {
     cat "$work/wrap.log"; fail "shimgen wrap"; }
-"$here/build-project.sh" "$work/project" "$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" "$work" ||
+"$here/build-project.sh" "$work/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$work" ||
     fail "building the generated project"
 
 # Two installations of the same program: app/ beside cwd/, the DLLs in lib/.

@@ -35,10 +35,8 @@ grep -q '^    VerLanguageNameW = kernel32.VerLanguageNameW @14$' "$work/project/
     fail "the existing forwarder to kernel32 was not kept"
 
 echo "== building the generated project (warnings are errors here)"
-cmake -S "$work/project" -B "$work/project/build" \
-    -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-w64-mingw32-gcc.cmake" \
-    -DCMAKE_C_FLAGS=-Werror > "$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "configure"; }
-cmake --build "$work/project/build" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "build"; }
+"$here/build-project.sh" "$work/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$work" ||
+    fail "building the generated project"
 x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -o "$work/version_host.exe" "$here/version_host.c" \
     "$here/host_modules.c" ||
     fail "building version_host.exe"

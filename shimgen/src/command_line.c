@@ -12,7 +12,7 @@ const char command_exit_codes_help[] =
     "  2  bad command line\n"
     "  3  FILE cannot be read (missing, a directory, not a regular file, too large)\n"
     "  4  FILE is empty, not a PE file, or its headers or export table are malformed\n"
-    "  5  wrap: an unknown or unusable --intercept, --prototype or --name\n"
+    "  5  wrap: an unknown or unusable --intercept, --prototype, --name or --twinshim\n"
     "  6  wrap: an output file exists (without --force) or cannot be written\n"
     "  7  wrap: FILE is not a DLL (an EXE, or another image without IMAGE_FILE_DLL)\n";
 

@@ -8,10 +8,6 @@
 #include "exports_command.h"
 #include "wrap_command.h"
 
-#ifndef SHIMGEN_TWINSHIM_SOURCE_DIR
-#define SHIMGEN_TWINSHIM_SOURCE_DIR ""
-#endif
-
 static const char usage_text[] =
     "usage: shimgen exports [--json] FILE\n"
     "       shimgen wrap FILE -o DIR [options]\n"
@@ -23,13 +19,13 @@ int main(int argc, char **argv)
         return command_usage_error(usage_text, "no command given");
     if (command_asks_for_help(argv[1]) || strcmp(argv[1], "help") == 0) {
         printf("%s\nexports: %s%s\nwrap: %s", usage_text, exports_usage, exports_help, wrap_usage);
-        wrap_print_help(stdout, SHIMGEN_TWINSHIM_SOURCE_DIR);
+        wrap_print_help(stdout);
         printf("\n%s", command_exit_codes_help);
         return SHIMGEN_EXIT_OK;
     }
     if (strcmp(argv[1], "exports") == 0)
         return exports_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "wrap") == 0)
-        return wrap_main(argc - 1, argv + 1, SHIMGEN_TWINSHIM_SOURCE_DIR);
+        return wrap_main(argc - 1, argv + 1);
     return command_usage_error(usage_text, "unknown command %s", argv[1]);
 }

@@ -10,6 +10,7 @@
 #include "output_files.h"
 #include "project_writer.h"
 #include "stub_writer.h"
+#include "twinshim_tree.h"
 #include "worker_writer.h"
 #include "wrap_command.h"
 
@@ -84,7 +85,7 @@ const char wrap_usage[] =
     "                    [--prototype 'TYPE SYMBOL(TYPE NAME, ...)']... [--include HEADER]...\n"
     "                    [--twinshim DIR] [--force]\n";
 
-void wrap_print_help(FILE *out, const char *default_twinshim_dir)
+void wrap_print_help(FILE *out)
 {
     fprintf(out,
             "\n"
@@ -111,11 +112,12 @@ void wrap_print_help(FILE *out, const char *default_twinshim_dir)
             "                     argument registers and jumps to the original\n"
             "  --include HEADER   a header the front includes after windows.h, for the\n"
             "                     prototypes' types (repeatable): types.h, \"types.h\" or <types.h>\n"
-            "  --twinshim DIR     the twinshim source tree the project builds against\n"
-            "                     (default: %s)\n"
+            "  --twinshim DIR     a twinshim source tree (holding CMakeLists.txt and\n"
+            "                     cmake/TwinshimFunctions.cmake) the project builds the\n"
+            "                     runtimes from by default; without it the project uses\n"
+            "                     the installed package (find_package(twinshim))\n"
             "  --force            overwrite files that already exist in DIR\n"
-            "  --help             this text\n",
-            default_twinshim_dir[0] != '\0' ? default_twinshim_dir : "none: this shimgen was built without one");
+            "  --help             this text\n");
 }
 
 /* The value after the option at argv[*index], or NULL when it is missing. */
@@ -163,28 +165,26 @@ static int parse_wrap_options(int argc, char **argv, wrap_request *request, cons
         return command_usage_error(wrap_usage, "wrap: no FILE given");
     if (request->output_directory == NULL)
         return command_usage_error(wrap_usage, "wrap: no output folder given (-o DIR)");
-    if (request->twinshim_source_dir[0] == '\0')
-        return command_usage_error(wrap_usage,
-                                   "wrap: this shimgen was built without a twinshim path: give --twinshim DIR");
     request->intercept_lists = intercepts;
     request->prototypes = prototypes;
     request->includes = includes;
     return SHIMGEN_EXIT_OK;
 }
 
-int wrap_main(int argc, char **argv, const char *default_twinshim_dir)
+int wrap_main(int argc, char **argv)
 {
     const char **intercepts;
     const char **prototypes;
     const char **includes;
-    wrap_request request = { .twinshim_source_dir = default_twinshim_dir };
+    wrap_request request = { .twinshim_source_dir = NULL };
+    char twinshim_tree[4096];
     error_message error = { "" };
     int rc;
 
     for (int index = 1; index < argc; index++)
         if (command_asks_for_help(argv[index])) {
             fputs(wrap_usage, stdout);
-            wrap_print_help(stdout, default_twinshim_dir);
+            wrap_print_help(stdout);
             printf("\n%s", command_exit_codes_help);
             return SHIMGEN_EXIT_OK;
         }
@@ -196,6 +196,12 @@ int wrap_main(int argc, char **argv, const char *default_twinshim_dir)
         rc = SHIMGEN_EXIT_INTERNAL;
     } else {
         rc = parse_wrap_options(argc, argv, &request, intercepts, prototypes, includes);
+    }
+    if (rc == SHIMGEN_EXIT_OK && request.twinshim_source_dir != NULL) {
+        rc = command_report(twinshim_tree_resolve(request.twinshim_source_dir, twinshim_tree, sizeof twinshim_tree,
+                                                  &error),
+                            "wrap", &error);
+        request.twinshim_source_dir = twinshim_tree;
     }
     if (rc == SHIMGEN_EXIT_OK)
         rc = command_report(wrap_run(&request, stderr, &error), request.input_path, &error);

@@ -10,11 +10,11 @@
 
 extern const char wrap_usage[];
 
-/* The wrap part of --help; `default_twinshim_dir` is the --twinshim default. */
-void wrap_print_help(FILE *out, const char *default_twinshim_dir);
+/* The wrap part of --help. */
+void wrap_print_help(FILE *out);
 
 /* The whole subcommand: argv[0] is "wrap". Returns a shimgen exit code. */
-int wrap_main(int argc, char **argv, const char *default_twinshim_dir);
+int wrap_main(int argc, char **argv);
 
 /* Reads the input, builds the plan and writes the project. Returns a
  * shimgen exit code, with the reason in `error`. */

@@ -26,7 +26,7 @@ typedef struct wrap_request {
     size_t prototype_count;
     const char *const *includes; /* each "types.h", "<types.h>" or "\"types.h\"" */
     size_t include_count;
-    const char *twinshim_source_dir;
+    const char *twinshim_source_dir; /* absolute, checked; NULL: the installed package */
     bool force; /* overwrite files that exist */
 } wrap_request;
 
@@ -60,7 +60,7 @@ typedef struct wrap_plan {
      * character inside. */
     const char *const *includes;
     size_t include_count;
-    const char *twinshim_source_dir;
+    const char *twinshim_source_dir; /* NULL: the project uses the installed package */
     bool is_known_dll;
 } wrap_plan;
 

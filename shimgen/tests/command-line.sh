@@ -2,12 +2,14 @@
 # The command line as a script sees it: each exit code for the case
 # docs/shimgen.md gives it, and --help of shimgen and of every subcommand
 # listing the same codes.
-# Usage: command-line.sh SHIMGEN FIXTURE_DLL WORK_DIR
+# Usage: command-line.sh SHIMGEN FIXTURE_DLL TWINSHIM_DIR WORK_DIR
 set -eu
 
-shimgen=${1:?usage: command-line.sh SHIMGEN FIXTURE_DLL WORK_DIR}
-fixture=${2:?usage: command-line.sh SHIMGEN FIXTURE_DLL WORK_DIR}
-work=${3:?usage: command-line.sh SHIMGEN FIXTURE_DLL WORK_DIR}
+usage="usage: command-line.sh SHIMGEN FIXTURE_DLL TWINSHIM_DIR WORK_DIR"
+shimgen=${1:?$usage}
+fixture=${2:?$usage}
+twinshim=${3:?$usage}
+work=${4:?$usage}
 failures=0
 
 rm -rf "$work"
@@ -62,6 +64,26 @@ expect 5 "--intercept nonexistent: the DLL has no such export" wrap "$fixture" -
 expect 5 "--prototype fixture_sub: no intercepted export has that name" wrap "$fixture" -o "$work/out" \
     --intercept fixture_add --prototype 'int fixture_sub(int a)'
 expect 5 "--include a\"b.h" wrap "$fixture" -o "$work/out" --include 'a"b.h'
+# --twinshim must name a twinshim source tree; the project then defaults to
+# it, as an absolute path. Without it, the project uses the installed package.
+mkdir -p "$work/not-twinshim"
+: > "$work/not-twinshim/CMakeLists.txt"
+expect 5 "--twinshim $work/not-twinshim: not a twinshim source tree" wrap "$fixture" -o "$work/out-tree" \
+    --twinshim "$work/not-twinshim"
+expect 5 "--twinshim $work/nowhere: no such folder" wrap "$fixture" -o "$work/out-tree" --twinshim "$work/nowhere"
+[ ! -e "$work/out-tree" ] || { echo "command-line: FAILED: wrap wrote files for a bad --twinshim" >&2; failures=$((failures + 1)); }
+twinshim=$(cd "$twinshim" && pwd -P)
+(cd "$twinshim/shimgen" && "$shimgen" wrap "$fixture" -o "$work/with-tree" --twinshim .. > /dev/null 2>&1)
+grep -qF "set(TWINSHIM_SOURCE_DIR \"$twinshim\" CACHE PATH" "$work/with-tree/CMakeLists.txt" || {
+    echo "command-line: FAILED: --twinshim .. is not the project's default, as an absolute path" >&2
+    failures=$((failures + 1))
+}
+expect 0 "wrote the project" wrap "$fixture" -o "$work/installed"
+grep -qF 'set(TWINSHIM_SOURCE_DIR "" CACHE PATH' "$work/installed/CMakeLists.txt" &&
+    grep -qF 'find_package(twinshim 0.1 CONFIG QUIET HINTS' "$work/installed/CMakeLists.txt" || {
+    echo "command-line: FAILED: without --twinshim the project does not default to the installed package" >&2
+    failures=$((failures + 1))
+}
 # Counts in English.
 expect 0 ", 6 exports" exports "$fixture"
 
