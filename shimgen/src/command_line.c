@@ -14,7 +14,9 @@ const char command_exit_codes_help[] =
     "  4  FILE is empty, not a PE file, or its headers or export table are malformed\n"
     "  5  wrap: an unknown or unusable --intercept, --prototype, --name or --twinshim\n"
     "  6  wrap: an output file exists (without --force) or cannot be written\n"
-    "  7  wrap: FILE is not a DLL (an EXE, or another image without IMAGE_FILE_DLL)\n";
+    "  7  wrap: FILE is not a DLL (an EXE, or another image without IMAGE_FILE_DLL)\n"
+    "  8  wrap: the front's name is an API set (api-ms-win-*, ext-ms-*), never loaded\n"
+    "     from a file (--force writes the project anyway)\n";
 
 int command_usage_error(const char *usage, const char *format, ...)
 {

@@ -16,7 +16,8 @@ enum shimgen_exit_code {
     SHIMGEN_EXIT_MALFORMED = 4,   /* input is empty, not a PE file, or its headers or export table are broken */
     SHIMGEN_EXIT_BAD_REQUEST = 5, /* wrap: unknown or unusable --intercept / --prototype / --name / --twinshim */
     SHIMGEN_EXIT_OUTPUT = 6,      /* wrap: output exists (without --force) or cannot be written */
-    SHIMGEN_EXIT_NOT_A_DLL = 7    /* wrap: input is a PE file but not a DLL (an EXE) */
+    SHIMGEN_EXIT_NOT_A_DLL = 7,   /* wrap: input is a PE file but not a DLL (an EXE) */
+    SHIMGEN_EXIT_API_SET = 8      /* wrap: the front's name is an API set, never loaded from a file (without --force) */
 };
 
 #endif

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "dll_loading.h"
 #include "pe_image.h"
 
 enum {
@@ -17,8 +18,6 @@ enum {
     DIRECTORY_COUNT_OFFSET_PE32_PLUS = 108,
     DATA_DIRECTORY_SIZE = 8
 };
-
-static const char wine_builtin_marker[] = "Wine builtin DLL";
 
 uint16_t pe_read16(const uint8_t *at)
 {
@@ -93,9 +92,7 @@ int pe_image_open(pe_image *image, const uint8_t *bytes, size_t size, error_mess
     if (memcmp(bytes + new_header, "PE\0\0", 4) != 0)
         return error_set(error, SHIMGEN_EXIT_MALFORMED, "not a PE file (no PE signature at 0x%x)",
                          new_header);
-    image->is_wine_builtin =
-        fits(image, DOS_HEADER_SIZE, sizeof wine_builtin_marker - 1) &&
-        memcmp(bytes + DOS_HEADER_SIZE, wine_builtin_marker, sizeof wine_builtin_marker - 1) == 0;
+    image->is_wine_builtin = dll_loading_is_wine_builtin(bytes, size);
 
     file_header = bytes + new_header + 4;
     image->machine = pe_read16(file_header);

@@ -147,6 +147,49 @@ static void write_intercept_list(FILE *out, const wrap_plan *plan)
             plan->front_source_file, plan->stubs_source_file);
 }
 
+/* What Windows and Wine will do with the front's name (dll_loading.h). */
+static void write_loading_section(FILE *out, const wrap_plan *plan)
+{
+    const dll_names *names = &plan->names;
+    const dll_loading *loading = &plan->loading;
+
+    fputs("### Where the loaders take it from\n\n", out);
+    if (loading->is_api_set)
+        fprintf(out,
+                "**Windows never loads this front by name.** `%s` is an API-set name\n"
+                "(`api-ms-win-*`, `ext-ms-*`): the loader resolves it through the API-set\n"
+                "schema to a system DLL and never looks for a file of that name. Only a\n"
+                "program that loads the front by full path gets it.\n\n",
+                names->front_file);
+    else if (loading->is_known_dll)
+        fprintf(out,
+                "**Windows does not take this front from the program's folder.** `%s`\n"
+                "is a KnownDLL: the system maps it from `\\KnownDLLs`, its own section, and\n"
+                "ignores a file of that name next to the program. Only a program that loads\n"
+                "it by full path gets the front.\n\n",
+                names->front_file);
+    else
+        fprintf(out,
+                "Windows takes `%s` from the program's folder (it is neither a KnownDLL\n"
+                "nor an API-set name), or from wherever the program loads it by path.\n\n",
+                names->front_file);
+    if (plan->image->is_wine_builtin || loading->wine_has_builtin)
+        fprintf(out,
+                "**Under Wine, an override is needed.** %s Wine prefers its builtin to a\n"
+                "file of that name in the program's folder, so tell it to take the native\n"
+                "one (the front) first:\n\n"
+                "```sh\nWINEDLLOVERRIDES=\"%s=n,b\" wine program.exe\n```\n\n",
+                plan->image->is_wine_builtin ? "The original is itself a Wine builtin DLL."
+                                             : "Wine has a builtin of this name (the original is not it).",
+                names->wine_override);
+    else
+        fprintf(out,
+                "Under Wine: no Wine builtin named `%s` was found in `%s` when this\n"
+                "project was generated, so Wine takes the front from the program's folder\n"
+                "without an override.\n\n",
+                names->front_file, loading->wine_folder);
+}
+
 void project_write_readme(FILE *out, const wrap_plan *plan)
 {
     const dll_names *names = &plan->names;
@@ -185,21 +228,7 @@ void project_write_readme(FILE *out, const wrap_plan *plan)
             names->front_file, base, names->original_file, names->front_file,
             names->worker_file, names->original_file, names->worker_file, names->front_file,
             names->original_file);
-    if (plan->image->is_wine_builtin)
-        fprintf(out,
-                "### Under Wine\n\n"
-                "The original is a Wine builtin DLL. Wine prefers its builtin `%s` to\n"
-                "a file of that name in the program's folder, so tell it to take the\n"
-                "native one (the front) first:\n\n"
-                "```sh\nWINEDLLOVERRIDES=\"%s=n,b\" wine program.exe\n```\n\n",
-                names->front_file, names->wine_override);
-    if (plan->is_known_dll)
-        fprintf(out,
-                "### KnownDLLs\n\n"
-                "`%s` is a KnownDLL on Windows: the system maps it from its own section\n"
-                "and ignores a file of that name in the program's folder, so this front will\n"
-                "not be loaded in its place unless the program loads it by full path.\n\n",
-                names->front_file);
+    write_loading_section(out, plan);
     fputs("## Intercepted exports\n\n", out);
     write_intercept_list(out, plan);
     fprintf(out,

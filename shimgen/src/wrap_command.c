@@ -116,7 +116,8 @@ void wrap_print_help(FILE *out)
             "                     cmake/TwinshimFunctions.cmake) the project builds the\n"
             "                     runtimes from by default; without it the project uses\n"
             "                     the installed package (find_package(twinshim))\n"
-            "  --force            overwrite files that already exist in DIR\n"
+            "  --force            overwrite files that already exist in DIR, and write a\n"
+            "                     project for an API-set name (exit 8 without it)\n"
             "  --help             this text\n");
 }
 

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "exit_codes.h"
-#include "known_dlls.h"
 #include "name_pattern.h"
 #include "wrap_plan.h"
 
@@ -311,18 +310,32 @@ static int check_includes(const wrap_request *request, error_message *error)
     return 0;
 }
 
-static void warn_about_target(const wrap_plan *plan, FILE *warnings)
+/* What the loaders will do with the front's name, when it is not simply
+ * "taken from the program's folder". */
+static void warn_about_loading(const wrap_plan *plan, FILE *warnings)
 {
-    if (plan->is_known_dll)
+    const dll_loading *loading = &plan->loading;
+
+    if (loading->is_api_set)
         warn(warnings,
-             "%s is a KnownDLL: Windows maps it from its own section and ignores a file of that name "
-             "next to the program, so the front replaces it only where the program loads it by full path",
+             "%s is an API-set name: Windows resolves it through the API-set schema to a system DLL and never "
+             "loads a file of that name, so the front will not be loaded by name (written anyway: --force)",
+             plan->names.front_file);
+    if (loading->is_known_dll)
+        warn(warnings,
+             "%s is a KnownDLL: Windows maps it from \\KnownDLLs and never takes it from the program's folder, "
+             "so the front replaces it only where the program loads it by full path",
              plan->names.front_file);
     if (plan->image->is_wine_builtin)
         warn(warnings,
              "%s is a Wine builtin: under Wine, run the program with WINEDLLOVERRIDES=\"%s=n,b\" so the "
              "front is loaded instead of the builtin (see the generated README.md)",
              plan->input_path, plan->names.wine_override);
+    else if (loading->wine_has_builtin)
+        warn(warnings,
+             "Wine has a builtin %s (%s), which it loads instead of a file of that name in the program's "
+             "folder: under Wine, run the program with WINEDLLOVERRIDES=\"%s=n,b\" (see the generated README.md)",
+             plan->names.front_file, loading->wine_builtin_path, plan->names.wine_override);
 }
 
 int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe_export_table *table,
@@ -362,8 +375,14 @@ int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe
         return rc;
     if (table->count == 0)
         warn(warnings, "the DLL exports nothing: the front will export nothing either");
-    plan->is_known_dll = plan->names.has_dll_suffix && is_known_dll(plan->names.front_stem);
-    warn_about_target(plan, warnings);
+    dll_loading_examine(plan->names.front_file, image->is_pe32_plus, &plan->loading);
+    if (plan->loading.is_api_set && !request->force)
+        return error_set(error, SHIMGEN_EXIT_API_SET,
+                         "%s is an API-set name (api-ms-win-*, ext-ms-*): Windows resolves it through the "
+                         "API-set schema and never loads a file of that name, so no front can take its place "
+                         "(--force writes the project anyway)",
+                         plan->names.front_file);
+    warn_about_loading(plan, warnings);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "dll_loading.h"
 #include "error_message.h"
 #include "names.h"
 #include "pe_exports.h"
@@ -61,12 +62,13 @@ typedef struct wrap_plan {
     const char *const *includes;
     size_t include_count;
     const char *twinshim_source_dir; /* NULL: the project uses the installed package */
-    bool is_known_dll;
+    dll_loading loading; /* what Windows and Wine will do with the front's name */
 } wrap_plan;
 
 /* Checks the request against the image and its export table and fills
  * `plan`. Returns 0, SHIMGEN_EXIT_NOT_A_DLL (an EXE or any image without
- * IMAGE_FILE_DLL), SHIMGEN_EXIT_BAD_REQUEST or SHIMGEN_EXIT_INTERNAL with
+ * IMAGE_FILE_DLL), SHIMGEN_EXIT_API_SET (an API-set name, without force),
+ * SHIMGEN_EXIT_BAD_REQUEST or SHIMGEN_EXIT_INTERNAL with
  * the reason in `error`. Free the plan with wrap_plan_free even on failure.
  * Warnings go to `warnings` (may be NULL). */
 int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe_export_table *table,

@@ -84,6 +84,12 @@ grep -qF 'set(TWINSHIM_SOURCE_DIR "" CACHE PATH' "$work/installed/CMakeLists.txt
     echo "command-line: FAILED: without --twinshim the project does not default to the installed package" >&2
     failures=$((failures + 1))
 }
+# An API-set name is never loaded from a file: refused unless forced.
+expect 8 "api-ms-win-core-file-l1-1-0.dll is an API-set name" wrap "$fixture" -o "$work/out-api" \
+    --name api-ms-win-core-file-l1-1-0
+[ ! -e "$work/out-api" ] || { echo "command-line: FAILED: wrap wrote files for an API-set name" >&2; failures=$((failures + 1)); }
+expect 0 "warning: api-ms-win-core-file-l1-1-0.dll is an API-set name" wrap "$fixture" -o "$work/out-api" \
+    --name api-ms-win-core-file-l1-1-0 --force
 # Counts in English.
 expect 0 ", 6 exports" exports "$fixture"
 
@@ -95,6 +101,8 @@ for help in "--help" "exports --help" "wrap --help"; do
     expect 0 "3  FILE cannot be read (missing, a directory, not a regular file, too large)" $help
     # shellcheck disable=SC2086
     expect 0 "7  wrap: FILE is not a DLL" $help
+    # shellcheck disable=SC2086
+    expect 0 "8  wrap: the front's name is an API set" $help
 done
 
 [ "$failures" -eq 0 ] || { echo "command-line: $failures check(s) failed" >&2; exit 1; }
