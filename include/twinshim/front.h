@@ -53,6 +53,26 @@ typedef struct shim_front_config {
     size_t binding_count;
 } shim_front_config;
 
+/* A code export of the original that the front does not intercept, bound
+ * like an intercepted one: define a FARPROC slot (not static) and a binding
+ * for it, and write SHIM_FRONT_JUMP_STUB(stub, slot) at file scope. It emits
+ * an exported-ready function `stub` that jumps through the slot with every
+ * register and the stack as its caller left them. Export it in the .def
+ * under the original's name and ordinal (`legacy_version = my_stub @2`).
+ * Unlike a .def forwarder, which the loader resolves by base name through
+ * the DLL search order (a planted copy in the current directory wins for a
+ * program that imports the front), the slot holds the copy the front loaded
+ * by absolute path. Data exports cannot jump: they stay forwarders. */
+#if defined(__x86_64__)
+#define SHIM_FRONT_JUMP_STUB(stub, slot) \
+    __asm__(".text\n.globl " #stub "\n.def " #stub "; .scl 2; .type 32; .endef\n" #stub ":\n" \
+            "    jmp *" #slot "(%rip)\n")
+#elif defined(__i386__)
+#define SHIM_FRONT_JUMP_STUB(stub, slot) \
+    __asm__(".text\n.globl _" #stub "\n.def _" #stub "; .scl 2; .type 32; .endef\n_" #stub ":\n" \
+            "    jmp *_" #slot "\n")
+#endif
+
 /* Every front defines this once; the runtime's DllMain reads it. */
 extern const shim_front_config shim_front_configuration;
 

@@ -1,5 +1,6 @@
 /* The front for legacy.dll: legacy_add still returns the original's result,
- * and each call hands one audit record to the worker. */
+ * and each call hands one audit record to the worker. The other code exports
+ * jump straight to the original, through slots bound at attach. */
 #include <windows.h>
 
 #include "twinshim/front.h"
@@ -8,12 +9,22 @@
 
 typedef int (*legacy_add_function)(int a, int b);
 
-/* Filled by the runtime at attach, before the host can call legacy_add. */
+/* Filled by the runtime at attach, before the host can call any export, from
+ * the copy of legacy_orig.dll it loaded by absolute path. The jump stubs'
+ * slots are not static: the stubs' assembly names them. */
 static FARPROC original_legacy_add;
+FARPROC legacy_version_slot;
+FARPROC legacy_ordinal_3_slot;
 
 static const shim_front_binding legacy_bindings[] = {
     { "legacy_add", &original_legacy_add },
+    { "legacy_version", &legacy_version_slot },
+    { MAKEINTRESOURCEA(3), &legacy_ordinal_3_slot },
 };
+
+/* Exported by legacy_front.def under the original's names and ordinals. */
+SHIM_FRONT_JUMP_STUB(legacy_version_stub, legacy_version_slot);
+SHIM_FRONT_JUMP_STUB(legacy_ordinal_3_stub, legacy_ordinal_3_slot);
 
 const shim_front_config shim_front_configuration = {
     .worker_file_name = L"legacy_worker.dll",
