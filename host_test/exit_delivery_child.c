@@ -14,7 +14,8 @@
 enum {
     EXIT_RETURNED_WITH_JOBS_QUEUED = 46,
     EXIT_BAD_USAGE = 2,
-    EXIT_SETUP_FAILED = 3
+    EXIT_SETUP_FAILED = 3,
+    SETUP_DEADLINE_MS = 10000 /* under the test's deadline for the whole child */
 };
 
 static exit_report *map_report(const wchar_t *handle_text)
@@ -37,22 +38,28 @@ int wmain(int argc, wchar_t **argv)
     if (!load_test_front(argv[2], &front))
         return EXIT_SETUP_FAILED;
 
+    report->settings.max_threads = (test_setting){ TRUE, EXIT_REPORT_CUT_OFF, TEST_STATUS_PENDING };
+    job = job_for(&report->observer, NULL);
+    job.kind = TEST_JOB_SETTINGS;
+    job.settings = &report->settings;
     observe.ran = &report->observer.ran;
     observe.trace_events = &report->trace_events;
     observe.counters_at_last_event = &report->counters_at_last_event;
-    if (front.post_job(&observe) != SHIM_OK || !counter_reaches_within(&report->observer.ran, 1, TEST_DEADLINE_MS))
+    if (front.post_job(&job) != SHIM_OK || front.post_job(&observe) != SHIM_OK ||
+        !counter_reaches_within(&report->observer.ran, 2, SETUP_DEADLINE_MS) ||
+        report->settings.max_threads.status != SHIM_OK)
         return EXIT_SETUP_FAILED;
 
     /* Every pool thread of the session holds one job at the gate... */
     job = job_for(&report->cut_off, never_opened);
-    for (unsigned i = 0; i < SHIM_DEFAULT_MAX_THREADS; i++)
+    for (unsigned i = 0; i < EXIT_REPORT_CUT_OFF; i++)
         if (front.post_job(&job) != SHIM_OK)
             return EXIT_SETUP_FAILED;
-    if (!counter_reaches_within(&report->cut_off.started, SHIM_DEFAULT_MAX_THREADS, TEST_DEADLINE_MS))
+    if (!counter_reaches_within(&report->cut_off.started, EXIT_REPORT_CUT_OFF, SETUP_DEADLINE_MS))
         return EXIT_SETUP_FAILED;
     /* ...so that none of these can start before the exit. */
     job = job_for(&report->queued, never_opened);
-    for (unsigned i = SHIM_DEFAULT_MAX_THREADS; i < EXIT_REPORT_JOBS; i++)
+    for (unsigned i = EXIT_REPORT_CUT_OFF; i < EXIT_REPORT_JOBS; i++)
         if (front.post_job(&job) != SHIM_OK)
             return EXIT_SETUP_FAILED;
 

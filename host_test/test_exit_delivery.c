@@ -10,8 +10,8 @@
  *     Each is run RUNS times: whether records are still queued at the exit
  *     depends on scheduling (measured: about a third of the runs of a kept
  *     front, nearly every run of a freed one).
- *   - The test worker, deterministically: the pool threads are held at a
- *     gate with jobs queued behind them when main returns. The held jobs,
+ *   - The test worker, deterministically: its one pool thread is held at a
+ *     gate with jobs queued behind it when main returns. The held jobs,
  *     whose on_message the exit cut off, arrive with possible_repeat set;
  *     the queued ones without it; the counters traced at PROCESS_EXIT say
  *     all were delivered. A plugin without the hook gets them counted in
@@ -60,6 +60,7 @@ typedef struct audit_tally {
     int distinct_calls;  /* calls with at least one line */
     int repeats_marked;  /* lines marked [possible repeat] */
     int unmarked_twice;  /* calls with two unmarked lines: a true duplicate */
+    int declared_lost;   /* records the worker's "# process exit: N audit records lost" lines count */
 } audit_tally;
 
 static audit_tally tally_audit_log(const wchar_t *path)
@@ -84,6 +85,12 @@ static audit_tally tally_audit_log(const wchar_t *path)
         int end = 0;
         int repeat;
 
+        int lost;
+
+        if (sscanf(line, "# process exit: %d audit records lost", &lost) == 1 && lost > 0) {
+            tally.declared_lost += lost;
+            continue;
+        }
         tally.lines++;
         if (sscanf(line, "legacy_add(%d, %d) = %d [thread %lu]%n", &a, &b, &result, &thread, &end) != 4 ||
             end == 0 || a < 0 || a >= CALLS || b != 100 * a || result != 101 * a) {
@@ -107,13 +114,17 @@ static audit_tally tally_audit_log(const wchar_t *path)
 
 /* Runs the legacy child RUNS times; every run must leave a log of exactly
  * CALLS calls. A call cut off inside on_message may appear twice, the second
- * time marked; it can be cut off on at most every pool thread. */
+ * time marked; it can be cut off on at most every pool thread. Records the
+ * runtime could not hand over (its ready queue locked by a thread the exit
+ * ended: about one run in 300) must be declared in the log by the worker's
+ * PROCESS_EXIT line, so every call is either logged or counted. */
 static void legacy_program_exits(const wchar_t *program, const wchar_t *arguments)
 {
     wchar_t folder[TEST_PATH_CAPACITY];
     wchar_t log_path[TEST_PATH_CAPACITY];
     wchar_t child[TEST_PATH_CAPACITY];
     int runs_with_repeats = 0;
+    int runs_with_losses = 0;
 
     assert_true(fixture_folder(L"exit-delivery-legacy", legacy_installation, LEGACY_FILES, folder));
     _snwprintf(log_path, TEST_PATH_CAPACITY, L"%lsaudit.log", folder);
@@ -129,19 +140,21 @@ static void legacy_program_exits(const wchar_t *program, const wchar_t *argument
         assert_true(run_child_within(child, arguments, TEST_DEADLINE_MS, &exit_code));
         assert_int_equal(exit_code, CHILD_RETURNED);
         tally = tally_audit_log(log_path);
-        if (tally.malformed != 0 || tally.distinct_calls != CALLS || tally.unmarked_twice != 0 ||
+        if (tally.malformed != 0 || tally.distinct_calls + tally.declared_lost != CALLS ||
+            tally.unmarked_twice != 0 ||
             tally.repeats_marked > (int)SHIM_DEFAULT_MAX_THREADS ||
             tally.lines > CALLS + tally.repeats_marked) {
             print_error("run %d of %ls %ls: %d lines, %d malformed, %d of %d calls, %d marked repeats, "
-                        "%d unmarked duplicates\n",
+                        "%d unmarked duplicates, %d declared lost\n",
                         run, program, arguments, tally.lines, tally.malformed, tally.distinct_calls, CALLS,
-                        tally.repeats_marked, tally.unmarked_twice);
+                        tally.repeats_marked, tally.unmarked_twice, tally.declared_lost);
             fail();
         }
         runs_with_repeats += tally.repeats_marked != 0;
+        runs_with_losses += tally.declared_lost != 0;
     }
-    print_message("%ls %ls: %d runs, %d with a call cut off by the exit\n", program, arguments, RUNS,
-                  runs_with_repeats);
+    print_message("%ls %ls: %d runs, %d with a call cut off by the exit, %d with records declared lost\n",
+                  program, arguments, RUNS, runs_with_repeats, runs_with_losses);
 }
 
 static void load_library_host_exits_with_records_queued(void **state)
@@ -197,8 +210,8 @@ static void release_report(exit_report *report, HANDLE mapping)
 
 static void assert_every_job_handed_over(const wchar_t *mode)
 {
-    const LONG cut_off = SHIM_DEFAULT_MAX_THREADS;
-    const LONG queued = EXIT_REPORT_JOBS - SHIM_DEFAULT_MAX_THREADS;
+    const LONG cut_off = EXIT_REPORT_CUT_OFF;
+    const LONG queued = EXIT_REPORT_JOBS - EXIT_REPORT_CUT_OFF;
     HANDLE mapping;
     exit_report *report = run_exit_delivery_child(L"test_worker.dll", mode, &mapping);
 
@@ -238,7 +251,7 @@ static void without_the_hook_the_jobs_are_counted_lost(void **state)
 
     (void)state;
     report = run_exit_delivery_child(L"test_worker_without_exit_hook.dll", L"keep", &mapping);
-    assert_int_equal(report->cut_off.started, SHIM_DEFAULT_MAX_THREADS);
+    assert_int_equal(report->cut_off.started, EXIT_REPORT_CUT_OFF);
     assert_int_equal(report->cut_off.at_exit + report->queued.at_exit, 0);
     assert_true(report->trace_events & (1L << SHIM_TRACE_PROCESS_EXIT));
     assert_int_equal(report->counters_at_last_event.delivered_at_exit, 0);

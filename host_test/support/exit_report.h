@@ -10,13 +10,16 @@
 typedef struct exit_report {
     job_counters cut_off;  /* jobs running, held at a gate, when the exit came */
     job_counters queued;   /* jobs queued behind them */
-    job_counters observer; /* the TEST_JOB_OBSERVE */
+    job_counters observer; /* the TEST_JOB_OBSERVE and TEST_JOB_SETTINGS */
+    test_settings settings;
     volatile LONG trace_events;
     shim_session_counters counters_at_last_event;
 } exit_report;
 
-/* How many jobs the child posts in all: the first SHIM_DEFAULT_MAX_THREADS
- * are cut off, the rest stay queued. */
+/* How many jobs the child posts in all: the first EXIT_REPORT_CUT_OFF (one
+ * per pool thread: the child sets the session's maximum to that) are cut
+ * off, the rest stay queued. */
 #define EXIT_REPORT_JOBS 50
+#define EXIT_REPORT_CUT_OFF 1
 
 #endif

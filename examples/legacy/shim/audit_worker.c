@@ -141,29 +141,51 @@ static BOOL thread_has_ended(DWORD id)
  * exit comes with records queued): once it has ended, nobody else can
  * append, so the line is written anyway. Any other holder: declined. The
  * line is on the stack; WriteFile goes to the handle on_start opened. */
+/* Writes a line at exit if the log can be had without waiting (see above). */
+static int write_line_at_exit(const audit_log *log, const audit_line *line)
+{
+    const LONG self = (LONG)GetCurrentThreadId();
+    LONG writer = InterlockedCompareExchange(&log_writer, self, 0);
+    BOOL written;
+
+    if (writer == 0) {
+        written = write_line(log, line);
+        InterlockedExchange(&log_writer, 0);
+    } else if (writer != self && thread_has_ended((DWORD)writer)) {
+        written = write_line(log, line);
+    } else {
+        return SHIM_E_PROCESS_EXITING;
+    }
+    return written ? SHIM_OK : SHIM_E_SYSTEM;
+}
+
 static int audit_write_at_exit(shim_session *session, const void *payload, size_t size, int possible_repeat)
 {
     const audit_log *log = shim_session_get_plugin_state(session);
-    const LONG self = (LONG)GetCurrentThreadId();
     audit_line line;
-    BOOL written;
-    LONG writer;
 
     if (size != sizeof(audit_record))
         return SHIM_E_INVALID_ARGUMENT;
     if (log == NULL)
         return SHIM_OK; /* no log asked for: nothing to write */
     format_record(payload, possible_repeat, &line);
-    writer = InterlockedCompareExchange(&log_writer, self, 0);
-    if (writer == 0) {
-        written = write_line(log, &line);
-        InterlockedExchange(&log_writer, 0);
-    } else if (writer != self && thread_has_ended((DWORD)writer)) {
-        written = write_line(log, &line);
-    } else {
-        return SHIM_E_PROCESS_EXITING;
-    }
-    return written ? SHIM_OK : SHIM_E_SYSTEM;
+    return write_line_at_exit(log, &line);
+}
+
+/* After the exit's hand-over, on the exiting thread: records the runtime
+ * could not hand over (a queue locked by an ended thread, a declined line)
+ * are said in the log, so that every call is either there or counted. */
+static void audit_trace(shim_session *session, shim_trace_event event, const shim_session_counters *counters)
+{
+    const audit_log *log = shim_session_get_plugin_state(session);
+    audit_line line = { .length = 0 };
+
+    if (event != SHIM_TRACE_PROCESS_EXIT || log == NULL || counters->lost_at_exit == 0)
+        return;
+    append_text(&line, "# process exit: ");
+    append_number(&line, counters->lost_at_exit);
+    append_text(&line, " audit records lost\n");
+    write_line_at_exit(log, &line);
 }
 
 static void audit_stopped(shim_session *session, void *plugin_state)
@@ -181,6 +203,7 @@ static const shim_plugin audit_plugin = {
     .on_start = audit_start,
     .on_message = audit_write,
     .on_stopped = audit_stopped,
+    .on_trace = audit_trace,
     .on_exit_message = audit_write_at_exit,
 };
 
