@@ -26,6 +26,12 @@ static void CALLBACK io_completed(PTP_CALLBACK_INSTANCE instance, void *paramete
     may_run = shim__callback_enter(session);
     if (may_run)
         io->callback(session, io, io->object.context, overlapped, result, bytes_transferred);
+    /* An operation this callback started just before a close on another
+     * thread may have been issued after that close's cancel: cancel again,
+     * now that it exists. The file is still open: this reference keeps
+     * on_closed, where the plugin closes it, from running yet. */
+    if (shim__read_flag(&io->object.closed) && shim__read_flag(&io->references) > 1)
+        CancelIoEx(io->file, NULL);
     shim__io_release(io);            /* the operation's reference: io may be gone */
     shim__outstanding_done(session); /* the operation */
     shim__callback_leave(session, may_run);
