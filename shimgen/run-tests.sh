@@ -21,7 +21,9 @@
 #  10. wraps the i686 build of that fixture and builds it with the i686
 #      toolchain (its export table is compared, not run: no 32-bit Wine);
 #  11. wraps Debian's libgpg-error-0.dll with --intercept '*' and runs the
-#      unchanged gpg-error.exe against it.
+#      unchanged gpg-error.exe against it;
+#  12. shimgen check on a good deployed folder and on one broken copy per
+#      kind of finding.
 # Exits non-zero on the first failure.
 set -eu
 
@@ -112,6 +114,10 @@ step "32-bit: the i686 front builds with the i686 toolchain and keeps the origin
 
 step "end to end: Debian's libgpg-error-0.dll, every export observed, the unchanged gpg-error.exe"
 "$top/shimgen/e2e/wrap-gpg-error.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/gpg-error"
+
+step "shimgen check: a good installation, and one broken installation per finding"
+"$top/shimgen/e2e/check-folder.sh" "$gcc_build/shimgen" "$preset_bin" "$gcc_build/tests/fixtures" \
+    "$top/build/shimgen-e2e/check"
 
 step "shimgen built for Windows: same export listing under Wine as natively"
 windows_build="$top/build/shimgen-windows"

@@ -1,5 +1,5 @@
-/* libFuzzer target: any bytes through the PE reader, both printers and the
- * .def writer. A crash, a sanitizer report or a hang is a bug; a refusal is
+/* libFuzzer target: any bytes through the PE reader (exports and
+ * resources), both printers and the .def writer. A crash, a sanitizer report or a hang is a bug; a refusal is
  * the expected answer to most inputs. */
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +9,7 @@
 #include "exports_output.h"
 #include "pe_exports.h"
 #include "pe_image.h"
+#include "pe_resources.h"
 #include "wrap_plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static FILE *sink;
     pe_image image;
     pe_export_table table = { 0 };
+    pe_resource_list resources = { 0 };
     wrap_plan plan = { 0 };
     error_message error = { "" };
     const wrap_request request = { .input_path = "fuzz.dll",
@@ -26,7 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (sink == NULL)
         sink = fopen("/dev/null", "w");
-    if (pe_image_open(&image, data, size, &error) != 0 || pe_read_exports(&image, &table, &error) != 0)
+    if (pe_image_open(&image, data, size, &error) != 0)
+        return 0;
+    pe_read_resources(&image, &resources, &error);
+    pe_resource_list_free(&resources);
+    if (pe_read_exports(&image, &table, &error) != 0)
         goto done;
     if (sink != NULL) {
         exports_print_table(sink, "fuzz.dll", &image, &table);

@@ -16,7 +16,8 @@ const char command_exit_codes_help[] =
     "  6  wrap: an output file exists (without --force) or cannot be written\n"
     "  7  wrap: FILE is not a DLL (an EXE, or another image without IMAGE_FILE_DLL)\n"
     "  8  wrap: the front's name is an API set (api-ms-win-*, ext-ms-*), never loaded\n"
-    "     from a file (--force writes the project anyway)\n";
+    "     from a file (--force writes the project anyway)\n"
+    "  10-16  check: a finding (see shimgen check --help)\n";
 
 int command_usage_error(const char *usage, const char *format, ...)
 {

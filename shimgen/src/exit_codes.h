@@ -17,7 +17,15 @@ enum shimgen_exit_code {
     SHIMGEN_EXIT_BAD_REQUEST = 5, /* wrap: unknown or unusable --intercept / --prototype / --name / --twinshim */
     SHIMGEN_EXIT_OUTPUT = 6,      /* wrap: output exists (without --force) or cannot be written */
     SHIMGEN_EXIT_NOT_A_DLL = 7,   /* wrap: input is a PE file but not a DLL (an EXE) */
-    SHIMGEN_EXIT_API_SET = 8      /* wrap: the front's name is an API set, never loaded from a file (without --force) */
+    SHIMGEN_EXIT_API_SET = 8,     /* wrap: the front's name is an API set, never loaded from a file (without --force) */
+    /* check: one code per kind of finding; with several, the lowest. */
+    SHIMGEN_EXIT_CHECK_FILES = 10,       /* the front's worker or original is missing, or no front */
+    SHIMGEN_EXIT_CHECK_MACHINE = 11,     /* front, worker and original are for different machines */
+    SHIMGEN_EXIT_CHECK_PROTOCOL = 12,    /* no twinshim worker, or another protocol version */
+    SHIMGEN_EXIT_CHECK_EXPORTS = 13,     /* the front's exports differ from the original's */
+    SHIMGEN_EXIT_CHECK_RESOURCES = 14,   /* the original has resources the front lacks */
+    SHIMGEN_EXIT_CHECK_LOADER = 15,      /* a KnownDLL or API-set name: Windows ignores the folder */
+    SHIMGEN_EXIT_CHECK_WINE_BUILTIN = 16 /* a Wine builtin of that name wins without the override */
 };
 
 #endif

@@ -236,6 +236,12 @@ static void write_configuration(FILE *out, const wrap_plan *plan)
     if (has_bindings(plan))
         write_bindings(out, plan);
     fprintf(out,
+            "\n/* `shimgen check` reads the names below from the front's bytes, by this\n"
+            " * tag; kept although nothing refers to it. */\n"
+            "__attribute__((used)) static const wchar_t shimgen_check_tag[] =\n"
+            "    L\"" FRONT_CHECK_TAG "%s;original=%s\";\n",
+            plan->names.worker_file, plan->names.original_file);
+    fprintf(out,
             "\n/* Both files are found in the front's own folder, by absolute path:\n"
             " * never on the search path, never in the current directory. The stop\n"
             " * policy and the pool's threads are the worker's settings (its on_start). */\n"

@@ -17,4 +17,8 @@ void front_write_source(FILE *out, const wrap_plan *plan);
 /* <name>_call_record.h: what a stub sends the worker, shared by both DLLs. */
 void front_write_record_header(FILE *out, const wrap_plan *plan);
 
+/* The generated front carries FRONT_CHECK_TAG "WORKER;original=ORIGINAL" as
+ * a UTF-16 string: how `shimgen check` finds a front and the files it loads. */
+#define FRONT_CHECK_TAG "twinshim:worker="
+
 #endif

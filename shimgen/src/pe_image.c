@@ -68,6 +68,11 @@ static int read_optional_header(pe_image *image, size_t optional_offset, uint16_
         return error_set(error, SHIMGEN_EXIT_MALFORMED, "data directories run past the optional header");
     image->export_directory_rva = pe_read32(optional + count_offset + 4);
     image->export_directory_size = pe_read32(optional + count_offset + 8);
+    /* Directory 2: resources. A header too short for it has none. */
+    if (directory_count > 2 && optional_size >= count_offset + 4 + 3 * DATA_DIRECTORY_SIZE) {
+        image->resource_directory_rva = pe_read32(optional + count_offset + 4 + 2 * DATA_DIRECTORY_SIZE);
+        image->resource_directory_size = pe_read32(optional + count_offset + 8 + 2 * DATA_DIRECTORY_SIZE);
+    }
     return 0;
 }
 

@@ -39,6 +39,8 @@ typedef struct pe_image {
     uint32_t size_of_headers;
     uint32_t export_directory_rva;
     uint32_t export_directory_size;
+    uint32_t resource_directory_rva; /* 0: no resources */
+    uint32_t resource_directory_size;
     size_t section_count;
     size_t section_table_offset;
 } pe_image;

@@ -90,11 +90,17 @@ expect 8 "api-ms-win-core-file-l1-1-0.dll is an API-set name" wrap "$fixture" -o
 [ ! -e "$work/out-api" ] || { echo "command-line: FAILED: wrap wrote files for an API-set name" >&2; failures=$((failures + 1)); }
 expect 0 "warning: api-ms-win-core-file-l1-1-0.dll is an API-set name" wrap "$fixture" -o "$work/out-api" \
     --name api-ms-win-core-file-l1-1-0 --force
+# check: its own help lists its findings' codes; errors name what is wrong.
+expect 0 "16  Wine has a builtin of the front's name" check --help
+expect 0 "10  a file is missing" --help
+expect 2 "check: no DIR given" check
+expect 2 "check: unknown option --bogus" check "$work" --bogus
+expect 3 "cannot open the folder" check "$work/missing-folder"
 # Counts in English.
 expect 0 ", 6 exports" exports "$fixture"
 
 # Every help lists the codes, and says what code 4 and code 3 cover.
-for help in "--help" "exports --help" "wrap --help"; do
+for help in "--help" "exports --help" "wrap --help" "check --help"; do
     # shellcheck disable=SC2086 # the subcommand and --help are two words
     expect 0 "4  FILE is empty, not a PE file" $help
     # shellcheck disable=SC2086
