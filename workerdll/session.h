@@ -59,6 +59,12 @@ struct shim_session {
     _Alignas(SHIM_CACHE_LINE) consumer_slot consumers[SHIM_MAX_THREADS_LIMIT];
 
     void *plugin_state;
+    /* Work items and handles come from a heap of the session's own: a
+     * thread that process exit ends inside an allocation then holds this
+     * heap's lock, not the process heap's, which code that runs at exit
+     * (other DLLs' detach, the CRT's) may need. Destroyed with the session;
+     * the process heap if it could not be created. */
+    HANDLE heap;
     PTP_POOL pool;
     PTP_CLEANUP_GROUP cleanup_group;
     TP_CALLBACK_ENVIRON environment;
@@ -261,6 +267,8 @@ void shim__reserve_pool_threads(shim_session *session);
 /* A session aligned to SHIM_CACHE_LINE, zeroed; and its release. */
 shim_session *shim__allocate_session(void);
 void shim__free_session(shim_session *session);
+/* Frees every item and handle the session still has, all at once. */
+void shim__destroy_session_heap(shim_session *session);
 
 /* Process exit (exit_delivery.c). */
 void shim__session_deliver_at_exit(shim_session *session);

@@ -10,7 +10,7 @@ int shim__begin_object_create(shim_session *session, session_object_kind kind, s
     int status;
 
     *out_object = NULL;
-    object = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, size);
+    object = HeapAlloc(session->heap, HEAP_ZERO_MEMORY, size);
     if (object == NULL)
         return SHIM_E_OUT_OF_MEMORY;
     object->session = session;
@@ -19,7 +19,7 @@ int shim__begin_object_create(shim_session *session, session_object_kind kind, s
     object->context = context;
     status = shim__gate_enter(session);
     if (status != SHIM_OK) {
-        HeapFree(GetProcessHeap(), 0, object);
+        HeapFree(session->heap, 0, object);
         return status;
     }
     *out_object = object;
@@ -40,7 +40,7 @@ int shim__finish_object_create(session_object *object, BOOL created)
     if (!created) {
         DWORD error = GetLastError();
 
-        HeapFree(GetProcessHeap(), 0, object);
+        HeapFree(session->heap, 0, object);
         SetLastError(error);
         return SHIM_E_SYSTEM;
     }
@@ -170,7 +170,7 @@ void shim__free_object(session_object *object)
 {
     if (object->on_closed != NULL)
         object->on_closed(object->session, object->context);
-    HeapFree(GetProcessHeap(), 0, object);
+    HeapFree(object->session->heap, 0, object);
 }
 
 FILETIME shim__relative_time(unsigned long milliseconds)

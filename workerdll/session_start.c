@@ -17,6 +17,13 @@ shim_session *shim__allocate_session(void)
     return (shim_session *)address;
 }
 
+void shim__destroy_session_heap(shim_session *session)
+{
+    if (session->heap != NULL && session->heap != GetProcessHeap())
+        HeapDestroy(session->heap);
+    session->heap = NULL;
+}
+
 void shim__free_session(shim_session *session)
 {
     HeapFree(GetProcessHeap(), 0, ((void **)session)[-1]);
@@ -36,6 +43,7 @@ static void destroy_partial_session(shim_session *session)
         CloseThreadpoolCleanupGroup(session->cleanup_group);
     if (session->pool != NULL)
         CloseThreadpool(session->pool);
+    shim__destroy_session_heap(session);
     shim__free_session(session);
     SetLastError(error);
 }
@@ -61,6 +69,11 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     session = SHIM__FAULTABLE(shim__allocate_session(), NULL);
     if (session == NULL)
         return SHIM_E_OUT_OF_MEMORY;
+    /* No fault point: without a heap of its own the session uses the
+     * process heap, and works the same. */
+    session->heap = HeapCreate(0, 0, 0);
+    if (session->heap == NULL)
+        session->heap = GetProcessHeap();
     InitializeSListHead(&session->recycled_items);
     InitializeSListHead(&session->intake);
     session->plugin = plugin;

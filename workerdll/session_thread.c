@@ -85,6 +85,7 @@ static DECLSPEC_NORETURN void release_session(shim_session *session)
     CloseThreadpool(session->pool);
     DestroyThreadpoolEnvironment(&session->environment);
     shim__free_recycled_items(session);
+    shim__destroy_session_heap(session);
     for (unsigned i = 0; i < session->handed_over_count; i++)
         FreeLibrary(session->handed_over_modules[i]);
     shim__trace(session, SHIM_TRACE_MODULE_RELEASED);

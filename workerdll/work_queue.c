@@ -25,7 +25,7 @@ static work_item *place_item(void *block)
 
 static void free_item_block(work_item *item)
 {
-    HeapFree(GetProcessHeap(), 0, ((void **)item)[-1]);
+    HeapFree(item->session->heap, 0, ((void **)item)[-1]);
 }
 
 static work_item *allocate_item(shim_session *session, size_t payload_size)
@@ -39,7 +39,7 @@ static work_item *allocate_item(shim_session *session, size_t payload_size)
     if (recycled != NULL) {
         item = CONTAINING_RECORD(recycled, work_item, recycle_link);
     } else {
-        void *block = HeapAlloc(GetProcessHeap(), 0, ITEM_BLOCK_OVERHEAD + sizeof *item + capacity);
+        void *block = HeapAlloc(session->heap, 0, ITEM_BLOCK_OVERHEAD + sizeof *item + capacity);
 
         if (block == NULL)
             return NULL;
