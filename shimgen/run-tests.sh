@@ -23,7 +23,9 @@
 #  11. wraps Debian's libgpg-error-0.dll with --intercept '*' and runs the
 #      unchanged gpg-error.exe against it;
 #  12. shimgen check on a good deployed folder and on one broken copy per
-#      kind of finding.
+#      kind of finding;
+#  13. wraps a legacy.dll carrying resources and checks, under Wine, that the
+#      front gives every one of them byte for byte.
 # Exits non-zero on the first failure.
 set -eu
 
@@ -118,6 +120,9 @@ step "end to end: Debian's libgpg-error-0.dll, every export observed, the unchan
 step "shimgen check: a good installation, and one broken installation per finding"
 "$top/shimgen/e2e/check-folder.sh" "$gcc_build/shimgen" "$preset_bin" "$gcc_build/tests/fixtures" \
     "$top/build/shimgen-e2e/check"
+
+step "resources: the front gives the original's, byte for byte"
+"$top/shimgen/e2e/wrap-resources.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/resources"
 
 step "shimgen built for Windows: same export listing under Wine as natively"
 windows_build="$top/build/shimgen-windows"

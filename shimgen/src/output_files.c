@@ -74,7 +74,8 @@ FILE *output_open(const char *directory, const char *file_name, error_message *e
         error_set(error, SHIMGEN_EXIT_OUTPUT, "%s/%s: path too long", directory, file_name);
         return NULL;
     }
-    file = fopen(path, "w");
+    /* Binary: the .res is bytes, and "\n" line ends suit every generated text file. */
+    file = fopen(path, "wb");
     if (file == NULL)
         error_set(error, SHIMGEN_EXIT_OUTPUT, "%s: cannot write: %s", path, strerror(errno));
     return file;

@@ -9,6 +9,7 @@
 #include "front_writer.h"
 #include "output_files.h"
 #include "project_writer.h"
+#include "res_writer.h"
 #include "stub_writer.h"
 #include "twinshim_tree.h"
 #include "worker_writer.h"
@@ -31,6 +32,7 @@ static int write_project(const wrap_request *request, const wrap_plan *plan, err
         { plan->worker_source_file, worker_write_source },
         { "CMakeLists.txt", project_write_cmake },
         { "README.md", project_write_readme },
+        { plan->resource_file, res_write }, /* "" when the original has no resources */
     };
     const size_t file_count = sizeof files / sizeof files[0];
     int rc = output_make_directory(request->output_directory, error);
@@ -40,11 +42,15 @@ static int write_project(const wrap_request *request, const wrap_plan *plan, err
     /* Generated stubs are meant to be edited: never overwrite them by accident. */
     if (!request->force)
         for (size_t index = 0; index < file_count; index++)
-            if (output_file_exists(request->output_directory, files[index].file_name))
+            if (files[index].file_name[0] != '\0' && output_file_exists(request->output_directory, files[index].file_name))
                 return error_set(error, SHIMGEN_EXIT_OUTPUT, "%s/%s exists (use --force to overwrite)",
                                  request->output_directory, files[index].file_name);
     for (size_t index = 0; rc == 0 && index < file_count; index++) {
-        FILE *out = output_open(request->output_directory, files[index].file_name, error);
+        FILE *out;
+
+        if (files[index].file_name[0] == '\0')
+            continue;
+        out = output_open(request->output_directory, files[index].file_name, error);
 
         if (out == NULL)
             return SHIMGEN_EXIT_OUTPUT;
@@ -59,10 +65,12 @@ int wrap_run(const wrap_request *request, FILE *warnings, error_message *error)
     file_bytes file;
     pe_image image;
     pe_export_table table;
+    pe_resource_list resources;
     wrap_plan plan;
     int rc;
 
     memset(&table, 0, sizeof table);
+    memset(&resources, 0, sizeof resources);
     memset(&plan, 0, sizeof plan);
     rc = file_bytes_read(request->input_path, &file, error);
     if (rc != 0)
@@ -72,9 +80,20 @@ int wrap_run(const wrap_request *request, FILE *warnings, error_message *error)
         rc = pe_read_exports(&image, &table, error);
     if (rc == 0)
         rc = wrap_plan_build(request, &image, &table, &plan, warnings, error);
-    if (rc == 0)
+    if (rc == 0) {
+        error_message resource_error = { "" };
+
+        /* The exports are what the front must have; a broken resource tree
+         * costs only the resources. */
+        if (pe_read_resources(&image, &resources, &resource_error) == 0)
+            wrap_plan_add_resources(&plan, &resources);
+        else if (warnings != NULL)
+            fprintf(warnings, "shimgen: warning: %s: the resources are not copied into the front: %s\n",
+                    request->input_path, resource_error.text);
         rc = write_project(request, &plan, error);
+    }
     wrap_plan_free(&plan);
+    pe_resource_list_free(&resources);
     pe_export_table_free(&table);
     file_bytes_free(&file);
     return rc;
@@ -99,6 +118,7 @@ void wrap_print_help(FILE *out)
             "  IDENT_front.c      the front's configuration and the intercepting stubs\n"
             "  IDENT_call_record.h what a stub sends the worker\n"
             "  IDENT_worker.c     the worker plugin (logs calls to $IDENT_SHIM_LOG, upper case)\n"
+            "  IDENT.res          the original's resources, linked into the front (if any)\n"
             "  CMakeLists.txt, README.md\n"
             "  -o, --output DIR   the folder to write\n"
             "  --name NAME        the front's name without extension (default: FILE's);\n"

@@ -386,6 +386,18 @@ int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe
     return 0;
 }
 
+void wrap_plan_add_resources(wrap_plan *plan, const pe_resource_list *resources)
+{
+    plan->resources = resources;
+    if (resources->count != 0)
+        snprintf(plan->resource_file, sizeof plan->resource_file, "%s.res", plan->names.identifier);
+}
+
+bool wrap_plan_has_resources(const wrap_plan *plan)
+{
+    return plan->resources != NULL && plan->resources->count != 0;
+}
+
 void wrap_plan_free(wrap_plan *plan)
 {
     free(plan->intercepts);

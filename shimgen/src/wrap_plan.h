@@ -14,6 +14,7 @@
 #include "names.h"
 #include "pe_exports.h"
 #include "pe_image.h"
+#include "pe_resources.h"
 #include "prototype.h"
 
 /* What the user asked `shimgen wrap` for. */
@@ -54,6 +55,9 @@ typedef struct wrap_plan {
     char record_header_file[NAMES_STEM_MAX + 32];
     char worker_source_file[NAMES_STEM_MAX + 32];
     char stubs_source_file[NAMES_STEM_MAX + 32]; /* the jump and observing stubs, in assembly */
+    /* The original's resources, for the front; resource_file is "" when it has none. */
+    const pe_resource_list *resources;
+    char resource_file[NAMES_STEM_MAX + 32];
     intercept *intercepts;
     size_t intercept_count;
     /* Headers the front includes after windows.h, for the prototypes' types:
@@ -75,6 +79,13 @@ int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe
                     wrap_plan *plan, FILE *warnings, error_message *error);
 
 void wrap_plan_free(wrap_plan *plan);
+
+/* Gives the front the original's resources (borrowed: they must outlive the
+ * plan). With none, no .res file is written. */
+void wrap_plan_add_resources(wrap_plan *plan, const pe_resource_list *resources);
+
+/* Whether the front carries resources (an IDENT.res). */
+bool wrap_plan_has_resources(const wrap_plan *plan);
 
 /* The intercept for `entry`, or NULL when it is not intercepted. */
 const intercept *wrap_plan_intercept_of(const wrap_plan *plan, const pe_export *entry);
