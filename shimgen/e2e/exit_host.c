@@ -20,7 +20,8 @@ static int wait_for_first_line(const char *path)
     for (DWORD start = GetTickCount(); GetTickCount() - start < 30000; Sleep(1)) {
         WIN32_FILE_ATTRIBUTE_DATA data;
 
-        if (GetFileAttributesExA(path, GetFileExInfoStandard, &data) && (data.nFileSizeLow | data.nFileSizeHigh) != 0)
+        if (GetFileAttributesExA(path, GetFileExInfoStandard, &data) &&
+            (data.nFileSizeLow | data.nFileSizeHigh) != 0)
             return 1;
     }
     return 0;

@@ -29,7 +29,8 @@ static void print_id(LPCWSTR id)
         printf("%ls", id);
 }
 
-static BOOL CALLBACK each_language(HMODULE unused, LPCWSTR type, LPCWSTR name, WORD language, LONG_PTR context)
+static BOOL CALLBACK each_language(HMODULE unused, LPCWSTR type, LPCWSTR name, WORD language,
+                                   LONG_PTR context)
 {
     HRSRC found = FindResourceExW(module, type, name, language);
     HGLOBAL loaded = found != NULL ? LoadResource(module, found) : NULL;

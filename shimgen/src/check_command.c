@@ -78,7 +78,8 @@ static bool override_is_set(const char *key)
                 size_t length = (size_t)(name_end - name);
                 size_t at = 0;
 
-                while (at < length && at < key_length && tolower((unsigned char)name[at]) == tolower((unsigned char)key[at]))
+                while (at < length && at < key_length &&
+                       tolower((unsigned char)name[at]) == tolower((unsigned char)key[at]))
                     at++;
                 if (at == length && at == key_length)
                     return true;
@@ -106,11 +107,14 @@ static void check_loading(check_state *state, const checked_dll *front)
     if (!loading.wine_has_builtin || names_derive(front->file_name, NULL, &names, &ignored) != 0)
         return;
     if (override_is_set(names.wine_override))
-        fprintf(state->out, "shimgen: check: %s: Wine has a builtin of this name; WINEDLLOVERRIDES here takes the front\n",
+        fprintf(state->out,
+                "shimgen: check: %s: Wine has a builtin of this name; WINEDLLOVERRIDES here takes the "
+                "front\n",
                 front->file_name);
     else
         finding(state, SHIMGEN_EXIT_CHECK_WINE_BUILTIN, front->file_name,
-                "Wine has a builtin of this name (%s) and loads it instead: run with WINEDLLOVERRIDES=\"%s=n,b\"",
+                "Wine has a builtin of this name (%s) and loads it instead: run with "
+                "WINEDLLOVERRIDES=\"%s=n,b\"",
                 loading.wine_builtin_path, names.wine_override);
 }
 
@@ -132,11 +136,13 @@ static void check_protocol(check_state *state, const checked_dll *front, const c
     char front_version[32];
     char worker_version[32];
     bool front_tagged = checked_dll_find_tag(front, protocol_tag, false, front_version, sizeof front_version);
-    bool worker_tagged = checked_dll_find_tag(worker, protocol_tag, false, worker_version, sizeof worker_version);
+    bool worker_tagged =
+        checked_dll_find_tag(worker, protocol_tag, false, worker_version, sizeof worker_version);
 
     if (pe_find_export_by_name(&worker->exports, worker_entry_point) == NULL) {
         finding(state, SHIMGEN_EXIT_CHECK_PROTOCOL, worker->file_name,
-                "not a twinshim worker: it does not export %s (the front runs in pass-through)", worker_entry_point);
+                "not a twinshim worker: it does not export %s (the front runs in pass-through)",
+                worker_entry_point);
         return;
     }
     if (front_tagged && worker_tagged && strcmp(front_version, worker_version) != 0)
@@ -145,7 +151,10 @@ static void check_protocol(check_state *state, const checked_dll *front, const c
                 worker_version, front->file_name, front_version);
     else if (!front_tagged || !worker_tagged)
         fprintf(state->out, "shimgen: check: %s: protocol version not recorded in %s (not compared)\n",
-                worker->file_name, front_tagged ? "the worker" : worker_tagged ? "the front" : "either DLL");
+                worker->file_name,
+                front_tagged    ? "the worker"
+                : worker_tagged ? "the front"
+                                : "either DLL");
 }
 
 static void check_tables(check_state *state, const checked_dll *front, const checked_dll *original)
@@ -157,7 +166,8 @@ static void check_tables(check_state *state, const checked_dll *front, const che
     count = check_compare_exports(&front->exports, &original->exports, NULL, "", 0);
     if (count != 0) {
         finding(state, SHIMGEN_EXIT_CHECK_EXPORTS, front->file_name,
-                "%zu export difference%s from the original %s:", count, count == 1 ? "" : "s", original->file_name);
+                "%zu export difference%s from the original %s:", count, count == 1 ? "" : "s",
+                original->file_name);
         check_compare_exports(&front->exports, &original->exports, state->out, prefix, LISTED_DIFFERENCES);
         if (count > LISTED_DIFFERENCES)
             fprintf(state->out, "%s... and %zu more\n", prefix, count - LISTED_DIFFERENCES);
@@ -165,17 +175,19 @@ static void check_tables(check_state *state, const checked_dll *front, const che
     count = check_compare_resources(&front->resources, &original->resources, NULL, "", 0);
     if (count != 0) {
         finding(state, SHIMGEN_EXIT_CHECK_RESOURCES, front->file_name,
-                "lacks %zu of the original's %zu resource%s: a host that loads them through the front misses them:",
+                "lacks %zu of the original's %zu resource%s: a host that loads them through the front misses "
+                "them:",
                 count, original->resources.count, original->resources.count == 1 ? "" : "s");
-        check_compare_resources(&front->resources, &original->resources, state->out, prefix, LISTED_DIFFERENCES);
+        check_compare_resources(&front->resources, &original->resources, state->out, prefix,
+                                LISTED_DIFFERENCES);
         if (count > LISTED_DIFFERENCES)
             fprintf(state->out, "%s... and %zu more\n", prefix, count - LISTED_DIFFERENCES);
     }
 }
 
 /* Opens the file the front names, or reports it missing or unusable. */
-static bool open_named(check_state *state, const char *folder, const folder_listing *listing, const char *front,
-                       const char *role, const char *name, checked_dll *dll)
+static bool open_named(check_state *state, const char *folder, const folder_listing *listing,
+                       const char *front, const char *role, const char *name, checked_dll *dll)
 {
     const char *present = folder_find(listing, name);
     error_message error = { "" };
@@ -193,8 +205,8 @@ static bool open_named(check_state *state, const char *folder, const folder_list
     return true;
 }
 
-static void check_front(check_state *state, const char *folder, const folder_listing *listing, checked_dll *front,
-                        char *tag)
+static void check_front(check_state *state, const char *folder, const folder_listing *listing,
+                        checked_dll *front, char *tag)
 {
     const char *worker_name;
     const char *original_name;
@@ -207,8 +219,8 @@ static void check_front(check_state *state, const char *folder, const folder_lis
         finding(state, SHIMGEN_EXIT_CHECK_FILES, front->file_name, "its twinshim tag is malformed: %s", tag);
         return;
     }
-    fprintf(state->out, "shimgen: check: %s: a twinshim front (%s), worker %s, original %s\n", front->file_name,
-            pe_machine_name(front->image.machine), worker_name, original_name);
+    fprintf(state->out, "shimgen: check: %s: a twinshim front (%s), worker %s, original %s\n",
+            front->file_name, pe_machine_name(front->image.machine), worker_name, original_name);
     has_worker = open_named(state, folder, listing, front->file_name, "worker", worker_name, &worker);
     has_original = open_named(state, folder, listing, front->file_name, "original", original_name, &original);
     check_machines(state, front, has_worker ? &worker : NULL, has_original ? &original : NULL);
@@ -232,7 +244,8 @@ int check_run(const char *folder, const char *front_name, FILE *out, char *error
     int rc = folder_list(folder, &listing, &error);
 
     if (rc == 0 && front_name != NULL && folder_find(&listing, front_name) == NULL)
-        rc = error_set(&error, SHIMGEN_EXIT_CHECK_FILES, "--front %s: no such file in the folder", front_name);
+        rc =
+            error_set(&error, SHIMGEN_EXIT_CHECK_FILES, "--front %s: no such file in the folder", front_name);
     for (size_t index = 0; rc == 0 && index < listing.count; index++) {
         checked_dll dll;
         char tag[2 * CHECK_NAME_MAX + 16];
@@ -257,33 +270,33 @@ int check_run(const char *folder, const char *front_name, FILE *out, char *error
         return rc;
     }
     if (state.findings == 0)
-        fprintf(out, "shimgen: check: %s: no findings (%zu front%s)\n", folder, fronts, fronts == 1 ? "" : "s");
+        fprintf(out, "shimgen: check: %s: no findings (%zu front%s)\n", folder, fronts,
+                fronts == 1 ? "" : "s");
     return state.worst;
 }
 
 const char check_usage[] = "usage: shimgen check DIR [--front FILE]\n";
 
-const char check_help[] =
-    "\n"
-    "Reads a deployed folder (a front written by shimgen wrap, its worker and the\n"
-    "renamed original) and reports, one line each, what would keep the front from\n"
-    "working there. It reads files only. The front names its worker and original\n"
-    "in a tag (twinshim:worker=...;original=...) that check finds in its bytes.\n"
-    "  --front FILE   check only this front (default: every front in DIR)\n"
-    "  --help         this text\n"
-    "Each kind of finding has its own exit code; with several, check exits with\n"
-    "the lowest:\n"
-    "  10  a file is missing: the front's worker or original is not in DIR, or DIR\n"
-    "      holds no front\n"
-    "  11  the front, the worker and the original are not all for one machine\n"
-    "  12  the worker is no twinshim worker (no shim_worker_connect), or speaks\n"
-    "      another protocol version than the front\n"
-    "  13  the front's exports differ from the original's (names, ordinals)\n"
-    "  14  the original has resources the front lacks\n"
-    "  15  Windows will not take the front from DIR: a KnownDLL or API-set name\n"
-    "  16  Wine has a builtin of the front's name that wins without\n"
-    "      WINEDLLOVERRIDES=\"NAME=n,b\" (not a finding when WINEDLLOVERRIDES here\n"
-    "      already says so)\n";
+const char check_help[] = "\n"
+                          "Reads a deployed folder (a front written by shimgen wrap, its worker and the\n"
+                          "renamed original) and reports, one line each, what would keep the front from\n"
+                          "working there. It reads files only. The front names its worker and original\n"
+                          "in a tag (twinshim:worker=...;original=...) that check finds in its bytes.\n"
+                          "  --front FILE   check only this front (default: every front in DIR)\n"
+                          "  --help         this text\n"
+                          "Each kind of finding has its own exit code; with several, check exits with\n"
+                          "the lowest:\n"
+                          "  10  a file is missing: the front's worker or original is not in DIR, or DIR\n"
+                          "      holds no front\n"
+                          "  11  the front, the worker and the original are not all for one machine\n"
+                          "  12  the worker is no twinshim worker (no shim_worker_connect), or speaks\n"
+                          "      another protocol version than the front\n"
+                          "  13  the front's exports differ from the original's (names, ordinals)\n"
+                          "  14  the original has resources the front lacks\n"
+                          "  15  Windows will not take the front from DIR: a KnownDLL or API-set name\n"
+                          "  16  Wine has a builtin of the front's name that wins without\n"
+                          "      WINEDLLOVERRIDES=\"NAME=n,b\" (not a finding when WINEDLLOVERRIDES here\n"
+                          "      already says so)\n";
 
 int check_main(int argc, char **argv)
 {
@@ -306,7 +319,8 @@ int check_main(int argc, char **argv)
         } else if (command_is_option(argument)) {
             return command_usage_error(check_usage, "check: unknown option %s", argument);
         } else if (folder != NULL) {
-            return command_usage_error(check_usage, "check: one DIR only, but got %s and %s", folder, argument);
+            return command_usage_error(check_usage, "check: one DIR only, but got %s and %s", folder,
+                                       argument);
         } else {
             folder = argument;
         }

@@ -14,8 +14,8 @@ static bool is_later_alias(const pe_export_table *table, const pe_export *entry)
     return false;
 }
 
-static void report(FILE *out, const char *prefix, size_t count, size_t most, const char *what, const char *name,
-                   unsigned ordinal, const char *detail)
+static void report(FILE *out, const char *prefix, size_t count, size_t most, const char *what,
+                   const char *name, unsigned ordinal, const char *detail)
 {
     if (out == NULL || count > most)
         return;
@@ -80,8 +80,8 @@ size_t check_compare_resources(const pe_resource_list *front, const pe_resource_
             continue;
         pe_resource_id_text(&entry->type, type, sizeof type);
         pe_resource_id_text(&entry->name, name, sizeof name);
-        fprintf(out, "%sthe front lacks the resource type %s, name %s, language %u (%u bytes)\n", prefix, type,
-                name, entry->language, entry->size);
+        fprintf(out, "%sthe front lacks the resource type %s, name %s, language %u (%u bytes)\n", prefix,
+                type, name, entry->language, entry->size);
     }
     return count;
 }

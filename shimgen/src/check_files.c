@@ -1,4 +1,3 @@
-#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,15 +6,7 @@
 
 #include "check_files.h"
 #include "exit_codes.h"
-
-static bool same_name(const char *a, const char *b)
-{
-    while (*a != '\0' && tolower((unsigned char)*a) == tolower((unsigned char)*b)) {
-        a++;
-        b++;
-    }
-    return *a == '\0' && *b == '\0';
-}
+#include "names.h"
 
 static bool is_regular_file(const char *folder, const char *name)
 {
@@ -65,7 +56,7 @@ void folder_listing_free(folder_listing *listing)
 const char *folder_find(const folder_listing *listing, const char *name)
 {
     for (size_t index = 0; index < listing->count; index++)
-        if (same_name(listing->names[index], name))
+        if (names_equal_ignoring_case(listing->names[index], name))
             return listing->names[index];
     return NULL;
 }

@@ -16,7 +16,8 @@ bool dll_loading_is_wine_builtin(const uint8_t *bytes, size_t size)
 {
     size_t length = sizeof wine_builtin_marker - 1;
 
-    return size >= WINE_MARKER_OFFSET + length && memcmp(bytes + WINE_MARKER_OFFSET, wine_builtin_marker, length) == 0;
+    return size >= WINE_MARKER_OFFSET + length &&
+           memcmp(bytes + WINE_MARKER_OFFSET, wine_builtin_marker, length) == 0;
 }
 
 static bool starts_with_ignoring_case(const char *text, const char *prefix)
@@ -61,8 +62,8 @@ void dll_loading_examine(const char *file_name, bool pe32_plus, dll_loading *loa
     size_t length = strlen(file_name);
 
     memset(loading, 0, sizeof *loading);
-    loading->is_api_set =
-        starts_with_ignoring_case(file_name, "api-ms-win-") || starts_with_ignoring_case(file_name, "ext-ms-");
+    loading->is_api_set = starts_with_ignoring_case(file_name, "api-ms-win-") ||
+                          starts_with_ignoring_case(file_name, "ext-ms-");
     loading->is_known_dll = dll_stem(file_name, stem, sizeof stem) && is_known_dll(stem);
     snprintf(loading->wine_folder, sizeof loading->wine_folder, "%s/%s",
              root != NULL && root[0] != '\0' ? root : DLL_LOADING_WINE_ROOT,
@@ -72,7 +73,8 @@ void dll_loading_examine(const char *file_name, bool pe32_plus, dll_loading *loa
         return;
     for (size_t at = 0; at <= length; at++)
         lower[at] = (char)tolower((unsigned char)file_name[at]);
-    snprintf(loading->wine_builtin_path, sizeof loading->wine_builtin_path, "%s/%s", loading->wine_folder, lower);
+    snprintf(loading->wine_builtin_path, sizeof loading->wine_builtin_path, "%s/%s", loading->wine_folder,
+             lower);
     loading->wine_has_builtin = file_is_wine_builtin(loading->wine_builtin_path);
     if (!loading->wine_has_builtin)
         loading->wine_builtin_path[0] = '\0';

@@ -21,7 +21,7 @@ typedef struct dll_loading {
     /* Wine has a builtin of that name, which it prefers to the program's
      * folder unless WINEDLLOVERRIDES says "n,b". */
     bool wine_has_builtin;
-    char wine_folder[4096];       /* where the builtin was looked for */
+    char wine_folder[4096];             /* where the builtin was looked for */
     char wine_builtin_path[4096 + 256]; /* the builtin, when there is one */
 } dll_loading;
 

@@ -35,14 +35,13 @@ int exports_run(const char *path, bool as_json, FILE *out, error_message *error)
 
 const char exports_usage[] = "usage: shimgen exports [--json] FILE\n";
 
-const char exports_help[] =
-    "\n"
-    "Lists FILE's export table like dumpbin /exports: ordinal, RVA, kind (code,\n"
-    "data or forwarder), name ([NONAME] for ordinal-only exports) and the\n"
-    "forwarder string.\n"
-    "  --json   a JSON array of objects with ordinal, name (null if none), rva\n"
-    "           (number), data and forwarder (null if none)\n"
-    "  --help   this text\n";
+const char exports_help[] = "\n"
+                            "Lists FILE's export table like dumpbin /exports: ordinal, RVA, kind (code,\n"
+                            "data or forwarder), name ([NONAME] for ordinal-only exports) and the\n"
+                            "forwarder string.\n"
+                            "  --json   a JSON array of objects with ordinal, name (null if none), rva\n"
+                            "           (number), data and forwarder (null if none)\n"
+                            "  --help   this text\n";
 
 int exports_main(int argc, char **argv)
 {

@@ -12,8 +12,8 @@ static const char *kind_of(const pe_export *entry)
 void exports_print_table(FILE *out, const char *file_name, const pe_image *image,
                          const pe_export_table *table)
 {
-    fprintf(out, "Exports of %s (%s, %s%s), linked as %s, ordinal base %" PRIu32 ", %zu export%s\n", file_name,
-            image->is_pe32_plus ? "PE32+" : "PE32", pe_machine_name(image->machine),
+    fprintf(out, "Exports of %s (%s, %s%s), linked as %s, ordinal base %" PRIu32 ", %zu export%s\n",
+            file_name, image->is_pe32_plus ? "PE32+" : "PE32", pe_machine_name(image->machine),
             image->is_wine_builtin ? ", Wine builtin" : "",
             table->dll_name != NULL ? table->dll_name : "(no name)", table->ordinal_base, table->count,
             table->count == 1 ? "" : "s");

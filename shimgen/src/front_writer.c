@@ -158,7 +158,8 @@ static void write_observer(FILE *out, const wrap_plan *plan)
                 "{\n"
                 "    %s_call_record record;\n"
                 "    DWORD last_error = GetLastError();\n\n"
-                "    start_record(&record, intercepted_exports[index].symbol, intercepted_exports[index].ordinal);\n"
+                "    start_record(&record, intercepted_exports[index].symbol, "
+                "intercepted_exports[index].ordinal);\n"
                 "    record.register_count = 8;\n"
                 "    record.registers[0] = frame->rcx;\n"
                 "    record.registers[1] = frame->rdx;\n"
@@ -289,9 +290,11 @@ static void write_configuration(FILE *out, const wrap_plan *plan)
  * applies to functions only. */
 static void value_type_of(const char *return_type, char *value_type, size_t capacity)
 {
-    static const char *const conventions[] = { "WINAPI", "WINAPIV", "CALLBACK", "APIENTRY", "NTAPI", "PASCAL",
-                                               "STDMETHODCALLTYPE", "__stdcall", "_stdcall", "__cdecl", "_cdecl",
-                                               "__fastcall", "_fastcall", "__thiscall", "__vectorcall" };
+    static const char *const conventions[] = {
+        "WINAPI", "WINAPIV",           "CALLBACK",  "APIENTRY",   "NTAPI",
+        "PASCAL", "STDMETHODCALLTYPE", "__stdcall", "_stdcall",   "__cdecl",
+        "_cdecl", "__fastcall",        "_fastcall", "__thiscall", "__vectorcall"
+    };
     const char *at = return_type;
     size_t length = 0;
 
@@ -301,7 +304,8 @@ static void value_type_of(const char *return_type, char *value_type, size_t capa
         bool convention = false;
 
         for (size_t index = 0; index < sizeof conventions / sizeof conventions[0]; index++)
-            convention = convention || (word == strlen(conventions[index]) && strncmp(at, conventions[index], word) == 0);
+            convention = convention ||
+                         (word == strlen(conventions[index]) && strncmp(at, conventions[index], word) == 0);
         if (word == 0)
             word = 1;
         if (!convention && length + word < capacity) {
@@ -330,8 +334,8 @@ static void write_stub(FILE *out, const intercept *stub)
             parameters, stub->c_name);
     fprintf(out, "%s wrapped_%s(%s)\n{\n", return_type, stub->c_name, parameters);
     /* Through void (*)(void): GCC warns on a cast between unrelated function types. */
-    fprintf(out, "    %s_function original = (%s_function)(void (*)(void))%s_original_slot;\n",
-            stub->c_name, stub->c_name, stub->c_name);
+    fprintf(out, "    %s_function original = (%s_function)(void (*)(void))%s_original_slot;\n", stub->c_name,
+            stub->c_name, stub->c_name);
     if (!stub->signature.returns_void)
         fprintf(out, "    %s result;\n", value_type);
     fputs("    DWORD last_error;\n\n", out);

@@ -1,7 +1,7 @@
-#include <ctype.h>
 #include <stddef.h>
 
 #include "known_dlls.h"
+#include "names.h"
 
 /* HKLM\System\CurrentControlSet\Control\Session Manager\KnownDLLs on
  * Windows 10 and 11, plus ntdll and kernelbase, which are always mapped
@@ -14,19 +14,10 @@ static const char *const known_dlls[] = {
     "shell32",  "shlwapi", "user32",   "wldap32",    "wow64",  "wow64cpu", "wow64win", "ws2_32",
 };
 
-static bool same_name(const char *a, const char *b)
-{
-    while (*a != '\0' && tolower((unsigned char)*a) == tolower((unsigned char)*b)) {
-        a++;
-        b++;
-    }
-    return *a == '\0' && *b == '\0';
-}
-
 bool is_known_dll(const char *name)
 {
     for (size_t index = 0; index < sizeof known_dlls / sizeof known_dlls[0]; index++)
-        if (same_name(name, known_dlls[index]))
+        if (names_equal_ignoring_case(name, known_dlls[index]))
             return true;
     return false;
 }

@@ -9,11 +9,10 @@
 #include "exports_command.h"
 #include "wrap_command.h"
 
-static const char usage_text[] =
-    "usage: shimgen exports [--json] FILE\n"
-    "       shimgen wrap FILE -o DIR [options]\n"
-    "       shimgen check DIR [--front FILE]\n"
-    "       shimgen [COMMAND] --help\n";
+static const char usage_text[] = "usage: shimgen exports [--json] FILE\n"
+                                 "       shimgen wrap FILE -o DIR [options]\n"
+                                 "       shimgen check DIR [--front FILE]\n"
+                                 "       shimgen [COMMAND] --help\n";
 
 int main(int argc, char **argv)
 {

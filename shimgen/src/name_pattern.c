@@ -45,7 +45,6 @@ bool name_pattern_matches(const char *pattern, const char *text)
     const char *star_text = NULL;
 
     while (*text != '\0') {
-
         if (*pattern == '*') {
             star = ++pattern;
             star_text = text;

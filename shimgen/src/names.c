@@ -39,19 +39,22 @@ static int split_file_name(const char *file_name, const char *stem, dll_names *n
         stem_length = strlen(stem);
     }
     if (stem_length == 0 || stem_length >= sizeof names->front_stem)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "the front needs a name of 1 to %d characters (--name)",
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
+                         "the front needs a name of 1 to %d characters (--name)",
                          (int)sizeof names->front_stem - 1);
     for (size_t index = 0; index < stem_length; index++)
         if (!is_file_name_character(stem[index]))
             return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                             "the front's name \"%.*s\" may hold only letters, digits and \"_-.+~\" (use --name)",
+                             "the front's name \"%.*s\" may hold only letters, digits and \"_-.+~\" (use "
+                             "--name)",
                              (int)stem_length, stem);
     memcpy(names->front_stem, stem, stem_length);
     names->front_stem[stem_length] = '\0';
     for (const char *at = names->front_suffix + 1; *at != '\0'; at++)
         if (!is_file_name_character(*at) || *at == '.')
             return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                             "the extension \"%s\" may hold only letters, digits and \"_-+~\"", names->front_suffix);
+                             "the extension \"%s\" may hold only letters, digits and \"_-+~\"",
+                             names->front_suffix);
     return 0;
 }
 
@@ -79,8 +82,8 @@ int names_derive(const char *file_name, const char *stem, dll_names *names, erro
     snprintf(names->worker_stem, sizeof names->worker_stem, "%s_worker", base);
     snprintf(names->worker_file, sizeof names->worker_file, "%s.dll", names->worker_stem);
     /* C and CMake: [A-Za-z0-9_], never a leading digit. */
-    snprintf(names->identifier, sizeof names->identifier, "%s%s", isdigit((unsigned char)base[0]) ? "dll_" : "",
-             base);
+    snprintf(names->identifier, sizeof names->identifier, "%s%s",
+             isdigit((unsigned char)base[0]) ? "dll_" : "", base);
     for (char *at = names->identifier; *at != '\0'; at++)
         if (!isalnum((unsigned char)*at))
             *at = '_';
@@ -91,4 +94,13 @@ int names_derive(const char *file_name, const char *stem, dll_names *names, erro
     snprintf(names->wine_override, sizeof names->wine_override, "%s",
              names->has_dll_suffix ? names->front_stem : names->front_file);
     return 0;
+}
+
+bool names_equal_ignoring_case(const char *a, const char *b)
+{
+    while (*a != '\0' && tolower((unsigned char)*a) == tolower((unsigned char)*b)) {
+        a++;
+        b++;
+    }
+    return *a == '\0' && *b == '\0';
 }

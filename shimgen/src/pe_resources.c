@@ -39,11 +39,12 @@ static int read_id(const resource_tree *tree, uint32_t raw, pe_resource_id *id)
         return 0;
     }
     if (!tree_fits(tree, offset, 2))
-        return error_set(tree->error, SHIMGEN_EXIT_MALFORMED, "resource name at 0x%x is outside .rsrc", offset);
+        return error_set(tree->error, SHIMGEN_EXIT_MALFORMED, "resource name at 0x%x is outside .rsrc",
+                         offset);
     length = pe_read16(tree->base + offset);
     if (length == 0 || !tree_fits(tree, offset + 2, (uint64_t)length * 2))
-        return error_set(tree->error, SHIMGEN_EXIT_MALFORMED, "resource name at 0x%x is empty or runs past .rsrc",
-                         offset);
+        return error_set(tree->error, SHIMGEN_EXIT_MALFORMED,
+                         "resource name at 0x%x is empty or runs past .rsrc", offset);
     id->name = tree->base + offset + 2;
     id->name_length = length;
     return 0;
@@ -91,7 +92,8 @@ static int read_directory(resource_tree *tree, uint32_t offset, unsigned level, 
     uint32_t count;
 
     if (!tree_fits(tree, offset, DIRECTORY_HEADER_SIZE))
-        return error_set(tree->error, SHIMGEN_EXIT_MALFORMED, "resource directory at 0x%x is outside .rsrc", offset);
+        return error_set(tree->error, SHIMGEN_EXIT_MALFORMED, "resource directory at 0x%x is outside .rsrc",
+                         offset);
     count = (uint32_t)pe_read16(tree->base + offset + 12) + pe_read16(tree->base + offset + 14);
     if (!tree_fits(tree, offset + DIRECTORY_HEADER_SIZE, (uint64_t)count * DIRECTORY_ENTRY_SIZE))
         return error_set(tree->error, SHIMGEN_EXIT_MALFORMED,
@@ -105,7 +107,8 @@ static int read_directory(resource_tree *tree, uint32_t offset, unsigned level, 
         if (is_directory != (level < LEVELS - 1))
             return error_set(tree->error, SHIMGEN_EXIT_MALFORMED,
                              "resource tree at 0x%x: a %s where level %u needs a %s", offset,
-                             is_directory ? "directory" : "leaf", level + 1, is_directory ? "leaf" : "directory");
+                             is_directory ? "directory" : "leaf", level + 1,
+                             is_directory ? "leaf" : "directory");
         if (level < LEVELS - 1) {
             rc = read_id(tree, pe_read32(entry), &ids[level]);
             if (rc == 0)
@@ -128,8 +131,10 @@ int pe_read_resources(const pe_image *image, pe_resource_list *list, error_messa
     memset(list, 0, sizeof *list);
     if (image->resource_directory_rva == 0 || image->resource_directory_size == 0)
         return 0;
-    if (!pe_image_rva_to_offset(image, image->resource_directory_rva, image->resource_directory_size, &offset))
-        return error_set(error, SHIMGEN_EXIT_MALFORMED, "resource directory (RVA 0x%x, %u bytes) is not in the file",
+    if (!pe_image_rva_to_offset(image, image->resource_directory_rva, image->resource_directory_size,
+                                &offset))
+        return error_set(error, SHIMGEN_EXIT_MALFORMED,
+                         "resource directory (RVA 0x%x, %u bytes) is not in the file",
                          image->resource_directory_rva, image->resource_directory_size);
     tree.base = image->bytes + offset;
     tree.size = image->resource_directory_size;

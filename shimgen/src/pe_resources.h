@@ -19,7 +19,7 @@
 
 /* A type or a name: a number, or a UTF-16LE string. */
 typedef struct pe_resource_id {
-    const uint8_t *name; /* UTF-16LE code units in the image's bytes; NULL for a number */
+    const uint8_t *name;  /* UTF-16LE code units in the image's bytes; NULL for a number */
     uint16_t name_length; /* in code units */
     uint16_t number;
 } pe_resource_id;

@@ -6,7 +6,8 @@
 /* The toolchain file and CMake's pointer size for the original's machine. */
 static const char *toolchain_of(const wrap_plan *plan)
 {
-    return wrap_plan_is_x64(plan) ? "toolchain-x86_64-w64-mingw32-gcc.cmake" : "toolchain-i686-w64-mingw32-gcc.cmake";
+    return wrap_plan_is_x64(plan) ? "toolchain-x86_64-w64-mingw32-gcc.cmake"
+                                  : "toolchain-i686-w64-mingw32-gcc.cmake";
 }
 
 /* The twinshim tree the project falls back to, or "" for the installed package. */
@@ -50,7 +51,8 @@ void project_write_cmake(FILE *out, const wrap_plan *plan)
             "    \"A twinshim source tree to build the runtimes from; empty: the installed package\")\n"
             "if(TWINSHIM_SOURCE_DIR)\n"
             "    if(NOT EXISTS \"${TWINSHIM_SOURCE_DIR}/cmake/TwinshimFunctions.cmake\")\n"
-            "        message(FATAL_ERROR \"TWINSHIM_SOURCE_DIR=${TWINSHIM_SOURCE_DIR} is not a twinshim source \"\n"
+            "        message(FATAL_ERROR \"TWINSHIM_SOURCE_DIR=${TWINSHIM_SOURCE_DIR} is not a twinshim "
+            "source \"\n"
             "            \"tree (no cmake/TwinshimFunctions.cmake)\")\n"
             "    endif()\n"
             "    # Only the runtimes: not twinshim's own tests, examples or benchmarks.\n"
@@ -73,9 +75,9 @@ void project_write_cmake(FILE *out, const wrap_plan *plan)
             "            \"-DTWINSHIM_SOURCE_DIR=<twinshim>\")\n"
             "    endif()\n"
             "endif()\n\n",
-            plan->input_path, names->front_file, bits, machine, toolchain_of(plan), names->identifier, machine,
-            x64 ? 8 : 4, names->front_file, bits, machine, machine, toolchain_of(plan), x64 ? 32 : 64,
-            source_tree_of(plan), toolchain_of(plan));
+            plan->input_path, names->front_file, bits, machine, toolchain_of(plan), names->identifier,
+            machine, x64 ? 8 : 4, names->front_file, bits, machine, machine, toolchain_of(plan),
+            x64 ? 32 : 64, source_tree_of(plan), toolchain_of(plan));
     if (wrap_plan_has_resources(plan))
         fprintf(out,
                 "# The original's resources, byte for byte: FindResource, LoadString and\n"
@@ -94,10 +96,10 @@ void project_write_cmake(FILE *out, const wrap_plan *plan)
             "set_target_properties(%s_worker PROPERTIES OUTPUT_NAME \"%s\" SUFFIX \".dll\")\n",
             plan->front_source_file, names->identifier, plan->front_source_file, plan->stubs_source_file,
             wrap_plan_has_resources(plan) ? " ${PROJECT_BINARY_DIR}/" : "",
-            wrap_plan_has_resources(plan) ? names->identifier : "", wrap_plan_has_resources(plan) ? "_resources.o" : "",
-            plan->def_file, names->identifier, names->front_stem,
-            names->front_suffix, names->identifier, plan->worker_source_file, names->identifier,
-            names->worker_stem);
+            wrap_plan_has_resources(plan) ? names->identifier : "",
+            wrap_plan_has_resources(plan) ? "_resources.o" : "", plan->def_file, names->identifier,
+            names->front_stem, names->front_suffix, names->identifier, plan->worker_source_file,
+            names->identifier, names->worker_stem);
 }
 
 /* Both ways to build: the installed package (the default, unless --twinshim
@@ -224,11 +226,12 @@ void project_write_readme(FILE *out, const wrap_plan *plan)
             "%s%s%s\n",
             names->front_file, plan->input_path, plan->image->is_pe32_plus ? "PE32+" : "PE32",
             plan->table->count, plan->table->count == 1 ? "" : "s", plan->def_file, names->original_file,
-            plan->front_source_file, plan->stubs_source_file, plan->record_header_file, plan->worker_source_file,
-            wrap_plan_has_resources(plan) ? "| `" : "", plan->resource_file,
-            wrap_plan_has_resources(plan) ? "` | the original's resources, byte for byte, linked into the front "
-                                            "(windres turns it into an object) |\n"
-                                          : "");
+            plan->front_source_file, plan->stubs_source_file, plan->record_header_file,
+            plan->worker_source_file, wrap_plan_has_resources(plan) ? "| `" : "", plan->resource_file,
+            wrap_plan_has_resources(plan)
+                ? "` | the original's resources, byte for byte, linked into the front "
+                  "(windres turns it into an object) |\n"
+                : "");
     write_build_section(out, plan);
     fprintf(out,
             "## Install\n\n"
@@ -244,9 +247,8 @@ void project_write_readme(FILE *out, const wrap_plan *plan)
             "forwarders: a program that takes `%s` from its import table and\n"
             "imports a data export resolves it by the base name `%s`, through\n"
             "the search order, before the front runs.\n\n",
-            names->front_file, base, names->original_file, names->front_file,
-            names->worker_file, names->original_file, names->worker_file, names->front_file,
-            names->original_file);
+            names->front_file, base, names->original_file, names->front_file, names->worker_file,
+            names->original_file, names->worker_file, names->front_file, names->original_file);
     write_loading_section(out, plan);
     fputs("## Intercepted exports\n\n", out);
     write_intercept_list(out, plan);

@@ -70,7 +70,8 @@ static int append(char *buffer, size_t capacity, const char *start, size_t lengt
     size_t used = strlen(buffer);
 
     if (length >= capacity - used)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype: longer than %d characters", PROTOTYPE_TEXT_MAX - 1);
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype: longer than %d characters",
+                         PROTOTYPE_TEXT_MAX - 1);
     memcpy(buffer + used, start, length);
     buffer[used + length] = '\0';
     return 0;
@@ -83,12 +84,14 @@ static int add_parameter(prototype *parsed, const char *start, const char *end, 
     trim(&start, &end);
     if (end - start == 3 && memcmp(start, "...", 3) == 0)
         return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                         "--prototype %s: a variadic function cannot be intercepted (its arguments cannot be forwarded)",
+                         "--prototype %s: a variadic function cannot be intercepted (its arguments cannot be "
+                         "forwarded)",
                          parsed->function_name);
     name = trailing_identifier(start, end);
     if (name == NULL)
         return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                         "--prototype %s: parameter %zu (\"%.*s\") needs a type and a name; use a typedef for "
+                         "--prototype %s: parameter %zu (\"%.*s\") needs a type and a name; use a typedef "
+                         "for "
                          "function pointer and array types",
                          parsed->function_name, parsed->parameter_count + 1, (int)(end - start), start);
     if (parsed->parameter_count == PROTOTYPE_PARAMETERS_MAX)
@@ -143,7 +146,8 @@ int prototype_parse(const char *text, prototype *parsed, error_message *error)
 
     memset(parsed, 0, sizeof *parsed);
     if (strlen(text) >= PROTOTYPE_TEXT_MAX)
-        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype: longer than %d characters", PROTOTYPE_TEXT_MAX - 1);
+        return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype: longer than %d characters",
+                         PROTOTYPE_TEXT_MAX - 1);
     if (open == NULL || close == NULL || close < open)
         return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
                          "--prototype \"%s\" is not of the form \"type name(type name, ...)\"", text);

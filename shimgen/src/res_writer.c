@@ -75,6 +75,7 @@ void res_write(FILE *out, const wrap_plan *plan)
     for (size_t index = 0; index < plan->resources->count; index++) {
         const pe_resource *entry = &plan->resources->entries[index];
 
-        put_entry(out, &entry->type, &entry->name, entry->language, entry->data, entry->size, RES_MEMORY_FLAGS);
+        put_entry(out, &entry->type, &entry->name, entry->language, entry->data, entry->size,
+                  RES_MEMORY_FLAGS);
     }
 }

@@ -47,7 +47,8 @@ int twinshim_tree_resolve(const char *directory, char *absolute, size_t capacity
     for (size_t at = 0; at < length; at++)
         if (resolved[at] == '\\')
             resolved[at] = '/';
-    if (!is_regular_file(resolved, "CMakeLists.txt") || !is_regular_file(resolved, "cmake/TwinshimFunctions.cmake")) {
+    if (!is_regular_file(resolved, "CMakeLists.txt") ||
+        !is_regular_file(resolved, "cmake/TwinshimFunctions.cmake")) {
         free(resolved);
         return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
                          "--twinshim %s: not a twinshim source tree (it needs CMakeLists.txt and "

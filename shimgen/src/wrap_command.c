@@ -42,7 +42,8 @@ static int write_project(const wrap_request *request, const wrap_plan *plan, err
     /* Generated stubs are meant to be edited: never overwrite them by accident. */
     if (!request->force)
         for (size_t index = 0; index < file_count; index++)
-            if (files[index].file_name[0] != '\0' && output_file_exists(request->output_directory, files[index].file_name))
+            if (files[index].file_name[0] != '\0' &&
+                output_file_exists(request->output_directory, files[index].file_name))
                 return error_set(error, SHIMGEN_EXIT_OUTPUT, "%s/%s exists (use --force to overwrite)",
                                  request->output_directory, files[index].file_name);
     for (size_t index = 0; rc == 0 && index < file_count; index++) {
@@ -106,39 +107,38 @@ const char wrap_usage[] =
 
 void wrap_print_help(FILE *out)
 {
-    fprintf(out,
-            "\n"
-            "Writes a twinshim project into DIR (created if missing). The front keeps\n"
-            "FILE's name and extension (NAME.EXT); the original is installed next to it\n"
-            "as NAME_orig.dll and the worker is NAME_worker.dll (a '.' in NAME becomes\n"
-            "'_' in both). The generated files are named after IDENT, NAME made a C\n"
-            "identifier ('7z' gives dll_7z, 'libstdc++-6' gives libstdc___6):\n"
-            "  IDENT.def          every export, forwarded to NAME_orig.dll with its ordinal,\n"
-            "                     NONAME and DATA, or pointed at a stub\n"
-            "  IDENT_front.c      the front's configuration and the intercepting stubs\n"
-            "  IDENT_call_record.h what a stub sends the worker\n"
-            "  IDENT_worker.c     the worker plugin (logs calls to $IDENT_SHIM_LOG, upper case)\n"
-            "  IDENT.res          the original's resources, linked into the front (if any)\n"
-            "  CMakeLists.txt, README.md\n"
-            "  -o, --output DIR   the folder to write\n"
-            "  --name NAME        the front's name without extension (default: FILE's);\n"
-            "                     letters, digits and \"_-.+~\"\n"
-            "  --intercept LIST   exports to intercept: names, #ORDINAL for ordinal-only ones,\n"
-            "                     or shell patterns ('inflate*', '*': every code export)\n"
-            "  --prototype DECL   the C prototype of an intercepted export (repeatable), with\n"
-            "                     the export named as the DLL spells it: 'int f(int a)',\n"
-            "                     'void ?f@@YAXH@Z(int a)', 'int _f@8(int a, int b)',\n"
-            "                     'long #3(void *p)'. Without it the stub observes the raw\n"
-            "                     argument registers and jumps to the original\n"
-            "  --include HEADER   a header the front includes after windows.h, for the\n"
-            "                     prototypes' types (repeatable): types.h, \"types.h\" or <types.h>\n"
-            "  --twinshim DIR     a twinshim source tree (holding CMakeLists.txt and\n"
-            "                     cmake/TwinshimFunctions.cmake) the project builds the\n"
-            "                     runtimes from by default; without it the project uses\n"
-            "                     the installed package (find_package(twinshim))\n"
-            "  --force            overwrite files that already exist in DIR, and write a\n"
-            "                     project for an API-set name (exit 8 without it)\n"
-            "  --help             this text\n");
+    fprintf(out, "\n"
+                 "Writes a twinshim project into DIR (created if missing). The front keeps\n"
+                 "FILE's name and extension (NAME.EXT); the original is installed next to it\n"
+                 "as NAME_orig.dll and the worker is NAME_worker.dll (a '.' in NAME becomes\n"
+                 "'_' in both). The generated files are named after IDENT, NAME made a C\n"
+                 "identifier ('7z' gives dll_7z, 'libstdc++-6' gives libstdc___6):\n"
+                 "  IDENT.def          every export, forwarded to NAME_orig.dll with its ordinal,\n"
+                 "                     NONAME and DATA, or pointed at a stub\n"
+                 "  IDENT_front.c      the front's configuration and the intercepting stubs\n"
+                 "  IDENT_call_record.h what a stub sends the worker\n"
+                 "  IDENT_worker.c     the worker plugin (logs calls to $IDENT_SHIM_LOG, upper case)\n"
+                 "  IDENT.res          the original's resources, linked into the front (if any)\n"
+                 "  CMakeLists.txt, README.md\n"
+                 "  -o, --output DIR   the folder to write\n"
+                 "  --name NAME        the front's name without extension (default: FILE's);\n"
+                 "                     letters, digits and \"_-.+~\"\n"
+                 "  --intercept LIST   exports to intercept: names, #ORDINAL for ordinal-only ones,\n"
+                 "                     or shell patterns ('inflate*', '*': every code export)\n"
+                 "  --prototype DECL   the C prototype of an intercepted export (repeatable), with\n"
+                 "                     the export named as the DLL spells it: 'int f(int a)',\n"
+                 "                     'void ?f@@YAXH@Z(int a)', 'int _f@8(int a, int b)',\n"
+                 "                     'long #3(void *p)'. Without it the stub observes the raw\n"
+                 "                     argument registers and jumps to the original\n"
+                 "  --include HEADER   a header the front includes after windows.h, for the\n"
+                 "                     prototypes' types (repeatable): types.h, \"types.h\" or <types.h>\n"
+                 "  --twinshim DIR     a twinshim source tree (holding CMakeLists.txt and\n"
+                 "                     cmake/TwinshimFunctions.cmake) the project builds the\n"
+                 "                     runtimes from by default; without it the project uses\n"
+                 "                     the installed package (find_package(twinshim))\n"
+                 "  --force            overwrite files that already exist in DIR, and write a\n"
+                 "                     project for an API-set name (exit 8 without it)\n"
+                 "  --help             this text\n");
 }
 
 /* The value after the option at argv[*index], or NULL when it is missing. */
@@ -219,8 +219,8 @@ int wrap_main(int argc, char **argv)
         rc = parse_wrap_options(argc, argv, &request, intercepts, prototypes, includes);
     }
     if (rc == SHIMGEN_EXIT_OK && request.twinshim_source_dir != NULL) {
-        rc = command_report(twinshim_tree_resolve(request.twinshim_source_dir, twinshim_tree, sizeof twinshim_tree,
-                                                  &error),
+        rc = command_report(twinshim_tree_resolve(request.twinshim_source_dir, twinshim_tree,
+                                                  sizeof twinshim_tree, &error),
                             "wrap", &error);
         request.twinshim_source_dir = twinshim_tree;
     }

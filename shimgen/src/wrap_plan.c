@@ -29,7 +29,8 @@ bool wrap_plan_first_jump_of_ordinal(const wrap_plan *plan, size_t index)
     if (!wrap_plan_jumps(plan, entry))
         return false;
     /* The table keeps the names of one ordinal together. */
-    for (size_t earlier = index; earlier > 0 && plan->table->entries[earlier - 1].ordinal == entry->ordinal; earlier--)
+    for (size_t earlier = index; earlier > 0 && plan->table->entries[earlier - 1].ordinal == entry->ordinal;
+         earlier--)
         if (wrap_plan_jumps(plan, &plan->table->entries[earlier - 1]))
             return false;
     return true;
@@ -152,7 +153,8 @@ static int add_target(wrap_plan *plan, const pe_export *entry, const char *wante
 /* A pattern takes every code export the original defines itself whose name
  * (or #N) matches: data exports cannot be intercepted, and the original's
  * own forwarders stay forwarders unless named one by one. */
-static int add_pattern(wrap_plan *plan, const pe_export_table *table, const char *pattern, error_message *error)
+static int add_pattern(wrap_plan *plan, const pe_export_table *table, const char *pattern,
+                       error_message *error)
 {
     size_t matched = 0;
 
@@ -270,7 +272,8 @@ static int add_prototypes(const wrap_request *request, wrap_plan *plan, error_me
                              "export) and list it in --intercept",
                              parsed.function_name);
         if (stub->has_prototype)
-            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype %s: given twice", parsed.function_name);
+            return error_set(error, SHIMGEN_EXIT_BAD_REQUEST, "--prototype %s: given twice",
+                             parsed.function_name);
         stub->signature = parsed;
         stub->has_prototype = true;
     }
@@ -303,7 +306,8 @@ static int check_includes(const wrap_request *request, error_message *error)
 
             if (character < 0x20 || character == 0x7f || strchr("\"<>", character) != NULL)
                 return error_set(error, SHIMGEN_EXIT_BAD_REQUEST,
-                                 "--include %s: a header name holds no quote, angle bracket or control character",
+                                 "--include %s: a header name holds no quote, angle bracket or control "
+                                 "character",
                                  header);
         }
     }
@@ -318,12 +322,14 @@ static void warn_about_loading(const wrap_plan *plan, FILE *warnings)
 
     if (loading->is_api_set)
         warn(warnings,
-             "%s is an API-set name: Windows resolves it through the API-set schema to a system DLL and never "
+             "%s is an API-set name: Windows resolves it through the API-set schema to a system DLL and "
+             "never "
              "loads a file of that name, so the front will not be loaded by name (written anyway: --force)",
              plan->names.front_file);
     if (loading->is_known_dll)
         warn(warnings,
-             "%s is a KnownDLL: Windows maps it from \\KnownDLLs and never takes it from the program's folder, "
+             "%s is a KnownDLL: Windows maps it from \\KnownDLLs and never takes it from the program's "
+             "folder, "
              "so the front replaces it only where the program loads it by full path",
              plan->names.front_file);
     if (plan->image->is_wine_builtin)
@@ -334,7 +340,8 @@ static void warn_about_loading(const wrap_plan *plan, FILE *warnings)
     else if (loading->wine_has_builtin)
         warn(warnings,
              "Wine has a builtin %s (%s), which it loads instead of a file of that name in the program's "
-             "folder: under Wine, run the program with WINEDLLOVERRIDES=\"%s=n,b\" (see the generated README.md)",
+             "folder: under Wine, run the program with WINEDLLOVERRIDES=\"%s=n,b\" (see the generated "
+             "README.md)",
              plan->names.front_file, loading->wine_builtin_path, plan->names.wine_override);
 }
 
@@ -404,4 +411,3 @@ void wrap_plan_free(wrap_plan *plan)
     plan->intercepts = NULL;
     plan->intercept_count = 0;
 }
-

@@ -29,7 +29,7 @@ typedef struct wrap_request {
     const char *const *includes; /* each "types.h", "<types.h>" or "\"types.h\"" */
     size_t include_count;
     const char *twinshim_source_dir; /* absolute, checked; NULL: the installed package */
-    bool force; /* overwrite files that exist */
+    bool force;                      /* overwrite files that exist */
 } wrap_request;
 
 typedef struct intercept {
@@ -66,7 +66,7 @@ typedef struct wrap_plan {
     const char *const *includes;
     size_t include_count;
     const char *twinshim_source_dir; /* NULL: the project uses the installed package */
-    dll_loading loading; /* what Windows and Wine will do with the front's name */
+    dll_loading loading;             /* what Windows and Wine will do with the front's name */
 } wrap_plan;
 
 /* Checks the request against the image and its export table and fills

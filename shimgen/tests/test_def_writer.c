@@ -39,11 +39,7 @@ static char written[4096];
 
 static void write_def(const wrap_plan *plan)
 {
-    FILE *out = tmpfile();
-
-    assert_non_null(out);
-    def_write(out, plan);
-    assert_true(test_capture_text(out, written, sizeof written));
+    test_capture_writer(def_write, plan, written, sizeof written);
 }
 
 static void make_plan(wrap_plan *plan, intercept *intercepts, size_t intercept_count)

@@ -135,17 +135,12 @@ static int plan_named(const char *name, bool force, wrap_plan *plan, error_messa
 
 static void write_readme(const wrap_plan *plan)
 {
-    FILE *out = tmpfile();
-
-    assert_non_null(out);
-    project_write_readme(out, plan);
-    assert_true(test_capture_text(out, written, sizeof written));
+    test_capture_writer(project_write_readme, plan, written, sizeof written);
 }
 
 static void expect_text(const char *text)
 {
-    if (strstr(written, text) == NULL)
-        fail_msg("the text lacks \"%s\":\n%s", text, written);
+    test_expect_text(written, text);
 }
 
 static void an_api_set_name_is_refused_unless_forced(void **state)
@@ -190,7 +185,8 @@ static void a_wine_builtin_of_the_same_name_needs_the_override(void **state)
     expect_text("WINEDLLOVERRIDES=\"zlib1=n,b\"");
     write_readme(&plan);
     expect_text("Windows takes `zlib1.dll` from the program's folder");
-    expect_text("**Under Wine, an override is needed.** Wine has a builtin of this name (the original is not it).");
+    expect_text(
+        "**Under Wine, an override is needed.** Wine has a builtin of this name (the original is not it).");
     expect_text("WINEDLLOVERRIDES=\"zlib1=n,b\" wine program.exe");
     wrap_plan_free(&plan);
 }
@@ -204,7 +200,8 @@ static void a_plain_name_loads_from_the_folder_everywhere(void **state)
     assert_int_equal(plan_named("plain", false, &plan, &error), 0);
     assert_string_equal(written, "");
     write_readme(&plan);
-    expect_text("Windows takes `plain.dll` from the program's folder (it is neither a KnownDLL\nnor an API-set name)");
+    expect_text("Windows takes `plain.dll` from the program's folder (it is neither a KnownDLL\nnor an "
+                "API-set name)");
     expect_text("Under Wine: no Wine builtin named `plain.dll` was found in");
     wrap_plan_free(&plan);
 }

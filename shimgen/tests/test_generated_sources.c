@@ -60,17 +60,12 @@ static void build_plan(const char *input_path, const char *intercepts, wrap_plan
 
 static void write_with(void (*writer)(FILE *, const wrap_plan *), const wrap_plan *plan)
 {
-    FILE *out = tmpfile();
-
-    assert_non_null(out);
-    writer(out, plan);
-    assert_true(test_capture_text(out, written, sizeof written));
+    test_capture_writer(writer, plan, written, sizeof written);
 }
 
 static void expect_text(const char *text)
 {
-    if (strstr(written, text) == NULL)
-        fail_msg("the generated file lacks \"%s\":\n%s", text, written);
+    test_expect_text(written, text);
 }
 
 static void expect_no_text(const char *text)
@@ -95,8 +90,10 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
     expect_text("    .bindings = original_bindings,\n");
     expect_text("    .binding_count = sizeof original_bindings / sizeof original_bindings[0],\n");
     /* #14 has a prototype: a typed stub with a fixed link name. */
-    expect_text("long wrapped_ordinal_14(void *context) __asm__(SHIMGEN_LINK_NAME(\"wrapped_ordinal_14\"));\n");
-    expect_text("    ordinal_14_function original = (ordinal_14_function)(void (*)(void))ordinal_14_original_slot;\n");
+    expect_text(
+        "long wrapped_ordinal_14(void *context) __asm__(SHIMGEN_LINK_NAME(\"wrapped_ordinal_14\"));\n");
+    expect_text("    ordinal_14_function original = (ordinal_14_function)(void "
+                "(*)(void))ordinal_14_original_slot;\n");
     expect_text("    result = original(context);\n");
     /* alpha has none: observed, by its index in the table. */
     expect_no_text("alpha_function");
@@ -138,11 +135,20 @@ static void a_front_without_intercepts_binds_every_code_export(void **state)
 static void an_observing_stub_restores_and_jumps(void **state)
 {
     static const char *const in_order[] = {
-        "\"wrapped_alpha:\\n\"",       "mov $0, %r10d",      "lea alpha_original_slot(%rip), %r11",
-        "jmp shimgen_observe_common", ".seh_proc shimgen_observe_common", "sub $168, %rsp",
-        "mov %rcx, 32(%rsp)",           "movups %xmm3, 128(%rsp)",          "lea 32(%rsp), %rdx",
-        "call legacy_observe_call",     "movups 128(%rsp), %xmm3",          "mov 32(%rsp), %rcx",
-        "add $168, %rsp",               "jmp *(%r11)",
+        "\"wrapped_alpha:\\n\"",
+        "mov $0, %r10d",
+        "lea alpha_original_slot(%rip), %r11",
+        "jmp shimgen_observe_common",
+        ".seh_proc shimgen_observe_common",
+        "sub $168, %rsp",
+        "mov %rcx, 32(%rsp)",
+        "movups %xmm3, 128(%rsp)",
+        "lea 32(%rsp), %rdx",
+        "call legacy_observe_call",
+        "movups 128(%rsp), %xmm3",
+        "mov 32(%rsp), %rcx",
+        "add $168, %rsp",
+        "jmp *(%r11)",
     };
     const char *at;
     wrap_plan plan;
@@ -193,7 +199,8 @@ static void the_exit_hook_never_touches_the_lock(void **state)
     if (strstr(hook, "SRWLock") != NULL || strstr(hook, "log_lock") != NULL)
         fail_msg("the exit hook uses the SRW lock:\n%s", hook);
     if (strstr(hook, "InterlockedCompareExchange(&log_writer, self, 0)") == NULL ||
-        strstr(hook, "thread_has_ended((DWORD)writer)") == NULL || strstr(hook, "SHIM_E_PROCESS_EXITING") == NULL)
+        strstr(hook, "thread_has_ended((DWORD)writer)") == NULL ||
+        strstr(hook, "SHIM_E_PROCESS_EXITING") == NULL)
         fail_msg("the exit hook does not claim log_writer, or never declines:\n%s", hook);
     /* The pool threads take the lock, then name themselves in the flag. */
     expect_text("    AcquireSRWLockExclusive(&log_lock);\n"
@@ -226,7 +233,8 @@ static void cmake_output_file(const char *identifier, const char *kind, char *fi
     char stem[128];
     char suffix[32];
 
-    snprintf(before, sizeof before, "set_target_properties(%s_%s PROPERTIES OUTPUT_NAME \"", identifier, kind);
+    snprintf(before, sizeof before, "set_target_properties(%s_%s PROPERTIES OUTPUT_NAME \"", identifier,
+             kind);
     text_between(before, "\"", stem, sizeof stem);
     snprintf(before, sizeof before, "set_target_properties(%s_%s PROPERTIES OUTPUT_NAME \"%s\" SUFFIX \"",
              identifier, kind, stem);
@@ -239,8 +247,8 @@ static void cmake_output_file(const char *identifier, const char *kind, char *fi
  * looks for are the files CMake builds and the README installs. */
 static void file_names_agree_across_the_generated_files(void **state)
 {
-    static const char *const file_names[] = { "libfoo-20.dll", "7z.dll", "libstdc++-6.dll", "my-lib.v2.dll",
-                                              "MixedCase.DLL", "Player.ocx" };
+    static const char *const file_names[] = { "libfoo-20.dll", "7z.dll",        "libstdc++-6.dll",
+                                              "my-lib.v2.dll", "MixedCase.DLL", "Player.ocx" };
 
     (void)state;
     for (size_t index = 0; index < sizeof file_names / sizeof file_names[0]; index++) {
@@ -319,7 +327,8 @@ static void unusable_headers_are_refused(void **state)
         wrap_plan plan;
         error_message error = { "" };
 
-        assert_int_equal(wrap_plan_build(&request, &image, &table, &plan, NULL, &error), SHIMGEN_EXIT_BAD_REQUEST);
+        assert_int_equal(wrap_plan_build(&request, &image, &table, &plan, NULL, &error),
+                         SHIMGEN_EXIT_BAD_REQUEST);
         assert_non_null(strstr(error.text, "--include"));
         wrap_plan_free(&plan);
     }
@@ -342,13 +351,84 @@ static void the_res_file_holds_each_resource_as_windres_reads_it(void **state)
     const pe_resource_list resources = { .count = 1, .entries = entries };
     static const uint8_t expected[] = {
         /* the empty entry */
-        0, 0, 0, 0, 32, 0, 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0,
+        0,
+        0,
+        0,
+        32,
+        0,
+        0,
+        0,
+        0xff,
+        0xff,
+        0,
+        0,
+        0xff,
+        0xff,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
         0,
         /* 5 bytes of data, a 36-byte header: "AB\0" (6 bytes), #7 (4 bytes), 2 bytes of padding */
-        5, 0, 0, 0, 36, 0, 0, 0, 'A', 0, 'B', 0, 0, 0, 0xff, 0xff, 7, 0, 0, 0, /* DataVersion */ 0, 0, 0, 0,
-        /* MemoryFlags, LanguageId */ 0x30, 0x10, 0x07, 0x04, /* Version, Characteristics */ 0, 0, 0, 0, 0, 0, 0, 0,
+        5,
+        0,
+        0,
+        0,
+        36,
+        0,
+        0,
+        0,
+        'A',
+        0,
+        'B',
+        0,
+        0,
+        0,
+        0xff,
+        0xff,
+        7,
+        0,
+        0,
+        0,
+        /* DataVersion */ 0,
+        0,
+        0,
+        0,
+        /* MemoryFlags, LanguageId */ 0x30,
+        0x10,
+        0x07,
+        0x04,
+        /* Version, Characteristics */ 0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
         /* the data, padded to 8 bytes */
-        1, 2, 3, 4, 5, 0, 0, 0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        0,
+        0,
+        0,
     };
     uint8_t bytes[sizeof expected + 16];
     wrap_plan plan;

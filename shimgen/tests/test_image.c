@@ -102,7 +102,8 @@ int test_image_read(uint8_t *bytes, pe_image *image, pe_export_table *table)
     error_message error = { "" };
 
     test_image_build(bytes, true);
-    if (pe_image_open(image, bytes, TEST_IMAGE_SIZE, &error) != 0 || pe_read_exports(image, table, &error) != 0) {
+    if (pe_image_open(image, bytes, TEST_IMAGE_SIZE, &error) != 0 ||
+        pe_read_exports(image, table, &error) != 0) {
         fprintf(stderr, "test image: %s\n", error.text);
         return -1;
     }

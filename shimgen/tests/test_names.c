@@ -29,8 +29,8 @@ static const expected_names cases[] = {
     { "libfoo-20.dll", "libfoo-20", ".dll", "libfoo-20_orig.dll", "libfoo-20_worker.dll", "libfoo_20",
       "LIBFOO_20_SHIM_LOG", "libfoo-20" },
     { "7z.dll", "7z", ".dll", "7z_orig.dll", "7z_worker.dll", "dll_7z", "DLL_7Z_SHIM_LOG", "7z" },
-    { "libstdc++-6.dll", "libstdc++-6", ".dll", "libstdc++-6_orig.dll", "libstdc++-6_worker.dll", "libstdc___6",
-      "LIBSTDC___6_SHIM_LOG", "libstdc++-6" },
+    { "libstdc++-6.dll", "libstdc++-6", ".dll", "libstdc++-6_orig.dll", "libstdc++-6_worker.dll",
+      "libstdc___6", "LIBSTDC___6_SHIM_LOG", "libstdc++-6" },
     /* A dot in the stem: the front keeps it, the original and worker lose it
      * (a forwarder's module part holds no dot). */
     { "my-lib.v2.dll", "my-lib.v2", ".dll", "my-lib_v2_orig.dll", "my-lib_v2_worker.dll", "my_lib_v2",

@@ -183,7 +183,9 @@ static void the_count_agrees_with_its_noun(void **state)
     (void)state;
     read_table(true, &image, &table);
     for (size_t index = 0; index < sizeof counts / sizeof counts[0]; index++) {
-        const pe_export_table counted = { .dll_name = "test.dll", .count = counts[index], .entries = table.entries };
+        const pe_export_table counted = { .dll_name = "test.dll",
+                                          .count = counts[index],
+                                          .entries = table.entries };
         char text[2048];
         FILE *out = tmpfile();
 

@@ -158,9 +158,7 @@ static void prototypes_name_exports_as_the_dll_spells_them(void **state)
     const pe_export_table spelled_table = { .count = 4, .entries = spelled };
     const char *lists[1] = { "?foo@@YAXH@Z,_bar@8,#3,?baz@@YAHXZ" };
     const char *declarations[] = {
-        "void ?foo@@YAXH@Z(int value)",
-        "int _bar@8(int a, int b)",
-        "char *#3(void)",
+        "void ?foo@@YAXH@Z(int value)", "int _bar@8(int a, int b)", "char *#3(void)",
         "int _baz__YAHXZ_4(void)", /* the stub's C name still works */
     };
     wrap_request request = {

@@ -69,7 +69,8 @@ int main(void)
     printf("shape_many = %lld\n", shape_many(1, 2, 3, 4, 5, 6.5, 7, 0x100000000LL));
     printf("shape_stdcall(12, 34) = %d\n", shape_stdcall(12, 34));
     printf("shape_fastcall(1, 2, 3) = %d\n", shape_fastcall(1, 2, 3));
-    thiscall = (thiscall_function)(void (*)(void))GetProcAddress(GetModuleHandleW(L"shapes.dll"), "shape_thiscall");
+    thiscall =
+        (thiscall_function)(void (*)(void))GetProcAddress(GetModuleHandleW(L"shapes.dll"), "shape_thiscall");
     printf("shape_thiscall = %d\n", thiscall != NULL ? thiscall(&pair, 11) : -1);
     shapes_bump();
     shapes_bump();
