@@ -30,6 +30,7 @@ struct shim_session {
     volatile LONG started;
     volatile LONG start_status;
     volatile LONG scheduled;     /* pool callbacks submitted and not yet returned */
+    volatile LONG lingering;     /* 1 while a callback polls the empty queue for more */
     volatile LONG max_callbacks; /* the pool's thread maximum */
     const shim_plugin *plugin;
     /* One work object for the whole session. Its callbacks drain the queue

@@ -16,6 +16,8 @@ int shim_session_get_counters(const shim_session *session, shim_session_counters
     counters->stop_requested_ms = InterlockedCompareExchange64(&writable->stop_requested_ms, 0, 0);
     counters->stop_finished_ms = InterlockedCompareExchange64(&writable->stop_finished_ms, 0, 0);
     counters->module_pinned = shim__read_flag(&session->module_pinned) != 0;
+    counters->delivered_at_exit = InterlockedCompareExchange64(&writable->delivered_at_exit, 0, 0);
+    counters->lost_at_exit = InterlockedCompareExchange64(&writable->lost_at_exit, 0, 0);
     return SHIM_OK;
 }
 

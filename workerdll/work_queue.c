@@ -216,17 +216,23 @@ static consumer_slot *claim_slot(shim_session *session)
     return NULL;
 }
 
+/* One callback at a time lingers: a second one spinning beside it would
+ * only take a CPU from the host. */
 static BOOL linger(shim_session *session)
 {
-    for (int poll = 0; poll < LINGER_POLLS; poll++) {
-        if (QueryDepthSList(&session->intake) != 0)
-            return TRUE;
+    BOOL found = FALSE;
+
+    if (InterlockedCompareExchange(&session->lingering, 1, 0) != 0)
+        return FALSE;
+    for (int poll = 0; poll < LINGER_POLLS && !found; poll++) {
         if (shim__read_flag(&session->stop_requested))
-            return FALSE;
-        for (int pause = 0; pause < LINGER_PAUSES_PER_POLL; pause++)
+            break;
+        found = QueryDepthSList(&session->intake) != 0;
+        for (int pause = 0; pause < LINGER_PAUSES_PER_POLL && !found; pause++)
             YieldProcessor();
     }
-    return FALSE;
+    InterlockedExchange(&session->lingering, 0);
+    return found;
 }
 
 /* A callback takes items until the queue is empty, so a burst of work costs
@@ -288,14 +294,14 @@ static void publish(shim_session *session, work_item *item)
     if (!item->runtime_item)
         InterlockedIncrement64(&session->submitted);
     InterlockedPushEntrySList(&session->intake, &item->recycle_link);
-    /* A scheduled callback (running, or lingering for more) finds the item
-     * before it returns, so one is added only when none is scheduled, or
-     * when items wait in the intake (the scheduled ones are busy): a second
-     * callback that would only spin beside the first takes a CPU from the
-     * host. A callback that pops an item with more behind it adds one too,
-     * so an item never waits behind a long callback while a thread is free.
-     * Both reads hit lines this post has just written or read. */
-    if (shim__read_flag(&session->scheduled) == 0 || QueryDepthSList(&session->intake) > 1)
+    /* A lingering callback takes the item at once, so then nothing more is
+     * done. Otherwise every scheduled callback may be inside a long item,
+     * and one is added while fewer than max_callbacks are scheduled: an
+     * item never waits behind a long callback while a thread is free. (A
+     * callback that pops an item with more behind it adds one too.) A
+     * lingerer that stops lingering after this read finds the item: it
+     * looks at the intake after it stops. */
+    if (shim__read_flag(&session->lingering) == 0)
         add_consumer(session);
 }
 
