@@ -40,7 +40,7 @@ x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -shared -static-libgcc -o 
 echo "== wrap and build"
 "$shimgen" wrap "$work/input/legacy.dll" -o "$work/project" --intercept legacy_add > "$work/wrap.log" 2>&1 ||
     { cat "$work/wrap.log"; fail "shimgen wrap"; }
-[ -f "$work/project/legacy.res" ] || fail "no legacy.res written"
+[ -f "$work/project/legacy_resources.obj" ] || fail "no legacy_resources.obj written"
 "$here/build-project.sh" "$work/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$work" || fail "building"
 
 cp "$work/input/legacy.dll" "$work/original/"

@@ -78,26 +78,14 @@ void project_write_cmake(FILE *out, const wrap_plan *plan)
             plan->input_path, names->front_file, bits, machine, toolchain_of(plan), names->identifier,
             machine, x64 ? 8 : 4, names->front_file, bits, machine, machine, toolchain_of(plan),
             x64 ? 32 : 64, source_tree_of(plan), toolchain_of(plan));
-    if (wrap_plan_has_resources(plan))
-        fprintf(out,
-                "# The original's resources, byte for byte: FindResource, LoadString and\n"
-                "# LoadRegTypeLib on the front's module handle find what the original had.\n"
-                "find_program(SHIMGEN_WINDRES NAMES ${CMAKE_RC_COMPILER} windres REQUIRED)\n"
-                "add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/%s_resources.o\n"
-                "    COMMAND ${SHIMGEN_WINDRES} -J res -O coff -i ${PROJECT_SOURCE_DIR}/%s\n"
-                "            -o ${PROJECT_BINARY_DIR}/%s_resources.o\n"
-                "    DEPENDS ${PROJECT_SOURCE_DIR}/%s VERBATIM)\n\n",
-                names->identifier, plan->resource_file, names->identifier, plan->resource_file);
     fprintf(out,
             "# The file names are the ones %s names in shim_front_configuration.\n"
-            "twinshim_add_front(%s_front SOURCES %s %s%s%s%s DEF %s)\n"
+            "twinshim_add_front(%s_front SOURCES %s %s%s%s DEF %s)\n"
             "set_target_properties(%s_front PROPERTIES OUTPUT_NAME \"%s\" SUFFIX \"%s\")\n"
             "twinshim_add_worker(%s_worker SOURCES %s)\n"
             "set_target_properties(%s_worker PROPERTIES OUTPUT_NAME \"%s\" SUFFIX \".dll\")\n",
             plan->front_source_file, names->identifier, plan->front_source_file, plan->stubs_source_file,
-            wrap_plan_has_resources(plan) ? " ${PROJECT_BINARY_DIR}/" : "",
-            wrap_plan_has_resources(plan) ? names->identifier : "",
-            wrap_plan_has_resources(plan) ? "_resources.o" : "", plan->def_file, names->identifier,
+            wrap_plan_has_resources(plan) ? " " : "", plan->resource_file, plan->def_file, names->identifier,
             names->front_stem, names->front_suffix, names->identifier, plan->worker_source_file,
             names->identifier, names->worker_stem);
 }
@@ -229,8 +217,7 @@ void project_write_readme(FILE *out, const wrap_plan *plan)
             plan->front_source_file, plan->stubs_source_file, plan->record_header_file,
             plan->worker_source_file, wrap_plan_has_resources(plan) ? "| `" : "", plan->resource_file,
             wrap_plan_has_resources(plan)
-                ? "` | the original's resources, byte for byte, linked into the front "
-                  "(windres turns it into an object) |\n"
+                ? "` | the original's resources, byte for byte: a COFF object linked into the front |\n"
                 : "");
     write_build_section(out, plan);
     fprintf(out,

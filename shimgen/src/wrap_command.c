@@ -9,7 +9,7 @@
 #include "front_writer.h"
 #include "output_files.h"
 #include "project_writer.h"
-#include "res_writer.h"
+#include "resource_object.h"
 #include "stub_writer.h"
 #include "twinshim_tree.h"
 #include "worker_writer.h"
@@ -32,7 +32,7 @@ static int write_project(const wrap_request *request, const wrap_plan *plan, err
         { plan->worker_source_file, worker_write_source },
         { "CMakeLists.txt", project_write_cmake },
         { "README.md", project_write_readme },
-        { plan->resource_file, res_write }, /* "" when the original has no resources */
+        { plan->resource_file, resource_object_write }, /* "" when the original has no resources */
     };
     const size_t file_count = sizeof files / sizeof files[0];
     int rc = output_make_directory(request->output_directory, error);
@@ -86,7 +86,11 @@ int wrap_run(const wrap_request *request, FILE *warnings, error_message *error)
 
         /* The exports are what the front must have; a broken resource tree
          * costs only the resources. */
-        if (pe_read_resources(&image, &resources, &resource_error) == 0)
+        if (pe_read_resources(&image, &resources, &resource_error) == 0 &&
+            resources.count > PE_RESOURCES_IN_OBJECT_MAX)
+            error_set(&resource_error, SHIMGEN_EXIT_MALFORMED, "%zu resources, more than one object holds",
+                      resources.count);
+        if (resource_error.text[0] == '\0')
             wrap_plan_add_resources(&plan, &resources);
         else if (warnings != NULL)
             fprintf(warnings, "shimgen: warning: %s: the resources are not copied into the front: %s\n",
@@ -118,7 +122,7 @@ void wrap_print_help(FILE *out)
                  "  IDENT_front.c      the front's configuration and the intercepting stubs\n"
                  "  IDENT_call_record.h what a stub sends the worker\n"
                  "  IDENT_worker.c     the worker plugin (logs calls to $IDENT_SHIM_LOG, upper case)\n"
-                 "  IDENT.res          the original's resources, linked into the front (if any)\n"
+                 "  IDENT_resources.obj the original's resources, linked into the front (if any)\n"
                  "  CMakeLists.txt, README.md\n"
                  "  -o, --output DIR   the folder to write\n"
                  "  --name NAME        the front's name without extension (default: FILE's);\n"

@@ -397,7 +397,7 @@ void wrap_plan_add_resources(wrap_plan *plan, const pe_resource_list *resources)
 {
     plan->resources = resources;
     if (resources->count != 0)
-        snprintf(plan->resource_file, sizeof plan->resource_file, "%s.res", plan->names.identifier);
+        snprintf(plan->resource_file, sizeof plan->resource_file, "%s_resources.obj", plan->names.identifier);
 }
 
 bool wrap_plan_has_resources(const wrap_plan *plan)

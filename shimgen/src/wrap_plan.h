@@ -84,7 +84,7 @@ void wrap_plan_free(wrap_plan *plan);
  * plan). With none, no .res file is written. */
 void wrap_plan_add_resources(wrap_plan *plan, const pe_resource_list *resources);
 
-/* Whether the front carries resources (an IDENT.res). */
+/* Whether the front carries resources (an IDENT_resources.obj). */
 bool wrap_plan_has_resources(const wrap_plan *plan);
 
 /* The intercept for `entry`, or NULL when it is not intercepted. */

@@ -14,7 +14,7 @@
 #include "exit_codes.h"
 #include "front_writer.h"
 #include "project_writer.h"
-#include "res_writer.h"
+#include "resource_object.h"
 #include "stub_writer.h"
 #include "test_capture.h"
 #include "test_image.h"
@@ -334,10 +334,9 @@ static void unusable_headers_are_refused(void **state)
     }
 }
 
-/* The .res layout windres reads: the empty 32-byte entry, then per resource
- * sizes, type and name (a name in UTF-16 with a NUL, padded to a DWORD),
- * the fixed fields with the language, and the data padded to a DWORD. */
-static void the_res_file_holds_each_resource_as_windres_reads_it(void **state)
+/* The resources become a COFF object with one .rsrc section, named in the
+ * front's sources; wrap-resources.sh checks the bytes a host gets. */
+static void the_front_links_the_resource_object(void **state)
 {
     static const uint8_t name_units[] = { 'A', 0, 'B', 0 };
     static const uint8_t data[] = { 1, 2, 3, 4, 5 };
@@ -349,88 +348,7 @@ static void the_res_file_holds_each_resource_as_windres_reads_it(void **state)
         .data = data,
     } };
     const pe_resource_list resources = { .count = 1, .entries = entries };
-    static const uint8_t expected[] = {
-        /* the empty entry */
-        0,
-        0,
-        0,
-        0,
-        32,
-        0,
-        0,
-        0,
-        0xff,
-        0xff,
-        0,
-        0,
-        0xff,
-        0xff,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        /* 5 bytes of data, a 36-byte header: "AB\0" (6 bytes), #7 (4 bytes), 2 bytes of padding */
-        5,
-        0,
-        0,
-        0,
-        36,
-        0,
-        0,
-        0,
-        'A',
-        0,
-        'B',
-        0,
-        0,
-        0,
-        0xff,
-        0xff,
-        7,
-        0,
-        0,
-        0,
-        /* DataVersion */ 0,
-        0,
-        0,
-        0,
-        /* MemoryFlags, LanguageId */ 0x30,
-        0x10,
-        0x07,
-        0x04,
-        /* Version, Characteristics */ 0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        /* the data, padded to 8 bytes */
-        1,
-        2,
-        3,
-        4,
-        5,
-        0,
-        0,
-        0,
-    };
-    uint8_t bytes[sizeof expected + 16];
+    uint8_t bytes[512];
     wrap_plan plan;
     FILE *out = tmpfile();
     size_t got;
@@ -439,16 +357,27 @@ static void the_res_file_holds_each_resource_as_windres_reads_it(void **state)
     assert_non_null(out);
     build_plan("dir/legacy.dll", NULL, &plan);
     wrap_plan_add_resources(&plan, &resources);
-    assert_string_equal(plan.resource_file, "legacy.res");
-    res_write(out, &plan);
+    assert_string_equal(plan.resource_file, "legacy_resources.obj");
+    resource_object_write(out, &plan);
     rewind(out);
     got = fread(bytes, 1, sizeof bytes, out);
     fclose(out);
-    assert_int_equal(got, sizeof expected);
-    assert_memory_equal(bytes, expected, sizeof expected);
+    /* x86-64, one section named .rsrc, one relocation (the data entry's RVA). */
+    assert_true(got > 60);
+    assert_int_equal(bytes[0] | bytes[1] << 8, 0x8664);
+    assert_int_equal(bytes[2], 1);
+    assert_memory_equal(bytes + 20, ".rsrc\0\0\0", 8);
+    assert_int_equal(bytes[20 + 32] | bytes[20 + 33] << 8, 1);
+    /* The data, as given, in the section: after the tree, 8-byte aligned. */
+    {
+        bool found = false;
+
+        for (size_t at = 0; at + sizeof data <= got && !found; at++)
+            found = memcmp(bytes + at, data, sizeof data) == 0;
+        assert_true(found);
+    }
     write_with(project_write_cmake, &plan);
-    expect_text("-i ${PROJECT_SOURCE_DIR}/legacy.res");
-    expect_text("legacy_stubs.c ${PROJECT_BINARY_DIR}/legacy_resources.o DEF legacy.def)");
+    expect_text("legacy_stubs.c legacy_resources.obj DEF legacy.def)");
     wrap_plan_free(&plan);
 }
 
@@ -460,7 +389,7 @@ int main(void)
         cmocka_unit_test(an_observing_stub_restores_and_jumps),
         cmocka_unit_test(the_worker_uses_the_session_api),
         cmocka_unit_test(the_exit_hook_never_touches_the_lock),
-        cmocka_unit_test(the_res_file_holds_each_resource_as_windres_reads_it),
+        cmocka_unit_test(the_front_links_the_resource_object),
         cmocka_unit_test(file_names_agree_across_the_generated_files),
         cmocka_unit_test(the_front_includes_the_given_headers),
         cmocka_unit_test(unusable_headers_are_refused),
