@@ -3,9 +3,10 @@
 # fastcall names, an MSVC-style _f@8, data, a forwarder), with observing stubs
 # on shape_* and a typed WINAPI stub for _shape_stdcall@8, builds the project
 # with the i686 toolchain (warnings are errors) and checks that the front
-# exports the original's names at the original's ordinals. Wine's 32-bit half
-# is not installed here, so nothing is run. Then checks that the project
-# refuses the x86-64 toolchain.
+# exports the original's names at the original's ordinals, and that shimgen
+# check finds its resources (those of the resource test) byte for byte.
+# Wine's 32-bit half is not installed here, so nothing is run. Then checks
+# that the project refuses the x86-64 toolchain.
 # Built from the source tree (wrap --twinshim), the projects' fallback: the
 # package installed from the x86-64 build declares itself 64-bit, so CMake
 # will not take it for a 32-bit target. The other end-to-end tests use the
@@ -26,8 +27,14 @@ fail() {
 rm -rf "$work"
 mkdir -p "$work/original"
 work=$(cd "$work" && pwd)
+# With the resource test's resources, for the i686 resource object.
+mkdir -p "$work/resources"
+cp "$here/resources/"* "$work/resources/"
+head -c 1280 /dev/zero | tr '\0' 'T' > "$work/resources/typelib.bin"
+(cd "$work/resources" && i686-w64-mingw32-windres -i resources.rc -o resources.o) || fail "windres"
 i686-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 -shared -static-libgcc -o "$work/original/shapes.dll" \
-    "$here/shapes/shapes.c" "$here/shapes/shapes-i686.def" || fail "building the i686 shapes.dll"
+    "$here/shapes/shapes.c" "$here/shapes/shapes-i686.def" "$work/resources/resources.o" ||
+    fail "building the i686 shapes.dll"
 
 echo "== shimgen wrap (PE32)"
 "$shimgen" wrap "$work/original/shapes.dll" -o "$work/project" --twinshim "$top" --intercept 'shape_*,_shape_stdcall@8' \
@@ -64,4 +71,10 @@ grep -q ' forwarder  *shapes_calls -> shapes_orig.shapes_calls$' "$work/front-ex
     fail "the data export is not forwarded to shapes_orig"
 grep -q ' forwarder  *shapes_sleep -> KERNEL32.Sleep$' "$work/front-exports.txt" ||
     fail "the original's forwarder was not kept"
+echo "== shimgen check on the deployed i686 front: every resource there, byte for byte"
+mkdir -p "$work/deployed"
+cp "$work/project/build/bin/shapes.dll" "$work/project/build/bin/shapes_worker.dll" "$work/deployed/"
+cp "$work/original/shapes.dll" "$work/deployed/shapes_orig.dll"
+"$shimgen" check "$work/deployed" || fail "shimgen check found something in the i686 folder"
+
 echo "wrap-i686: passed (the i686 front exports $(wc -l < "$work/original.txt") names at the original's ordinals)"

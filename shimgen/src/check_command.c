@@ -175,8 +175,8 @@ static void check_tables(check_state *state, const checked_dll *front, const che
     count = check_compare_resources(&front->resources, &original->resources, NULL, "", 0);
     if (count != 0) {
         finding(state, SHIMGEN_EXIT_CHECK_RESOURCES, front->file_name,
-                "lacks %zu of the original's %zu resource%s: a host that loads them through the front misses "
-                "them:",
+                "lacks %zu of the original's %zu resource%s, or has other bytes: a host that loads them "
+                "through the front does not get the original's:",
                 count, original->resources.count, original->resources.count == 1 ? "" : "s");
         check_compare_resources(&front->resources, &original->resources, state->out, prefix,
                                 LISTED_DIFFERENCES);
@@ -292,7 +292,7 @@ const char check_help[] = "\n"
                           "  12  the worker is no twinshim worker (no shim_worker_connect), or speaks\n"
                           "      another protocol version than the front\n"
                           "  13  the front's exports differ from the original's (names, ordinals)\n"
-                          "  14  the original has resources the front lacks\n"
+                          "  14  the original has resources the front lacks (or holds other bytes for)\n"
                           "  15  Windows will not take the front from DIR: a KnownDLL or API-set name\n"
                           "  16  Wine has a builtin of the front's name that wins without\n"
                           "      WINEDLLOVERRIDES=\"NAME=n,b\" (not a finding when WINEDLLOVERRIDES here\n"

@@ -52,16 +52,17 @@ size_t check_compare_exports(const pe_export_table *front, const pe_export_table
     return count;
 }
 
-static bool has_resource(const pe_resource_list *list, const pe_resource *wanted)
+/* The front's resource with the same type, name and language, or NULL. */
+static const pe_resource *find_resource(const pe_resource_list *list, const pe_resource *wanted)
 {
     for (size_t index = 0; index < list->count; index++) {
         const pe_resource *entry = &list->entries[index];
 
         if (entry->language == wanted->language && pe_resource_id_equal(&entry->type, &wanted->type) &&
             pe_resource_id_equal(&entry->name, &wanted->name))
-            return true;
+            return entry;
     }
-    return false;
+    return NULL;
 }
 
 size_t check_compare_resources(const pe_resource_list *front, const pe_resource_list *original, FILE *out,
@@ -71,17 +72,18 @@ size_t check_compare_resources(const pe_resource_list *front, const pe_resource_
 
     for (size_t index = 0; index < original->count; index++) {
         const pe_resource *entry = &original->entries[index];
+        const pe_resource *match = find_resource(front, entry);
         char type[64];
         char name[64];
 
-        if (has_resource(front, entry))
+        if (match != NULL && match->size == entry->size && memcmp(match->data, entry->data, entry->size) == 0)
             continue;
         if (++count > most || out == NULL)
             continue;
         pe_resource_id_text(&entry->type, type, sizeof type);
         pe_resource_id_text(&entry->name, name, sizeof name);
-        fprintf(out, "%sthe front lacks the resource type %s, name %s, language %u (%u bytes)\n", prefix,
-                type, name, entry->language, entry->size);
+        fprintf(out, "%sthe front %s the resource type %s, name %s, language %u (%u bytes)\n", prefix,
+                match == NULL ? "lacks" : "has other bytes for", type, name, entry->language, entry->size);
     }
     return count;
 }

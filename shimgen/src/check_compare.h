@@ -14,8 +14,8 @@
 size_t check_compare_exports(const pe_export_table *front, const pe_export_table *original, FILE *out,
                              const char *prefix, size_t most);
 
-/* The original's resources (type, name, language) the front lacks, listed
- * like the export differences. */
+/* The original's resources (type, name, language) the front lacks or holds
+ * with other bytes, listed like the export differences. */
 size_t check_compare_resources(const pe_resource_list *front, const pe_resource_list *original, FILE *out,
                                const char *prefix, size_t most);
 
