@@ -24,10 +24,9 @@ static void hand_over(shim_session *session, const work_item *item, int possible
         InterlockedIncrement64(&session->lost_at_exit);
 }
 
-/* The intake is a stack: reversed in place, oldest first. */
-static work_item *take_intake_oldest_first(shim_session *session)
+/* An intake chain is a stack: reversed in place, oldest first. */
+static work_item *oldest_first(SLIST_ENTRY *entry)
 {
-    SLIST_ENTRY *entry = InterlockedFlushSList(&session->intake);
     work_item *oldest = NULL;
 
     while (entry != NULL) {
@@ -53,36 +52,77 @@ static void report_exit(shim_session *session, BOOL queue_was_locked)
     shim__report_number(&report, (unsigned long long)lost);
     shim__report_ascii(&report, " lost");
     if (queue_was_locked)
-        shim__report_ascii(&report, ", and the queue was locked by a thread the exit ended (its items are lost)");
+        shim__report_ascii(&report, ", read while a thread the exit ended held its lock");
     shim__report_ascii(&report, "\n");
     shim__report_send(&report, SHIM_REPORT_NO_WAIT, SHIM_REPORT_NOTICE);
 }
 
+static BOOL in_ready_queue(const shim_session *session, const work_item *wanted)
+{
+    for (const work_item *item = session->queue_head; item != NULL; item = item->next) {
+        if (item == wanted)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static BOOL is_one_of(const work_item *item, const work_item *const *items, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        if (items[i] == item)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 void shim__session_deliver_at_exit(shim_session *session)
 {
-    BOOL queue_was_locked = FALSE;
+    const work_item *cut_off[SHIM_MAX_THREADS_LIMIT];
+    unsigned cut_off_count = 0;
+    BOOL queue_was_locked;
 
     if (session == NULL || InterlockedExchange(&session->exit_delivered, 1) != 0)
         return;
-    /* Cut off while its callback ran: older than anything still queued. */
+    /* Cut off while its callback ran (or just popped): older than anything
+     * still queued. */
     for (unsigned i = 0; i < SHIM_MAX_THREADS_LIMIT; i++) {
         const work_item *running = session->consumers[i].running;
 
-        if (running != NULL)
+        if (running != NULL) {
             hand_over(session, running, 1);
+            cut_off[cut_off_count++] = running;
+        }
     }
     /* Kept, never released: under Wine a release wakes waiters through
      * RtlWakeAddressAll, which spins on a hash-bucket lock that an ended
-     * thread may hold. Nobody is left to want it. */
-    if (TryAcquireSRWLockExclusive(&session->queue_lock)) {
-        for (const work_item *item = session->queue_head; item != NULL; item = item->next)
+     * thread may hold. Nobody is left to want it. If a thread the exit
+     * ended holds it, the queue is read anyway: its items are never freed
+     * under the lock, and every link a pop or an append leaves behind
+     * points at a queued item or is NULL. An item a pop left both in its
+     * slot and at the head was handed over above. */
+    queue_was_locked = !TryAcquireSRWLockExclusive(&session->queue_lock);
+    for (const work_item *item = session->queue_head; item != NULL; item = item->next) {
+        if (!is_one_of(item, cut_off, cut_off_count))
             hand_over(session, item, 0);
-        session->queue_head = NULL;
-        session->queue_tail = NULL;
-    } else {
-        queue_was_locked = TRUE;
     }
-    for (const work_item *item = take_intake_oldest_first(session); item != NULL; item = item->next)
+    /* Intake a callback had flushed and not yet appended, unless the
+     * append was done (its oldest item is in the queue). */
+    for (unsigned i = 0; i < SHIM_MAX_THREADS_LIMIT; i++) {
+        SLIST_ENTRY *flushed = session->consumers[i].flushed;
+        work_item *chain;
+
+        if (flushed == NULL)
+            continue;
+        chain = oldest_first(flushed);
+        if (in_ready_queue(session, chain))
+            continue;
+        for (const work_item *item = chain; item != NULL; item = item->next)
+            hand_over(session, item, 0);
+    }
+    session->queue_head = NULL;
+    session->queue_tail = NULL;
+    for (const work_item *item = oldest_first(InterlockedFlushSList(&session->intake)); item != NULL;
+         item = item->next)
         hand_over(session, item, 0);
     shim__trace(session, SHIM_TRACE_PROCESS_EXIT);
     report_exit(session, queue_was_locked);

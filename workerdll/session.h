@@ -13,10 +13,14 @@
 #include "../common/protocol.h"
 
 /* A pool callback that runs queued items, as process exit may find it: the
- * item whose callback runs, so that a cut-off message is handed over again. */
+ * item whose callback runs, so that a cut-off message is handed over again,
+ * and the items it is moving from the intake to the ready queue. */
 typedef struct consumer_slot {
     volatile LONG in_use;
     struct work_item *volatile running;
+    /* The intake just flushed, newest first, until it joins the ready
+     * queue: an exit in between would otherwise lose it. */
+    SLIST_ENTRY *volatile flushed;
 } consumer_slot;
 
 /* Posts run on many host threads at once: what they read, what they write

@@ -88,11 +88,16 @@ void shim__free_recycled_items(shim_session *session)
 
 /* Moves what producers pushed to the ready queue, oldest first: the intake
  * is a stack, so the flushed chain is reversed. Queue lock held. */
-static void take_intake(shim_session *session)
+static void take_intake(shim_session *session, consumer_slot *slot)
 {
     SLIST_ENTRY *entry = InterlockedFlushSList(&session->intake);
     work_item *oldest = NULL;
     work_item *newest = NULL;
+
+    /* The reversal below links items through `next` and leaves their SList
+     * links as they are: exit can still walk this chain. */
+    if (slot != NULL)
+        slot->flushed = entry;
 
     while (entry != NULL) {
         work_item *item = CONTAINING_RECORD(entry, work_item, recycle_link);
@@ -110,6 +115,8 @@ static void take_intake(shim_session *session)
     else
         session->queue_head = oldest;
     session->queue_tail = newest;
+    if (slot != NULL)
+        slot->flushed = NULL;
 }
 
 /* Pops the oldest item into the caller's slot, where process exit can find
@@ -120,15 +127,17 @@ static work_item *pop_item(shim_session *session, consumer_slot *slot, BOOL *mor
 
     AcquireSRWLockExclusive(&session->queue_lock);
     if (session->queue_head == NULL)
-        take_intake(session);
+        take_intake(session, slot);
     item = session->queue_head;
+    /* In the slot before it leaves the queue: an exit in between finds it
+     * in both, never in neither. */
+    if (slot != NULL)
+        slot->running = item;
     if (item != NULL) {
         session->queue_head = item->next;
         if (session->queue_head == NULL)
             session->queue_tail = NULL;
     }
-    if (slot != NULL)
-        slot->running = item;
     *more = session->queue_head != NULL;
     ReleaseSRWLockExclusive(&session->queue_lock);
     return item;
