@@ -97,5 +97,6 @@ int wmain(int argc, wchar_t **argv)
             return EXIT_SETUP_FAILED;
     if (InterlockedCompareExchange(&wrong_results, 0, 0) != 0)
         ExitProcess(EXIT_WRONG_RESULT);
-    ExitProcess(detaches_first ? EXIT_DETACHES_FIRST : EXIT_DETACHES_LAST); /* the callers are still calling */
+    ExitProcess(detaches_first ? EXIT_DETACHES_FIRST
+                               : EXIT_DETACHES_LAST); /* the callers are still calling */
 }

@@ -56,11 +56,11 @@ static const fixture_file legacy_installation[] = {
 /* What one audit log holds. */
 typedef struct audit_tally {
     int lines;
-    int malformed;       /* not a line of call i = legacy_add(i, 100 i) = 101 i, 0 <= i < CALLS */
-    int distinct_calls;  /* calls with at least one line */
-    int repeats_marked;  /* lines marked [possible repeat] */
-    int unmarked_twice;  /* calls with two unmarked lines: a true duplicate */
-    int declared_lost;   /* records the worker's "# process exit: N audit records lost" lines count */
+    int malformed;      /* not a line of call i = legacy_add(i, 100 i) = 101 i, 0 <= i < CALLS */
+    int distinct_calls; /* calls with at least one line */
+    int repeats_marked; /* lines marked [possible repeat] */
+    int unmarked_twice; /* calls with two unmarked lines: a true duplicate */
+    int declared_lost;  /* records the worker's "# process exit: N audit records lost" lines count */
 } audit_tally;
 
 static audit_tally tally_audit_log(const wchar_t *path)
@@ -141,8 +141,7 @@ static void legacy_program_exits(const wchar_t *program, const wchar_t *argument
         assert_int_equal(exit_code, CHILD_RETURNED);
         tally = tally_audit_log(log_path);
         if (tally.malformed != 0 || tally.distinct_calls + tally.declared_lost != CALLS ||
-            tally.unmarked_twice != 0 ||
-            tally.repeats_marked > (int)SHIM_DEFAULT_MAX_THREADS ||
+            tally.unmarked_twice != 0 || tally.repeats_marked > (int)SHIM_DEFAULT_MAX_THREADS ||
             tally.lines > CALLS + tally.repeats_marked) {
             print_error("run %d of %ls %ls: %d lines, %d malformed, %d of %d calls, %d marked repeats, "
                         "%d unmarked duplicates, %d declared lost\n",

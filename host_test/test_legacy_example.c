@@ -88,8 +88,8 @@ static void wrapped_dll_serves_forwards_and_audits(void **state)
     assert_non_null(secret);
     assert_ptr_not_equal(version, (legacy_version_function)symbol_of(original, "legacy_version"));
     assert_int_equal(version(), ((legacy_version_function)symbol_of(original, "legacy_version"))());
-    assert_int_equal(secret(),
-                     ((legacy_version_function)(void (*)(void))GetProcAddress(original, MAKEINTRESOURCEA(3)))());
+    assert_int_equal(secret(), ((legacy_version_function)(void (*)(
+                                   void))GetProcAddress(original, MAKEINTRESOURCEA(3)))());
     assert_null(GetProcAddress(front, "legacy_secret")); /* still ordinal-only */
     counter = (long *)(void *)GetProcAddress(front, "legacy_counter");
     assert_ptr_equal(counter, (void *)GetProcAddress(original, "legacy_counter"));

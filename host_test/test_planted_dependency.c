@@ -51,7 +51,8 @@ static void plant_in_current_directory_and_path(void)
     assert_in_range(length, 0, PATH_VARIABLE_CAPACITY - 1);
     _snwprintf(planted_path, sizeof planted_path / sizeof planted_path[0], L"%ls;%ls", path_folder, previous);
     assert_win32(SetEnvironmentVariableW(L"PATH", planted_path));
-    assert_win32(SetEnvironmentVariableW(PLANTED_LOADED_VARIABLE, NULL) || GetLastError() == ERROR_ENVVAR_NOT_FOUND);
+    assert_win32(SetEnvironmentVariableW(PLANTED_LOADED_VARIABLE, NULL) ||
+                 GetLastError() == ERROR_ENVVAR_NOT_FOUND);
 }
 
 static void assert_nothing_planted_was_loaded(void)

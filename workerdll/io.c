@@ -91,8 +91,8 @@ void shim__close_io_sentinel(shim_session *session)
     session->io_sentinel = NULL;
 }
 
-int shim_io_create(shim_session *session, HANDLE file, shim_io_function callback, shim_close_function on_closed,
-                   void *context, shim_io **out_io)
+int shim_io_create(shim_session *session, HANDLE file, shim_io_function callback,
+                   shim_close_function on_closed, void *context, shim_io **out_io)
 {
     session_object *object;
     shim_io *io;

@@ -26,7 +26,8 @@ int shim_timer_create(shim_session *session, shim_timer_function callback, shim_
         *out_timer = NULL;
     if (session == NULL || callback == NULL || out_timer == NULL)
         return SHIM_E_INVALID_ARGUMENT;
-    status = shim__begin_object_create(session, SESSION_OBJECT_TIMER, sizeof *timer, on_closed, context, &object);
+    status =
+        shim__begin_object_create(session, SESSION_OBJECT_TIMER, sizeof *timer, on_closed, context, &object);
     if (status != SHIM_OK)
         return status;
     timer = (shim_timer *)object;

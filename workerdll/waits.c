@@ -27,7 +27,8 @@ int shim_wait_create(shim_session *session, shim_wait_function callback, shim_cl
         *out_wait = NULL;
     if (session == NULL || callback == NULL || out_wait == NULL)
         return SHIM_E_INVALID_ARGUMENT;
-    status = shim__begin_object_create(session, SESSION_OBJECT_WAIT, sizeof *wait, on_closed, context, &object);
+    status =
+        shim__begin_object_create(session, SESSION_OBJECT_WAIT, sizeof *wait, on_closed, context, &object);
     if (status != SHIM_OK)
         return status;
     wait = (shim_wait *)object;

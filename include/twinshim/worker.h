@@ -239,8 +239,8 @@ typedef void (*shim_io_function)(shim_session *session, shim_io *io, void *conte
  * runs: close and the stop cancel pending operations through it (CancelIoEx),
  * which on a closed and reused handle value would cancel someone else's I/O.
  * Close it in on_closed. */
-int shim_io_create(shim_session *session, HANDLE file, shim_io_function callback, shim_close_function on_closed,
-                   void *context, shim_io **io);
+int shim_io_create(shim_session *session, HANDLE file, shim_io_function callback,
+                   shim_close_function on_closed, void *context, shim_io **io);
 
 /* Call before every overlapped operation on the handle, then start the
  * operation. If the operation fails at once (any error but
