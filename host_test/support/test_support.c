@@ -527,10 +527,11 @@ int restore_process_state(void **state)
     SetCurrentDirectoryW(saved.current_directory);
     SetDllDirectoryW(saved.dll_directory[0] != L'\0' ? saved.dll_directory : NULL);
     SetErrorMode(saved.error_mode);
-    if (now != NULL)
+    if (now != NULL) {
         each_variable(now, remove_variable);
+        HeapFree(GetProcessHeap(), 0, now);
+    }
     each_variable(saved.environment, set_variable);
-    HeapFree(GetProcessHeap(), 0, now);
     HeapFree(GetProcessHeap(), 0, saved.environment);
     saved.environment = NULL;
     return all_gone && now != NULL ? 0 : -1;
