@@ -120,8 +120,8 @@ static void take_intake(shim_session *session, consumer_slot *slot)
 }
 
 /* Pops the oldest item into the caller's slot, where process exit can find
- * it while its callback runs. *more: items remain after it. */
-static work_item *pop_item(shim_session *session, consumer_slot *slot, BOOL *more)
+ * it while its callback runs. */
+static work_item *pop_item(shim_session *session, consumer_slot *slot)
 {
     work_item *item;
 
@@ -138,7 +138,6 @@ static work_item *pop_item(shim_session *session, consumer_slot *slot, BOOL *mor
         if (session->queue_head == NULL)
             session->queue_tail = NULL;
     }
-    *more = session->queue_head != NULL;
     ReleaseSRWLockExclusive(&session->queue_lock);
     return item;
 }
@@ -162,9 +161,8 @@ static void cancel_item(shim_session *session, work_item *item)
 void shim__cancel_queued_items(shim_session *session)
 {
     work_item *item;
-    BOOL more;
 
-    while ((item = pop_item(session, NULL, &more)) != NULL) {
+    while ((item = pop_item(session, NULL)) != NULL) {
         cancel_item(session, item);
         free_item(item);
     }
@@ -251,13 +249,12 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
     shim_session *session = parameter;
     consumer_slot *slot = claim_slot(session);
     work_item *item;
-    BOOL more;
 
     (void)instance;
     (void)work;
     shim__batch_enter(session);
     for (;;) {
-        item = pop_item(session, slot, &more);
+        item = pop_item(session, slot);
         if (item == NULL) {
             if (linger(session))
                 continue;
@@ -273,7 +270,10 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
             }
             continue;
         }
-        if (more)
+        /* This item may be long: another callback looks for work meanwhile
+         * (up to max_callbacks), so the next item never waits behind it
+         * while a thread is free, and producers need not add one. */
+        if (shim__read_flag(&session->lingering) == 0)
             add_consumer(session);
         /* Checked per item: under the cancel policy nothing queued runs
          * once the stop is requested, not even while on_stopping runs. */
@@ -305,11 +305,11 @@ static void publish(shim_session *session, work_item *item)
     InterlockedPushEntrySList(&session->intake, &item->recycle_link);
     /* A lingering callback takes the item at once, so then nothing more is
      * done. Otherwise every scheduled callback may be inside a long item,
-     * and one is added while fewer than max_callbacks are scheduled: an
-     * item never waits behind a long callback while a thread is free. (A
-     * callback that pops an item with more behind it adds one too.) A
-     * lingerer that stops lingering after this read finds the item: it
-     * looks at the intake after it stops. */
+     * and one is added while fewer than max_callbacks are scheduled. A
+     * callback that starts an item adds a lingerer itself, so a host that
+     * posts while the pool keeps up mostly finds one. A lingerer that stops
+     * lingering after this read finds the item: it looks at the intake
+     * after it stops. */
     if (shim__read_flag(&session->lingering) == 0)
         add_consumer(session);
 }
