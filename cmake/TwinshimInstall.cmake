@@ -39,8 +39,10 @@ configure_package_config_file(cmake/twinshimConfig.cmake.in
     ${PROJECT_BINARY_DIR}/package/twinshimConfig.cmake
     INSTALL_DESTINATION ${TWINSHIM_INSTALL_CMAKE_DIR}
     PATH_VARS TWINSHIM_INSTALL_RUNTIME_DIR TWINSHIM_INSTALL_PREBUILT_DIR)
+# Any target may use the package: it links the prebuilt runtimes of its own
+# target if they are there, and compiles the installed sources otherwise.
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/package/twinshimConfigVersion.cmake
-    COMPATIBILITY SameMinorVersion)
+    COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
 install(FILES
     ${PROJECT_BINARY_DIR}/package/twinshimConfig.cmake
     ${PROJECT_BINARY_DIR}/package/twinshimConfigVersion.cmake

@@ -13,7 +13,13 @@
 
 #include "twinshim/worker.h"
 
-#define SHIM_PROTOCOL_VERSION 4u
+#define SHIM_PROTOCOL_NUMBER 4
+#define SHIM_PROTOCOL_VERSION ((uint32_t)SHIM_PROTOCOL_NUMBER)
+/* The same number as text in every front and worker image, for tools that
+ * read files without loading them (shimgen check). */
+#define SHIM__TEXT_OF(x) #x
+#define SHIM__TEXT(x) SHIM__TEXT_OF(x)
+#define SHIM_PROTOCOL_TAG "twinshim:protocol=" SHIM__TEXT(SHIM_PROTOCOL_NUMBER)
 #define SHIM_WORKER_ENTRY_POINT "shim_worker_connect"
 #define SHIM_MAX_HANDED_OVER_MODULES 4
 

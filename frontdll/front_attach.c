@@ -5,6 +5,9 @@
  * detach are serialised by the loader lock, so one static buffer serves. */
 #define PATH_CAPACITY 32768
 
+/* Read by tools from the file (see SHIM_PROTOCOL_TAG), never by code. */
+__attribute__((used)) static const char protocol_tag[] = SHIM_PROTOCOL_TAG;
+
 front_state shim__front = { .status = SHIM_E_PASS_THROUGH };
 static wchar_t sibling_path[PATH_CAPACITY];
 

@@ -1,6 +1,9 @@
 /* The worker's one export: the front connects through it. */
 #include "session.h"
 
+/* Read by tools from the file (see SHIM_PROTOCOL_TAG), never by code. */
+__attribute__((used)) static const char protocol_tag[] = SHIM_PROTOCOL_TAG;
+
 static const shim_worker_interface worker_interface = {
     .protocol_version = SHIM_PROTOCOL_VERSION,
     .start_session = shim__session_start,
