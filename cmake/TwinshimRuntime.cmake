@@ -23,6 +23,7 @@ set(TWINSHIM_WORKER_RUNTIME_SOURCES
     workerdll/callback_accounting.c
     workerdll/exit_delivery.c
     workerdll/io.c
+    workerdll/loader_lock.c
     workerdll/session_api.c
     workerdll/session_counters.c
     workerdll/session_objects.c

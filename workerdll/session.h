@@ -267,6 +267,9 @@ void shim__free_recycled_items(shim_session *session);
 /* True when no item is queued and no pool callback is scheduled to run one. */
 BOOL shim__queue_is_idle(const shim_session *session);
 
+/* TRUE inside DllMain and other loader calls on this thread (loader_lock.c). */
+BOOL shim__holds_loader_lock(void);
+
 /* Makes the pool keep max_callbacks threads, once. */
 void shim__reserve_pool_threads(shim_session *session);
 
