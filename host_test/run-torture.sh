@@ -251,6 +251,34 @@ EOF
   SetDefaultDllDirectories and SetSearchPathMode have no getter and are not
   checked at run time.
 
+## Process exit and handle lifetimes (in `make test`, not sized here)
+
+These suites run in `make test` at one size; this script does not run them.
+
+- **Exit delivery** (`test_exit_delivery.c`): programs make their calls
+  through the legacy front and return from `main` at once (LoadLibrary kept,
+  LoadLibrary freed just before returning, and import table), 50 runs each:
+  every call is in the audit log; the only extra lines are ones marked as
+  possible repeats. With the test worker: messages cut off mid-`on_message`
+  arrive with `possible_repeat` set, the queued ones without, also through
+  the worker's own detach when the front was freed first; a worker without
+  the hook has them all counted in `lost_at_exit`.
+- **Exit never hangs** (`test_exit_hang.c`): ExitProcess while two threads
+  call the front and another DLL calls it from its own process-exit detach,
+  loaded before and after the front, 100 runs each: every run ends with its
+  own exit code within 15 s, and the detach-time call returns the original's
+  result and reaches the log.
+- **I/O close races** (`test_io_close_races.c`): 3,000 rounds each of a
+  completion racing `shim_io_close` on another thread, and of a start from
+  the completion racing it; `on_closed` poisons the context, and no callback
+  may find it poisoned.
+- **Handle close** (`test_handle_close.c`), **planted dependency**
+  (`test_planted_dependency.c`) and **cancel policy**
+  (`test_cancel_policy.c`): close from any thread, 2,000 timers created and
+  closed without the heap growing, a dependency of the original planted in
+  the current directory and on PATH never loaded, nothing queued run while
+  `on_stopping` runs.
+
 ## Fault injection
 
 EOF
