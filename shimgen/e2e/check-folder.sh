@@ -88,15 +88,20 @@ echo "== a worker that is no twinshim worker"
 deploy "$work/not-worker" && cp "$bin/original/legacy.dll" "$work/not-worker/legacy_worker.dll"
 expect 12 "not a twinshim worker: it does not export shim_worker_connect" "$work/not-worker"
 
-echo "== front and worker built with different protocol versions (tags appended)"
+echo "== front and worker built with different protocol versions"
+# The runtimes carry their version as a tag (twinshim:protocol=N): the
+# worker's is rewritten in place to one number more, same length.
 deploy "$work/protocol"
-printf 'twinshim:protocol=4\000' >> "$work/protocol/legacy.dll"
-printf 'twinshim:protocol=5\000' >> "$work/protocol/legacy_worker.dll"
-expect 12 "speaks protocol 5, the front legacy.dll speaks 4" "$work/protocol"
+version=$(grep -ao 'twinshim:protocol=[0-9]*' "$work/protocol/legacy.dll" | head -n 1 | cut -d= -f2)
+[ -n "$version" ] || { echo "check-folder: FAILED: the front carries no protocol tag" >&2; exit 1; }
+other=$((version + 1))
+[ ${#other} -eq ${#version} ] || other=$((version - 1))
+perl -pi -e "s/twinshim:protocol=$version\\0/twinshim:protocol=$other\\0/g" "$work/protocol/legacy_worker.dll"
+expect 12 "speaks protocol $other, the front legacy.dll speaks $version" "$work/protocol"
 deploy "$work/same-protocol"
-printf 'twinshim:protocol=4\000' >> "$work/same-protocol/legacy.dll"
-printf 'twinshim:protocol=4\000' >> "$work/same-protocol/legacy_worker.dll"
 expect 0 "no findings" "$work/same-protocol"
+grep -q "protocol version not recorded" "$work/out" &&
+    { echo "check-folder: FAILED: the runtimes' protocol tags were not found" >&2; failures=$((failures + 1)); }
 
 echo "== another DLL as the original: different exports"
 deploy "$work/exports" && cp "$fixtures/x86_64-w64-mingw32/fixture.dll" "$work/exports/legacy_orig.dll"
