@@ -26,6 +26,8 @@ int folder_list(const char *folder, folder_listing *listing, error_message *erro
     memset(listing, 0, sizeof *listing);
     if (directory == NULL)
         return error_set(error, SHIMGEN_EXIT_UNREADABLE, "cannot open the folder");
+    /* shimgen is single-threaded: readdir's static state is ours alone. */
+    /* cppcheck-suppress readdirCalled */
     for (struct dirent *entry = readdir(directory); entry != NULL; entry = readdir(directory)) {
         if (strlen(entry->d_name) >= CHECK_NAME_MAX || !is_regular_file(folder, entry->d_name))
             continue;
@@ -40,7 +42,7 @@ int folder_list(const char *folder, folder_listing *listing, error_message *erro
             listing->names = grown;
             capacity = grown_capacity;
         }
-        strcpy(listing->names[listing->count++], entry->d_name);
+        snprintf(listing->names[listing->count++], CHECK_NAME_MAX, "%s", entry->d_name);
     }
     closedir(directory);
     return 0;

@@ -87,9 +87,11 @@ int names_derive(const char *file_name, const char *stem, dll_names *names, erro
     for (char *at = names->identifier; *at != '\0'; at++)
         if (!isalnum((unsigned char)*at))
             *at = '_';
-    for (size_t index = 0; names->identifier[index] != '\0'; index++)
+    size_t index = 0;
+
+    for (; names->identifier[index] != '\0'; index++)
         names->log_variable[index] = (char)toupper((unsigned char)names->identifier[index]);
-    strcat(names->log_variable, "_SHIM_LOG");
+    snprintf(names->log_variable + index, sizeof names->log_variable - index, "_SHIM_LOG");
     /* Wine names a .dll override without its extension, any other with it. */
     snprintf(names->wine_override, sizeof names->wine_override, "%s",
              names->has_dll_suffix ? names->front_stem : names->front_file);

@@ -86,8 +86,10 @@ static int add_leaf(resource_tree *tree, const pe_resource_id ids[2], uint16_t l
     return 0;
 }
 
-/* One directory at `level` (0: types); ids[] holds the ids of the levels above. */
-static int read_directory(resource_tree *tree, uint32_t offset, unsigned level, pe_resource_id ids[2])
+/* One directory at `level` (0: types); ids[] holds the ids of the levels above.
+ * Recursive, but never deeper than the three levels of a resource tree. */
+static int read_directory(/* NOLINT(misc-no-recursion) */ resource_tree *tree, uint32_t offset,
+                          unsigned level, pe_resource_id ids[2])
 {
     uint32_t count;
 
@@ -180,7 +182,7 @@ void pe_resource_id_text(const pe_resource_id *id, char *text, size_t capacity)
     for (uint16_t at = 0; at < id->name_length && length + 1 < capacity; at++) {
         uint16_t unit = pe_read16(id->name + 2 * at);
 
-        text[length++] = unit >= 0x20 && unit < 0x7f ? (char)unit : '?';
+        text[length++] = (char)(unit >= 0x20 && unit < 0x7f ? unit : '?');
     }
     text[length] = '\0';
 }

@@ -1,5 +1,5 @@
 /* realpath() is X/Open; -std=c11 hides it unless asked for. */
-#define _XOPEN_SOURCE 700
+#define _XOPEN_SOURCE 700 /* NOLINT(bugprone-reserved-identifier): the name POSIX gives */
 
 #include <limits.h>
 #include <stdbool.h>
