@@ -8,7 +8,7 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-packages="mingw-w64 wine wine64 cmake make xz-utils dpkg-dev python3 libcmocka-dev clang libclang-rt-14-dev lld clang-tidy clang-format cppcheck libgpg-error-mingw-w64-dev"
+packages="mingw-w64 wine wine64 cmake make xz-utils dpkg-dev python3 libcmocka-dev clang libclang-rt-14-dev lld clang-tidy clang-format cppcheck libgpg-error-mingw-w64-dev mingw-w64-tools"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
