@@ -25,7 +25,12 @@
 #  12. shimgen check on a good deployed folder and on one broken copy per
 #      kind of finding;
 #  13. wraps a legacy.dll carrying resources and checks, under Wine, that the
-#      front gives every one of them byte for byte.
+#      front gives every one of them byte for byte;
+#  14. wraps an in-process COM server whose IDispatch comes from its type
+#      library (a resource), and runs an unchanged COM client against the
+#      original and the front: same results, DllGetClassObject and
+#      DllCanUnloadNow observed, the front unloaded by CoFreeUnusedLibraries
+#      and the original and worker after it.
 # Exits non-zero on the first failure.
 set -eu
 
@@ -123,6 +128,9 @@ step "shimgen check: a good installation, and one broken installation per findin
 
 step "resources: the front gives the original's, byte for byte"
 "$top/shimgen/e2e/wrap-resources.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/resources"
+
+step "COM: a wrapped in-process server serves an unchanged client as the original did, and unloads"
+"$top/shimgen/e2e/wrap-com-server.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/com-server"
 
 step "shimgen built for Windows: same export listing under Wine as natively"
 windows_build="$top/build/shimgen-windows"
