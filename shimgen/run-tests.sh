@@ -30,7 +30,9 @@
 #      library (a resource), and runs an unchanged COM client against the
 #      original and the front: same results, DllGetClassObject and
 #      DllCanUnloadNow observed, the front unloaded by CoFreeUnusedLibraries
-#      and the original and worker after it.
+#      and the original and worker after it;
+#  15. wraps Wine's scrrun.dll and runs Wine's cscript.exe with a script
+#      using Scripting.FileSystemObject and Scripting.Dictionary against it.
 # Exits non-zero on the first failure.
 set -eu
 
@@ -131,6 +133,9 @@ step "resources: the front gives the original's, byte for byte"
 
 step "COM: a wrapped in-process server serves an unchanged client as the original did, and unloads"
 "$top/shimgen/e2e/wrap-com-server.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/com-server"
+
+step "COM: Wine's scrrun.dll wrapped, under Wine's unchanged cscript.exe"
+"$top/shimgen/e2e/wrap-com-scrrun.sh" "$gcc_build/shimgen" "$wine_dlls" "$top/build/shimgen-e2e/com-scrrun"
 
 step "shimgen built for Windows: same export listing under Wine as natively"
 windows_build="$top/build/shimgen-windows"
