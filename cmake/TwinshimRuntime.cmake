@@ -23,6 +23,7 @@ set(TWINSHIM_WORKER_RUNTIME_SOURCES
     workerdll/callback_accounting.c
     workerdll/exit_delivery.c
     workerdll/io.c
+    workerdll/item_queue.c
     workerdll/loader_lock.c
     workerdll/session_api.c
     workerdll/session_counters.c
@@ -40,7 +41,7 @@ set(TWINSHIM_WORKER_RUNTIME_SOURCES
     common/fault_injection.c
     common/report.c
     common/status_text.c)
-set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h common/fault_injection.h common/protocol.h
+set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h workerdll/item_queue.h common/fault_injection.h common/protocol.h
     common/report.h)
 
 # The runtime's own compile definitions, never its consumers': a front's

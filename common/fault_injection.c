@@ -18,6 +18,14 @@ void shim__fault_begin(const wchar_t *variable)
     fault_target = length > 0 && length < 16 ? wcstol(text, NULL, 10) : 0;
 }
 
+long shim__fault_limit(const wchar_t *variable)
+{
+    wchar_t text[16];
+    DWORD length = GetEnvironmentVariableW(variable, text, 16);
+
+    return length > 0 && length < 16 ? wcstol(text, NULL, 10) : -1;
+}
+
 int shim__fault_now(void)
 {
     return fault_target > 0 && ++fault_points_passed == fault_target;

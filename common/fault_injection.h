@@ -14,6 +14,9 @@
 #ifdef SHIM_FAULT_INJECTION
 void shim__fault_begin(const wchar_t *variable);
 int shim__fault_now(void);
+/* A limit a test sets on a resource the runtime takes after attach (such
+ * as a queue's blocks): the variable's number, or -1 when it is not set. */
+long shim__fault_limit(const wchar_t *variable);
 #else
 static inline void shim__fault_begin(const wchar_t *variable)
 {
@@ -22,6 +25,11 @@ static inline void shim__fault_begin(const wchar_t *variable)
 static inline int shim__fault_now(void)
 {
     return 0;
+}
+static inline long shim__fault_limit(const wchar_t *variable)
+{
+    (void)variable;
+    return -1;
 }
 #endif
 

@@ -1,5 +1,5 @@
 /* Every posted message reaches the plugin whole: its own size and its own
- * bytes, whether it fits the items the worker recycles or needs one of its
+ * bytes, whether it travels inside its queue slot or in a heap block of its
  * own, and however sizes alternate from one message to the next. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,11 +12,11 @@
 #include "test_support.h"
 #include "twinshim/status.h"
 
-/* Recycled items carry up to 64 bytes: sizes on both sides of it, and far
+/* A queue slot carries up to 64 bytes: sizes on both sides of it, and far
  * above, in an order where a small message follows a large one. */
 static const size_t message_sizes[] = { sizeof(sized_message), 33, 63, 64, 65, 4096, 40, 200, 64, 1 << 16 };
 #define SIZE_COUNT (sizeof message_sizes / sizeof message_sizes[0])
-#define ROUNDS 300 /* far more messages than the worker keeps for reuse */
+#define ROUNDS 300 /* far more messages than a few queue blocks hold */
 
 static volatile LONG intact;
 static volatile LONG damaged;
@@ -69,9 +69,9 @@ static void messages_of_every_size_arrive_whole(void **state)
 
 #define SESSIONS 10
 
-/* Each session keeps up to 128 finished small items for reuse: they must
- * go with the session, or ten sessions would leave over a thousand behind. */
-static void recycled_items_are_freed_with_their_session(void **state)
+/* Each session keeps a few read queue blocks for reuse: they must go with
+ * the session, or ten sessions would leave dozens behind. */
+static void queue_blocks_are_freed_with_their_session(void **state)
 {
     size_t before = 0;
     size_t after;
@@ -98,7 +98,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         isolated_test(messages_of_every_size_arrive_whole),
-        isolated_test(recycled_items_are_freed_with_their_session),
+        isolated_test(queue_blocks_are_freed_with_their_session),
     };
     return cmocka_run_group_tests_name("message_payloads", tests, NULL, NULL);
 }

@@ -10,33 +10,50 @@ static BOOL plugin_is_running(const shim_session *session)
     return shim__read_flag(&session->started) && shim__read_flag(&session->start_status) == SHIM_OK;
 }
 
-static void hand_over(shim_session *session, const work_item *item, int possible_repeat)
+static void hand_over(shim_session *session, const queue_entry *entry, const void *payload, int possible_repeat)
 {
     const shim_plugin *plugin = session->plugin;
 
-    if (item->runtime_item)
+    if (entry->runtime_item)
         return; /* a handle's close: nothing of the plugin's */
     /* Work items carry code to run, which exit cannot run safely. */
-    if (item->work == NULL && plugin->on_exit_message != NULL && plugin_is_running(session) &&
-        plugin->on_exit_message(session, item->payload, item->payload_size, possible_repeat) == SHIM_OK)
+    if (entry->work == NULL && plugin->on_exit_message != NULL && plugin_is_running(session) &&
+        plugin->on_exit_message(session, payload, entry->payload_size, possible_repeat) == SHIM_OK)
         InterlockedIncrement64(&session->delivered_at_exit);
     else
         InterlockedIncrement64(&session->lost_at_exit);
 }
 
-/* An intake chain is a stack: reversed in place, oldest first. */
-static work_item *oldest_first(SLIST_ENTRY *entry)
+/* What the queue walk needs: the positions already handed over from the
+ * callbacks' slots. */
+typedef struct exit_walk {
+    shim_session *session;
+    LONG64 cut_off[SHIM_MAX_THREADS_LIMIT];
+    unsigned cut_off_count;
+} exit_walk;
+
+static BOOL was_cut_off(const exit_walk *walk, LONG64 position)
 {
-    work_item *oldest = NULL;
-
-    while (entry != NULL) {
-        work_item *item = CONTAINING_RECORD(entry, work_item, recycle_link);
-
-        entry = entry->Next;
-        item->next = oldest;
-        oldest = item;
+    for (unsigned i = 0; i < walk->cut_off_count; i++) {
+        if (walk->cut_off[i] == position)
+            return TRUE;
     }
-    return oldest;
+    return FALSE;
+}
+
+static void hand_over_queued(void *context, LONG64 position, const queue_entry *entry, const void *payload,
+                             BOOL published)
+{
+    exit_walk *walk = context;
+
+    if (was_cut_off(walk, position))
+        return;
+    /* Claimed by a producer that exit ended before it finished writing:
+     * what it held is unknown. */
+    if (!published)
+        InterlockedIncrement64(&walk->session->lost_at_exit);
+    else
+        hand_over(walk->session, entry, payload, 0);
 }
 
 static void report_exit(shim_session *session, BOOL queue_was_locked)
@@ -57,73 +74,34 @@ static void report_exit(shim_session *session, BOOL queue_was_locked)
     shim__report_send(&report, SHIM_REPORT_NO_WAIT, SHIM_REPORT_NOTICE);
 }
 
-static BOOL in_ready_queue(const shim_session *session, const work_item *wanted)
-{
-    for (const work_item *item = session->queue_head; item != NULL; item = item->next) {
-        if (item == wanted)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-static BOOL is_one_of(const work_item *item, const work_item *const *items, unsigned count)
-{
-    for (unsigned i = 0; i < count; i++) {
-        if (items[i] == item)
-            return TRUE;
-    }
-    return FALSE;
-}
-
 void shim__session_deliver_at_exit(shim_session *session)
 {
-    const work_item *cut_off[SHIM_MAX_THREADS_LIMIT];
-    unsigned cut_off_count = 0;
+    static exit_walk walk; /* large, and exit runs on one thread */
     BOOL queue_was_locked;
 
     if (session == NULL || InterlockedExchange(&session->exit_delivered, 1) != 0)
         return;
-    /* Cut off while its callback ran (or just popped): older than anything
-     * still queued. */
+    walk.session = session;
+    walk.cut_off_count = 0;
+    /* Cut off while its callback ran: older than anything still queued. */
     for (unsigned i = 0; i < SHIM_MAX_THREADS_LIMIT; i++) {
-        const work_item *running = session->consumers[i].running;
+        const consumer_slot *slot = &session->consumers[i];
+        LONG64 running = __atomic_load_n(&slot->running_position, __ATOMIC_ACQUIRE);
 
-        if (running != NULL) {
-            hand_over(session, running, 1);
-            cut_off[cut_off_count++] = running;
+        if (running != 0) {
+            hand_over(session, &slot->running.entry,
+                      shim__entry_payload(&slot->running.entry, slot->running.payload), 1);
+            walk.cut_off[walk.cut_off_count++] = running - 1;
         }
     }
     /* Kept, never released: under Wine a release wakes waiters through
      * RtlWakeAddressAll, which spins on a hash-bucket lock that an ended
      * thread may hold. Nobody is left to want it. If a thread the exit
-     * ended holds it, the queue is read anyway: its items are never freed
-     * under the lock, and every link a pop or an append leaves behind
-     * points at a queued item or is NULL. An item a pop left both in its
-     * slot and at the head was handed over above. */
-    queue_was_locked = !TryAcquireSRWLockExclusive(&session->queue_lock);
-    for (const work_item *item = session->queue_head; item != NULL; item = item->next) {
-        if (!is_one_of(item, cut_off, cut_off_count))
-            hand_over(session, item, 0);
-    }
-    /* Intake a callback had flushed and not yet appended, unless the
-     * append was done (its oldest item is in the queue). */
-    for (unsigned i = 0; i < SHIM_MAX_THREADS_LIMIT; i++) {
-        SLIST_ENTRY *flushed = session->consumers[i].flushed;
-        work_item *chain;
-
-        if (flushed == NULL)
-            continue;
-        chain = oldest_first(flushed);
-        if (in_ready_queue(session, chain))
-            continue;
-        for (const work_item *item = chain; item != NULL; item = item->next)
-            hand_over(session, item, 0);
-    }
-    session->queue_head = NULL;
-    session->queue_tail = NULL;
-    for (const work_item *item = oldest_first(InterlockedFlushSList(&session->intake)); item != NULL;
-         item = item->next)
-        hand_over(session, item, 0);
+     * ended holds it, the queue is read anyway: slots are only read under
+     * it, and the head moves past an entry only after the entry is in its
+     * callback's slot. */
+    queue_was_locked = !TryAcquireSRWLockExclusive(&session->queue.lock);
+    shim__queue_visit_at_exit(&session->queue, hand_over_queued, &walk);
     shim__trace(session, SHIM_TRACE_PROCESS_EXIT);
     report_exit(session, queue_was_locked);
 }

@@ -11,22 +11,22 @@
 #include "twinshim/worker.h"
 
 #include "../common/protocol.h"
-
-/* A pool callback that runs queued items, as process exit may find it: the
- * item whose callback runs, so that a cut-off message is handed over again,
- * and the items it is moving from the intake to the ready queue. */
-typedef struct consumer_slot {
-    volatile LONG in_use;
-    struct work_item *volatile running;
-    /* The intake just flushed, newest first, until it joins the ready
-     * queue: an exit in between would otherwise lose it. */
-    SLIST_ENTRY *volatile flushed;
-} consumer_slot;
+#include "item_queue.h"
 
 /* Posts run on many host threads at once: what they read, what they write
  * and what the pool's callbacks write sit on separate cache lines, so that a
  * post never waits for a line another CPU just wrote. */
 #define SHIM_CACHE_LINE 64
+
+/* A pool callback that runs queued entries, as process exit may find it:
+ * its copy of the entry it runs, so that a cut-off message is handed over
+ * again. */
+typedef struct consumer_slot {
+    _Alignas(SHIM_CACHE_LINE) volatile LONG in_use;
+    /* The running entry's queue position + 1; 0 when none runs. */
+    volatile LONG64 running_position;
+    taken_entry running;
+} consumer_slot;
 
 /* The padding between the groups below is the point (see above). */
 struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
@@ -34,27 +34,23 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Alignas(SHIM_CACHE_LINE) volatile LONG stop_requested;
     volatile LONG started;
     volatile LONG start_status;
-    volatile LONG scheduled;     /* pool callbacks submitted and not yet returned */
-    volatile LONG lingering;     /* 1 while a callback polls the empty queue for more */
     volatile LONG max_callbacks; /* the pool's thread maximum */
     const shim_plugin *plugin;
     /* One work object for the whole session. Its callbacks drain the queue
      * below; at most max_callbacks are submitted at a time (scheduled). */
     PTP_WORK work;
 
-    /* Where producers push new items: one interlocked push, no lock. The
-     * pool's callbacks move them, in order, to the ready queue below. */
-    _Alignas(SHIM_CACHE_LINE) SLIST_HEADER intake;
-    /* Counted by the post, on the line its push takes anyway. */
-    volatile LONG64 submitted;
-    /* Finished work items kept for reuse (work_queue.c). */
-    _Alignas(SHIM_CACHE_LINE) SLIST_HEADER recycled_items;
+    /* Written by the pool's callbacks, read by posts that find no callback
+     * lingering. */
+    _Alignas(SHIM_CACHE_LINE) volatile LONG lingering; /* 1 while a callback polls the empty queue */
+    volatile LONG scheduled;                           /* callbacks submitted and not yet returned */
 
-    /* Taken only by the pool's callbacks (and the stop), never by producers. */
-    _Alignas(SHIM_CACHE_LINE) SRWLOCK queue_lock;
-    struct work_item *volatile queue_head;
-    struct work_item *queue_tail;
-    volatile LONG64 completed;
+    /* Producers claim and publish without a lock; callbacks take entries
+     * under the queue's own lock (item_queue.h). */
+    item_queue queue;
+
+    /* Written by the pool's callbacks. */
+    _Alignas(SHIM_CACHE_LINE) volatile LONG64 completed;
     volatile LONG64 cancelled;
     volatile LONG running;
     volatile LONG peak_running;
@@ -65,11 +61,11 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Alignas(SHIM_CACHE_LINE) consumer_slot consumers[SHIM_MAX_THREADS_LIMIT];
 
     void *plugin_state;
-    /* Work items and handles come from a heap of the session's own: a
-     * thread that process exit ends inside an allocation then holds this
-     * heap's lock, not the process heap's, which code that runs at exit
-     * (other DLLs' detach, the CRT's) may need. Destroyed with the session;
-     * the process heap if it could not be created. */
+    /* Queue blocks, large payloads and handles come from a heap of the
+     * session's own: a thread that process exit ends inside an allocation
+     * then holds this heap's lock, not the process heap's, which code that
+     * runs at exit (other DLLs' detach, the CRT's) may need. Destroyed with
+     * the session; the process heap if it could not be created. */
     HANDLE heap;
     PTP_POOL pool;
     PTP_CLEANUP_GROUP cleanup_group;
@@ -165,7 +161,7 @@ void shim__session_signal_stop(shim_session *session);
 int shim__session_status(const shim_session *session);
 int shim__session_post(shim_session *session, const void *payload, size_t size);
 
-/* Queues one item: work(session, context) when work is set, otherwise a
+/* Queues one entry: work(session, context) when work is set, otherwise a
  * message of `size` bytes copied from payload for the plugin's on_message. */
 int shim__queue_item(shim_session *session, shim_work_function work, shim_work_cancel_function on_cancel,
                      void *context, const void *payload, size_t size);
@@ -246,24 +242,6 @@ BOOL shim__session_is_idle(const shim_session *session);
 /* The session thread's body; ends in FreeLibraryAndExitThread. */
 DWORD WINAPI shim__session_thread(void *parameter);
 
-/* One queued unit of work. A posted message carries its payload inline and
- * no work function: the plugin's on_message runs for it instead. */
-typedef struct work_item {
-    SLIST_ENTRY recycle_link; /* first, for the same alignment */
-    struct work_item *next;
-    shim_session *session;
-    shim_work_function work;
-    shim_work_cancel_function on_cancel;
-    void *context;
-    int runtime_item; /* the runtime's own (shim__queue_runtime_item) */
-    size_t payload_size;
-    size_t payload_capacity;
-    /* Aligned for any type: plugins cast the payload to their own struct. */
-    _Alignas(max_align_t) unsigned char payload[];
-} work_item;
-
-/* After the drain: frees the items kept for reuse. */
-void shim__free_recycled_items(shim_session *session);
 /* True when no item is queued and no pool callback is scheduled to run one. */
 BOOL shim__queue_is_idle(const shim_session *session);
 

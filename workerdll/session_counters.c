@@ -7,7 +7,7 @@ int shim_session_get_counters(const shim_session *session, shim_session_counters
 
     if (session == NULL || counters == NULL)
         return SHIM_E_INVALID_ARGUMENT;
-    counters->submitted = InterlockedCompareExchange64(&writable->submitted, 0, 0);
+    counters->submitted = shim__queue_claimed_count(&session->queue);
     counters->completed = InterlockedCompareExchange64(&writable->completed, 0, 0);
     counters->cancelled = InterlockedCompareExchange64(&writable->cancelled, 0, 0);
     counters->refused = InterlockedCompareExchange64(&writable->refused, 0, 0);

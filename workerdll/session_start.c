@@ -74,13 +74,11 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     session->heap = HeapCreate(0, 0, 0);
     if (session->heap == NULL)
         session->heap = GetProcessHeap();
-    InitializeSListHead(&session->recycled_items);
-    InitializeSListHead(&session->intake);
+    shim__queue_init(&session->queue, session->heap);
     session->plugin = plugin;
     session->stop_policy = SHIM_STOP_DRAIN;
     session->accepting = 1;
     InitializeSRWLock(&session->submit_lock);
-    InitializeSRWLock(&session->queue_lock);
     InitializeSRWLock(&session->objects_lock);
     InitializeSRWLock(&session->pool_size_lock);
 

@@ -84,7 +84,7 @@ static DECLSPEC_NORETURN void release_session(shim_session *session)
     shim__close_io_sentinel(session);
     CloseThreadpool(session->pool);
     DestroyThreadpoolEnvironment(&session->environment);
-    shim__free_recycled_items(session);
+    shim__queue_release(&session->queue);
     shim__destroy_session_heap(session);
     for (unsigned i = 0; i < session->handed_over_count; i++)
         FreeLibrary(session->handed_over_modules[i]);

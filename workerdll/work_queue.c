@@ -1,170 +1,111 @@
-/* The session's FIFO of work items, and the pool callback that drains it:
- * at most max_threads callbacks are submitted at a time. */
+/* Posting to a session, and the pool callback that drains its queue: at
+ * most max_threads callbacks are submitted at a time. */
 #include <stdalign.h>
 #include <string.h>
 
 #include "session.h"
 
-/* Payloads up to this size get an item of this capacity, which is recycled. */
-#define RECYCLED_PAYLOAD_CAPACITY 64u
-/* At most this many idle items are kept per session (about 20 KB). */
-#define RECYCLED_ITEMS_MAX 128u
 /* HeapAlloc aligns to 8 bytes on i686, less than the payload's max_align_t
- * there: a block has room for its own start and for the item on the next
- * aligned address after it. */
-#define ITEM_BLOCK_OVERHEAD (sizeof(void *) + alignof(work_item))
+ * there: a block has room for its own start and for the payload on the
+ * next aligned address after it. */
+#define PAYLOAD_BLOCK_OVERHEAD (sizeof(void *) + alignof(max_align_t))
 
-static work_item *place_item(void *block)
+static void *allocate_heap_payload(shim_session *session, size_t size)
 {
-    ULONG_PTR address = (ULONG_PTR)block + sizeof(void *);
+    void *block = HeapAlloc(session->heap, 0, PAYLOAD_BLOCK_OVERHEAD + size);
+    ULONG_PTR address;
 
-    address = (address + alignof(work_item) - 1) & ~(ULONG_PTR)(alignof(work_item) - 1);
+    if (block == NULL)
+        return NULL;
+    address = (ULONG_PTR)block + sizeof(void *);
+    address = (address + alignof(max_align_t) - 1) & ~(ULONG_PTR)(alignof(max_align_t) - 1);
     ((void **)address)[-1] = block; /* the block's start, for HeapFree */
-    return (work_item *)address;
+    return (void *)address;
 }
 
-static void free_item_block(work_item *item)
+static void free_heap_payload(shim_session *session, void *payload)
 {
-    HeapFree(item->session->heap, 0, ((void **)item)[-1]);
-}
-
-static work_item *allocate_item(shim_session *session, size_t payload_size)
-{
-    size_t capacity = payload_size <= RECYCLED_PAYLOAD_CAPACITY ? RECYCLED_PAYLOAD_CAPACITY : payload_size;
-    SLIST_ENTRY *recycled = NULL;
-    work_item *item;
-
-    if (capacity == RECYCLED_PAYLOAD_CAPACITY)
-        recycled = InterlockedPopEntrySList(&session->recycled_items);
-    if (recycled != NULL) {
-        item = CONTAINING_RECORD(recycled, work_item, recycle_link);
-    } else {
-        void *block = HeapAlloc(session->heap, 0, ITEM_BLOCK_OVERHEAD + sizeof *item + capacity);
-
-        if (block == NULL)
-            return NULL;
-        item = place_item(block);
-    }
-    item->payload_capacity = capacity;
-    item->next = NULL;
-    item->session = session;
-    item->work = NULL;
-    item->on_cancel = NULL;
-    item->context = NULL;
-    item->runtime_item = 0;
-    item->payload_size = payload_size;
-    return item;
-}
-
-static void free_item(work_item *item)
-{
-    SLIST_HEADER *recycled_items = &item->session->recycled_items;
-
-    if (item->payload_capacity == RECYCLED_PAYLOAD_CAPACITY &&
-        QueryDepthSList(recycled_items) < RECYCLED_ITEMS_MAX)
-        InterlockedPushEntrySList(recycled_items, &item->recycle_link);
-    else
-        free_item_block(item);
-}
-
-void shim__free_recycled_items(shim_session *session)
-{
-    SLIST_ENTRY *entry = InterlockedFlushSList(&session->recycled_items);
-
-    while (entry != NULL) {
-        SLIST_ENTRY *next = entry->Next;
-
-        free_item_block(CONTAINING_RECORD(entry, work_item, recycle_link));
-        entry = next;
-    }
+    if (payload != NULL)
+        HeapFree(session->heap, 0, ((void **)payload)[-1]);
 }
 
 /* How long a callback that found the queue empty keeps looking before it
- * returns to the pool, in polls: a burst's next item then costs its
+ * returns to the pool, in polls: a burst's next entry then costs its
  * producer no wake (about 5 us under Wine), for a few microseconds of CPU.
- * Polls are spaced, so that the intake's line stays with the producers. */
+ * Polls are spaced, so that the slot a producer writes next stays its. */
 #define LINGER_POLLS 200
 #define LINGER_PAUSES_PER_POLL 16
 
-/* Moves what producers pushed to the ready queue, oldest first: the intake
- * is a stack, so the flushed chain is reversed. Queue lock held. */
-static void take_intake(shim_session *session, consumer_slot *slot)
+/* Takes the oldest published entry into the caller's slot (or into
+ * *scratch without one), where process exit can find it while it runs. */
+static BOOL take_entry(shim_session *session, consumer_slot *slot, taken_entry *scratch, taken_entry **taken)
 {
-    SLIST_ENTRY *entry = InterlockedFlushSList(&session->intake);
-    work_item *oldest = NULL;
-    work_item *newest = NULL;
+    taken_entry *copy = slot != NULL ? &slot->running : scratch;
+    LONG64 position;
 
-    /* The reversal below links items through `next` and leaves their SList
-     * links as they are: exit can still walk this chain. */
-    if (slot != NULL)
-        slot->flushed = entry;
-
-    while (entry != NULL) {
-        work_item *item = CONTAINING_RECORD(entry, work_item, recycle_link);
-
-        entry = entry->Next;
-        if (newest == NULL)
-            newest = item;
-        item->next = oldest;
-        oldest = item;
+    AcquireSRWLockExclusive(&session->queue.lock);
+    position = shim__queue_peek(&session->queue, copy);
+    if (position >= 0) {
+        /* Running before it leaves the queue: an exit in between finds it
+         * in both (and hands it over once), never in neither. */
+        if (slot != NULL)
+            __atomic_store_n(&slot->running_position, position + 1, __ATOMIC_RELEASE);
+        shim__queue_advance(&session->queue);
     }
-    if (oldest == NULL)
-        return;
-    if (session->queue_tail != NULL)
-        session->queue_tail->next = oldest;
-    else
-        session->queue_head = oldest;
-    session->queue_tail = newest;
-    if (slot != NULL)
-        slot->flushed = NULL;
+    ReleaseSRWLockExclusive(&session->queue.lock);
+    *taken = copy;
+    return position >= 0;
 }
 
-/* Pops the oldest item into the caller's slot, where process exit can find
- * it while its callback runs. */
-static work_item *pop_item(shim_session *session, consumer_slot *slot)
+static BOOL head_is_published(shim_session *session)
 {
-    work_item *item;
+    BOOL published;
 
-    AcquireSRWLockExclusive(&session->queue_lock);
-    if (session->queue_head == NULL)
-        take_intake(session, slot);
-    item = session->queue_head;
-    /* In the slot before it leaves the queue: an exit in between finds it
-     * in both, never in neither. */
-    if (slot != NULL)
-        slot->running = item;
-    if (item != NULL) {
-        session->queue_head = item->next;
-        if (session->queue_head == NULL)
-            session->queue_tail = NULL;
-    }
-    ReleaseSRWLockExclusive(&session->queue_lock);
-    return item;
+    AcquireSRWLockExclusive(&session->queue.lock);
+    published = shim__queue_head_is_published(&session->queue);
+    ReleaseSRWLockExclusive(&session->queue.lock);
+    return published;
 }
 
-/* The item is dropped: its cancel function runs instead of its work. */
-static void cancel_item(shim_session *session, work_item *item)
+/* The entry is dropped: its cancel function runs instead of its work. */
+static void cancel_entry(shim_session *session, const taken_entry *taken)
 {
-    if (item->runtime_item) {
-        item->work(session, item->context);
+    const queue_entry *entry = &taken->entry;
+
+    if (entry->runtime_item) {
+        entry->work(session, entry->context);
         return;
     }
-    if (item->work != NULL) {
-        if (item->on_cancel != NULL)
-            item->on_cancel(session, item->context);
+    if (entry->work != NULL) {
+        if (entry->on_cancel != NULL)
+            entry->on_cancel(session, entry->context);
     } else if (session->plugin->on_message_cancelled != NULL) {
-        session->plugin->on_message_cancelled(session, item->payload, item->payload_size);
+        session->plugin->on_message_cancelled(session, shim__entry_payload(entry, taken->payload),
+                                              entry->payload_size);
     }
     InterlockedIncrement64(&session->cancelled);
 }
 
+static void run_entry(shim_session *session, const taken_entry *taken)
+{
+    const queue_entry *entry = &taken->entry;
+
+    if (entry->work != NULL)
+        entry->work(session, entry->context);
+    else
+        session->plugin->on_message(session, shim__entry_payload(entry, taken->payload), entry->payload_size);
+    if (!entry->runtime_item)
+        InterlockedIncrement64(&session->completed);
+}
+
 void shim__cancel_queued_items(shim_session *session)
 {
-    work_item *item;
+    taken_entry scratch;
+    taken_entry *taken;
 
-    while ((item = pop_item(session, NULL)) != NULL) {
-        cancel_item(session, item);
-        free_item(item);
+    while (take_entry(session, NULL, &scratch, &taken)) {
+        cancel_entry(session, taken);
+        free_heap_payload(session, taken->entry.heap_payload);
     }
 }
 
@@ -176,24 +117,9 @@ int shim__dropping_queued_items(const shim_session *session)
            shim__read_flag(&session->stop_policy) == SHIM_STOP_CANCEL;
 }
 
-static BOOL nothing_queued(const shim_session *session)
-{
-    return QueryDepthSList((SLIST_HEADER *)&session->intake) == 0 && session->queue_head == NULL;
-}
-
 BOOL shim__queue_is_idle(const shim_session *session)
 {
-    return shim__read_flag(&session->scheduled) == 0 && nothing_queued(session);
-}
-
-static void run_item(shim_session *session, work_item *item)
-{
-    if (item->work != NULL)
-        item->work(session, item->context);
-    else
-        session->plugin->on_message(session, item->payload, item->payload_size);
-    if (!item->runtime_item)
-        InterlockedIncrement64(&session->completed);
+    return shim__read_flag(&session->scheduled) == 0 && shim__queue_is_empty(&session->queue);
 }
 
 /* One more callback, if fewer than max_callbacks are scheduled. */
@@ -224,7 +150,9 @@ static consumer_slot *claim_slot(shim_session *session)
 }
 
 /* One callback at a time lingers: a second one spinning beside it would
- * only take a CPU from the host. */
+ * only take a CPU from the host. The polls take the queue's lock, which
+ * only callbacks take, and look at the head slot itself: a slot claimed by
+ * a producer that has not finished writing it is not work yet. */
 static BOOL linger(shim_session *session)
 {
     BOOL found = FALSE;
@@ -234,7 +162,7 @@ static BOOL linger(shim_session *session)
     for (int poll = 0; poll < LINGER_POLLS && !found; poll++) {
         if (shim__read_flag(&session->stop_requested))
             break;
-        found = QueryDepthSList(&session->intake) != 0;
+        found = head_is_published(session);
         for (int pause = 0; pause < LINGER_PAUSES_PER_POLL && !found; pause++)
             YieldProcessor();
     }
@@ -242,27 +170,29 @@ static BOOL linger(shim_session *session)
     return found;
 }
 
-/* A callback takes items until the queue is empty, so a burst of work costs
- * a few SubmitThreadpoolWork calls instead of one per item. */
+/* A callback takes entries until the queue is empty, so a burst of work
+ * costs a few SubmitThreadpoolWork calls instead of one per entry. */
 void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
 {
     shim_session *session = parameter;
     consumer_slot *slot = claim_slot(session);
-    work_item *item;
+    taken_entry scratch;
+    taken_entry *taken;
 
     (void)instance;
     (void)work;
     shim__batch_enter(session);
     for (;;) {
-        item = pop_item(session, slot);
-        if (item == NULL) {
+        if (!take_entry(session, slot, &scratch, &taken)) {
             if (linger(session))
                 continue;
             /* A producer that saw this callback scheduled did not submit:
-             * after the decrement, look again for what it pushed before. */
+             * after the decrement, look again for what it published
+             * before. One that publishes later looks for a callback
+             * itself. */
             if (InterlockedDecrement(&session->scheduled) == 0 && shim__read_flag(&session->stop_requested))
                 shim__wake_session_waiters();
-            if (nothing_queued(session))
+            if (!head_is_published(session))
                 break;
             if (InterlockedIncrement(&session->scheduled) > shim__read_flag(&session->max_callbacks)) {
                 InterlockedDecrement(&session->scheduled);
@@ -270,21 +200,21 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
             }
             continue;
         }
-        /* This item may be long: another callback looks for work meanwhile
-         * (up to max_callbacks), so the next item never waits behind it
-         * while a thread is free, and producers need not add one. */
+        /* This entry may be long: another callback looks for work
+         * meanwhile (up to max_callbacks), so the next entry never waits
+         * behind it while a thread is free, and producers need not add one. */
         if (shim__read_flag(&session->lingering) == 0)
             add_consumer(session);
-        /* Checked per item: under the cancel policy nothing queued runs
+        /* Checked per entry: under the cancel policy nothing queued runs
          * once the stop is requested, not even while on_stopping runs. */
         if (shim__dropping_queued_items(session))
-            cancel_item(session, item);
+            cancel_entry(session, taken);
         else
-            run_item(session, item);
-        /* Out of the slot before it is recycled: exit must not find it. */
+            run_entry(session, taken);
+        /* Out of the slot before its payload goes: exit must not find it. */
         if (slot != NULL)
-            slot->running = NULL;
-        free_item(item);
+            __atomic_store_n(&slot->running_position, 0, __ATOMIC_RELEASE);
+        free_heap_payload(session, taken->entry.heap_payload);
         /* A stopping session drains behind the host: the thread that freed
          * the front, and the wineserver that unmaps it, may wait for the
          * CPU this drain holds. */
@@ -296,48 +226,55 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
     shim__batch_leave(session);
 }
 
-/* Publishes an item: counted, pushed, and a callback added if needed. */
-static void publish(shim_session *session, work_item *item)
+/* Claims a slot, writes the entry and publishes it, then makes sure a
+ * callback will look. Returns SHIM_E_OUT_OF_MEMORY when the queue needed a
+ * block it could not get (the heap payload, if any, is freed). */
+static int publish(shim_session *session, const queue_entry *entry, const void *payload)
 {
-    /* Counted first, so that completed never passes submitted. */
-    if (!item->runtime_item)
-        InterlockedIncrement64(&session->submitted);
-    InterlockedPushEntrySList(&session->intake, &item->recycle_link);
-    /* A lingering callback takes the item at once, so then nothing more is
-     * done. Otherwise every scheduled callback may be inside a long item,
-     * and one is added while fewer than max_callbacks are scheduled. A
-     * callback that starts an item adds a lingerer itself, so a host that
-     * posts while the pool keeps up mostly finds one. A lingerer that stops
-     * lingering after this read finds the item: it looks at the intake
-     * after it stops. */
+    LONG64 position;
+    queue_slot *slot = shim__queue_claim(&session->queue, &position);
+
+    if (slot == NULL) {
+        free_heap_payload(session, entry->heap_payload);
+        return SHIM_E_OUT_OF_MEMORY;
+    }
+    /* Counted after the claim: submitted (claims minus these) never
+     * falls below completed. */
+    if (entry->runtime_item)
+        InterlockedIncrement64(&session->queue.runtime_items);
+    slot->entry = *entry;
+    if (entry->heap_payload == NULL && payload != NULL)
+        memcpy(slot->payload, payload, entry->payload_size);
+    shim__queue_publish(slot, position);
+    /* A lingering callback takes the entry at once, so then nothing more
+     * is done. Otherwise every scheduled callback may be inside a long
+     * entry, and one is added while fewer than max_callbacks are
+     * scheduled. A callback that starts an entry adds a lingerer itself,
+     * so a host that posts while the pool keeps up mostly finds one. A
+     * lingerer that stops lingering after this read finds the entry: it
+     * looks at the queue after it stops, and the publish came first. */
     if (shim__read_flag(&session->lingering) == 0)
         add_consumer(session);
+    return SHIM_OK;
 }
 
 int shim__queue_runtime_item(shim_session *session, shim_work_function work, void *context)
 {
-    work_item *item;
+    queue_entry entry = { .work = work, .context = context, .runtime_item = 1 };
 
     if (shim__read_flag(&session->stop_requested))
         return SHIM_E_STOPPING;
-    item = allocate_item(session, 0);
-    if (item == NULL)
-        return SHIM_E_OUT_OF_MEMORY;
-    item->work = work;
-    item->context = context;
-    item->runtime_item = 1;
-    publish(session, item);
-    return SHIM_OK;
+    return publish(session, &entry, NULL);
 }
 
 int shim__queue_item(shim_session *session, shim_work_function work, shim_work_cancel_function on_cancel,
                      void *context, const void *payload, size_t size)
 {
-    work_item *item;
+    queue_entry entry = { .work = work, .on_cancel = on_cancel, .context = context, .payload_size = size };
 
     if (session == NULL || (payload == NULL && size != 0))
         return SHIM_E_INVALID_ARGUMENT;
-    if (size > (size_t)MAXLONG_PTR - ITEM_BLOCK_OVERHEAD - sizeof *item)
+    if (size > (size_t)MAXLONG_PTR - PAYLOAD_BLOCK_OVERHEAD)
         return shim__refuse(session, SHIM_E_TOO_LARGE);
     /* No gate here: only the front (while mapped) and the session's own
      * callbacks and hooks post, and the stop waits for each of those. */
@@ -345,14 +282,13 @@ int shim__queue_item(shim_session *session, shim_work_function work, shim_work_c
         return shim__refuse(session, SHIM_E_STOPPING);
     if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK)
         return shim__refuse(session, SHIM_E_START_FAILED);
-    item = allocate_item(session, size);
-    if (item == NULL)
+    if (size > QUEUE_INLINE_CAPACITY) {
+        entry.heap_payload = allocate_heap_payload(session, size);
+        if (entry.heap_payload == NULL)
+            return shim__refuse(session, SHIM_E_OUT_OF_MEMORY);
+        memcpy(entry.heap_payload, payload, size);
+    }
+    if (publish(session, &entry, payload) != SHIM_OK)
         return shim__refuse(session, SHIM_E_OUT_OF_MEMORY);
-    item->work = work;
-    item->on_cancel = on_cancel;
-    item->context = context;
-    if (size != 0)
-        memcpy(item->payload, payload, size);
-    publish(session, item);
     return SHIM_OK;
 }

@@ -1,0 +1,248 @@
+/* The session's lock-free queue of work (item_queue.h). The block protocol
+ * is the segmented queue of Crossbeam's SegQueue: the producer that claims
+ * a block's last slot links in the next block, and a producer that finds
+ * the tail on a block's last position waits the few instructions that
+ * takes. */
+#include <stdalign.h>
+#include <string.h>
+
+#include "../common/fault_injection.h"
+#include "item_queue.h"
+
+/* Read blocks kept per session beyond the one in use (about 64 KB). */
+#define FREE_BLOCKS_KEPT 8u
+/* A producer waiting for the next block pauses this many times before it
+ * gives its CPU to the producer linking it in, which may be preempted. */
+#define INSTALL_PAUSES 64
+
+_Static_assert(sizeof(queue_slot) == 2 * QUEUE_CACHE_LINE, "a slot is two cache lines");
+
+static LONG64 load_acquire(const volatile LONG64 *value)
+{
+    return __atomic_load_n(value, __ATOMIC_ACQUIRE);
+}
+
+static unsigned offset_of(LONG64 position)
+{
+    return (unsigned)(position & (QUEUE_BLOCK_POSITIONS - 1));
+}
+
+/* A position on a block's last, slotless position counts as the next
+ * block's first. */
+static LONG64 normalized(LONG64 position)
+{
+    return offset_of(position) == QUEUE_BLOCK_SLOTS ? position + 1 : position;
+}
+
+void shim__queue_init(item_queue *queue, HANDLE heap)
+{
+    queue->heap = heap;
+    InitializeSRWLock(&queue->lock);
+    InitializeSListHead(&queue->free_blocks);
+    queue->first_block.next = NULL;
+    queue->first_block.allocation = NULL;
+    queue->tail_block = &queue->first_block;
+    queue->head_block = &queue->first_block;
+    queue->tail = 0;
+    queue->head = 0;
+    queue->blocks_allowed = shim__fault_limit(L"TWINSHIM_FAULT_QUEUE_BLOCKS");
+}
+
+static void free_block(item_queue *queue, queue_block *block)
+{
+    if (block->allocation != NULL)
+        HeapFree(queue->heap, 0, block->allocation);
+}
+
+static queue_block *take_block(item_queue *queue)
+{
+    SLIST_ENTRY *entry = InterlockedPopEntrySList(&queue->free_blocks);
+    queue_block *block;
+    void *allocation;
+
+    if (entry != NULL) {
+        block = CONTAINING_RECORD(entry, queue_block, free_link);
+    } else {
+        if (queue->blocks_allowed >= 0 && InterlockedIncrement(&queue->blocks_allocated) > queue->blocks_allowed) {
+            SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+            return NULL;
+        }
+        allocation = HeapAlloc(queue->heap, 0, sizeof *block + alignof(queue_block));
+        if (allocation == NULL)
+            return NULL;
+        block = (queue_block *)(((ULONG_PTR)allocation + alignof(queue_block) - 1) &
+                                ~(ULONG_PTR)(alignof(queue_block) - 1));
+        block->allocation = allocation;
+    }
+    block->next = NULL;
+    return block;
+}
+
+/* A block nobody reads or writes any more. Slots need no clearing: a slot
+ * counts as published only for its own position, which grows forever. */
+static void recycle_block(item_queue *queue, queue_block *block)
+{
+    if (block->allocation == NULL || QueryDepthSList(&queue->free_blocks) < FREE_BLOCKS_KEPT)
+        InterlockedPushEntrySList(&queue->free_blocks, &block->free_link);
+    else
+        free_block(queue, block);
+}
+
+void shim__queue_release(item_queue *queue)
+{
+    SLIST_ENTRY *entry = InterlockedFlushSList(&queue->free_blocks);
+    queue_block *block = queue->head_block;
+
+    while (entry != NULL) {
+        SLIST_ENTRY *next = entry->Next;
+
+        free_block(queue, CONTAINING_RECORD(entry, queue_block, free_link));
+        entry = next;
+    }
+    while (block != NULL) {
+        queue_block *next = block->next;
+
+        free_block(queue, block);
+        block = next;
+    }
+    queue->head_block = queue->tail_block = NULL;
+}
+
+queue_slot *shim__queue_claim(item_queue *queue, LONG64 *position)
+{
+    queue_block *next_block = NULL;
+    int pauses = 0;
+
+    for (;;) {
+        LONG64 tail = load_acquire(&queue->tail);
+        queue_block *block = __atomic_load_n(&queue->tail_block, __ATOMIC_ACQUIRE);
+        unsigned offset = offset_of(tail);
+
+        if (offset == QUEUE_BLOCK_SLOTS) {
+            /* Another producer links in the next block. */
+            if (++pauses < INSTALL_PAUSES)
+                YieldProcessor();
+            else
+                SwitchToThread();
+            continue;
+        }
+        /* The block for after this one, before the last slot is claimed:
+         * the others then wait for two stores, never for an allocation. */
+        if (offset + 1 == QUEUE_BLOCK_SLOTS && next_block == NULL) {
+            next_block = take_block(queue);
+            if (next_block == NULL)
+                return NULL;
+            continue;
+        }
+        if (InterlockedCompareExchange64(&queue->tail, tail + 1, tail) != tail)
+            continue;
+        if (offset + 1 == QUEUE_BLOCK_SLOTS) {
+            __atomic_store_n(&queue->tail_block, next_block, __ATOMIC_RELEASE);
+            __atomic_store_n(&queue->tail, tail + 2, __ATOMIC_RELEASE);
+            __atomic_store_n(&block->next, next_block, __ATOMIC_RELEASE);
+            next_block = NULL;
+        }
+        if (next_block != NULL)
+            recycle_block(queue, next_block);
+        *position = tail;
+        return &block->slots[offset];
+    }
+}
+
+void shim__queue_publish(queue_slot *slot, LONG64 position)
+{
+    InterlockedExchange64(&slot->published, position + 1);
+}
+
+const void *shim__entry_payload(const queue_entry *entry, const unsigned char *inline_payload)
+{
+    return entry->heap_payload != NULL ? entry->heap_payload : inline_payload;
+}
+
+LONG64 shim__queue_peek(item_queue *queue, taken_entry *taken)
+{
+    LONG64 head = queue->head;
+    queue_block *block = queue->head_block;
+    const queue_slot *slot;
+
+    if (offset_of(head) == QUEUE_BLOCK_SLOTS) {
+        queue_block *next = __atomic_load_n(&block->next, __ATOMIC_ACQUIRE);
+
+        /* Not linked yet: its producer publishes after it links it, and
+         * then makes sure a callback looks. */
+        if (next == NULL)
+            return -1;
+        /* Every slot of the old block was taken, and its producers are
+         * done with it: they published before the head could pass. */
+        __atomic_store_n(&queue->head_block, next, __ATOMIC_RELEASE);
+        __atomic_store_n(&queue->head, head + 1, __ATOMIC_RELEASE);
+        recycle_block(queue, block);
+        head++;
+        block = next;
+    }
+    slot = &block->slots[offset_of(head)];
+    if (load_acquire(&slot->published) != head + 1)
+        return -1;
+    taken->entry = slot->entry;
+    if (slot->entry.heap_payload == NULL && slot->entry.payload_size != 0)
+        memcpy(taken->payload, slot->payload, slot->entry.payload_size);
+    return head;
+}
+
+BOOL shim__queue_head_is_published(const item_queue *queue)
+{
+    LONG64 head = queue->head;
+    const queue_block *block = queue->head_block;
+
+    if (offset_of(head) == QUEUE_BLOCK_SLOTS) {
+        block = __atomic_load_n(&block->next, __ATOMIC_ACQUIRE);
+        if (block == NULL)
+            return FALSE;
+        head++;
+    }
+    return load_acquire(&block->slots[offset_of(head)].published) == head + 1;
+}
+
+void shim__queue_advance(item_queue *queue)
+{
+    __atomic_store_n(&queue->head, queue->head + 1, __ATOMIC_RELEASE);
+}
+
+BOOL shim__queue_is_empty(const item_queue *queue)
+{
+    return normalized(load_acquire(&queue->head)) == normalized(load_acquire(&queue->tail));
+}
+
+LONG64 shim__queue_claimed_count(const item_queue *queue)
+{
+    LONG64 tail = load_acquire(&queue->tail);
+    LONG64 laps = tail / QUEUE_BLOCK_POSITIONS;
+    LONG64 in_lap = offset_of(tail) < QUEUE_BLOCK_SLOTS ? offset_of(tail) : QUEUE_BLOCK_SLOTS;
+
+    return laps * QUEUE_BLOCK_SLOTS + in_lap - load_acquire(&queue->runtime_items);
+}
+
+void shim__queue_visit_at_exit(const item_queue *queue, queue_visit_function visit, void *context)
+{
+    LONG64 tail = load_acquire(&queue->tail);
+    LONG64 position = load_acquire(&queue->head);
+    const queue_block *block = __atomic_load_n(&queue->head_block, __ATOMIC_ACQUIRE);
+
+    while (block != NULL && position < tail) {
+        const queue_slot *slot;
+
+        if (offset_of(position) == QUEUE_BLOCK_SLOTS) {
+            /* A producer ended between linking the tail and this link:
+             * the block after is the tail's. */
+            block = block->next != NULL ? block->next : queue->tail_block;
+            position++;
+            continue;
+        }
+        slot = &block->slots[offset_of(position)];
+        if (load_acquire(&slot->published) == position + 1)
+            visit(context, position, &slot->entry, shim__entry_payload(&slot->entry, slot->payload), TRUE);
+        else
+            visit(context, position, NULL, NULL, FALSE);
+        position++;
+    }
+}

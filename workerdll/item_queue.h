@@ -1,0 +1,123 @@
+/* A session's queue of work: an unbounded FIFO of fixed-size slots in
+ * blocks, written by any number of producers without a lock and read by
+ * the pool's callbacks under one lock of their own.
+ *
+ * A producer claims a position with one compare-exchange on the tail,
+ * writes its entry into that position's slot and publishes it by storing
+ * the position in the slot. A message of up to QUEUE_INLINE_CAPACITY bytes
+ * travels inside its slot, so the post path allocates nothing; blocks are
+ * reused once read. Consumers only read slots, so a slot's lines are never
+ * written on both sides. */
+#ifndef TWINSHIM_WORKER_ITEM_QUEUE_H
+#define TWINSHIM_WORKER_ITEM_QUEUE_H
+
+#include <stddef.h>
+
+#include <windows.h>
+
+#include "twinshim/worker.h"
+
+#define QUEUE_CACHE_LINE 64
+/* Payloads up to this size are copied into the slot. */
+#define QUEUE_INLINE_CAPACITY 64u
+/* Positions per block: the last position of each block is never a slot;
+ * a tail there means "the next block is being linked in". */
+#define QUEUE_BLOCK_POSITIONS 64u
+#define QUEUE_BLOCK_SLOTS (QUEUE_BLOCK_POSITIONS - 1u)
+
+/* What a slot carries. A message has no work function; its payload is in
+ * the slot, or in a heap block (heap_payload) when it did not fit. */
+typedef struct queue_entry {
+    shim_work_function work;
+    shim_work_cancel_function on_cancel;
+    void *context;
+    void *heap_payload;
+    size_t payload_size;
+    int runtime_item; /* the runtime's own work (a handle's close) */
+} queue_entry;
+
+typedef struct queue_slot {
+    /* The slot's position + 1 once its entry is written; anything else
+     * means not yet (a claimed slot whose producer is still writing). */
+    _Alignas(QUEUE_CACHE_LINE) volatile LONG64 published;
+    queue_entry entry;
+    _Alignas(max_align_t) unsigned char payload[QUEUE_INLINE_CAPACITY];
+} queue_slot;
+
+typedef struct queue_block {
+    queue_slot slots[QUEUE_BLOCK_SLOTS];
+    /* Set by the producer that claimed the last slot, once the next block
+     * is the tail's. */
+    _Alignas(QUEUE_CACHE_LINE) struct queue_block *volatile next;
+    SLIST_ENTRY free_link; /* in free_blocks while unused */
+    void *allocation;      /* HeapFree's pointer; NULL: the session's own block */
+} queue_block;
+
+typedef struct item_queue {
+    /* Producers' line: the next position to claim and its block. */
+    _Alignas(QUEUE_CACHE_LINE) volatile LONG64 tail;
+    queue_block *volatile tail_block;
+
+    /* Consumers' line, under lock. head is read without it only by exit
+     * and the idle check. */
+    _Alignas(QUEUE_CACHE_LINE) SRWLOCK lock;
+    volatile LONG64 head;
+    queue_block *volatile head_block;
+
+    /* Read blocks, kept for the next block a producer needs (once per
+     * QUEUE_BLOCK_SLOTS posts on each side). */
+    _Alignas(QUEUE_CACHE_LINE) SLIST_HEADER free_blocks;
+    HANDLE heap;
+    volatile LONG64 runtime_items; /* claimed by the runtime's own work */
+    /* Tests cap the blocks a queue may allocate (fault injection); -1: no cap. */
+    long blocks_allowed;
+    volatile LONG blocks_allocated;
+
+    /* The first block is part of the queue: a session never lacks one. */
+    queue_block first_block;
+} item_queue;
+
+/* A taken entry and the payload that went with it: the consumer's copy. */
+typedef struct taken_entry {
+    queue_entry entry;
+    _Alignas(max_align_t) unsigned char payload[QUEUE_INLINE_CAPACITY];
+} taken_entry;
+
+void shim__queue_init(item_queue *queue, HANDLE heap);
+/* After the last producer and consumer: frees every block but the first. */
+void shim__queue_release(item_queue *queue);
+
+/* Claims the next position and returns its slot, or NULL when a new block
+ * was needed and could not be allocated (nothing claimed). The caller
+ * fills slot->entry (and payload), then calls shim__queue_publish. */
+queue_slot *shim__queue_claim(item_queue *queue, LONG64 *position);
+/* Publishes a claimed slot. A full barrier: whatever the caller reads next
+ * is read after a consumer can see the entry. */
+void shim__queue_publish(queue_slot *slot, LONG64 position);
+
+/* Consumers, with the queue's lock held: copies the oldest entry into
+ * *taken and returns its position, or -1 when the oldest position is not
+ * published (yet). The caller records the position before it calls
+ * shim__queue_advance, so that exit finds the entry in one place or both. */
+LONG64 shim__queue_peek(item_queue *queue, taken_entry *taken);
+void shim__queue_advance(item_queue *queue);
+/* Whether shim__queue_peek would find an entry. */
+BOOL shim__queue_head_is_published(const item_queue *queue);
+
+/* Nothing claimed that is not taken: read without the lock. */
+BOOL shim__queue_is_empty(const item_queue *queue);
+/* Entries ever claimed, without the runtime's own (the runtime counts
+ * those in runtime_items after its claim). */
+LONG64 shim__queue_claimed_count(const item_queue *queue);
+
+/* The payload of a copied or queued entry. */
+const void *shim__entry_payload(const queue_entry *entry, const unsigned char *inline_payload);
+
+/* Process exit: calls visit for every claimed position from the head on,
+ * oldest first, with published FALSE for a slot whose producer never
+ * finished writing it. Takes no lock, frees nothing. */
+typedef void (*queue_visit_function)(void *context, LONG64 position, const queue_entry *entry,
+                                     const void *payload, BOOL published);
+void shim__queue_visit_at_exit(const item_queue *queue, queue_visit_function visit, void *context);
+
+#endif
