@@ -6,6 +6,7 @@
 #include "check_command.h"
 #include "check_compare.h"
 #include "check_files.h"
+#include "com_server.h"
 #include "command_line.h"
 #include "dll_loading.h"
 #include "exit_codes.h"
@@ -116,6 +117,21 @@ static void check_loading(check_state *state, const checked_dll *front)
                 "Wine has a builtin of this name (%s) and loads it instead: run with "
                 "WINEDLLOVERRIDES=\"%s=n,b\"",
                 loading.wine_builtin_path, names.wine_override);
+}
+
+/* A note, not a finding: check reads no registry, and a correct folder of a
+ * COM server has the same files as one whose registration names the original. */
+static void remind_com_registration(check_state *state, const checked_dll *front, const char *original_name,
+                                    const checked_dll *server)
+{
+    com_server_exports exports = com_server_examine(&server->exports);
+
+    if (com_server_is_one(exports))
+        fprintf(state->out,
+                "shimgen: check: %s: an in-process COM server (%s): its registration (InprocServer32, the "
+                "type library's win32/win64 path) must name the front, not %s (the registry is not "
+                "checked)\n",
+                front->file_name, com_server_export_list(exports), original_name);
 }
 
 static void check_machines(check_state *state, const checked_dll *front, const checked_dll *worker,
@@ -229,6 +245,7 @@ static void check_front(check_state *state, const char *folder, const folder_lis
     if (has_original)
         check_tables(state, front, &original);
     check_loading(state, front);
+    remind_com_registration(state, front, original_name, has_original ? &original : front);
     if (has_worker)
         checked_dll_close(&worker);
     if (has_original)

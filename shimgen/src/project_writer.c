@@ -1,6 +1,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "com_server.h"
 #include "project_writer.h"
 
 /* The toolchain file and CMake's pointer size for the original's machine. */
@@ -194,6 +195,45 @@ static void write_loading_section(FILE *out, const wrap_plan *plan)
                 names->front_file, loading->wine_folder);
 }
 
+/* Only for an in-process COM server (com_server.h): the registration must
+ * name the front, and the server's own DllRegisterServer names the original. */
+static void write_com_section(FILE *out, const wrap_plan *plan)
+{
+    const dll_names *names = &plan->names;
+
+    if (!com_server_is_one(plan->com_server))
+        return;
+    fprintf(out,
+            "### COM registration\n\n"
+            "The original is an in-process COM server (it exports %s).\n"
+            "COM loads the file its registration names, so the registration must name\n"
+            "the front, `%s`, in its install folder: a registration that names\n"
+            "`%s` makes COM load the original directly, without the front.\n\n",
+            com_server_export_list(plan->com_server), names->front_file, names->original_file);
+    if (plan->com_server.registers_itself)
+        fprintf(out,
+                "`regsvr32 %s` on the front runs the original's `DllRegisterServer`,\n"
+                "which registers `%s` when it takes its path from\n"
+                "`GetModuleFileName` of its own module, as servers do. So either:\n\n"
+                "- register the original under the front's name, `%s`, in the install\n"
+                "  folder (`regsvr32 %s`), before the steps above put the front there:\n"
+                "  the registration then already names the file the front replaces;\n"
+                "- or, after installing, point every `InprocServer32` default value and\n"
+                "  every `TypeLib\\{LIBID}\\<version>\\0\\win32` or `win64` value that names\n"
+                "  `%s` back at the front's path.\n\n",
+                names->front_file, names->original_file, names->front_file, names->front_file,
+                names->original_file);
+    else
+        fputs("It has no `DllRegisterServer`: whatever registers it must write the\n"
+              "front's path into `InprocServer32` (and into\n"
+              "`TypeLib\\{LIBID}\\<version>\\0\\win32` or `win64` for a type library).\n\n",
+              out);
+    fputs("Under Wine 8, COM reads classes only from `HKEY_LOCAL_MACHINE\\Software\\Classes`:\n"
+          "a class registered under `HKEY_CURRENT_USER\\Software\\Classes` is not found\n"
+          "(`REGDB_E_CLASSNOTREG`). See twinshim's `docs/wine-vs-windows.md`, section 11.\n\n",
+          out);
+}
+
 void project_write_readme(FILE *out, const wrap_plan *plan)
 {
     const dll_names *names = &plan->names;
@@ -237,6 +277,7 @@ void project_write_readme(FILE *out, const wrap_plan *plan)
             names->front_file, base, names->original_file, names->front_file, names->worker_file,
             names->original_file, names->worker_file, names->front_file, names->original_file);
     write_loading_section(out, plan);
+    write_com_section(out, plan);
     fputs("## Intercepted exports\n\n", out);
     write_intercept_list(out, plan);
     fprintf(out,

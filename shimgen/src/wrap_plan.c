@@ -345,6 +345,28 @@ static void warn_about_loading(const wrap_plan *plan, FILE *warnings)
              plan->names.front_file, loading->wine_builtin_path, plan->names.wine_override);
 }
 
+/* COM loads a server from the path its registration names, and the
+ * original's DllRegisterServer, reached through the front, names itself. */
+static void warn_about_com_registration(const wrap_plan *plan, FILE *warnings)
+{
+    if (!com_server_is_one(plan->com_server))
+        return;
+    if (plan->com_server.registers_itself)
+        warn(warnings,
+             "%s is an in-process COM server (%s): COM loads the file its registration names, which must be "
+             "the front %s; regsvr32 on the front runs the original's DllRegisterServer, which registers %s "
+             "when it takes its path from GetModuleFileName of its own module, as servers do (see the "
+             "generated README.md)",
+             plan->input_path, com_server_export_list(plan->com_server), plan->names.front_file,
+             plan->names.original_file);
+    else
+        warn(warnings,
+             "%s is an in-process COM server (%s): COM loads the file its registration names, which must be "
+             "the front %s, not %s (see the generated README.md)",
+             plan->input_path, com_server_export_list(plan->com_server), plan->names.front_file,
+             plan->names.original_file);
+}
+
 int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe_export_table *table,
                     wrap_plan *plan, FILE *warnings, error_message *error)
 {
@@ -390,6 +412,8 @@ int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe
                          "(--force writes the project anyway)",
                          plan->names.front_file);
     warn_about_loading(plan, warnings);
+    plan->com_server = com_server_examine(table);
+    warn_about_com_registration(plan, warnings);
     return 0;
 }
 

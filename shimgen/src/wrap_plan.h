@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "com_server.h"
 #include "dll_loading.h"
 #include "error_message.h"
 #include "names.h"
@@ -67,6 +68,7 @@ typedef struct wrap_plan {
     size_t include_count;
     const char *twinshim_source_dir; /* NULL: the project uses the installed package */
     dll_loading loading;             /* what Windows and Wine will do with the front's name */
+    com_server_exports com_server;   /* an in-process COM server: its registration must name the front */
 } wrap_plan;
 
 /* Checks the request against the image and its export table and fills
