@@ -9,13 +9,14 @@
 #include "../common/fault_injection.h"
 #include "item_queue.h"
 
-/* Read blocks kept per session beyond the one in use (about 64 KB). */
+/* Read blocks kept per session beyond the one in use (about 128 KB). */
 #define FREE_BLOCKS_KEPT 8u
 /* A producer waiting for the next block pauses this many times before it
  * gives its CPU to the producer linking it in, which may be preempted. */
 #define INSTALL_PAUSES 64
 
-_Static_assert(sizeof(queue_slot) == 2 * QUEUE_CACHE_LINE, "a slot is two cache lines");
+/* A post writes its slot's header line and the lines its payload covers. */
+_Static_assert(sizeof(queue_slot) == 4 * QUEUE_CACHE_LINE, "a slot is four cache lines");
 
 static LONG64 load_acquire(const volatile LONG64 *value)
 {

@@ -18,8 +18,9 @@
 #include "twinshim/worker.h"
 
 #define QUEUE_CACHE_LINE 64
-/* Payloads up to this size are copied into the slot. */
-#define QUEUE_INLINE_CAPACITY 64u
+/* Payloads up to this size are copied into the slot: an audit record with
+ * a name and a few registers fits (shimgen's is 160 bytes). */
+#define QUEUE_INLINE_CAPACITY 192u
 /* Positions per block: the last position of each block is never a slot;
  * a tail there means "the next block is being linked in". */
 #define QUEUE_BLOCK_POSITIONS 64u
