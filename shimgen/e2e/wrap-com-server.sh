@@ -14,7 +14,8 @@
 # gone after the front's unload (the worker frees both once drained), and
 # the worker's log the DllGetClassObject and DllCanUnloadNow calls. Without
 # the front's resources CoCreateInstance must fail: the type library is one.
-# shimgen check then finds nothing wrong with the folder.
+# wrap must warn, and its README say, that the registration must name the
+# front; shimgen check then finds nothing wrong with the folder and notes it.
 # Wine 8's combase reads classes only from HKLM\Software\Classes (a class
 # registered under HKCU\Software\Classes is REGDB_E_CLASSNOTREG), so the
 # client registers there, in the project's prefix, and removes its keys
@@ -68,6 +69,14 @@ echo "== shimgen wrap calcsrv.dll --intercept 'Dll*'"
 "$shimgen" wrap "$work/build/calcsrv.dll" -o "$work/project" --intercept 'Dll*' > "$work/wrap.log" 2>&1 ||
     { cat "$work/wrap.log"; fail "shimgen wrap"; }
 [ -f "$work/project/calcsrv_resources.obj" ] || fail "no calcsrv_resources.obj: the front would lack the type library"
+# COM loads the file the registration names: wrap and the README say it must be the front.
+warning="is an in-process COM server (DllGetClassObject): COM loads the file its registration names, which"
+warning="$warning must be the front calcsrv.dll, not calcsrv_orig.dll"
+grep -qF "$warning" "$work/wrap.log" ||
+    { cat "$work/wrap.log"; fail "wrap did not warn that the registration must name the front"; }
+grep -qx '### COM registration' "$work/project/README.md" &&
+    grep -q "^It has no \`DllRegisterServer\`: whatever registers it must write the$" "$work/project/README.md" ||
+    fail "the generated README.md has no COM registration section"
 "$here/build-project.sh" "$work/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$work" || fail "building"
 
 cp "$work/build/calcsrv.dll" "$work/original/"
@@ -124,7 +133,11 @@ unload_queries=$(logged DllCanUnloadNow)
     fail "the log holds lines of another kind"
 
 echo "== shimgen check"
-"$shimgen" check "$work/wrapped" || fail "shimgen check found something"
+"$shimgen" check "$work/wrapped" > "$work/check.log" || { cat "$work/check.log"; fail "shimgen check found something"; }
+cat "$work/check.log"
+note="shimgen: check: calcsrv.dll: an in-process COM server (DllGetClassObject): its registration"
+grep -qF "$note" "$work/check.log" && grep -qF "must name the front, not calcsrv_orig.dll" "$work/check.log" ||
+    fail "shimgen check did not note that the registration must name the front"
 
 echo "== the same front without the resources: the server cannot load its type library"
 cp -r "$work/project" "$work/project-no-resources"
