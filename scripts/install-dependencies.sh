@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs what twinshim needs on Debian 12 and skips what is already there:
-# the mingw-w64 cross compilers, Wine, CMake, cmocka cross-built for mingw
-# from Debian's source package into the project-local prefix .cache/deps, and
-# a real third-party DLL with its own program (libgpg-error's), which
-# shimgen's end-to-end test wraps unchanged.
+# the mingw-w64 cross compilers and widl (mingw-w64-tools, which compiles the
+# type library of shimgen's COM test server), Wine, CMake, cmocka cross-built
+# for mingw from Debian's source package into the project-local prefix
+# .cache/deps, and a real third-party DLL with its own program
+# (libgpg-error's), which shimgen's end-to-end test wraps unchanged.
 # Run as root (or with sudo available) on a machine that reaches Debian's mirrors.
 set -eu
 

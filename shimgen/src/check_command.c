@@ -313,7 +313,10 @@ const char check_help[] = "\n"
                           "  15  Windows will not take the front from DIR: a KnownDLL or API-set name\n"
                           "  16  Wine has a builtin of the front's name that wins without\n"
                           "      WINEDLLOVERRIDES=\"NAME=n,b\" (not a finding when WINEDLLOVERRIDES here\n"
-                          "      already says so)\n";
+                          "      already says so)\n"
+                          "An original that is an in-process COM server (DllGetClassObject,\n"
+                          "DllRegisterServer) gets a note, no code: its registration must name the\n"
+                          "front, and check reads no registry.\n";
 
 int check_main(int argc, char **argv)
 {
