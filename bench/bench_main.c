@@ -20,6 +20,7 @@
  *                       [--free-rounds N] [--cycle-rounds N] [--throughput-callbacks N]
  *                       [--intercept-batches N] [--intercept-records N]
  *                       [--sections 123456] [--only <variant key>]   (to profile one variant)
+ *                       [--generated-front <folder>]   (section 6: shimgen's front, its worker, its original)
  *        twinshim_bench --naive-child <pending> <spin_us> <event handle> <warm 0|1>   (internal) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,8 @@ static void parse_options(int argc, char **argv, options *o)
             o->intercept_records = number_argument(argc, argv, i++);
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             o->only = argv[++i];
+        } else if (strcmp(argv[i], "--generated-front") == 0 && i + 1 < argc) {
+            o->generated_front = argv[++i];
         } else if (strcmp(argv[i], "--sections") == 0 && i + 1 < argc) {
             o->sections = argv[++i];
         } else {
@@ -122,6 +125,7 @@ int main(int argc, char **argv)
         .intercept_batches = 2000,
         .intercept_records = 200000,
         .only = NULL,
+        .generated_front = NULL,
         .sections = "123456",
     };
     double start;

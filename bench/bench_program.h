@@ -15,15 +15,16 @@
 #define MODULE_DEADLINE_MS 60000u
 
 typedef struct options {
-    LONG callbacks;            /* section 1, per variant and round */
-    int rounds;                /* sections 1, 5 and 6 */
-    int free_rounds;           /* section 2 */
-    int cycle_rounds;          /* sections 3 and 4 */
-    LONG throughput_callbacks; /* section 5, per variant and round */
-    int intercept_batches;     /* section 6, timed batches per host thread, variant and round */
-    LONG intercept_records;    /* section 6, records per throughput run */
-    const char *only;          /* run only the variant with this key (for profiling) */
-    const char *sections;      /* which sections to run, as digits: "123456" */
+    LONG callbacks;              /* section 1, per variant and round */
+    int rounds;                  /* sections 1, 5 and 6 */
+    int free_rounds;             /* section 2 */
+    int cycle_rounds;            /* sections 3 and 4 */
+    LONG throughput_callbacks;   /* section 5, per variant and round */
+    int intercept_batches;       /* section 6, timed batches per host thread, variant and round */
+    LONG intercept_records;      /* section 6, records per throughput run */
+    const char *only;            /* run only the variant with this key (for profiling) */
+    const char *generated_front; /* section 6, the folder of shimgen's front, or NULL */
+    const char *sections;        /* which sections to run, as digits: "123456" */
 } options;
 
 /* ---- Plumbing (bench_plumbing.c) ----------------------------------------- */

@@ -15,12 +15,26 @@
  * percentile minus the direct call's, in the same round; each key is the
  * median over the rounds. The whole section runs twice: on the machine as it
  * is, and with one busy thread per CPU started by the section (keys ending
- * in _loaded). */
+ * in _loaded).
+ *
+ * With --generated-front, the same for the front shimgen generates from
+ * bench_original.dll with --intercept bench_original_add (keys generated_*),
+ * timed in the same rounds. Its observing stub saves the argument
+ * registers, posts a 160-byte record (export name, ordinal, thread,
+ * QueryPerformanceCounter, raw registers, return address) and jumps to the
+ * original; its worker's on_message writes a log line only when
+ * BENCH_ORIGINAL_SHIM_LOG names a file, which the section unsets, so it
+ * returns at once. That front exposes no counters, so where the others wait
+ * for their records to be counted it is unloaded and loaded again
+ * (bench_generated.c), and its records per second run until its worker has
+ * drained them all and unmapped: that includes one unload (section 3's
+ * unload completion, about 0.2 ms), so it slightly understates the rate. */
 #include <stdio.h>
 #include <string.h>
 
 #include "twinshim/status.h"
 
+#include "bench_generated.h"
 #include "bench_handoff.h"
 #include "bench_program.h"
 
@@ -35,6 +49,7 @@ typedef enum call_kind {
     EMPTY_LOOP,
     DIRECT,
     INTERCEPTED,
+    GENERATED,
     RAW_SUBMIT,
     TRY_SUBMIT,
     MUTEX_QUEUE,
@@ -45,13 +60,14 @@ typedef enum call_kind {
 
 /* Key prefixes, in call_kind order. */
 static const char *const kind_keys[CALL_KINDS] = {
-    "empty_loop", "direct_call", "intercept", "raw_submit", "try_submit", "mutex_queue",
+    "empty_loop", "direct_call", "intercept", "generated", "raw_submit", "try_submit", "mutex_queue",
 };
 
 typedef struct call_targets {
     bench_add_function original;
     bench_add_function intercepted;
     bench_record_counter *worker_counter;
+    generated_front *generated; /* NULL without --generated-front */
     bench_handoff *handoffs[CALL_KINDS - RAW_SUBMIT];
 } call_targets;
 
@@ -91,6 +107,14 @@ static void calls_intercepted(host_job *job, int first)
         job->sink = intercepted(first + i, 1);
 }
 
+static void calls_generated(host_job *job, int first)
+{
+    bench_add_function generated = job->targets->generated->add;
+
+    for (int i = 0; i < BATCH_CALLS; i++)
+        job->sink = generated(first + i, 1);
+}
+
 /* What a hand-written wrapper would do: call the original, build the same
  * record as the front, and hand it over. */
 static void calls_handoff(host_job *job, int first)
@@ -117,6 +141,8 @@ static calls_function calls_of(call_kind kind)
         return calls_direct;
     case INTERCEPTED:
         return calls_intercepted;
+    case GENERATED:
+        return calls_generated;
     default:
         return calls_handoff;
     }
@@ -124,7 +150,7 @@ static calls_function calls_of(call_kind kind)
 
 static bench_record_counter *counter_of(call_kind kind, const call_targets *targets)
 {
-    if (kind < FIRST_POSTING)
+    if (kind < FIRST_POSTING || kind == GENERATED)
         return NULL;
     if (kind == INTERCEPTED)
         return targets->worker_counter;
@@ -143,10 +169,21 @@ static bench_record_counter *expect_records(call_kind kind, const call_targets *
     return counter;
 }
 
-static void wait_records(const bench_record_counter *counter, call_kind kind)
+/* Returns now_ms() once every record posted has arrived. */
+static double wait_records(const bench_record_counter *counter, call_kind kind, const call_targets *targets)
 {
+    if (kind == GENERATED)
+        return generated_front_reload(targets->generated);
     if (counter != NULL && WaitForSingleObject(counter->reached, BATCH_DEADLINE_MS) != WAIT_OBJECT_0)
         fail("%s: only %lld of %lld records arrived", kind_keys[kind], counter->received, counter->target);
+    return now_ms();
+}
+
+static BOOL kind_runs(call_kind kind, const options *o, const call_targets *targets)
+{
+    if (kind == GENERATED && targets->generated == NULL)
+        return FALSE;
+    return o->only == NULL || strcmp(o->only, kind_keys[kind]) == 0;
 }
 
 static DWORD WINAPI host_thread(void *parameter)
@@ -201,7 +238,7 @@ static void time_calls(call_kind kind, unsigned threads, int batches, const call
     SetEvent(go);
     if (WaitForMultipleObjects(threads, handles, TRUE, BATCH_DEADLINE_MS) != WAIT_OBJECT_0)
         fail("%s: the host threads did not finish", kind_keys[kind]);
-    wait_records(counter, kind);
+    wait_records(counter, kind, targets);
     for (unsigned t = 0; t < threads; t++) {
         CloseHandle(handles[t]);
         for (int b = 0; b < batches; b++)
@@ -228,8 +265,7 @@ static double records_per_second(call_kind kind, LONG records, const call_target
     start = now_ms();
     for (LONG b = 0; b < batches; b++)
         calls(&job, (int)(b * BATCH_CALLS));
-    wait_records(counter, kind);
-    end = now_ms();
+    end = wait_records(counter, kind, targets);
     return (double)batches * BATCH_CALLS * 1000.0 / (end - start);
 }
 
@@ -288,7 +324,7 @@ static samples differences(const samples *a, const samples *b)
     return out;
 }
 
-static void put_pass(const pass_samples *s, const char *suffix)
+static void put_pass(const pass_samples *s, BOOL with_generated, const char *suffix)
 {
     char key[96];
 
@@ -304,8 +340,15 @@ static void put_pass(const pass_samples *s, const char *suffix)
         net = differences(&s->p50[INTERCEPTED][h], &s->p50[EMPTY_LOOP][h]);
         snprintf(key, sizeof key, "intercept_call_ns_p50_%ut%s", threads, suffix);
         put_number(key, median_of(&net));
+        if (with_generated) {
+            net = differences(&s->p50[GENERATED][h], &s->p50[EMPTY_LOOP][h]);
+            snprintf(key, sizeof key, "generated_call_ns_p50_%ut%s", threads, suffix);
+            put_number(key, median_of(&net));
+        }
     }
     for (int k = FIRST_POSTING; k < CALL_KINDS; k++) {
+        if (k == GENERATED && !with_generated)
+            continue;
         for (int q = 0; q < 2; q++) {
             const char *percentile = q == 0 ? "p50" : "p99";
             double largest = 0.0;
@@ -346,7 +389,7 @@ static void run_pass(const options *o, const call_targets *targets, const timing
         for (int i = 0; i < CALL_KINDS; i++) {
             call_kind kind = (call_kind)((i + rotation) % CALL_KINDS);
 
-            if (o->only != NULL && strcmp(o->only, kind_keys[kind]) != 0)
+            if (!kind_runs(kind, o, targets))
                 continue;
             for (int h = 0; h < HOST_COUNTS; h++) {
                 double p50;
@@ -363,7 +406,7 @@ static void run_pass(const options *o, const call_targets *targets, const timing
             call_kind kind = (call_kind)(FIRST_POSTING + (i + rotation) % (CALL_KINDS - FIRST_POSTING));
             double rate;
 
-            if (o->only != NULL && strcmp(o->only, kind_keys[kind]) != 0)
+            if (!kind_runs(kind, o, targets))
                 continue;
             rate = records_per_second(kind, o->intercept_records, targets);
             if (round >= 0)
@@ -371,7 +414,7 @@ static void run_pass(const options *o, const call_targets *targets, const timing
         }
         progress(round < 0 ? "  warm-up done\n" : "  round %d of %d done\n", round + 1, o->rounds);
     }
-    put_pass(s, suffix);
+    put_pass(s, targets->generated != NULL, suffix);
     HeapFree(GetProcessHeap(), 0, s);
 }
 
@@ -381,6 +424,7 @@ void intercept_cost(const options *o)
     bench_front_status_function status = (bench_front_status_function)symbol(front, "bench_intercept_status");
     HMODULE worker = GetModuleHandleW(L"bench_worker.dll");
     HMODULE original = GetModuleHandleW(L"bench_original.dll");
+    static generated_front generated;
     call_targets targets;
     timing_buffers buffers;
     HANDLE load[64];
@@ -396,6 +440,15 @@ void intercept_cost(const options *o)
         fail("bench_intercept.dll did not load its worker and its original");
     targets.original = (bench_add_function)symbol(original, "bench_original_add");
     targets.intercepted = (bench_add_function)symbol(front, "bench_intercepted_add");
+    /* After the lookup of bench_original.dll: the generated front has that name too. */
+    targets.generated = NULL;
+    if (o->generated_front != NULL) {
+        generated_front_open(&generated, o->generated_front);
+        targets.generated = &generated;
+        progress("  with the front shimgen generated, %ls\n", generated.path);
+    } else {
+        progress("  no --generated-front: the generated front's variant is left out\n");
+    }
     targets.worker_counter =
         ((bench_worker_record_counter_function)symbol(worker, "bench_worker_record_counter"))();
     targets.worker_counter->reached = CreateEventW(NULL, FALSE, FALSE, NULL);
@@ -433,6 +486,8 @@ void intercept_cost(const options *o)
     for (int t = 0; t < MAX_HOST_THREADS; t++)
         HeapFree(GetProcessHeap(), 0, buffers.ticks[t]);
     HeapFree(GetProcessHeap(), 0, buffers.values);
+    if (targets.generated != NULL)
+        generated_front_close(targets.generated);
     /* Every record has been counted: the plugin no longer uses the event. */
     targets.worker_counter->target = 0;
     CloseHandle(targets.worker_counter->reached);
