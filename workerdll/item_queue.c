@@ -41,6 +41,7 @@ void shim__queue_init(item_queue *queue, HANDLE heap)
     InitializeSRWLock(&queue->lock);
     InitializeSListHead(&queue->free_blocks);
     queue->first_block.next = NULL;
+    queue->first_block.first_position = 0;
     queue->first_block.allocation = NULL;
     queue->tail_block = &queue->first_block;
     queue->head_block = &queue->first_block;
@@ -138,6 +139,7 @@ queue_slot *shim__queue_claim(item_queue *queue, LONG64 *position)
         if (InterlockedCompareExchange64(&queue->tail, tail + 1, tail) != tail)
             continue;
         if (offset + 1 == QUEUE_BLOCK_SLOTS) {
+            next_block->first_position = tail + 2;
             __atomic_store_n(&queue->tail_block, next_block, __ATOMIC_RELEASE);
             __atomic_store_n(&queue->tail, tail + 2, __ATOMIC_RELEASE);
             __atomic_store_n(&block->next, next_block, __ATOMIC_RELEASE);
@@ -174,7 +176,8 @@ LONG64 shim__queue_peek(item_queue *queue, taken_entry *taken)
         if (next == NULL)
             return -1;
         /* Every slot of the old block was taken, and its producers are
-         * done with it: they published before the head could pass. */
+         * done with it: they published before the head could pass. The
+         * block moves before the head does (see shim__queue_visit_at_exit). */
         __atomic_store_n(&queue->head_block, next, __ATOMIC_RELEASE);
         __atomic_store_n(&queue->head, head + 1, __ATOMIC_RELEASE);
         recycle_block(queue, block);
@@ -229,6 +232,10 @@ void shim__queue_visit_at_exit(const item_queue *queue, queue_visit_function vis
     LONG64 position = load_acquire(&queue->head);
     const queue_block *block = __atomic_load_n(&queue->head_block, __ATOMIC_ACQUIRE);
 
+    /* A callback that exit ended between moving the head's block and the
+     * head itself: the head is the block's first position. */
+    if (block != NULL && position < block->first_position)
+        position = block->first_position;
     while (block != NULL && position < tail) {
         const queue_slot *slot;
 

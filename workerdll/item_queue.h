@@ -50,6 +50,7 @@ typedef struct queue_block {
     /* Set by the producer that claimed the last slot, once the next block
      * is the tail's. */
     _Alignas(QUEUE_CACHE_LINE) struct queue_block *volatile next;
+    LONG64 first_position; /* of its first slot, in its current use */
     SLIST_ENTRY free_link; /* in free_blocks while unused */
     void *allocation;      /* HeapFree's pointer; NULL: the session's own block */
 } queue_block;
