@@ -272,6 +272,12 @@ These suites run in `make test` at one size; this script does not run them.
   completion racing `shim_io_close` on another thread, and of a start from
   the completion racing it; `on_closed` poisons the context, and no callback
   may find it poisoned.
+- **Queue blocks** (`test_queue_blocks.c`): four host threads post 20,000
+  messages each, across about 1,300 queue blocks, to one callback: every
+  message arrives once and each thread's in the order it posted them. With
+  the queue allowed two blocks beyond its own (fault injection) and its one
+  callback held, a post is refused with `SHIM_E_OUT_OF_MEMORY`; everything
+  queued before it arrives, and once read the blocks carry as many again.
 - **Handle close** (`test_handle_close.c`), **planted dependency**
   (`test_planted_dependency.c`) and **cancel policy**
   (`test_cancel_policy.c`): close from any thread, 2,000 timers created and
