@@ -217,10 +217,15 @@ def tables(r, meta):
     add("|---|---|---|---|---|---|---|")
     handoffs = [
         ("intercept", "records_per_s", "**twinshim: the front posts the record** (`shim_front_post`)"),
+        ("generated", "records_per_s_generated",
+         "twinshim: the front shimgen generates (observing stub, its 160-byte record)"),
         ("raw_submit", "records_per_s_raw_submit", "`SubmitThreadpoolWork` per record (record not carried)"),
         ("try_submit", "records_per_s_try_submit", "`TrySubmitThreadpoolCallback` per record, heap copy"),
         ("mutex_queue", "records_per_s_mutex_queue", "mutex and condition variable queue, one draining thread"),
     ]
+    # A run without --generated-front has no generated_* keys: its rows are left out.
+    with_generated = "generated_added_ns_p50" in v
+    handoffs = [h for h in handoffs if with_generated or h[0] != "generated"]
     for load, load_label in (("", "quiet"), ("_loaded", "loaded")):
         for key, rate, label in handoffs:
             for percentile in ("p50", "p99"):
@@ -229,11 +234,23 @@ def tables(r, meta):
                 add(f"| {label}, {load_label} | {percentile} | {cells} | "
                     f"{number(v.get(f'{key}_added_ns_{percentile}{load}'))} | {rate_cell} |")
     add("")
+    if with_generated:
+        add("The generated front exposes no counters: between its runs it is unloaded and loaded again, "
+            "and its records/s run ends when its worker has drained every record and unmapped. That "
+            "includes one unload (section 3–4's unload completion), and the records still queued at "
+            "`FreeLibrary` drain in a stopping session, which yields the CPU after each one: its rate is "
+            "understated, by far when loaded.")
+    else:
+        add("The front shimgen generates was not measured in this run (no `--generated-front`).")
+    add("")
     add("| reference, ns per call (p50) | 1 thread | 2 threads | 4 threads |")
     add("|---|---|---|---|")
-    for key, label in (("empty_loop", "empty loop (the timer's own cost, per call of a batch)"),
-                       ("direct_call", "direct call of the original, less the empty loop"),
-                       ("intercept_call", "intercepted call, less the empty loop")):
+    references = [("empty_loop", "empty loop (the timer's own cost, per call of a batch)"),
+                  ("direct_call", "direct call of the original, less the empty loop"),
+                  ("intercept_call", "intercepted call, less the empty loop")]
+    if with_generated:
+        references.append(("generated_call", "call through the generated front, less the empty loop"))
+    for key, label in references:
         for load, load_label in (("", "quiet"), ("_loaded", "loaded")):
             cells = " | ".join(number(v.get(f"{key}_ns_p50_{t}t{load}")) for t in (1, 2, 4))
             add(f"| {label}, {load_label} | {cells} |")

@@ -1,18 +1,31 @@
 #!/bin/sh
 # make bench: runs twinshim_bench.exe under Wine, writes build/bench/results.json
 # (relative to the repository root) and regenerates the generated part of
-# docs/benchmarks.md with the machine it ran on.
+# docs/benchmarks.md with the machine it ran on. Before the run it builds
+# section 6's generated front (bench/build-generated-front.sh) with shimgen,
+# which must be built already (make shimgen).
 # Usage: bench/run-bench.sh <build folder>   (e.g. build/mingw-x64-gcc-release)
-# TWINSHIM_BENCH_ARGS passes options to the program (e.g. --quick).
+# TWINSHIM_BENCH_ARGS passes options to the program (e.g. --quick);
+# TWINSHIM_BENCH_OUT and TWINSHIM_BENCH_DOC replace build/bench and
+# docs/benchmarks.md (a trial run need not touch the published tables);
+# TWINSHIM_SHIMGEN replaces build/shimgen-gcc/shimgen.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: run-bench.sh <build folder>}" && pwd)
 program="$build/bin/twinshim_bench.exe"
-out="$root/build/bench"
+out=${TWINSHIM_BENCH_OUT:-$root/build/bench}
+doc=${TWINSHIM_BENCH_DOC:-$root/docs/benchmarks.md}
+shimgen=${TWINSHIM_SHIMGEN:-$root/build/shimgen-gcc/shimgen}
 
 [ -f "$program" ] || { echo "run-bench.sh: $program is missing: build first" >&2; exit 1; }
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+echo "building section 6's generated front with $shimgen"
+generated=$("$root/bench/build-generated-front.sh" "$shimgen" "$build" "$out/generated")
+# A Windows path: the program resolves it; Wine maps Z: to /.
+generated_windows="Z:$(printf '%s' "$generated" | tr / "\\\\")"
 
 compiler=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
 compiler_version=$("${compiler:-x86_64-w64-mingw32-gcc}" --version | head -n 1)
@@ -22,15 +35,16 @@ wine_version=$(wine --version 2>/dev/null || echo unknown)
 echo "twinshim benchmarks: $program under $wine_version (progress below; a full run takes a few minutes)"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 # shellcheck disable=SC2086 # the arguments are meant to split
-"$root/cmake/wine-run" "$program" ${TWINSHIM_BENCH_ARGS:-} >"$out/program-output.json"
+"$root/cmake/wine-run" "$program" --generated-front "$generated_windows" ${TWINSHIM_BENCH_ARGS:-} \
+    >"$out/program-output.json"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
 python3 "$root/bench/report.py" \
     --program-output "$out/program-output.json" \
     --results "$out/results.json" \
-    --doc "$root/docs/benchmarks.md" \
+    --doc "$doc" \
     --compiler "$compiler_version" \
     --build-type "${build_type:-unknown}" \
     --wine "$wine_version" \
     --load "before $load_before, after $load_after"
-echo "wrote $out/results.json and the tables in docs/benchmarks.md"
+echo "wrote $out/results.json and the tables in $doc"

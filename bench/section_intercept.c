@@ -27,8 +27,10 @@
  * returns at once. That front exposes no counters, so where the others wait
  * for their records to be counted it is unloaded and loaded again
  * (bench_generated.c), and its records per second run until its worker has
- * drained them all and unmapped: that includes one unload (section 3's
- * unload completion, about 0.2 ms), so it slightly understates the rate. */
+ * drained them all and unmapped. That includes one unload (section 3's
+ * unload completion, about 0.2 ms), and the records still queued at the
+ * FreeLibrary run in a stopping session, which yields after each one: the
+ * rate is understated, by far under load, where a yield gives the CPU away. */
 #include <stdio.h>
 #include <string.h>
 
