@@ -204,7 +204,7 @@ def tables(r, meta):
             f"{r.stats(f'throughput_per_s_raw_{threads}t')} | {number(v.get(f'throughput_raw_vs_twinshim_{threads}t'))} |")
     add("")
 
-    add("### 6. Host cost of an intercepted call (64-byte record, pool of 2 threads)")
+    add("### 6. Host cost of an intercepted call (pool of 2 threads)")
     add("")
     add("What a call adds to the host thread over the direct call of the original, in ns per call: "
         "p50 and p99 of batches of "
