@@ -10,7 +10,7 @@ static void write_line_formatter(FILE *out, const wrap_plan *plan)
         "/* One log line, built in place: no heap, no printf, no locale, so that\n"
         " * on_exit_message (inside DllMain at process exit) can build it too. */\n"
         "typedef struct log_line {\n"
-        "    char text[320];\n"
+        "    char text[512];\n"
         "    size_t length;\n"
         "} log_line;\n\n"
         "static void append_text(log_line *line, const char *text, size_t most)\n"
@@ -30,15 +30,18 @@ static void write_line_formatter(FILE *out, const wrap_plan *plan)
         "        line->text[line->length++] = digits[--count];\n"
         "}\n\n"
         "/* \"<export> (ordinal <n>) called on thread <id>\", then for an observed call\n"
-        " * the raw argument registers and the return address. 0 for a payload that\n"
-        " * is not a record. */\n"
+        " * the raw argument registers and the return address. The name comes from\n"
+        " * the table in %s, by the record's index; a name longer than 256\n"
+        " * characters is cut, so that the registers still fit. 0 for a payload\n"
+        " * that is not a record. */\n"
         "static size_t format_line(log_line *line, const void *payload, size_t size, int possible_repeat)\n"
         "{\n"
-        "    const %s_call_record *record = payload;\n\n"
+        "    const %s_call_record *record = payload;\n"
+        "    const char *name = size == sizeof *record ? %s_export_name(record->export_index) : NULL;\n\n"
         "    line->length = 0;\n"
-        "    if (size != sizeof *record)\n"
+        "    if (name == NULL)\n"
         "        return 0;\n"
-        "    append_text(line, record->symbol, sizeof record->symbol);\n"
+        "    append_text(line, name, 256);\n"
         "    append_text(line, \" (ordinal \", 16);\n"
         "    append_number(line, record->ordinal, 10);\n"
         "    append_text(line, \") called on thread \", 24);\n"
@@ -61,7 +64,7 @@ static void write_line_formatter(FILE *out, const wrap_plan *plan)
         "    line->text[line->length++] = '\\n';\n"
         "    return line->length;\n"
         "}\n\n",
-        plan->names.identifier, plan->names.identifier);
+        plan->record_header_file, plan->names.identifier, plan->names.identifier, plan->names.identifier);
 }
 
 void worker_write_source(FILE *out, const wrap_plan *plan)

@@ -97,11 +97,21 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
     expect_text("    result = original(context);\n");
     /* alpha has none: observed, by its index in the table. */
     expect_no_text("alpha_function");
-    expect_text("    { \"alpha\", 10 },\n");
     expect_text("void legacy_observe_call(unsigned index, const observed_frame *frame)\n{\n");
     expect_text("    post_observed_record(&record, last_error);\n");
-    /* No lookup per call, and no session settings: those are the worker's. */
-    expect_no_text("GetProcAddress");
+    /* No lookup per call (the one GetProcAddress picks the record's clock,
+     * at load), and no session settings: those are the worker's. */
+    {
+        const char *lookup = strstr(written, "GetProcAddress");
+        const char *clock = strstr(written, "static void choose_record_clock(void)\n{\n");
+
+        assert_non_null(lookup);
+        assert_non_null(clock);
+        /* Inside choose_record_clock, and the only one. */
+        assert_true(lookup > clock && lookup < strstr(clock, "\n}\n"));
+        assert_null(strstr(lookup + 1, "GetProcAddress"));
+    }
+    expect_no_text("shim_front_get_original_symbol");
     expect_no_text("original_symbol");
     expect_no_text("stop_policy");
     expect_no_text("max_threads");
@@ -163,6 +173,52 @@ static void an_observing_stub_restores_and_jumps(void **state)
             fail_msg("the stubs lack \"%s\" in order:\n%s", in_order[index], written);
     }
     expect_text("#if !defined(__x86_64__)\n");
+    wrap_plan_free(&plan);
+}
+
+/* The record names its export by an index into one table, in the header
+ * both DLLs include: the hot path copies no name, clears nothing and reads
+ * no performance counter, and the worker's log takes the name from there. */
+static void a_record_carries_the_export_index(void **state)
+{
+    wrap_plan plan;
+
+    (void)state;
+    build_plan("dir/legacy.dll", "alpha,#14", &plan);
+    write_with(front_write_record_header, &plan);
+    expect_text("    unsigned export_index;");
+    expect_text("    unsigned long long timestamp;\n");
+    expect_text("#define legacy_INTERCEPTED_EXPORT_COUNT 2\n");
+    expect_text("    { \"alpha\", 10 },\n    { \"#14\", 14 },\n};\n");
+    expect_text("    return index < legacy_INTERCEPTED_EXPORT_COUNT ? legacy_intercepted_exports[index].name : NULL;\n");
+    expect_no_text("symbol");
+    write_with(front_write_source, &plan);
+    expect_text("    record->export_index = index;\n"
+                "    record->ordinal = legacy_intercepted_exports[index].ordinal;\n");
+    expect_text("GetProcAddress(kernel32, \"GetSystemTimePreciseAsFileTime\")");
+    expect_no_text("QueryPerformanceCounter");
+    expect_no_text("memset");
+    expect_no_text("strncpy");
+    /* #14 is the second intercept, typed: it posts index 1. */
+    expect_text("    post_call_record(1, __builtin_return_address(0));\n");
+    write_with(worker_write_source, &plan);
+    expect_text("legacy_export_name(record->export_index)");
+    wrap_plan_free(&plan);
+}
+
+/* Without intercepts the header has no table (C has no empty arrays), yet
+ * the worker's lookup still compiles and finds no name. */
+static void a_record_header_without_intercepts_names_nothing(void **state)
+{
+    wrap_plan plan;
+
+    (void)state;
+    build_plan("dir/legacy.dll", NULL, &plan);
+    write_with(front_write_record_header, &plan);
+    expect_text("#define legacy_INTERCEPTED_EXPORT_COUNT 0\n");
+    expect_no_text("legacy_intercepted_exports[");
+    expect_text("static inline const char *legacy_export_name(unsigned index)\n{\n"
+                "    (void)index;\n    return NULL;\n}\n");
     wrap_plan_free(&plan);
 }
 
@@ -387,6 +443,8 @@ int main(void)
         cmocka_unit_test(the_front_binds_a_slot_per_intercepted_export),
         cmocka_unit_test(a_front_without_intercepts_binds_every_code_export),
         cmocka_unit_test(an_observing_stub_restores_and_jumps),
+        cmocka_unit_test(a_record_carries_the_export_index),
+        cmocka_unit_test(a_record_header_without_intercepts_names_nothing),
         cmocka_unit_test(the_worker_uses_the_session_api),
         cmocka_unit_test(the_exit_hook_never_touches_the_lock),
         cmocka_unit_test(the_front_links_the_resource_object),
