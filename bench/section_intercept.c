@@ -20,9 +20,9 @@
  * With --generated-front, the same for the front shimgen generates from
  * bench_original.dll with --intercept bench_original_add (keys generated_*),
  * timed in the same rounds. Its observing stub saves the argument
- * registers, posts a 160-byte record (export name, ordinal, thread,
- * QueryPerformanceCounter, raw registers, return address) and jumps to the
- * original; its worker's on_message writes a log line only when
+ * registers, posts a 96-byte record (export index, ordinal, thread, UTC
+ * time from GetSystemTimePreciseAsFileTime, raw registers, return address)
+ * and jumps to the original; its worker's on_message writes a log line only when
  * BENCH_ORIGINAL_SHIM_LOG names a file, which the section unsets, so it
  * returns at once. That front exposes no counters, so where the others wait
  * for their records to be counted it is unloaded and loaded again

@@ -19,7 +19,7 @@
 
 #define QUEUE_CACHE_LINE 64
 /* Payloads up to this size are copied into the slot: an audit record with
- * a name and a few registers fits (shimgen's is 160 bytes). */
+ * a name and a few registers fits (shimgen's is 96 bytes). */
 #define QUEUE_INLINE_CAPACITY 192u
 /* Positions per block: the last position of each block is never a slot;
  * a tail there means "the next block is being linked in". */
