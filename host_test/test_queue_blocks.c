@@ -30,7 +30,8 @@ typedef struct producer {
 static DWORD WINAPI post_in_order(void *parameter)
 {
     producer *self = parameter;
-    ordered_message message = { .magic = TEST_ORDERED_MESSAGE_MAGIC, .producer = self->number,
+    ordered_message message = { .magic = TEST_ORDERED_MESSAGE_MAGIC,
+                                .producer = self->number,
                                 .log = &log_of_messages };
 
     WaitForSingleObject(self->go, INFINITE);
@@ -73,7 +74,8 @@ static void concurrent_posts_arrive_once_and_in_order(void **state)
     }
     CloseHandle(go);
 
-    assert_true(counter_reaches_within(&log_of_messages.arrived, PRODUCERS * MESSAGES_PER_PRODUCER, TEST_DEADLINE_MS));
+    assert_true(counter_reaches_within(&log_of_messages.arrived, PRODUCERS * MESSAGES_PER_PRODUCER,
+                                       TEST_DEADLINE_MS));
     assert_int_equal(front.get_counters(&counters), SHIM_OK);
     assert_int_equal(counters.submitted, PRODUCERS * MESSAGES_PER_PRODUCER);
     assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));

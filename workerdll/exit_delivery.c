@@ -10,7 +10,8 @@ static BOOL plugin_is_running(const shim_session *session)
     return shim__read_flag(&session->started) && shim__read_flag(&session->start_status) == SHIM_OK;
 }
 
-static void hand_over(shim_session *session, const queue_entry *entry, const void *payload, int possible_repeat)
+static void hand_over(shim_session *session, const queue_entry *entry, const void *payload,
+                      int possible_repeat)
 {
     const shim_plugin *plugin = session->plugin;
 

@@ -65,7 +65,8 @@ static queue_block *take_block(item_queue *queue)
     if (entry != NULL) {
         block = CONTAINING_RECORD(entry, queue_block, free_link);
     } else {
-        if (queue->blocks_allowed >= 0 && InterlockedIncrement(&queue->blocks_allocated) > queue->blocks_allowed) {
+        if (queue->blocks_allowed >= 0 &&
+            InterlockedIncrement(&queue->blocks_allocated) > queue->blocks_allowed) {
             SetLastError(ERROR_NOT_ENOUGH_MEMORY);
             return NULL;
         }
