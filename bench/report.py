@@ -217,8 +217,7 @@ def tables(r, meta):
     add("|---|---|---|---|---|---|---|")
     handoffs = [
         ("intercept", "records_per_s", "**twinshim: the front posts the record** (`shim_front_post`)"),
-        ("generated", "records_per_s_generated",
-         "twinshim: the front shimgen generates (observing stub, its 160-byte record)"),
+        ("generated", None, "twinshim: the front shimgen generates (observing stub, its 96-byte record)"),
         ("raw_submit", "records_per_s_raw_submit", "`SubmitThreadpoolWork` per record (record not carried)"),
         ("try_submit", "records_per_s_try_submit", "`TrySubmitThreadpoolCallback` per record, heap copy"),
         ("mutex_queue", "records_per_s_mutex_queue", "mutex and condition variable queue, one draining thread"),
@@ -230,16 +229,14 @@ def tables(r, meta):
         for key, rate, label in handoffs:
             for percentile in ("p50", "p99"):
                 cells = " | ".join(number(v.get(f"{key}_added_ns_{percentile}_{t}t{load}")) for t in (1, 2, 4))
-                rate_cell = number(v.get(rate + load)) if percentile == "p50" else ""
+                rate_cell = number(v.get(rate + load)) if percentile == "p50" and rate else ""
                 add(f"| {label}, {load_label} | {percentile} | {cells} | "
                     f"{number(v.get(f'{key}_added_ns_{percentile}{load}'))} | {rate_cell} |")
     add("")
     if with_generated:
         add("The generated front exposes no counters: between its runs it is unloaded and loaded again, "
-            "and its records/s run ends when its worker has drained every record and unmapped. That "
-            "includes one unload (section 3–4's unload completion), and the records still queued at "
-            "`FreeLibrary` drain in a stopping session, which yields the CPU after each one: its rate is "
-            "understated, by far when loaded.")
+            "and it has no records/s run (its only end is its worker's unload, whose stopping drain "
+            "yields after each record).")
     else:
         add("The front shimgen generates was not measured in this run (no `--generated-front`).")
     add("")
