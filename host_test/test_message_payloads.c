@@ -12,10 +12,10 @@
 #include "test_support.h"
 #include "twinshim/status.h"
 
-/* A queue slot carries up to 192 bytes: sizes on both sides of it, and far
+/* A queue slot carries up to 240 bytes: sizes on both sides of it, and far
  * above, in an order where a small message follows a large one. */
 static const size_t message_sizes[] = {
-    sizeof(sized_message), 33, 64, 191, 192, 193, 4096, 40, 200, 64, 1 << 16
+    sizeof(sized_message), 33, 64, 239, 240, 241, 4096, 40, 200, 64, 1 << 16
 };
 #define SIZE_COUNT (sizeof message_sizes / sizeof message_sizes[0])
 #define ROUNDS 300 /* far more messages than a few queue blocks hold */

@@ -17,6 +17,7 @@
 
 /* A post writes its slot's header line and the lines its payload covers. */
 _Static_assert(sizeof(queue_slot) == 4 * QUEUE_CACHE_LINE, "a slot is four cache lines");
+_Static_assert(offsetof(queue_slot, body) == 16, "a slot's payload follows a 16-byte header");
 
 static LONG64 load_acquire(const volatile LONG64 *value)
 {
@@ -153,6 +154,48 @@ queue_slot *shim__queue_claim(item_queue *queue, LONG64 *position)
     }
 }
 
+void shim__queue_write(queue_slot *slot, const queue_entry *entry, const void *payload)
+{
+    if (entry->work != NULL) {
+        slot->kind = entry->runtime_item ? SLOT_RUNTIME_WORK : SLOT_WORK;
+        slot->body.work.function = entry->work;
+        slot->body.work.on_cancel = entry->on_cancel;
+        slot->body.work.context = entry->context;
+    } else if (entry->heap_payload != NULL) {
+        slot->kind = SLOT_HEAP_MESSAGE;
+        slot->body.heap.payload = entry->heap_payload;
+        slot->body.heap.size = entry->payload_size;
+    } else {
+        slot->kind = SLOT_INLINE_MESSAGE;
+        slot->inline_size = (unsigned int)entry->payload_size;
+        if (payload != NULL)
+            memcpy(slot->body.payload, payload, entry->payload_size);
+    }
+}
+
+/* The entry a published slot holds, and where its payload is. */
+static const void *read_slot(const queue_slot *slot, queue_entry *entry)
+{
+    *entry = (queue_entry){ .work = NULL };
+    switch ((slot_kind)slot->kind) {
+    case SLOT_RUNTIME_WORK:
+    case SLOT_WORK:
+        entry->runtime_item = slot->kind == SLOT_RUNTIME_WORK;
+        entry->work = slot->body.work.function;
+        entry->on_cancel = slot->body.work.on_cancel;
+        entry->context = slot->body.work.context;
+        return NULL;
+    case SLOT_HEAP_MESSAGE:
+        entry->heap_payload = slot->body.heap.payload;
+        entry->payload_size = slot->body.heap.size;
+        return entry->heap_payload;
+    case SLOT_INLINE_MESSAGE:
+    default:
+        entry->payload_size = slot->inline_size;
+        return slot->body.payload;
+    }
+}
+
 void shim__queue_publish(queue_slot *slot, LONG64 position)
 {
     InterlockedExchange64(&slot->published, position + 1);
@@ -188,9 +231,8 @@ LONG64 shim__queue_peek(item_queue *queue, taken_entry *taken)
     slot = &block->slots[offset_of(head)];
     if (load_acquire(&slot->published) != head + 1)
         return -1;
-    taken->entry = slot->entry;
-    if (slot->entry.heap_payload == NULL && slot->entry.payload_size != 0)
-        memcpy(taken->payload, slot->payload, slot->entry.payload_size);
+    if (read_slot(slot, &taken->entry) == slot->body.payload && taken->entry.payload_size != 0)
+        memcpy(taken->payload, slot->body.payload, taken->entry.payload_size);
     return head;
 }
 
@@ -248,9 +290,12 @@ void shim__queue_visit_at_exit(const item_queue *queue, queue_visit_function vis
             continue;
         }
         slot = &block->slots[offset_of(position)];
-        if (load_acquire(&slot->published) == position + 1)
-            visit(context, position, &slot->entry, shim__entry_payload(&slot->entry, slot->payload), TRUE);
-        else
+        if (load_acquire(&slot->published) == position + 1) {
+            queue_entry entry;
+            const void *payload = read_slot(slot, &entry);
+
+            visit(context, position, &entry, payload, TRUE);
+        } else
             visit(context, position, NULL, NULL, FALSE);
         position++;
     }

@@ -20,14 +20,15 @@
 #define QUEUE_CACHE_LINE 64
 /* Payloads up to this size are copied into the slot: an audit record with
  * a name and a few registers fits (shimgen's is 96 bytes). */
-#define QUEUE_INLINE_CAPACITY 192u
+#define QUEUE_INLINE_CAPACITY 240u
 /* Positions per block: the last position of each block is never a slot;
  * a tail there means "the next block is being linked in". */
 #define QUEUE_BLOCK_POSITIONS 64u
 #define QUEUE_BLOCK_SLOTS (QUEUE_BLOCK_POSITIONS - 1u)
 
-/* What a slot carries. A message has no work function; its payload is in
- * the slot, or in a heap block (heap_payload) when it did not fit. */
+/* An entry as the runtime handles it. A message has no work function; its
+ * payload is in the slot, or in a heap block (heap_payload) when it did
+ * not fit. */
 typedef struct queue_entry {
     shim_work_function work;
     shim_work_cancel_function on_cancel;
@@ -37,12 +38,34 @@ typedef struct queue_entry {
     int runtime_item; /* the runtime's own work (a handle's close) */
 } queue_entry;
 
+typedef enum slot_kind {
+    SLOT_INLINE_MESSAGE,
+    SLOT_HEAP_MESSAGE,
+    SLOT_WORK,
+    SLOT_RUNTIME_WORK
+} slot_kind;
+
+/* An entry as a slot holds it: a 16-byte header, then the payload, so that
+ * a message writes as few cache lines as it can: two for a payload of up to
+ * 112 bytes. */
 typedef struct queue_slot {
     /* The slot's position + 1 once its entry is written; anything else
      * means not yet (a claimed slot whose producer is still writing). */
     _Alignas(QUEUE_CACHE_LINE) volatile LONG64 published;
-    queue_entry entry;
-    _Alignas(max_align_t) unsigned char payload[QUEUE_INLINE_CAPACITY];
+    unsigned int kind;        /* slot_kind */
+    unsigned int inline_size; /* SLOT_INLINE_MESSAGE */
+    union {
+        _Alignas(max_align_t) unsigned char payload[QUEUE_INLINE_CAPACITY];
+        struct {
+            shim_work_function function;
+            shim_work_cancel_function on_cancel;
+            void *context;
+        } work;
+        struct {
+            void *payload;
+            size_t size;
+        } heap;
+    } body;
 } queue_slot;
 
 typedef struct queue_block {
@@ -91,8 +114,11 @@ void shim__queue_release(item_queue *queue);
 
 /* Claims the next position and returns its slot, or NULL when a new block
  * was needed and could not be allocated (nothing claimed). The caller
- * fills slot->entry (and payload), then calls shim__queue_publish. */
+ * writes it with shim__queue_write, then calls shim__queue_publish. */
 queue_slot *shim__queue_claim(item_queue *queue, LONG64 *position);
+/* Writes a claimed slot: the entry, and for a message that fits, its
+ * payload. */
+void shim__queue_write(queue_slot *slot, const queue_entry *entry, const void *payload);
 /* Publishes a claimed slot. A full barrier: whatever the caller reads next
  * is read after a consumer can see the entry. */
 void shim__queue_publish(queue_slot *slot, LONG64 position);

@@ -242,9 +242,7 @@ static int publish(shim_session *session, const queue_entry *entry, const void *
      * falls below completed. */
     if (entry->runtime_item)
         InterlockedIncrement64(&session->queue.runtime_items);
-    slot->entry = *entry;
-    if (entry->heap_payload == NULL && payload != NULL)
-        memcpy(slot->payload, payload, entry->payload_size);
+    shim__queue_write(slot, entry, payload);
     shim__queue_publish(slot, position);
     /* A lingering callback takes the entry at once, so then nothing more
      * is done. Otherwise every scheduled callback may be inside a long
