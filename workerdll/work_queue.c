@@ -170,6 +170,18 @@ static BOOL linger(shim_session *session)
     return found;
 }
 
+/* The plugin made the pool smaller (shim_session_set_max_threads) while
+ * more callbacks were scheduled: one of those leaves before it takes
+ * another entry, so that at most max_threads run from then on. Those that
+ * stay take what is queued. */
+static BOOL is_one_too_many(shim_session *session)
+{
+    LONG scheduled = shim__read_flag(&session->scheduled);
+
+    return scheduled > shim__read_flag(&session->max_callbacks) &&
+           InterlockedCompareExchange(&session->scheduled, scheduled - 1, scheduled) == scheduled;
+}
+
 /* A callback takes entries until the queue is empty, so a burst of work
  * costs a few SubmitThreadpoolWork calls instead of one per entry. */
 void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
@@ -183,6 +195,8 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
     (void)work;
     shim__batch_enter(session);
     for (;;) {
+        if (is_one_too_many(session))
+            break;
         if (!take_entry(session, slot, &scratch, &taken)) {
             if (linger(session))
                 continue;

@@ -166,7 +166,9 @@ int shim_session_set_stop_policy(shim_session *session, shim_stop_policy policy)
 int shim_session_set_stop_deadline(shim_session *session, unsigned milliseconds);
 
 /* The most callbacks that run at once on the session's pool, 1 to
- * SHIM_MAX_THREADS_LIMIT (default SHIM_DEFAULT_MAX_THREADS). */
+ * SHIM_MAX_THREADS_LIMIT (default SHIM_DEFAULT_MAX_THREADS). Lowered while
+ * more run, it holds from then on: a callback beyond it finishes what it
+ * runs and takes nothing more. */
 int shim_session_set_max_threads(shim_session *session, unsigned max_threads);
 
 /* ---- Handles: timers, waits and I/O -------------------------------------
