@@ -22,8 +22,8 @@ static ordered_log log_of_messages;
 
 typedef struct producer {
     test_post_raw_function post_raw;
-    UINT32 number;
     HANDLE go;
+    UINT32 number;
     volatile LONG refused;
 } producer;
 
@@ -62,7 +62,7 @@ static void concurrent_posts_arrive_once_and_in_order(void **state)
     use_one_callback();
     load_front_and_worker(L"queue-order", &front);
     for (UINT32 i = 0; i < PRODUCERS; i++) {
-        producers[i] = (producer){ .post_raw = front.post_raw, .number = i, .go = go };
+        producers[i] = (producer){ .post_raw = front.post_raw, .go = go, .number = i };
         threads[i] = CreateThread(NULL, 0, post_in_order, &producers[i], 0, NULL);
         assert_win32(threads[i]);
     }

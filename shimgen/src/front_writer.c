@@ -68,7 +68,8 @@ void front_write_record_header(FILE *out, const wrap_plan *plan)
                 "    const char *name;\n"
                 "    unsigned ordinal;\n"
                 "} %s_intercepted_export;\n\n"
-                "static const %s_intercepted_export %s_intercepted_exports[%s_INTERCEPTED_EXPORT_COUNT] = {\n",
+                "static const %s_intercepted_export %s_intercepted_exports[%s_INTERCEPTED_EXPORT_COUNT] = "
+                "{\n",
                 identifier, identifier, identifier, identifier, identifier);
         for (size_t index = 0; index < plan->intercept_count; index++) {
             fputs("    { ", out);
@@ -85,7 +86,8 @@ void front_write_record_header(FILE *out, const wrap_plan *plan)
             identifier);
     if (plan->intercept_count > 0)
         fprintf(out,
-                "    return index < %s_INTERCEPTED_EXPORT_COUNT ? %s_intercepted_exports[index].name : NULL;\n",
+                "    return index < %s_INTERCEPTED_EXPORT_COUNT ? %s_intercepted_exports[index].name : "
+                "NULL;\n",
                 identifier, identifier);
     else
         fputs("    (void)index;\n    return NULL;\n", out);
@@ -248,7 +250,8 @@ static void write_record_start(FILE *out, const wrap_plan *plan)
             "\"GetSystemTimePreciseAsFileTime\") : NULL;\n\n"
             "    /* Through void (*)(void): GCC warns on a cast between unrelated function types. */\n"
             "    record_clock =\n"
-            "        precise != NULL ? (record_clock_function)(void (*)(void))precise : GetSystemTimeAsFileTime;\n"
+            "        precise != NULL ? (record_clock_function)(void (*)(void))precise : "
+            "GetSystemTimeAsFileTime;\n"
             "}\n\n"
             "/* The fields every record has but the registers and the return address.\n"
             " * The name stays in %s_intercepted_exports: the record carries its index. */\n"

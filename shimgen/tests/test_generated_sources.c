@@ -190,7 +190,8 @@ static void a_record_carries_the_export_index(void **state)
     expect_text("    unsigned long long timestamp;\n");
     expect_text("#define legacy_INTERCEPTED_EXPORT_COUNT 2\n");
     expect_text("    { \"alpha\", 10 },\n    { \"#14\", 14 },\n};\n");
-    expect_text("    return index < legacy_INTERCEPTED_EXPORT_COUNT ? legacy_intercepted_exports[index].name : NULL;\n");
+    expect_text("    return index < legacy_INTERCEPTED_EXPORT_COUNT ? legacy_intercepted_exports[index].name "
+                ": NULL;\n");
     expect_no_text("symbol");
     write_with(front_write_source, &plan);
     expect_text("    record->export_index = index;\n"
