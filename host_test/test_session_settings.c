@@ -118,6 +118,7 @@ static void maximum_lowered_while_callbacks_run_holds_at_once(void **state)
     static job_counters first;
     static job_counters second;
     static job_counters later;
+    static job_counters lowering;
     static test_settings settings;
     static volatile LONG running;
     static volatile LONG peak_running;
@@ -127,13 +128,14 @@ static void maximum_lowered_while_callbacks_run_holds_at_once(void **state)
     test_job first_job = job_for(&first, first_gate);
     test_job second_job = job_for(&second, second_gate);
     test_job later_job = job_for(&later, later_gate);
-    test_job lower = job_for(&second, NULL);
+    test_job lower = job_for(&lowering, NULL);
     test_front front;
 
     (void)state;
     memset((void *)&first, 0, sizeof first);
     memset((void *)&second, 0, sizeof second);
     memset((void *)&later, 0, sizeof later);
+    memset((void *)&lowering, 0, sizeof lowering);
     memset((void *)&settings, 0, sizeof settings);
     running = peak_running = 0;
     settings.max_threads = (test_setting){ TRUE, 1, TEST_STATUS_PENDING };
