@@ -39,6 +39,10 @@ typedef int (*bench_add_function)(int a, int b);
 /* bench_worker.dll: the counter of the records of BENCH_RECORD_SIZE that its
  * plugin receives. */
 typedef bench_record_counter *(*bench_worker_record_counter_function)(void);
+/* The message batch bench_worker.dll's session takes (the most allowed). */
+#define BENCH_MESSAGE_BATCH 32u
+/* bench_worker.dll: shim_session_set_message_batch on its session. */
+typedef int (*bench_worker_set_message_batch_function)(unsigned max_messages);
 
 /* Builds the record of one call, as every variant of section 6 does. */
 static inline void bench_fill_record(bench_record *record, int a, int b, int result)

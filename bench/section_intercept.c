@@ -67,6 +67,7 @@ typedef struct call_targets {
     bench_add_function original;
     bench_add_function intercepted;
     bench_record_counter *worker_counter;
+    bench_worker_set_message_batch_function set_message_batch;
     generated_front *generated; /* NULL without --generated-front */
     bench_handoff *handoffs[CALL_KINDS - RAW_SUBMIT];
 } call_targets;
@@ -269,6 +270,15 @@ static double records_per_second(call_kind kind, LONG records, const call_target
     return (double)batches * BATCH_CALLS * 1000.0 / (end - start);
 }
 
+/* The worker takes effect from its next take: no record is in flight. */
+static void set_message_batch(const call_targets *targets, unsigned max_messages)
+{
+    int code = targets->set_message_batch(max_messages);
+
+    if (code != SHIM_OK)
+        fail("bench_worker_set_message_batch(%u): %s", max_messages, shim_status_text(code));
+}
+
 /* ---- The CPU load of the second pass ------------------------------------- */
 
 static volatile LONG load_stop;
@@ -312,6 +322,7 @@ typedef struct pass_samples {
     samples p50[CALL_KINDS][HOST_COUNTS];
     samples p99[CALL_KINDS][HOST_COUNTS];
     samples rate[CALL_KINDS]; /* records per second, posting kinds only */
+    samples rate_unbatched;   /* the example front's, its worker taking one message at a time */
 } pass_samples;
 
 /* The per-round differences a[i] - b[i]. */
@@ -370,9 +381,11 @@ static void put_pass(const pass_samples *s, BOOL with_generated, const char *suf
         }
         if (k == GENERATED)
             continue;
-        if (k == INTERCEPTED)
+        if (k == INTERCEPTED) {
+            snprintf(key, sizeof key, "records_per_s_unbatched%s", suffix);
+            put_number(key, median_of(&s->rate_unbatched));
             snprintf(key, sizeof key, "records_per_s%s", suffix);
-        else
+        } else
             snprintf(key, sizeof key, "records_per_s_%s%s", kind_keys[k], suffix);
         put_number(key, median_of(&s->rate[k]));
     }
@@ -415,6 +428,13 @@ static void run_pass(const options *o, const call_targets *targets, const timing
             rate = records_per_second(kind, o->intercept_records, targets);
             if (round >= 0)
                 add_sample(&s->rate[kind], rate);
+            if (kind == INTERCEPTED) {
+                set_message_batch(targets, 1);
+                rate = records_per_second(kind, o->intercept_records, targets);
+                set_message_batch(targets, BENCH_MESSAGE_BATCH);
+                if (round >= 0)
+                    add_sample(&s->rate_unbatched, rate);
+            }
         }
         progress(round < 0 ? "  warm-up done\n" : "  round %d of %d done\n", round + 1, o->rounds);
     }
@@ -455,6 +475,8 @@ void intercept_cost(const options *o)
     }
     targets.worker_counter =
         ((bench_worker_record_counter_function)symbol(worker, "bench_worker_record_counter"))();
+    targets.set_message_batch =
+        (bench_worker_set_message_batch_function)symbol(worker, "bench_worker_set_message_batch");
     targets.worker_counter->reached = CreateEventW(NULL, FALSE, FALSE, NULL);
     if (targets.worker_counter->reached == NULL)
         fail("CreateEvent failed (error %lu)", GetLastError());

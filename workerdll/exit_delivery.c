@@ -25,21 +25,58 @@ static void hand_over(shim_session *session, const queue_entry *entry, const voi
         InterlockedIncrement64(&session->lost_at_exit);
 }
 
-/* What the queue walk needs: the positions already handed over from the
- * callbacks' slots. */
+/* What the queue walk needs: the batches the callbacks had taken, whose
+ * positions are handed over (or were run) from there. */
 typedef struct exit_walk {
     shim_session *session;
-    LONG64 cut_off[SHIM_MAX_THREADS_LIMIT];
+    queue_batch cut_off[SHIM_MAX_THREADS_LIMIT];
+    LONG cut_off_next[SHIM_MAX_THREADS_LIMIT]; /* the first entry not finished */
     unsigned cut_off_count;
 } exit_walk;
 
 static BOOL was_cut_off(const exit_walk *walk, LONG64 position)
 {
     for (unsigned i = 0; i < walk->cut_off_count; i++) {
-        if (walk->cut_off[i] == position)
+        if (position >= walk->cut_off[i].first && position < walk->cut_off[i].first + walk->cut_off[i].count)
             return TRUE;
     }
     return FALSE;
+}
+
+/* The callbacks' batches, oldest first: older than anything still queued. */
+static void collect_cut_off(exit_walk *walk)
+{
+    for (unsigned i = 0; i < SHIM_MAX_THREADS_LIMIT; i++) {
+        const consumer_slot *slot = &walk->session->consumers[i];
+        unsigned at = walk->cut_off_count;
+
+        if (__atomic_load_n(&slot->batch_first_plus_one, __ATOMIC_ACQUIRE) == 0)
+            continue;
+        while (at > 0 && walk->cut_off[at - 1].first > slot->batch.first) {
+            walk->cut_off[at] = walk->cut_off[at - 1];
+            walk->cut_off_next[at] = walk->cut_off_next[at - 1];
+            at--;
+        }
+        walk->cut_off[at] = slot->batch;
+        walk->cut_off_next[at] = __atomic_load_n(&slot->batch_next, __ATOMIC_ACQUIRE);
+        walk->cut_off_count++;
+    }
+}
+
+/* The entry a callback was in may have run in part: marked. The ones after
+ * it in its batch never began. */
+static void hand_over_cut_off(const exit_walk *walk)
+{
+    for (unsigned b = 0; b < walk->cut_off_count; b++) {
+        const queue_batch *batch = &walk->cut_off[b];
+
+        for (unsigned i = (unsigned)walk->cut_off_next[b]; i < batch->count; i++) {
+            queue_entry entry;
+            const void *payload = shim__queue_batch_entry(batch, i, &entry);
+
+            hand_over(walk->session, &entry, payload, i == (unsigned)walk->cut_off_next[b]);
+        }
+    }
 }
 
 static void hand_over_queued(void *context, LONG64 position, const queue_entry *entry, const void *payload,
@@ -84,23 +121,14 @@ void shim__session_deliver_at_exit(shim_session *session)
         return;
     walk.session = session;
     walk.cut_off_count = 0;
-    /* Cut off while its callback ran: older than anything still queued. */
-    for (unsigned i = 0; i < SHIM_MAX_THREADS_LIMIT; i++) {
-        const consumer_slot *slot = &session->consumers[i];
-        LONG64 running = __atomic_load_n(&slot->running_position, __ATOMIC_ACQUIRE);
-
-        if (running != 0) {
-            hand_over(session, &slot->running.entry,
-                      shim__entry_payload(&slot->running.entry, slot->running.payload), 1);
-            walk.cut_off[walk.cut_off_count++] = running - 1;
-        }
-    }
+    collect_cut_off(&walk);
+    hand_over_cut_off(&walk);
     /* Kept, never released: under Wine a release wakes waiters through
      * RtlWakeAddressAll, which spins on a hash-bucket lock that an ended
      * thread may hold. Nobody is left to want it. If a thread the exit
-     * ended holds it, the queue is read anyway: slots are only read under
-     * it, and the head moves past an entry only after the entry is in its
-     * callback's slot. */
+     * ended holds it, the queue is read anyway: nothing but the head moves
+     * under it, and the head moves past an entry only after the entry is
+     * in its callback's batch. */
     queue_was_locked = !TryAcquireSRWLockExclusive(&session->queue.lock);
     shim__queue_visit_at_exit(&session->queue, hand_over_queued, &walk);
     shim__trace(session, SHIM_TRACE_PROCESS_EXIT);

@@ -79,6 +79,7 @@ static queue_block *take_block(item_queue *queue)
         block->allocation = allocation;
     }
     block->next = NULL;
+    block->finished = 0;
     return block;
 }
 
@@ -198,61 +199,73 @@ static const void *read_slot(const queue_slot *slot, queue_entry *entry)
 
 void shim__queue_publish(queue_slot *slot, LONG64 position)
 {
-    InterlockedExchange64(&slot->published, position + 1);
+    __atomic_store_n(&slot->published, position + 1, __ATOMIC_RELEASE);
 }
 
-const void *shim__entry_payload(const queue_entry *entry, const unsigned char *inline_payload)
+static BOOL is_work(const queue_slot *slot)
 {
-    return entry->heap_payload != NULL ? entry->heap_payload : inline_payload;
+    return slot->kind == SLOT_WORK || slot->kind == SLOT_RUNTIME_WORK;
 }
 
-LONG64 shim__queue_peek(item_queue *queue, taken_entry *taken)
+unsigned shim__queue_find_batch(const item_queue *queue, unsigned limit, queue_batch *batch)
 {
     LONG64 head = queue->head;
     queue_block *block = queue->head_block;
-    const queue_slot *slot;
+    unsigned offset = offset_of(head);
+    unsigned count = 0;
 
-    if (offset_of(head) == QUEUE_BLOCK_SLOTS) {
-        queue_block *next = __atomic_load_n(&block->next, __ATOMIC_ACQUIRE);
+    /* shim__queue_take moves the head to the next block with the last
+     * slot of this one, so the head is never on the slotless position. */
+    while (count < limit && offset + count < QUEUE_BLOCK_SLOTS) {
+        const queue_slot *slot = &block->slots[offset + count];
 
-        /* Not linked yet: its producer publishes after it links it, and
-         * then makes sure a callback looks. */
-        if (next == NULL)
-            return -1;
-        /* Every slot of the old block was taken, and its producers are
-         * done with it: they published before the head could pass. The
-         * block moves before the head does (see shim__queue_visit_at_exit). */
-        __atomic_store_n(&queue->head_block, next, __ATOMIC_RELEASE);
-        __atomic_store_n(&queue->head, head + 1, __ATOMIC_RELEASE);
-        recycle_block(queue, block);
-        head++;
-        block = next;
+        if (load_acquire(&slot->published) != head + count + 1)
+            break;
+        if (is_work(slot)) {
+            count += count == 0;
+            break;
+        }
+        count++;
     }
-    slot = &block->slots[offset_of(head)];
-    if (load_acquire(&slot->published) != head + 1)
-        return -1;
-    if (read_slot(slot, &taken->entry) == slot->body.payload && taken->entry.payload_size != 0)
-        memcpy(taken->payload, slot->body.payload, taken->entry.payload_size);
-    return head;
+    batch->block = block;
+    batch->first = head;
+    batch->count = count;
+    return count;
+}
+
+void shim__queue_take(item_queue *queue, const queue_batch *batch)
+{
+    LONG64 next_head = batch->first + batch->count;
+
+    if (offset_of(next_head) == QUEUE_BLOCK_SLOTS) {
+        /* Its producer linked the next block before it published this
+         * block's last slot. The block moves before the head does (see
+         * shim__queue_visit_at_exit). */
+        __atomic_store_n(&queue->head_block, __atomic_load_n(&batch->block->next, __ATOMIC_ACQUIRE),
+                         __ATOMIC_RELEASE);
+        next_head++;
+    }
+    __atomic_store_n(&queue->head, next_head, __ATOMIC_RELEASE);
+}
+
+const void *shim__queue_batch_entry(const queue_batch *batch, unsigned index, queue_entry *entry)
+{
+    return read_slot(&batch->block->slots[offset_of(batch->first) + index], entry);
+}
+
+void shim__queue_finish_batch(item_queue *queue, const queue_batch *batch)
+{
+    /* The last of the block's entries to finish: its producers published
+     * them all, no callback reads it, and the head is past it. */
+    if (InterlockedAdd(&batch->block->finished, (LONG)batch->count) == (LONG)QUEUE_BLOCK_SLOTS)
+        recycle_block(queue, batch->block);
 }
 
 BOOL shim__queue_head_is_published(const item_queue *queue)
 {
     LONG64 head = queue->head;
-    const queue_block *block = queue->head_block;
 
-    if (offset_of(head) == QUEUE_BLOCK_SLOTS) {
-        block = __atomic_load_n(&block->next, __ATOMIC_ACQUIRE);
-        if (block == NULL)
-            return FALSE;
-        head++;
-    }
-    return load_acquire(&block->slots[offset_of(head)].published) == head + 1;
-}
-
-void shim__queue_advance(item_queue *queue)
-{
-    __atomic_store_n(&queue->head, queue->head + 1, __ATOMIC_RELEASE);
+    return load_acquire(&queue->head_block->slots[offset_of(head)].published) == head + 1;
 }
 
 BOOL shim__queue_is_empty(const item_queue *queue)

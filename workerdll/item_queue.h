@@ -6,8 +6,9 @@
  * writes its entry into that position's slot and publishes it by storing
  * the position in the slot. A message of up to QUEUE_INLINE_CAPACITY bytes
  * travels inside its slot, so the post path allocates nothing; blocks are
- * reused once read. Consumers only read slots, so a slot's lines are never
- * written on both sides. */
+ * reused once every entry in them has run. A callback takes several
+ * entries per lock and runs them where they are: consumers only read
+ * slots, so a slot's lines are never written on both sides. */
 #ifndef TWINSHIM_WORKER_ITEM_QUEUE_H
 #define TWINSHIM_WORKER_ITEM_QUEUE_H
 
@@ -73,9 +74,10 @@ typedef struct queue_block {
     /* Set by the producer that claimed the last slot, once the next block
      * is the tail's. */
     _Alignas(QUEUE_CACHE_LINE) struct queue_block *volatile next;
-    LONG64 first_position; /* of its first slot, in its current use */
-    SLIST_ENTRY free_link; /* in free_blocks while unused */
-    void *allocation;      /* HeapFree's pointer; NULL: the session's own block */
+    LONG64 first_position;  /* of its first slot, in its current use */
+    SLIST_ENTRY free_link;  /* in free_blocks while unused */
+    volatile LONG finished; /* entries run (or handed to cancel) so far */
+    void *allocation;       /* HeapFree's pointer; NULL: the session's own block */
 } queue_block;
 
 typedef struct item_queue {
@@ -102,11 +104,15 @@ typedef struct item_queue {
     queue_block first_block;
 } item_queue;
 
-/* A taken entry and the payload that went with it: the consumer's copy. */
-typedef struct taken_entry {
-    queue_entry entry;
-    _Alignas(max_align_t) unsigned char payload[QUEUE_INLINE_CAPACITY];
-} taken_entry;
+/* Entries a callback took at once: positions first .. first + count - 1,
+ * all in one block. They stay in their slots while the callback runs them,
+ * so that exit still finds those it had not finished; the block is reused
+ * only once every entry of it is finished (shim__queue_finish_batch). */
+typedef struct queue_batch {
+    queue_block *block;
+    LONG64 first;
+    unsigned count;
+} queue_batch;
 
 void shim__queue_init(item_queue *queue, HANDLE heap);
 /* After the last producer and consumer: frees every block but the first. */
@@ -119,17 +125,28 @@ queue_slot *shim__queue_claim(item_queue *queue, LONG64 *position);
 /* Writes a claimed slot: the entry, and for a message that fits, its
  * payload. */
 void shim__queue_write(queue_slot *slot, const queue_entry *entry, const void *payload);
-/* Publishes a claimed slot. A full barrier: whatever the caller reads next
- * is read after a consumer can see the entry. */
+/* Publishes a claimed slot: a release store, no barrier, so that the
+ * producer goes on while the slot's lines travel. Consumers that must not
+ * miss an entry look at the claims (shim__queue_is_empty), which the claim's
+ * compare-exchange orders before anything its producer reads next. */
 void shim__queue_publish(queue_slot *slot, LONG64 position);
 
-/* Consumers, with the queue's lock held: copies the oldest entry into
- * *taken and returns its position, or -1 when the oldest position is not
- * published (yet). The caller records the position before it calls
- * shim__queue_advance, so that exit finds the entry in one place or both. */
-LONG64 shim__queue_peek(item_queue *queue, taken_entry *taken);
-void shim__queue_advance(item_queue *queue);
-/* Whether shim__queue_peek would find an entry. */
+/* Consumers, with the queue's lock held: finds up to `limit` published
+ * entries from the head on, in the head's block; a work item (which may run
+ * long) only on its own. Returns the count, 0 when the head is not
+ * published (yet). The caller records the batch where exit can find it
+ * before it calls shim__queue_take, so that exit finds each entry in one
+ * place or both. */
+unsigned shim__queue_find_batch(const item_queue *queue, unsigned limit, queue_batch *batch);
+/* Moves the head past a batch that shim__queue_find_batch found. */
+void shim__queue_take(item_queue *queue, const queue_batch *batch);
+/* The entry at `index` in a taken batch, and where its payload is. */
+const void *shim__queue_batch_entry(const queue_batch *batch, unsigned index, queue_entry *entry);
+/* Without the lock, once every entry of a taken batch has run and the
+ * batch is out of the caller's record: the block is reused once all its
+ * entries are finished. */
+void shim__queue_finish_batch(item_queue *queue, const queue_batch *batch);
+/* Whether shim__queue_find_batch would find an entry. */
 BOOL shim__queue_head_is_published(const item_queue *queue);
 
 /* Nothing claimed that is not taken: read without the lock. */
@@ -137,9 +154,6 @@ BOOL shim__queue_is_empty(const item_queue *queue);
 /* Entries ever claimed, without the runtime's own (the runtime counts
  * those in runtime_items after its claim). */
 LONG64 shim__queue_claimed_count(const item_queue *queue);
-
-/* The payload of a copied or queued entry. */
-const void *shim__entry_payload(const queue_entry *entry, const unsigned char *inline_payload);
 
 /* Process exit: calls visit for every claimed position from the head on,
  * oldest first, with published FALSE for a slot whose producer never

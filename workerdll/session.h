@@ -19,13 +19,16 @@
 #define SHIM_CACHE_LINE 64
 
 /* A pool callback that runs queued entries, as process exit may find it:
- * its copy of the entry it runs, so that a cut-off message is handed over
- * again. */
+ * the batch it took, and how far it got, so that exit hands over what it
+ * had not finished (the entry it was in marked as a possible repeat). */
 typedef struct consumer_slot {
     _Alignas(SHIM_CACHE_LINE) volatile LONG in_use;
-    /* The running entry's queue position + 1; 0 when none runs. */
-    volatile LONG64 running_position;
-    taken_entry running;
+    /* Written last when a batch is taken, first when it is done: the batch
+     * is the slot's while this is nonzero. */
+    volatile LONG64 batch_first_plus_one;
+    queue_batch batch;
+    /* The entry of the batch that runs or runs next. */
+    volatile LONG batch_next;
 } consumer_slot;
 
 /* The padding between the groups below is the point (see above). */
@@ -35,6 +38,7 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     volatile LONG started;
     volatile LONG start_status;
     volatile LONG max_callbacks; /* the pool's thread maximum */
+    volatile LONG message_batch; /* the most messages a callback takes at once */
     const shim_plugin *plugin;
     /* One work object for the whole session. Its callbacks drain the queue
      * below; at most max_callbacks are submitted at a time (scheduled). */

@@ -18,6 +18,14 @@ int shim_session_set_stop_deadline(shim_session *session, unsigned milliseconds)
     return SHIM_OK;
 }
 
+int shim_session_set_message_batch(shim_session *session, unsigned max_messages)
+{
+    if (session == NULL || max_messages == 0 || max_messages > SHIM_MESSAGE_BATCH_LIMIT)
+        return SHIM_E_INVALID_ARGUMENT;
+    InterlockedExchange(&session->message_batch, (LONG)max_messages);
+    return SHIM_OK;
+}
+
 /* Wine starts a pool thread for a submission only when every thread is
  * busy, and counts a thread that was woken but has not yet picked up its
  * callback as idle: a burst of submissions can then leave callbacks waiting

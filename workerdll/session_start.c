@@ -83,6 +83,7 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     InitializeSRWLock(&session->pool_size_lock);
 
     session->max_callbacks = SHIM_DEFAULT_MAX_THREADS;
+    session->message_batch = 1;
     session->pool = SHIM__FAULTABLE(CreateThreadpool(NULL), NULL);
     if (session->pool == NULL)
         goto done;

@@ -36,25 +36,32 @@ static void free_heap_payload(shim_session *session, void *payload)
 #define LINGER_POLLS 200
 #define LINGER_PAUSES_PER_POLL 16
 
-/* Takes the oldest published entry into the caller's slot (or into
- * *scratch without one), where process exit can find it while it runs. */
-static BOOL take_entry(shim_session *session, consumer_slot *slot, taken_entry *scratch, taken_entry **taken)
+/* Takes the oldest published entries, up to `limit` messages or one work
+ * item, and records them in the caller's slot (when it has one), where
+ * process exit can find them while they run. With more than one callback
+ * allowed, about half of what is published: another callback finds the rest
+ * instead of waiting behind slow messages (shim_session_set_message_batch). */
+static BOOL take_batch(shim_session *session, consumer_slot *slot, unsigned limit, queue_batch *batch)
 {
-    taken_entry *copy = slot != NULL ? &slot->running : scratch;
-    LONG64 position;
+    unsigned count;
 
     AcquireSRWLockExclusive(&session->queue.lock);
-    position = shim__queue_peek(&session->queue, copy);
-    if (position >= 0) {
-        /* Running before it leaves the queue: an exit in between finds it
-         * in both (and hands it over once), never in neither. */
-        if (slot != NULL)
-            __atomic_store_n(&slot->running_position, position + 1, __ATOMIC_RELEASE);
-        shim__queue_advance(&session->queue);
+    count = shim__queue_find_batch(&session->queue, limit, batch);
+    if (count > 1 && shim__read_flag(&session->max_callbacks) > 1)
+        batch->count = (count + 1) / 2;
+    if (count > 0) {
+        if (slot != NULL) {
+            slot->batch = *batch;
+            slot->batch_next = 0;
+            /* Recorded before the head moves: an exit in between finds
+             * the batch in both places (and hands it over once), never in
+             * neither. */
+            __atomic_store_n(&slot->batch_first_plus_one, batch->first + 1, __ATOMIC_RELEASE);
+        }
+        shim__queue_take(&session->queue, batch);
     }
     ReleaseSRWLockExclusive(&session->queue.lock);
-    *taken = copy;
-    return position >= 0;
+    return count > 0;
 }
 
 static BOOL head_is_published(shim_session *session)
@@ -68,10 +75,8 @@ static BOOL head_is_published(shim_session *session)
 }
 
 /* The entry is dropped: its cancel function runs instead of its work. */
-static void cancel_entry(shim_session *session, const taken_entry *taken)
+static void cancel_entry(shim_session *session, const queue_entry *entry, const void *payload)
 {
-    const queue_entry *entry = &taken->entry;
-
     if (entry->runtime_item) {
         entry->work(session, entry->context);
         return;
@@ -80,32 +85,35 @@ static void cancel_entry(shim_session *session, const taken_entry *taken)
         if (entry->on_cancel != NULL)
             entry->on_cancel(session, entry->context);
     } else if (session->plugin->on_message_cancelled != NULL) {
-        session->plugin->on_message_cancelled(session, shim__entry_payload(entry, taken->payload),
-                                              entry->payload_size);
+        session->plugin->on_message_cancelled(session, payload, entry->payload_size);
     }
     InterlockedIncrement64(&session->cancelled);
 }
 
-static void run_entry(shim_session *session, const taken_entry *taken)
+static void run_entry(shim_session *session, const queue_entry *entry, const void *payload)
 {
-    const queue_entry *entry = &taken->entry;
-
     if (entry->work != NULL)
         entry->work(session, entry->context);
     else
-        session->plugin->on_message(session, shim__entry_payload(entry, taken->payload), entry->payload_size);
+        session->plugin->on_message(session, payload, entry->payload_size);
     if (!entry->runtime_item)
         InterlockedIncrement64(&session->completed);
 }
 
 void shim__cancel_queued_items(shim_session *session)
 {
-    taken_entry scratch;
-    taken_entry *taken;
+    queue_batch batch;
 
-    while (take_entry(session, NULL, &scratch, &taken)) {
-        cancel_entry(session, taken);
-        free_heap_payload(session, taken->entry.heap_payload);
+    /* Nothing runs: a batch is only a faster way through the queue. */
+    while (take_batch(session, NULL, SHIM_MESSAGE_BATCH_LIMIT, &batch)) {
+        for (unsigned i = 0; i < batch.count; i++) {
+            queue_entry entry;
+            const void *payload = shim__queue_batch_entry(&batch, i, &entry);
+
+            cancel_entry(session, &entry, payload);
+            free_heap_payload(session, entry.heap_payload);
+        }
+        shim__queue_finish_batch(&session->queue, &batch);
     }
 }
 
@@ -182,14 +190,40 @@ static BOOL is_one_too_many(shim_session *session)
            InterlockedCompareExchange(&session->scheduled, scheduled - 1, scheduled) == scheduled;
 }
 
+/* Runs a taken batch. Checked per entry: under the cancel policy nothing
+ * queued runs once the stop is requested, not even while on_stopping runs. */
+static void run_batch(shim_session *session, consumer_slot *slot, const queue_batch *batch)
+{
+    for (unsigned i = 0; i < batch->count; i++) {
+        queue_entry entry;
+        const void *payload = shim__queue_batch_entry(batch, i, &entry);
+
+        if (shim__dropping_queued_items(session))
+            cancel_entry(session, &entry, payload);
+        else
+            run_entry(session, &entry, payload);
+        /* Past it before its payload goes: exit must not find it. */
+        if (slot != NULL)
+            __atomic_store_n(&slot->batch_next, (LONG)i + 1, __ATOMIC_RELEASE);
+        free_heap_payload(session, entry.heap_payload);
+        /* A stopping session drains behind the host: the thread that freed
+         * the front, and the wineserver that unmaps it, may wait for the
+         * CPU this drain holds. */
+        if (shim__read_flag(&session->stop_requested))
+            SwitchToThread();
+    }
+    if (slot != NULL)
+        __atomic_store_n(&slot->batch_first_plus_one, 0, __ATOMIC_RELEASE);
+    shim__queue_finish_batch(&session->queue, batch);
+}
+
 /* A callback takes entries until the queue is empty, so a burst of work
  * costs a few SubmitThreadpoolWork calls instead of one per entry. */
 void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
 {
     shim_session *session = parameter;
     consumer_slot *slot = claim_slot(session);
-    taken_entry scratch;
-    taken_entry *taken;
+    queue_batch batch;
 
     (void)instance;
     (void)work;
@@ -197,43 +231,33 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
     for (;;) {
         if (is_one_too_many(session))
             break;
-        if (!take_entry(session, slot, &scratch, &taken)) {
+        if (!take_batch(session, slot, (unsigned)shim__read_flag(&session->message_batch), &batch)) {
             if (linger(session))
                 continue;
-            /* A producer that saw this callback scheduled did not submit:
-             * after the decrement, look again for what it published
-             * before. One that publishes later looks for a callback
-             * itself. */
+            /* A producer that saw this callback scheduled (or lingering)
+             * did not submit: it had claimed its position before it
+             * looked, so after the decrement a claim shows, published or
+             * not. One that claims later looks for a callback itself. */
             if (InterlockedDecrement(&session->scheduled) == 0 && shim__read_flag(&session->stop_requested))
                 shim__wake_session_waiters();
-            if (!head_is_published(session))
+            if (shim__queue_is_empty(&session->queue))
                 break;
             if (InterlockedIncrement(&session->scheduled) > shim__read_flag(&session->max_callbacks)) {
                 InterlockedDecrement(&session->scheduled);
                 break;
             }
+            /* Claimed, and its producer is still writing it. */
+            if (!head_is_published(session))
+                SwitchToThread();
             continue;
         }
-        /* This entry may be long: another callback looks for work
+        /* These entries may be long: another callback looks for work
          * meanwhile (up to max_callbacks), so the next entry never waits
-         * behind it while a thread is free, and producers need not add one. */
+         * behind them while a thread is free, and producers need not add
+         * one. */
         if (shim__read_flag(&session->lingering) == 0)
             add_consumer(session);
-        /* Checked per entry: under the cancel policy nothing queued runs
-         * once the stop is requested, not even while on_stopping runs. */
-        if (shim__dropping_queued_items(session))
-            cancel_entry(session, taken);
-        else
-            run_entry(session, taken);
-        /* Out of the slot before its payload goes: exit must not find it. */
-        if (slot != NULL)
-            __atomic_store_n(&slot->running_position, 0, __ATOMIC_RELEASE);
-        free_heap_payload(session, taken->entry.heap_payload);
-        /* A stopping session drains behind the host: the thread that freed
-         * the front, and the wineserver that unmaps it, may wait for the
-         * CPU this drain holds. */
-        if (shim__read_flag(&session->stop_requested))
-            SwitchToThread();
+        run_batch(session, slot, &batch);
     }
     if (slot != NULL)
         InterlockedExchange(&slot->in_use, 0);
@@ -264,7 +288,8 @@ static int publish(shim_session *session, const queue_entry *entry, const void *
      * scheduled. A callback that starts an entry adds a lingerer itself,
      * so a host that posts while the pool keeps up mostly finds one. A
      * lingerer that stops lingering after this read finds the entry: it
-     * looks at the queue after it stops, and the publish came first. */
+     * looks at the claims after it stops, and the claim (a full barrier)
+     * came before this read. So the publish need not be a barrier. */
     if (shim__read_flag(&session->lingering) == 0)
         add_consumer(session);
     return SHIM_OK;

@@ -171,6 +171,24 @@ int shim_session_set_stop_deadline(shim_session *session, unsigned milliseconds)
  * runs and takes nothing more. */
 int shim_session_set_max_threads(shim_session *session, unsigned max_threads);
 
+/* The most messages a callback takes from the queue at once. */
+#define SHIM_MESSAGE_BATCH_LIMIT 32u
+
+/* How many messages a callback may take at once, 1 (the default) to
+ * SHIM_MESSAGE_BATCH_LIMIT; any time, from the next take on. A batch costs
+ * one lock instead of one per message, and its slots are read together:
+ * for a plugin whose on_message is short, the session then moves several
+ * times more messages per second (docs/benchmarks.md). What it trades: the
+ * messages of a batch run one after the other on the callback that took
+ * them, so a slow one delays the rest of its batch even while another
+ * callback is idle; under SHIM_STOP_CANCEL they are cancelled when that
+ * callback reaches them, which may be after on_stopping began; a lowered
+ * maximum of threads holds once the batch is done. With more than one
+ * thread allowed, a callback takes at most half of the messages it finds,
+ * leaving the rest to the others. At process exit a batch is handed over
+ * like the queue. Work items (shim_session_submit) are always taken alone. */
+int shim_session_set_message_batch(shim_session *session, unsigned max_messages);
+
 /* ---- Handles: timers, waits and I/O -------------------------------------
  *
  * Every handle kind follows the same rules:
