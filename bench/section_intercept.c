@@ -5,7 +5,10 @@
  * against the direct call of the original, at 1, 2 and 4 host threads
  * calling at once; next to the common ways of handing the same record to
  * background work without twinshim (bench_handoff.c). Then the records per
- * second that one host thread gets through each of them.
+ * second that one host thread gets through each of them; through the
+ * example front twice, its worker taking messages in batches of
+ * BENCH_MESSAGE_BATCH (records_per_s) and one at a time, the runtime's
+ * default (records_per_s_unbatched).
  *
  * Per-call timing: each host thread times batches of BATCH_CALLS calls with
  * QueryPerformanceCounter, so a tick (100 ns under Wine) resolves a few ns
@@ -505,6 +508,7 @@ void intercept_cost(const options *o)
     put_number("intercept_batches_per_thread", o->intercept_batches);
     put_number("intercept_records_per_run", o->intercept_records);
     put_number("intercept_load_threads", load_threads);
+    put_number("intercept_message_batch", BENCH_MESSAGE_BATCH);
     put_number("qpc_tick_ns", 1e9 / (double)bench_frequency.QuadPart);
 
     for (int k = RAW_SUBMIT; k < CALL_KINDS; k++)

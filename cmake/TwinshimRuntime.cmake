@@ -8,6 +8,7 @@
 set(TWINSHIM_FRONT_RUNTIME_SOURCES
     frontdll/front_api.c
     frontdll/front_attach.c
+    frontdll/front_clock.c
     frontdll/front_detach.c
     frontdll/front_dllmain.c
     frontdll/front_paths.c

@@ -278,6 +278,13 @@ These suites run in `make test` at one size; this script does not run them.
   the queue allowed two blocks beyond its own (fault injection) and its one
   callback held, a post is refused with `SHIM_E_OUT_OF_MEMORY`; everything
   queued before it arrives, and once read the blocks carry as many again.
+- **Message batches** (`test_message_batch.c`): with a batch of 8, a
+  message taken with a held one waits for it while another callback is
+  free (so the batch is taken), and under the cancel policy the rest of a
+  held batch is cancelled, never run, after the stop.
+- **Front clock** (`test_front_clock.c`): `shim_front_utc_now` on two
+  threads for 300 ms stays within 1 ms of `GetSystemTimePreciseAsFileTime`
+  read around each call (a rate 2% off fails it).
 - **Handle close** (`test_handle_close.c`), **planted dependency**
   (`test_planted_dependency.c`) and **cancel policy**
   (`test_cancel_policy.c`): close from any thread, 2,000 timers created and

@@ -36,6 +36,10 @@ static void free_heap_payload(shim_session *session, void *payload)
 #define LINGER_POLLS 200
 #define LINGER_PAUSES_PER_POLL 16
 
+/* A callback waiting for a claimed entry to be published yields this many
+ * times, then sleeps a millisecond between looks. */
+#define PRODUCER_YIELDS 64
+
 /* Takes the oldest published entries, up to `limit` messages or one work
  * item, and records them in the caller's slot (when it has one), where
  * process exit can find them while they run. With more than one callback
@@ -190,6 +194,16 @@ static BOOL is_one_too_many(shim_session *session)
            InterlockedCompareExchange(&session->scheduled, scheduled - 1, scheduled) == scheduled;
 }
 
+/* Gives the CPU to a producer between its claim and its publish; one that
+ * stays stopped there (a debugger) costs a poll a millisecond. */
+static void wait_for_producer(unsigned *waits)
+{
+    if (++*waits < PRODUCER_YIELDS)
+        SwitchToThread();
+    else
+        Sleep(1);
+}
+
 /* Runs a taken batch. Checked per entry: under the cancel policy nothing
  * queued runs once the stop is requested, not even while on_stopping runs. */
 static void run_batch(shim_session *session, consumer_slot *slot, const queue_batch *batch)
@@ -224,6 +238,7 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
     shim_session *session = parameter;
     consumer_slot *slot = claim_slot(session);
     queue_batch batch;
+    unsigned unpublished_waits = 0;
 
     (void)instance;
     (void)work;
@@ -246,9 +261,10 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
                 InterlockedDecrement(&session->scheduled);
                 break;
             }
-            /* Claimed, and its producer is still writing it. */
+            /* Claimed, and its producer is still writing it: it was
+             * preempted, or a debugger stopped it. */
             if (!head_is_published(session))
-                SwitchToThread();
+                wait_for_producer(&unpublished_waits);
             continue;
         }
         /* These entries may be long: another callback looks for work
@@ -258,6 +274,7 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
         if (shim__read_flag(&session->lingering) == 0)
             add_consumer(session);
         run_batch(session, slot, &batch);
+        unpublished_waits = 0;
     }
     if (slot != NULL)
         InterlockedExchange(&slot->in_use, 0);

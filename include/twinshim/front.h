@@ -105,6 +105,18 @@ int shim_front_get_original_symbol(const char *name, FARPROC *address);
 /* Copies the session's counters; SHIM_E_PASS_THROUGH without a session. */
 int shim_front_get_counters(shim_session_counters *counters);
 
+/* The time of day in UTC, as a FILETIME's 64 bits (100 ns units since
+ * 1601-01-01), for a record: within a microsecond or so of
+ * GetSystemTimePreciseAsFileTime at a third of its cost under Wine 8. It
+ * extrapolates the CPU's time-stamp counter from the precise time taken
+ * about every 0.1 s, so it follows a clock that is slewed or set within
+ * that, and is not strictly monotonic across those anchors. Without an
+ * invariant time-stamp counter (CPUID), and in the first millisecond after
+ * the front attached, each call asks GetSystemTimePreciseAsFileTime
+ * (GetSystemTimeAsFileTime on Windows 7). Any thread, any time, DllMain
+ * included; never blocks. */
+unsigned long long shim_front_utc_now(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -68,7 +68,8 @@ typedef struct shim_plugin {
 
     /* Session thread, right after the stop is requested and before the
      * drain: the place to close listening sockets or cancel I/O. Under the
-     * cancel policy the queue is already empty. Not called when on_start
+     * cancel policy the queue is already empty (a message batch being run
+     * is cancelled as its callback reaches each message). Not called when on_start
      * failed. May be NULL. */
     void (*on_stopping)(shim_session *session, void *plugin_state);
 

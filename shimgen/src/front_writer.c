@@ -45,9 +45,9 @@ void front_write_record_header(FILE *out, const wrap_plan *plan)
             "    unsigned long thread_id; /* the host thread that made the call */\n"
             "    unsigned register_count; /* of registers[]: 0 from a typed stub */\n"
             "    /* When the stub ran, in UTC: a FILETIME (100 ns units since\n"
-            "     * 1601-01-01), from GetSystemTimePreciseAsFileTime; on Windows 7,\n"
-            "     * which lacks it, GetSystemTimeAsFileTime, at the system timer's\n"
-            "     * resolution. FileTimeToSystemTime turns it into a date and time. */\n"
+            "     * 1601-01-01), from shim_front_utc_now (twinshim/front.h): within\n"
+            "     * about a microsecond of GetSystemTimePreciseAsFileTime, without a\n"
+            "     * system call. FileTimeToSystemTime turns it into a date and time. */\n"
             "    unsigned long long timestamp;\n"
             "    /* An observing stub (no --prototype) fills these with the raw arguments:\n"
             "     * x64 rcx, rdx, r8, r9 and the low halves of xmm0-xmm3; i686 ecx, edx and\n"
@@ -227,42 +227,23 @@ static void write_observer(FILE *out, const wrap_plan *plan)
                 plan->stubs_source_file, identifier, identifier, identifier, identifier);
 }
 
-/* The record's clock and the fields every record has. The clock is chosen
- * once, when the front loads: GetSystemTimePreciseAsFileTime is looked up,
- * not imported, so that the front still loads on Windows 7. The export's
- * name is not copied: the record carries its index in the table. */
+/* The fields every record has but the registers and the return address.
+ * The time comes from the front runtime's clock (no system call per
+ * record); the export's name is not copied: the record carries its index
+ * in the table. */
 static void write_record_start(FILE *out, const wrap_plan *plan)
 {
     const char *identifier = plan->names.identifier;
 
     fprintf(out,
-            "\n/* The record's clock, chosen when the front loads (a constructor runs\n"
-            " * before DllMain, so before any export can be called).\n"
-            " * GetSystemTimePreciseAsFileTime is looked up rather than imported, so the\n"
-            " * front still loads on Windows 7, which lacks it; kernel32 is loaded in\n"
-            " * every process, so the lookup loads nothing. */\n"
-            "typedef VOID(WINAPI *record_clock_function)(LPFILETIME now);\n"
-            "static record_clock_function record_clock;\n\n"
-            "__attribute__((constructor)) static void choose_record_clock(void)\n"
-            "{\n"
-            "    HMODULE kernel32 = GetModuleHandleW(L\"kernel32.dll\");\n"
-            "    FARPROC precise = kernel32 != NULL ? GetProcAddress(kernel32, "
-            "\"GetSystemTimePreciseAsFileTime\") : NULL;\n\n"
-            "    /* Through void (*)(void): GCC warns on a cast between unrelated function types. */\n"
-            "    record_clock =\n"
-            "        precise != NULL ? (record_clock_function)(void (*)(void))precise : "
-            "GetSystemTimeAsFileTime;\n"
-            "}\n\n"
-            "/* The fields every record has but the registers and the return address.\n"
+            "\n/* The fields every record has but the registers and the return address.\n"
             " * The name stays in %s_intercepted_exports: the record carries its index. */\n"
             "static void start_record(%s_call_record *record, unsigned index)\n"
             "{\n"
-            "    FILETIME now;\n\n"
-            "    record_clock(&now);\n"
             "    record->export_index = index;\n"
             "    record->ordinal = %s_intercepted_exports[index].ordinal;\n"
             "    record->thread_id = GetCurrentThreadId();\n"
-            "    record->timestamp = (unsigned long long)now.dwHighDateTime << 32 | now.dwLowDateTime;\n"
+            "    record->timestamp = shim_front_utc_now();\n"
             "}\n",
             identifier, identifier, identifier);
 }

@@ -99,18 +99,11 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
     expect_no_text("alpha_function");
     expect_text("void legacy_observe_call(unsigned index, const observed_frame *frame)\n{\n");
     expect_text("    post_observed_record(&record, last_error);\n");
-    /* No lookup per call (the one GetProcAddress picks the record's clock,
-     * at load), and no session settings: those are the worker's. */
-    {
-        const char *lookup = strstr(written, "GetProcAddress");
-        const char *clock = strstr(written, "static void choose_record_clock(void)\n{\n");
-
-        assert_non_null(lookup);
-        assert_non_null(clock);
-        /* Inside choose_record_clock, and the only one. */
-        assert_true(lookup > clock && lookup < strstr(clock, "\n}\n"));
-        assert_null(strstr(lookup + 1, "GetProcAddress"));
-    }
+    /* No lookup and no system call per call: the record's time is the
+     * front runtime's clock; and no session settings: those are the worker's. */
+    expect_text("    record->timestamp = shim_front_utc_now();\n");
+    expect_no_text("GetProcAddress");
+    expect_no_text("GetSystemTime");
     expect_no_text("shim_front_get_original_symbol");
     expect_no_text("original_symbol");
     expect_no_text("stop_policy");
@@ -196,7 +189,7 @@ static void a_record_carries_the_export_index(void **state)
     write_with(front_write_source, &plan);
     expect_text("    record->export_index = index;\n"
                 "    record->ordinal = legacy_intercepted_exports[index].ordinal;\n");
-    expect_text("GetProcAddress(kernel32, \"GetSystemTimePreciseAsFileTime\")");
+    expect_text("    record->timestamp = shim_front_utc_now();\n");
     expect_no_text("QueryPerformanceCounter");
     expect_no_text("memset");
     expect_no_text("strncpy");
