@@ -9,7 +9,7 @@
 #include "../common/fault_injection.h"
 #include "item_queue.h"
 
-/* Read blocks kept per session beyond the one in use (about 128 KB). */
+/* Read blocks kept once the queue is empty (about 128 KB). */
 #define FREE_BLOCKS_KEPT 8u
 /* A producer waiting for the next block pauses this many times before it
  * gives its CPU to the producer linking it in, which may be preempted. */
@@ -83,14 +83,36 @@ static queue_block *take_block(item_queue *queue)
     return block;
 }
 
-/* A block nobody reads or writes any more. Slots need no clearing: a slot
- * counts as published only for its own position, which grows forever. */
+/* A block nobody reads or writes any more: kept for the next block a
+ * producer needs, however many there are, until the queue is next found
+ * empty (shim__queue_trim). A backlog's blocks are then reused while it
+ * lasts instead of coming from the heap, whose fresh pages fault in
+ * (under load, a callback that falls behind made every post pay for that).
+ * Slots need no clearing: a slot counts as published only for its own
+ * position, which grows forever. */
 static void recycle_block(item_queue *queue, queue_block *block)
 {
-    if (block->allocation == NULL || QueryDepthSList(&queue->free_blocks) < FREE_BLOCKS_KEPT)
-        InterlockedPushEntrySList(&queue->free_blocks, &block->free_link);
-    else
-        free_block(queue, block);
+    InterlockedPushEntrySList(&queue->free_blocks, &block->free_link);
+}
+
+void shim__queue_trim(item_queue *queue)
+{
+    queue_block *own = NULL;
+
+    while (QueryDepthSList(&queue->free_blocks) > FREE_BLOCKS_KEPT) {
+        SLIST_ENTRY *entry = InterlockedPopEntrySList(&queue->free_blocks);
+        queue_block *block;
+
+        if (entry == NULL)
+            break;
+        block = CONTAINING_RECORD(entry, queue_block, free_link);
+        if (block->allocation == NULL)
+            own = block; /* the queue's first block is part of it */
+        else
+            free_block(queue, block);
+    }
+    if (own != NULL)
+        InterlockedPushEntrySList(&queue->free_blocks, &own->free_link);
 }
 
 void shim__queue_release(item_queue *queue)

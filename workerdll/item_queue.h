@@ -117,6 +117,9 @@ typedef struct queue_batch {
 void shim__queue_init(item_queue *queue, HANDLE heap);
 /* After the last producer and consumer: frees every block but the first. */
 void shim__queue_release(item_queue *queue);
+/* Frees read blocks beyond a few; a callback calls it when it finds the
+ * queue empty and leaves. */
+void shim__queue_trim(item_queue *queue);
 
 /* Claims the next position and returns its slot, or NULL when a new block
  * was needed and could not be allocated (nothing claimed). The caller

@@ -255,8 +255,12 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
              * not. One that claims later looks for a callback itself. */
             if (InterlockedDecrement(&session->scheduled) == 0 && shim__read_flag(&session->stop_requested))
                 shim__wake_session_waiters();
-            if (shim__queue_is_empty(&session->queue))
+            if (shim__queue_is_empty(&session->queue)) {
+                /* The burst is over: what it needed beyond a few blocks
+                 * goes back to the heap, off the host's path. */
+                shim__queue_trim(&session->queue);
                 break;
+            }
             if (InterlockedIncrement(&session->scheduled) > shim__read_flag(&session->max_callbacks)) {
                 InterlockedDecrement(&session->scheduled);
                 break;
