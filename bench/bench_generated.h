@@ -2,6 +2,8 @@
 #ifndef TWINSHIM_BENCH_GENERATED_H
 #define TWINSHIM_BENCH_GENERATED_H
 
+#include "twinshim/counters.h"
+
 #include "bench_program.h"
 #include "bench_record.h"
 
@@ -10,14 +12,16 @@ typedef struct generated_front {
     HMODULE module;
     HMODULE worker;
     bench_add_function add; /* the front's bench_original_add: its observing stub */
+    /* The export build-generated-front.sh adds: shim_front_get_counters. */
+    int (*counters)(shim_session_counters *counters);
 } generated_front;
 
 /* Loads the front bench_original.dll from folder (as bench/build-generated-front.sh
  * lays it out, relative or absolute) and makes one warm call. */
 void generated_front_open(generated_front *g, const char *folder);
-/* Frees the front and waits until its worker has drained every record and
- * unmapped; returns now_ms() at that moment. Then loads it again, warm. */
-double generated_front_reload(generated_front *g);
+/* Waits until the front's session has run every record posted to it;
+ * returns now_ms() at that moment. */
+double generated_front_drained(const generated_front *g);
 void generated_front_close(generated_front *g);
 
 #endif

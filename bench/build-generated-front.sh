@@ -27,6 +27,22 @@ cmake --install "$build" --prefix "$out/twinshim-prefix" >"$out/install.log" 2>&
     { cat "$out/install.log" >&2; fail "installing twinshim failed"; }
 "$shimgen" wrap "$original" -o "$out/project" --intercept bench_original_add >"$out/wrap.log" 2>&1 ||
     { cat "$out/wrap.log" >&2; fail "shimgen wrap failed"; }
+# The bench's own export, beside the original's: the session's counters, so
+# that section 6 waits for this front's records as it does for the example
+# front's, with the front loaded throughout. The stubs' path is untouched.
+cat >"$out/project/bench_counters.c" <<'EOF'
+#include "twinshim/front.h"
+
+__declspec(dllexport) int bench_generated_counters(shim_session_counters *counters);
+
+int bench_generated_counters(shim_session_counters *counters)
+{
+    return shim_front_get_counters(counters);
+}
+EOF
+printf '    bench_generated_counters\n' >>"$out/project/bench_original.def"
+printf 'target_sources(bench_original_front PRIVATE bench_counters.c)\n' >>"$out/project/CMakeLists.txt"
+
 cmake -S "$out/project" -B "$out/project/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-Werror \
     -DCMAKE_TOOLCHAIN_FILE="$out/twinshim-prefix/lib/cmake/twinshim/toolchain-x86_64-w64-mingw32-gcc.cmake" \
     >"$out/configure.log" 2>&1 || { cat "$out/configure.log" >&2; fail "configuring the generated project failed"; }
