@@ -98,6 +98,18 @@ BOOL image_mapped(HMODULE base)
     return info.State == MEM_COMMIT && info.Type == MEM_IMAGE && info.AllocationBase == (void *)base;
 }
 
+void wait_worker_ready(HMODULE worker)
+{
+    bench_worker_ready_function ready = (bench_worker_ready_function)symbol(worker, "bench_worker_ready");
+    double start = now_ms();
+
+    while (!ready()) {
+        if (now_ms() - start > MODULE_DEADLINE_MS)
+            fail("the worker session never started");
+        Sleep(1);
+    }
+}
+
 double wait_unmapped(HMODULE base, const wchar_t *name)
 {
     double start = now_ms();

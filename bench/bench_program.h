@@ -46,6 +46,8 @@ void (*symbol(HMODULE module, const char *name))(void);
 BOOL image_mapped(HMODULE base);
 /* Returns now_ms() at the first poll that finds the image unmapped. */
 double wait_unmapped(HMODULE base, const wchar_t *name);
+/* Waits until a bench_worker*.dll's session has run on_start. */
+void wait_worker_ready(HMODULE worker);
 void start_run(bench_run *run, LONG target, unsigned spin_us, HANDLE finished);
 void wait_run(bench_run *run, const char *what);
 void wait_started(bench_run *run, LONG count);

@@ -39,7 +39,8 @@ typedef int (*bench_add_function)(int a, int b);
 /* bench_worker.dll: the counter of the records of BENCH_RECORD_SIZE that its
  * plugin receives. */
 typedef bench_record_counter *(*bench_worker_record_counter_function)(void);
-/* The message batch bench_worker.dll's session takes (the most allowed). */
+/* The message batch section 6 gives bench_worker.dll's session (the most
+ * allowed): a do-nothing plugin is what batches are for. */
 #define BENCH_MESSAGE_BATCH 32u
 /* bench_worker.dll: shim_session_set_message_batch on its session. */
 typedef int (*bench_worker_set_message_batch_function)(unsigned max_messages);

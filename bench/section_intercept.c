@@ -7,8 +7,8 @@
  * background work without twinshim (bench_handoff.c). Then the records per
  * second that one host thread gets through each of them; through the
  * example front twice, its worker taking messages in batches of
- * BENCH_MESSAGE_BATCH (records_per_s) and one at a time, the runtime's
- * default (records_per_s_unbatched).
+ * BENCH_MESSAGE_BATCH, set by this section (records_per_s), and one at a
+ * time, the runtime's default (records_per_s_unbatched).
  *
  * Per-call timing: each host thread times batches of BATCH_CALLS calls with
  * QueryPerformanceCounter, so a tick (100 ns under Wine) resolves a few ns
@@ -476,6 +476,9 @@ void intercept_cost(const options *o)
         ((bench_worker_record_counter_function)symbol(worker, "bench_worker_record_counter"))();
     targets.set_message_batch =
         (bench_worker_set_message_batch_function)symbol(worker, "bench_worker_set_message_batch");
+    /* The session's on_start must have run: it names the session. */
+    wait_worker_ready(worker);
+    set_message_batch(&targets, BENCH_MESSAGE_BATCH);
     targets.worker_counter->reached = CreateEventW(NULL, FALSE, FALSE, NULL);
     if (targets.worker_counter->reached == NULL)
         fail("CreateEvent failed (error %lu)", GetLastError());

@@ -30,19 +30,12 @@ void per_callback_cost(const options *o)
     };
     front f = load_front(L"bench_front.dll", L"bench_worker.dll");
     HMODULE worker = f.worker;
-    bench_worker_ready_function ready;
-    double start = now_ms();
     samples ratio;
     char key[96];
 
     progress("1. per-callback cost: %ld callbacks per variant and round, %d rounds\n", o->callbacks,
              o->rounds);
-    ready = (bench_worker_ready_function)symbol(worker, "bench_worker_ready");
-    while (!ready()) {
-        if (now_ms() - start > MODULE_DEADLINE_MS)
-            fail("the worker session never started");
-        Sleep(1);
-    }
+    wait_worker_ready(worker);
     variants[POST].front_post = f.post;
     variants[SUBMIT].worker_submit = (bench_worker_submit_function)symbol(worker, "bench_worker_submit");
     variants[RAW].alt = open_alternative(BENCH_ALT_RAW, 2);
