@@ -178,8 +178,8 @@ int shim_session_set_max_threads(shim_session *session, unsigned max_threads);
 /* How many messages a callback may take at once, 1 (the default) to
  * SHIM_MESSAGE_BATCH_LIMIT; any time, from the next take on. A batch costs
  * one lock instead of one per message, and its slots are read together:
- * for a plugin whose on_message is short, the session then moves several
- * times more messages per second (docs/benchmarks.md). What it trades: the
+ * it helps when the callbacks, not the posting threads, are what limits a
+ * short on_message (docs/benchmarks.md, section 6). What it trades: the
  * messages of a batch run one after the other on the callback that took
  * them, so a slow one delays the rest of its batch even while another
  * callback is idle; under SHIM_STOP_CANCEL they are cancelled when that
