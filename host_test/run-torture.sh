@@ -261,8 +261,10 @@ These suites run in `make test` at one size; this script does not run them.
   every call is in the audit log; the only extra lines are ones marked as
   possible repeats. With the test worker: messages cut off mid-`on_message`
   arrive with `possible_repeat` set, the queued ones without, also through
-  the worker's own detach when the front was freed first; a worker without
-  the hook has them all counted in `lost_at_exit`.
+  the worker's own detach when the front was freed first, and with a
+  message batch that held the cut-off job and seven queued ones (those
+  arrive unmarked); a worker without the hook has them all counted in
+  `lost_at_exit`.
 - **Exit never hangs** (`test_exit_hang.c`): ExitProcess while two threads
   call the front and another DLL calls it from its own process-exit detach,
   loaded before and after the front, 100 runs each: every run ends with its

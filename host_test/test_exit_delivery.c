@@ -243,6 +243,14 @@ static void a_draining_session_is_reached_through_the_worker(void **state)
     assert_every_job_handed_over(L"free");
 }
 
+/* The cut-off job and seven queued ones were in the callback's message
+ * batch: the queued ones arrive unmarked, not lost and not marked. */
+static void a_callback_s_batch_reaches_the_exit_hook(void **state)
+{
+    (void)state;
+    assert_every_job_handed_over(L"batched");
+}
+
 static void without_the_hook_the_jobs_are_counted_lost(void **state)
 {
     HANDLE mapping;
@@ -263,6 +271,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         isolated_test(jobs_cut_off_and_queued_reach_the_exit_hook),
         isolated_test(a_draining_session_is_reached_through_the_worker),
+        isolated_test(a_callback_s_batch_reaches_the_exit_hook),
         isolated_test(without_the_hook_the_jobs_are_counted_lost),
         isolated_test(load_library_host_exits_with_records_queued),
         isolated_test(load_library_host_exits_while_the_session_drains),
