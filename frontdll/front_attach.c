@@ -147,9 +147,6 @@ BOOL shim__front_attach(HINSTANCE self)
     DisableThreadLibraryCalls(self);
     shim__fault_begin(L"TWINSHIM_FAULT_FRONT_AT");
     find_shutdown_flag();
-    /* The record clock's first anchor (a lookup in kernel32, which is
-     * loaded, and a clock read): by the first call its rate can be measured. */
-    shim_front_utc_now();
 
     if (config->original_file_name != NULL &&
         load_sibling(self, config->original_file_name, SHIM_E_ORIGINAL_MISSING, SHIM_E_ORIGINAL_MISSING,

@@ -21,7 +21,7 @@
  * units): at 1 ms, the 100 ns unit makes it good to 1e-4, so 10 us over an
  * anchor's 0.1 s, and the next anchor measures it over 0.1 s; further, the
  * product below would not fit. An older anchor is replaced, its rate kept.
- * The front takes the first anchor when it attaches. */
+ * The first call takes the first anchor (nothing of this runs in DllMain). */
 #define RATE_SPAN_MIN 10000ull
 #define RATE_SPAN_MAX 1000000000ull
 #define CPUID_ADVANCED_POWER 0x80000007u

@@ -112,7 +112,7 @@ int shim_front_get_counters(shim_session_counters *counters);
  * about every 0.1 s, so it follows a clock that is slewed or set within
  * that, and is not strictly monotonic across those anchors. Without an
  * invariant time-stamp counter (CPUID), and in the first millisecond after
- * the front attached, each call asks GetSystemTimePreciseAsFileTime
+ * the first call, each call asks GetSystemTimePreciseAsFileTime
  * (GetSystemTimeAsFileTime on Windows 7). Any thread, any time, DllMain
  * included; never blocks. */
 unsigned long long shim_front_utc_now(void);
