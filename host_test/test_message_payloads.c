@@ -12,10 +12,11 @@
 #include "test_support.h"
 #include "twinshim/status.h"
 
-/* A queue slot carries up to 240 bytes: sizes on both sides of it, and far
- * above, in an order where a small message follows a large one. */
+/* A queue slot carries up to 112 bytes and two slots up to 224: sizes on
+ * both sides of each, and far above, in an order where a small message
+ * follows a large one and two-slot messages meet a block's end. */
 static const size_t message_sizes[] = {
-    sizeof(sized_message), 33, 64, 239, 240, 241, 4096, 40, 200, 64, 1 << 16
+    sizeof(sized_message), 33, 64, 112, 113, 223, 224, 225, 4096, 40, 200, 64, 1 << 16, 150
 };
 #define SIZE_COUNT (sizeof message_sizes / sizeof message_sizes[0])
 #define ROUNDS 300 /* far more messages than a few queue blocks hold */
@@ -55,6 +56,7 @@ static void unload_and_check_every_message(test_front *front, LONG posted)
 static void messages_of_every_size_arrive_whole(void **state)
 {
     test_front front;
+    shim_session_counters counters;
     LONG posted = 0;
 
     (void)state;
@@ -66,6 +68,9 @@ static void messages_of_every_size_arrive_whole(void **state)
             posted++;
         }
     }
+    /* Counted once each, however many slots it took. */
+    assert_int_equal(front.get_counters(&counters), SHIM_OK);
+    assert_int_equal(counters.submitted, posted);
     unload_and_check_every_message(&front, posted);
 }
 

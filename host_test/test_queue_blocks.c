@@ -140,7 +140,10 @@ static void a_block_that_cannot_be_allocated_refuses_the_post_and_loses_nothing(
     assert_true(counter_reaches_within(&held.started, 3, TEST_DEADLINE_MS));
     taken_again = post_until_refused(&front, 1 + taken, 100000);
     print_message("%ld more after the queue was read\n", (long)taken_again);
-    assert_true(taken_again >= taken);
+    /* The same three blocks again, less the slots of the one job more than
+     * before (two: a test_job is over 112 bytes) and of a block's end
+     * skipped as padding: without reuse, not one block would be had. */
+    assert_true(taken_again >= taken - 4);
     assert_win32(SetEvent(gate));
 
     assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));

@@ -30,14 +30,14 @@ static void hand_over(shim_session *session, const queue_entry *entry, const voi
 typedef struct exit_walk {
     shim_session *session;
     queue_batch cut_off[SHIM_MAX_THREADS_LIMIT];
-    LONG cut_off_next[SHIM_MAX_THREADS_LIMIT]; /* the first entry not finished */
+    LONG cut_off_next[SHIM_MAX_THREADS_LIMIT]; /* where the first entry not finished is */
     unsigned cut_off_count;
 } exit_walk;
 
 static BOOL was_cut_off(const exit_walk *walk, LONG64 position)
 {
     for (unsigned i = 0; i < walk->cut_off_count; i++) {
-        if (position >= walk->cut_off[i].first && position < walk->cut_off[i].first + walk->cut_off[i].count)
+        if (position >= walk->cut_off[i].first && position < walk->cut_off[i].first + walk->cut_off[i].slots)
             return TRUE;
     }
     return FALSE;
@@ -67,14 +67,17 @@ static void collect_cut_off(exit_walk *walk)
  * it in its batch never began. */
 static void hand_over_cut_off(const exit_walk *walk)
 {
+    static queue_payload_copy copy; /* exit runs on one thread */
+
     for (unsigned b = 0; b < walk->cut_off_count; b++) {
-        const queue_batch *batch = &walk->cut_off[b];
+        unsigned offset = (unsigned)walk->cut_off_next[b];
+        BOOL first = TRUE;
+        queue_entry entry;
+        const void *payload;
 
-        for (unsigned i = (unsigned)walk->cut_off_next[b]; i < batch->count; i++) {
-            queue_entry entry;
-            const void *payload = shim__queue_batch_entry(batch, i, &entry);
-
-            hand_over(walk->session, &entry, payload, i == (unsigned)walk->cut_off_next[b]);
+        while (shim__queue_batch_next(&walk->cut_off[b], &offset, &entry, &payload, &copy)) {
+            hand_over(walk->session, &entry, payload, first);
+            first = FALSE;
         }
     }
 }

@@ -16,7 +16,7 @@
 #define INSTALL_PAUSES 64
 
 /* A post writes its slot's header line and the lines its payload covers. */
-_Static_assert(sizeof(queue_slot) == 4 * QUEUE_CACHE_LINE, "a slot is four cache lines");
+_Static_assert(sizeof(queue_slot) == 2 * QUEUE_CACHE_LINE, "a slot is two cache lines");
 _Static_assert(offsetof(queue_slot, body) == 16, "a slot's payload follows a 16-byte header");
 
 static LONG64 load_acquire(const volatile LONG64 *value)
@@ -48,6 +48,8 @@ void shim__queue_init(item_queue *queue, HANDLE heap)
     queue->head_block = &queue->first_block;
     queue->tail = 0;
     queue->head = 0;
+    queue->runtime_items = 0;
+    queue->slots_without_entry = 0;
     queue->blocks_allowed = shim__fault_limit(L"TWINSHIM_FAULT_QUEUE_BLOCKS");
 }
 
@@ -135,8 +137,36 @@ void shim__queue_release(item_queue *queue)
     queue->head_block = queue->tail_block = NULL;
 }
 
-queue_slot *shim__queue_claim(item_queue *queue, LONG64 *position)
+/* Slots an entry takes: two for a message whose payload travels inline
+ * and does not fit in one. */
+static unsigned slots_for(const queue_entry *entry)
 {
+    BOOL is_inline = entry->work == NULL && entry->heap_payload == NULL;
+
+    return is_inline && entry->payload_size > QUEUE_SLOT_PAYLOAD ? 2u : 1u;
+}
+
+static void publish_padding(item_queue *queue, queue_slot *slot, LONG64 position)
+{
+    slot->kind = SLOT_PADDING;
+    InterlockedIncrement64(&queue->slots_without_entry);
+    shim__queue_publish(slot, position);
+}
+
+/* Marked at once, before the payload: exit, which may end this producer
+ * anywhere, then counts the message's two slots as one lost entry. Counted
+ * after the claim, like runtime items: the claimed count is never below
+ * what has run. */
+static void claim_continuation(item_queue *queue, queue_slot *slot, LONG64 position)
+{
+    slot->kind = SLOT_CONTINUATION;
+    __atomic_store_n(&slot->published, position + 1, __ATOMIC_RELEASE);
+    InterlockedIncrement64(&queue->slots_without_entry);
+}
+
+queue_slot *shim__queue_claim(item_queue *queue, const queue_entry *entry, LONG64 *position)
+{
+    const unsigned slots = slots_for(entry);
     queue_block *next_block = NULL;
     int pauses = 0;
 
@@ -144,6 +174,10 @@ queue_slot *shim__queue_claim(item_queue *queue, LONG64 *position)
         LONG64 tail = load_acquire(&queue->tail);
         queue_block *block = __atomic_load_n(&queue->tail_block, __ATOMIC_ACQUIRE);
         unsigned offset = offset_of(tail);
+        /* Two slots do not fit in a block's last one: it is claimed as
+         * padding, and the entry goes to the next block. */
+        BOOL padding = offset + slots > QUEUE_BLOCK_SLOTS;
+        unsigned claimed = padding ? QUEUE_BLOCK_SLOTS - offset : slots;
 
         if (offset == QUEUE_BLOCK_SLOTS) {
             /* Another producer links in the next block. */
@@ -155,23 +189,29 @@ queue_slot *shim__queue_claim(item_queue *queue, LONG64 *position)
         }
         /* The block for after this one, before the last slot is claimed:
          * the others then wait for two stores, never for an allocation. */
-        if (offset + 1 == QUEUE_BLOCK_SLOTS && next_block == NULL) {
+        if (offset + claimed == QUEUE_BLOCK_SLOTS && next_block == NULL) {
             next_block = take_block(queue);
             if (next_block == NULL)
                 return NULL;
             continue;
         }
-        if (InterlockedCompareExchange64(&queue->tail, tail + 1, tail) != tail)
+        if (InterlockedCompareExchange64(&queue->tail, tail + claimed, tail) != tail)
             continue;
-        if (offset + 1 == QUEUE_BLOCK_SLOTS) {
-            next_block->first_position = tail + 2;
+        if (offset + claimed == QUEUE_BLOCK_SLOTS) {
+            next_block->first_position = tail + claimed + 1;
             __atomic_store_n(&queue->tail_block, next_block, __ATOMIC_RELEASE);
-            __atomic_store_n(&queue->tail, tail + 2, __ATOMIC_RELEASE);
+            __atomic_store_n(&queue->tail, tail + claimed + 1, __ATOMIC_RELEASE);
             __atomic_store_n(&block->next, next_block, __ATOMIC_RELEASE);
             next_block = NULL;
         }
+        if (padding) {
+            publish_padding(queue, &block->slots[offset], tail);
+            continue;
+        }
         if (next_block != NULL)
             recycle_block(queue, next_block);
+        if (slots > 1)
+            claim_continuation(queue, &block->slots[offset + 1], tail + 1);
         *position = tail;
         return &block->slots[offset];
     }
@@ -188,6 +228,12 @@ void shim__queue_write(queue_slot *slot, const queue_entry *entry, const void *p
         slot->kind = SLOT_HEAP_MESSAGE;
         slot->body.heap.payload = entry->heap_payload;
         slot->body.heap.size = entry->payload_size;
+    } else if (entry->payload_size > QUEUE_SLOT_PAYLOAD) {
+        slot->kind = SLOT_INLINE_MESSAGE;
+        slot->inline_size = (unsigned int)entry->payload_size;
+        memcpy(slot->body.payload, payload, QUEUE_SLOT_PAYLOAD);
+        memcpy(slot[1].body.payload, (const unsigned char *)payload + QUEUE_SLOT_PAYLOAD,
+               entry->payload_size - QUEUE_SLOT_PAYLOAD);
     } else {
         slot->kind = SLOT_INLINE_MESSAGE;
         slot->inline_size = (unsigned int)entry->payload_size;
@@ -196,8 +242,13 @@ void shim__queue_write(queue_slot *slot, const queue_entry *entry, const void *p
     }
 }
 
+static unsigned slots_of(const queue_slot *slot)
+{
+    return slot->kind == SLOT_INLINE_MESSAGE && slot->inline_size > QUEUE_SLOT_PAYLOAD ? 2u : 1u;
+}
+
 /* The entry a published slot holds, and where its payload is. */
-static const void *read_slot(const queue_slot *slot, queue_entry *entry)
+static const void *read_slot(const queue_slot *slot, queue_entry *entry, queue_payload_copy *copy)
 {
     *entry = (queue_entry){ .work = NULL };
     switch ((slot_kind)slot->kind) {
@@ -215,12 +266,19 @@ static const void *read_slot(const queue_slot *slot, queue_entry *entry)
     case SLOT_INLINE_MESSAGE:
     default:
         entry->payload_size = slot->inline_size;
-        return slot->body.payload;
+        if (slots_of(slot) == 1)
+            return slot->body.payload;
+        memcpy(copy->bytes, slot->body.payload, QUEUE_SLOT_PAYLOAD);
+        memcpy(copy->bytes + QUEUE_SLOT_PAYLOAD, slot[1].body.payload,
+               entry->payload_size - QUEUE_SLOT_PAYLOAD);
+        return copy->bytes;
     }
 }
 
 void shim__queue_publish(queue_slot *slot, LONG64 position)
 {
+    /* A two-slot message's second slot was written before: once the first
+     * shows, both are there. */
     __atomic_store_n(&slot->published, position + 1, __ATOMIC_RELEASE);
 }
 
@@ -234,30 +292,39 @@ unsigned shim__queue_find_batch(const item_queue *queue, unsigned limit, queue_b
     LONG64 head = queue->head;
     queue_block *block = queue->head_block;
     unsigned offset = offset_of(head);
-    unsigned count = 0;
+    unsigned entries = 0;
+    unsigned slots = 0;
 
     /* shim__queue_take moves the head to the next block with the last
      * slot of this one, so the head is never on the slotless position. */
-    while (count < limit && offset + count < QUEUE_BLOCK_SLOTS) {
-        const queue_slot *slot = &block->slots[offset + count];
+    while (entries < limit && offset + slots < QUEUE_BLOCK_SLOTS) {
+        const queue_slot *slot = &block->slots[offset + slots];
 
-        if (load_acquire(&slot->published) != head + count + 1)
+        if (load_acquire(&slot->published) != head + slots + 1)
             break;
-        if (is_work(slot)) {
-            count += count == 0;
+        if (slot->kind == SLOT_PADDING) {
+            slots++; /* the block's last slot */
             break;
         }
-        count++;
+        if (is_work(slot)) {
+            if (entries == 0) {
+                entries = 1;
+                slots = 1;
+            }
+            break;
+        }
+        entries++;
+        slots += slots_of(slot);
     }
     batch->block = block;
     batch->first = head;
-    batch->count = count;
-    return count;
+    batch->slots = slots;
+    return entries;
 }
 
 void shim__queue_take(item_queue *queue, const queue_batch *batch)
 {
-    LONG64 next_head = batch->first + batch->count;
+    LONG64 next_head = batch->first + batch->slots;
 
     if (offset_of(next_head) == QUEUE_BLOCK_SLOTS) {
         /* Its producer linked the next block before it published this
@@ -270,16 +337,26 @@ void shim__queue_take(item_queue *queue, const queue_batch *batch)
     __atomic_store_n(&queue->head, next_head, __ATOMIC_RELEASE);
 }
 
-const void *shim__queue_batch_entry(const queue_batch *batch, unsigned index, queue_entry *entry)
+BOOL shim__queue_batch_next(const queue_batch *batch, unsigned *offset, queue_entry *entry,
+                            const void **payload, queue_payload_copy *copy)
 {
-    return read_slot(&batch->block->slots[offset_of(batch->first) + index], entry);
+    while (*offset < batch->slots) {
+        const queue_slot *slot = &batch->block->slots[offset_of(batch->first) + *offset];
+
+        *offset += slots_of(slot);
+        if (slot->kind != SLOT_PADDING) {
+            *payload = read_slot(slot, entry, copy);
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 void shim__queue_finish_batch(item_queue *queue, const queue_batch *batch)
 {
-    /* The last of the block's entries to finish: its producers published
+    /* The last of the block's slots to finish: its producers published
      * them all, no callback reads it, and the head is past it. */
-    if (InterlockedAdd(&batch->block->finished, (LONG)batch->count) == (LONG)QUEUE_BLOCK_SLOTS)
+    if (InterlockedAdd(&batch->block->finished, (LONG)batch->slots) == (LONG)QUEUE_BLOCK_SLOTS)
         recycle_block(queue, batch->block);
 }
 
@@ -301,7 +378,8 @@ LONG64 shim__queue_claimed_count(const item_queue *queue)
     LONG64 laps = tail / QUEUE_BLOCK_POSITIONS;
     LONG64 in_lap = offset_of(tail) < QUEUE_BLOCK_SLOTS ? offset_of(tail) : QUEUE_BLOCK_SLOTS;
 
-    return laps * QUEUE_BLOCK_SLOTS + in_lap - load_acquire(&queue->runtime_items);
+    return laps * QUEUE_BLOCK_SLOTS + in_lap - load_acquire(&queue->runtime_items) -
+           load_acquire(&queue->slots_without_entry);
 }
 
 void shim__queue_visit_at_exit(const item_queue *queue, queue_visit_function visit, void *context)
@@ -309,6 +387,7 @@ void shim__queue_visit_at_exit(const item_queue *queue, queue_visit_function vis
     LONG64 tail = load_acquire(&queue->tail);
     LONG64 position = load_acquire(&queue->head);
     const queue_block *block = __atomic_load_n(&queue->head_block, __ATOMIC_ACQUIRE);
+    static queue_payload_copy copy; /* exit runs on one thread */
 
     /* A callback that exit ended between moving the head's block and the
      * head itself: the head is the block's first position. */
@@ -325,13 +404,19 @@ void shim__queue_visit_at_exit(const item_queue *queue, queue_visit_function vis
             continue;
         }
         slot = &block->slots[offset_of(position)];
-        if (load_acquire(&slot->published) == position + 1) {
+        if (load_acquire(&slot->published) != position + 1) {
+            visit(context, position, NULL, NULL, FALSE);
+            position++;
+        } else if (slot->kind == SLOT_PADDING || slot->kind == SLOT_CONTINUATION) {
+            /* A continuation shows here only when its first slot was never
+             * published: that one was counted. */
+            position++;
+        } else {
             queue_entry entry;
-            const void *payload = read_slot(slot, &entry);
+            const void *payload = read_slot(slot, &entry, &copy);
 
             visit(context, position, &entry, payload, TRUE);
-        } else
-            visit(context, position, NULL, NULL, FALSE);
-        position++;
+            position += slots_of(slot);
+        }
     }
 }

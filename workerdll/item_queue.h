@@ -2,13 +2,14 @@
  * blocks, written by any number of producers without a lock and read by
  * the pool's callbacks under one lock of their own.
  *
- * A producer claims a position with one compare-exchange on the tail,
- * writes its entry into that position's slot and publishes it by storing
- * the position in the slot. A message of up to QUEUE_INLINE_CAPACITY bytes
- * travels inside its slot, so the post path allocates nothing; blocks are
- * reused once every entry in them has run. A callback takes several
- * entries per lock and runs them where they are: consumers only read
- * slots, so a slot's lines are never written on both sides. */
+ * A producer claims a position (two for a large message) with one
+ * compare-exchange on the tail, writes its entry into that position's slot
+ * and publishes it by storing the position in the slot. A message of up to
+ * QUEUE_INLINE_CAPACITY bytes travels inside its slots, so the post path
+ * allocates nothing; blocks are reused once every entry in them has run. A
+ * callback takes several entries per lock and runs them where they are:
+ * consumers only read slots, so a slot's lines are never written on both
+ * sides. */
 #ifndef TWINSHIM_WORKER_ITEM_QUEUE_H
 #define TWINSHIM_WORKER_ITEM_QUEUE_H
 
@@ -19,12 +20,16 @@
 #include "twinshim/worker.h"
 
 #define QUEUE_CACHE_LINE 64
-/* Payloads up to this size are copied into the slot: an audit record with
- * a name and a few registers fits (shimgen's is 96 bytes). */
-#define QUEUE_INLINE_CAPACITY 240u
+/* A slot is two cache lines: a 16-byte header and this much payload. Small,
+ * because a backlog's slots are what the host's caches hold: 10,000 queued
+ * records in 256-byte slots slowed the FreeLibrary that followed by half. */
+#define QUEUE_SLOT_PAYLOAD 112u
+/* Payloads up to this size travel in the queue: up to QUEUE_SLOT_PAYLOAD in
+ * one slot (shimgen's 96-byte record), larger ones in two. */
+#define QUEUE_INLINE_CAPACITY (2u * QUEUE_SLOT_PAYLOAD)
 /* Positions per block: the last position of each block is never a slot;
  * a tail there means "the next block is being linked in". */
-#define QUEUE_BLOCK_POSITIONS 64u
+#define QUEUE_BLOCK_POSITIONS 128u
 #define QUEUE_BLOCK_SLOTS (QUEUE_BLOCK_POSITIONS - 1u)
 
 /* An entry as the runtime handles it. A message has no work function; its
@@ -43,20 +48,27 @@ typedef enum slot_kind {
     SLOT_INLINE_MESSAGE,
     SLOT_HEAP_MESSAGE,
     SLOT_WORK,
-    SLOT_RUNTIME_WORK
+    SLOT_RUNTIME_WORK,
+    /* The second slot of a two-slot message: the rest of its payload. It has
+     * a header of its own, so that exit can tell it from an entry when the
+     * first slot was never published. */
+    SLOT_CONTINUATION,
+    /* A block's last slot, left empty by a two-slot message that did not
+     * fit: taken and skipped like an entry, never run. */
+    SLOT_PADDING
 } slot_kind;
 
 /* An entry as a slot holds it: a 16-byte header, then the payload, so that
- * a message writes as few cache lines as it can: two for a payload of up to
- * 112 bytes. */
+ * a message writes as few cache lines as it can: one for a payload of up to
+ * 48 bytes, two up to 112. */
 typedef struct queue_slot {
     /* The slot's position + 1 once its entry is written; anything else
      * means not yet (a claimed slot whose producer is still writing). */
     _Alignas(QUEUE_CACHE_LINE) volatile LONG64 published;
     unsigned int kind;        /* slot_kind */
-    unsigned int inline_size; /* SLOT_INLINE_MESSAGE */
+    unsigned int inline_size; /* SLOT_INLINE_MESSAGE: the whole payload's */
     union {
-        _Alignas(max_align_t) unsigned char payload[QUEUE_INLINE_CAPACITY];
+        _Alignas(max_align_t) unsigned char payload[QUEUE_SLOT_PAYLOAD];
         struct {
             shim_work_function function;
             shim_work_cancel_function on_cancel;
@@ -68,6 +80,11 @@ typedef struct queue_slot {
         } heap;
     } body;
 } queue_slot;
+
+/* Where a two-slot message's payload is put together for its reader. */
+typedef struct queue_payload_copy {
+    _Alignas(max_align_t) unsigned char bytes[QUEUE_INLINE_CAPACITY];
+} queue_payload_copy;
 
 typedef struct queue_block {
     queue_slot slots[QUEUE_BLOCK_SLOTS];
@@ -95,7 +112,8 @@ typedef struct item_queue {
      * QUEUE_BLOCK_SLOTS posts on each side). */
     _Alignas(QUEUE_CACHE_LINE) SLIST_HEADER free_blocks;
     HANDLE heap;
-    volatile LONG64 runtime_items; /* claimed by the runtime's own work */
+    volatile LONG64 runtime_items;       /* claimed by the runtime's own work */
+    volatile LONG64 slots_without_entry; /* continuations and padding */
     /* Tests cap the blocks a queue may allocate (fault injection); -1: no cap. */
     long blocks_allowed;
     volatile LONG blocks_allocated;
@@ -104,14 +122,14 @@ typedef struct item_queue {
     queue_block first_block;
 } item_queue;
 
-/* Entries a callback took at once: positions first .. first + count - 1,
+/* Entries a callback took at once: positions first .. first + slots - 1,
  * all in one block. They stay in their slots while the callback runs them,
  * so that exit still finds those it had not finished; the block is reused
  * only once every entry of it is finished (shim__queue_finish_batch). */
 typedef struct queue_batch {
     queue_block *block;
     LONG64 first;
-    unsigned count;
+    unsigned slots;
 } queue_batch;
 
 void shim__queue_init(item_queue *queue, HANDLE heap);
@@ -121,12 +139,14 @@ void shim__queue_release(item_queue *queue);
  * queue empty and leaves. */
 void shim__queue_trim(item_queue *queue);
 
-/* Claims the next position and returns its slot, or NULL when a new block
- * was needed and could not be allocated (nothing claimed). The caller
- * writes it with shim__queue_write, then calls shim__queue_publish. */
-queue_slot *shim__queue_claim(item_queue *queue, LONG64 *position);
+/* Claims the next position (two for a message of more than
+ * QUEUE_SLOT_PAYLOAD bytes that travels inline) and returns its slot, or
+ * NULL when a new block was needed and could not be allocated (nothing
+ * claimed). The caller writes it with shim__queue_write, then calls
+ * shim__queue_publish. */
+queue_slot *shim__queue_claim(item_queue *queue, const queue_entry *entry, LONG64 *position);
 /* Writes a claimed slot: the entry, and for a message that fits, its
- * payload. */
+ * payload (into the second slot too, if it was claimed for two). */
 void shim__queue_write(queue_slot *slot, const queue_entry *entry, const void *payload);
 /* Publishes a claimed slot: a release store, no barrier, so that the
  * producer goes on while the slot's lines travel. Consumers that must not
@@ -136,15 +156,19 @@ void shim__queue_publish(queue_slot *slot, LONG64 position);
 
 /* Consumers, with the queue's lock held: finds up to `limit` published
  * entries from the head on, in the head's block; a work item (which may run
- * long) only on its own. Returns the count, 0 when the head is not
- * published (yet). The caller records the batch where exit can find it
+ * long) only on its own. Returns the count of entries; batch->slots is 0
+ * when the head is not published (yet), and counts a block's padding
+ * slot, which may make a batch without entries. The caller records the batch where exit can find it
  * before it calls shim__queue_take, so that exit finds each entry in one
  * place or both. */
 unsigned shim__queue_find_batch(const item_queue *queue, unsigned limit, queue_batch *batch);
 /* Moves the head past a batch that shim__queue_find_batch found. */
 void shim__queue_take(item_queue *queue, const queue_batch *batch);
-/* The entry at `index` in a taken batch, and where its payload is. */
-const void *shim__queue_batch_entry(const queue_batch *batch, unsigned index, queue_entry *entry);
+/* The first entry at or after `*offset` slots into a taken batch, and where
+ * its payload is (in `copy` when it spans two slots); moves *offset past it.
+ * Returns FALSE when the batch has no entry left. */
+BOOL shim__queue_batch_next(const queue_batch *batch, unsigned *offset, queue_entry *entry,
+                            const void **payload, queue_payload_copy *copy);
 /* Without the lock, once every entry of a taken batch has run and the
  * batch is out of the caller's record: the block is reused once all its
  * entries are finished. */
@@ -158,8 +182,8 @@ BOOL shim__queue_is_empty(const item_queue *queue);
  * those in runtime_items after its claim). */
 LONG64 shim__queue_claimed_count(const item_queue *queue);
 
-/* Process exit: calls visit for every claimed position from the head on,
- * oldest first, with published FALSE for a slot whose producer never
+/* Process exit: calls visit for every entry from the head on, oldest
+ * first, with published FALSE for a claimed slot whose producer never
  * finished writing it. Takes no lock, frees nothing. */
 typedef void (*queue_visit_function)(void *context, LONG64 position, const queue_entry *entry,
                                      const void *payload, BOOL published);

@@ -27,7 +27,7 @@ typedef struct consumer_slot {
      * is the slot's while this is nonzero. */
     volatile LONG64 batch_first_plus_one;
     queue_batch batch;
-    /* The entry of the batch that runs or runs next. */
+    /* Where in the batch (in slots) the entry that runs or runs next is. */
     volatile LONG batch_next;
 } consumer_slot;
 

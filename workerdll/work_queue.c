@@ -52,8 +52,8 @@ static BOOL take_batch(shim_session *session, consumer_slot *slot, unsigned limi
     AcquireSRWLockExclusive(&session->queue.lock);
     count = shim__queue_find_batch(&session->queue, limit, batch);
     if (count > 1 && shim__read_flag(&session->max_callbacks) > 1)
-        batch->count = (count + 1) / 2;
-    if (count > 0) {
+        shim__queue_find_batch(&session->queue, (count + 1) / 2, batch);
+    if (batch->slots > 0) {
         if (slot != NULL) {
             slot->batch = *batch;
             slot->batch_next = 0;
@@ -65,7 +65,7 @@ static BOOL take_batch(shim_session *session, consumer_slot *slot, unsigned limi
         shim__queue_take(&session->queue, batch);
     }
     ReleaseSRWLockExclusive(&session->queue.lock);
-    return count > 0;
+    return batch->slots > 0;
 }
 
 static BOOL head_is_published(shim_session *session)
@@ -110,10 +110,12 @@ void shim__cancel_queued_items(shim_session *session)
 
     /* Nothing runs: a batch is only a faster way through the queue. */
     while (take_batch(session, NULL, SHIM_MESSAGE_BATCH_LIMIT, &batch)) {
-        for (unsigned i = 0; i < batch.count; i++) {
-            queue_entry entry;
-            const void *payload = shim__queue_batch_entry(&batch, i, &entry);
+        unsigned offset = 0;
+        queue_entry entry;
+        const void *payload;
+        queue_payload_copy copy;
 
+        while (shim__queue_batch_next(&batch, &offset, &entry, &payload, &copy)) {
             cancel_entry(session, &entry, payload);
             free_heap_payload(session, entry.heap_payload);
         }
@@ -208,17 +210,19 @@ static void wait_for_producer(unsigned *waits)
  * queued runs once the stop is requested, not even while on_stopping runs. */
 static void run_batch(shim_session *session, consumer_slot *slot, const queue_batch *batch)
 {
-    for (unsigned i = 0; i < batch->count; i++) {
-        queue_entry entry;
-        const void *payload = shim__queue_batch_entry(batch, i, &entry);
+    unsigned offset = 0;
+    queue_entry entry;
+    const void *payload;
+    queue_payload_copy copy;
 
+    while (shim__queue_batch_next(batch, &offset, &entry, &payload, &copy)) {
         if (shim__dropping_queued_items(session))
             cancel_entry(session, &entry, payload);
         else
             run_entry(session, &entry, payload);
         /* Past it before its payload goes: exit must not find it. */
         if (slot != NULL)
-            __atomic_store_n(&slot->batch_next, (LONG)i + 1, __ATOMIC_RELEASE);
+            __atomic_store_n(&slot->batch_next, (LONG)offset, __ATOMIC_RELEASE);
         free_heap_payload(session, entry.heap_payload);
         /* A stopping session drains behind the host: the thread that freed
          * the front, and the wineserver that unmaps it, may wait for the
@@ -291,7 +295,7 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
 static int publish(shim_session *session, const queue_entry *entry, const void *payload)
 {
     LONG64 position;
-    queue_slot *slot = shim__queue_claim(&session->queue, &position);
+    queue_slot *slot = shim__queue_claim(&session->queue, entry, &position);
 
     if (slot == NULL) {
         free_heap_payload(session, entry->heap_payload);

@@ -18,8 +18,10 @@ typedef struct exit_report {
 
 /* How many jobs the child posts in all: the first EXIT_REPORT_CUT_OFF (one
  * per pool thread: the child sets the session's maximum to that) are cut
- * off, the rest stay queued. */
-#define EXIT_REPORT_JOBS 50
+ * off, the rest stay queued. Enough that the queue's first block fills:
+ * a test_job takes two slots, so exit walks past a block's padding slot
+ * and into the next block. */
+#define EXIT_REPORT_JOBS 100
 #define EXIT_REPORT_CUT_OFF 1
 
 #endif
