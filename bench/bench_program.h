@@ -54,8 +54,11 @@ void wait_started(bench_run *run, LONG count);
 
 /* ---- Samples and results (bench_results.c) ------------------------------- */
 
+/* Samples per key: a section may take several per round. */
+#define MAX_SAMPLES 512
+
 typedef struct samples {
-    double value[MAX_ROUNDS];
+    double value[MAX_SAMPLES];
     int count;
 } samples;
 

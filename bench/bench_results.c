@@ -14,7 +14,7 @@ static int result_count;
 
 void add_sample(samples *s, double value)
 {
-    if (s->count < MAX_ROUNDS)
+    if (s->count < MAX_SAMPLES)
         s->value[s->count++] = value;
 }
 

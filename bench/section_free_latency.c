@@ -12,6 +12,10 @@
 #define NAIVE_FREE_DEADLINE_MS 3000u /* about 50 times the naive drain of 10,000 items */
 #define CHILD_FAILED 0xBE000000u     /* child exit codes from here up are failures */
 #define FREE_SPIN_US 10u             /* work per pending callback */
+/* twinshim's unloads take a tenth of a millisecond, and the machine's noise
+ * moves one by half of that: several per round, each pending count right
+ * after the others, so that a ratio compares neighbours. */
+#define TWINSHIM_SAMPLES_PER_ROUND 5
 
 static const LONG pending_counts[] = { 0, 100, 10000 };
 #define PENDING_COUNTS ((int)(sizeof pending_counts / sizeof pending_counts[0]))
@@ -151,36 +155,37 @@ void free_latency(const options *o)
     char key[96];
     const int last = PENDING_COUNTS - 1;
 
-    progress("2. FreeLibrary(front) with 0, 100 and 10000 pending callbacks of %u us, %d rounds "
-             "(the naive front in child processes, deadline %u ms)\n",
-             FREE_SPIN_US, o->free_rounds, NAIVE_FREE_DEADLINE_MS);
+    progress("2. FreeLibrary(front) with 0, 100 and 10000 pending callbacks of %u us, %d rounds of %d "
+             "each (the naive front once per round, in child processes, deadline %u ms)\n",
+             FREE_SPIN_US, o->free_rounds, TWINSHIM_SAMPLES_PER_ROUND, NAIVE_FREE_DEADLINE_MS);
     for (int round = -1; round < o->free_rounds; round++) {
-        for (int p = 0; p < PENDING_COUNTS; p++) {
-            /* Rotate which of the four variants goes first. */
-            for (int k = 0; k < 4; k++) {
-                int which = (k + (round < 0 ? 0 : round)) % 4;
+        int rotation = round < 0 ? 0 : round;
 
-                if (which == 0) {
-                    free_sample s = twinshim_free(pending_counts[p], FALSE);
-                    if (round >= 0) {
-                        add_sample(&tw_free[p], s.free_ms);
-                        add_sample(&tw_gone[p], s.gone_ms);
-                        add_sample(&tw_pending[p], s.pending);
-                    }
-                } else if (which == 1) {
-                    free_sample s = twinshim_free(pending_counts[p], TRUE);
-                    if (round >= 0) {
-                        add_sample(&held_free[p], s.free_ms);
-                        add_sample(&held_gone[p], s.gone_ms);
-                    }
-                } else if (round >= 0) { /* no warm-up round for the child processes */
-                    BOOL warm = which == 2;
-                    double ms = naive_free(pending_counts[p], warm);
-                    if (ms < 0)
-                        (warm ? naive_deadlocks : naive_cold_deadlocks)[p]++;
-                    else
-                        add_sample(warm ? &naive[p] : &naive_cold[p], ms);
-                }
+        for (int sample = 0; sample < TWINSHIM_SAMPLES_PER_ROUND; sample++) {
+            for (int i = 0; i < 2 * PENDING_COUNTS; i++) {
+                /* Rotate which count, and which of held or not, goes first. */
+                int p = (i / 2 + rotation + sample) % PENDING_COUNTS;
+                BOOL hold = (i + rotation) % 2 == 1;
+                free_sample s = twinshim_free(pending_counts[p], hold);
+
+                if (round < 0)
+                    continue;
+                add_sample(hold ? &held_free[p] : &tw_free[p], s.free_ms);
+                add_sample(hold ? &held_gone[p] : &tw_gone[p], s.gone_ms);
+                if (!hold)
+                    add_sample(&tw_pending[p], s.pending);
+            }
+        }
+        /* No warm-up round for the child processes. */
+        for (int p = 0; p < PENDING_COUNTS && round >= 0; p++) {
+            for (int k = 0; k < 2; k++) {
+                BOOL warm = (k + round) % 2 == 0;
+                double ms = naive_free(pending_counts[p], warm);
+
+                if (ms < 0)
+                    (warm ? naive_deadlocks : naive_cold_deadlocks)[p]++;
+                else
+                    add_sample(warm ? &naive[p] : &naive_cold[p], ms);
             }
         }
         progress(round < 0 ? "  warm-up done\n" : "  round %d of %d done\n", round + 1, o->free_rounds);
@@ -235,4 +240,5 @@ void free_latency(const options *o)
     }
     put_number("naive_deadline_ms", NAIVE_FREE_DEADLINE_MS);
     put_number("free_pending_spin_us", FREE_SPIN_US);
+    put_number("free_twinshim_samples_per_round", TWINSHIM_SAMPLES_PER_ROUND);
 }
