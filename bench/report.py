@@ -91,7 +91,9 @@ def tables(r, meta):
         f"load average (1, 5, 15 min) {meta['load']}. "
         f"Counts: {v.get('callbacks_per_run'):,.0f} callbacks per variant and round in section 1, "
         f"{v.get('rounds'):.0f} rounds after a warm-up round in sections 1, 5 and 6; "
-        f"{v.get('free_rounds'):.0f} rounds in section 2, {v.get('cycle_rounds'):.0f} in sections 3–4, "
+        f"{v.get('free_rounds'):.0f} rounds in section 2 (twinshim's unloads "
+        f"{count(v.get('free_twinshim_samples_per_round'))} times per round), "
+        f"{v.get('cycle_rounds'):.0f} in sections 3–4, "
         f"{v.get('throughput_callbacks_per_run'):,.0f} callbacks per run in section 5; "
         f"in section 6, {count(v.get('intercept_batches_per_thread'))} batches of "
         f"{count(v.get('intercept_batch_calls'))} calls per host thread, variant and round, and "
@@ -161,7 +163,9 @@ def tables(r, meta):
             f"{number(v.get(f'pending_at_free_twinshim_{pending}_median'))} | "
             f"{r.stats(f'unload_ms_twinshim_{pending}')} |")
     add("")
-    add(f"All times in ms. The naive front runs in a child process; a FreeLibrary that has not returned "
+    add(f"All times in ms, over {count(v.get('free_twinshim_samples_per_round'))} unloads per round for twinshim "
+        "(each pending count right after the others), one for the naive front. "
+        "The naive front runs in a child process; a FreeLibrary that has not returned "
         f"after {number(v.get('naive_deadline_ms'))} ms counts as a deadlock. Warm: the child ran one "
         "callback first, so the pool has a thread; cold: the work is queued on a pool that has no thread "
         "yet, right before the unload.")
