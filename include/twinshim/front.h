@@ -81,7 +81,8 @@ extern const shim_front_config shim_front_configuration;
  * (nothing is sent), or the worker's refusal (SHIM_E_STOPPING,
  * SHIM_E_OUT_OF_MEMORY, SHIM_E_TOO_LARGE...). payload may be NULL only when
  * size is 0. Takes no lock and makes no system call while the worker keeps
- * up. Until the plugin's on_start has returned it waits for it (2 s at
+ * up; a payload of up to 224 bytes travels inside the queue, a larger one
+ * is copied into a block of the worker's heap (HeapAlloc). Until the plugin's on_start has returned it waits for it (2 s at
  * most), except under the loader lock, so that a program that exits at
  * once does not lose its first messages. Once process exit has begun (another DLL's detach, a destructor), it
  * hands the message to the plugin's on_exit_message on this thread instead,
