@@ -1,7 +1,8 @@
 /* The session's queue (workerdll/item_queue.c): producers claim slots
  * without a lock, in blocks that are linked in as they fill and reused
- * once read. Many host threads posting at once across thousands of blocks
- * lose nothing and keep each thread's order; a block that cannot be
+ * once read. Many host threads posting one- and two-slot messages at once
+ * across hundreds of blocks lose nothing, damage nothing and keep each
+ * thread's order; a block that cannot be
  * allocated refuses the post with a clear error, loses nothing queued, and
  * the queue carries on once blocks are free again. */
 #include <setjmp.h>
@@ -16,7 +17,7 @@
 #include "twinshim/status.h"
 
 #define PRODUCERS 4
-#define MESSAGES_PER_PRODUCER 20000 /* about 1,300 blocks in all */
+#define MESSAGES_PER_PRODUCER 20000 /* about 840 blocks of 127 slots in all */
 
 static ordered_log log_of_messages;
 
@@ -27,17 +28,28 @@ typedef struct producer {
     volatile LONG refused;
 } producer;
 
+typedef struct ordered_with_tail {
+    ordered_message message;
+    BYTE tail[TEST_ORDERED_TAIL_MAX];
+} ordered_with_tail;
+
+/* Every third message carries a tail that makes it take two queue slots:
+ * two-slot claims race one-slot ones, and meet blocks' ends. */
 static DWORD WINAPI post_in_order(void *parameter)
 {
     producer *self = parameter;
-    ordered_message message = { .magic = TEST_ORDERED_MESSAGE_MAGIC,
-                                .producer = self->number,
-                                .log = &log_of_messages };
+    ordered_with_tail posted = {
+        .message = { .magic = TEST_ORDERED_MESSAGE_MAGIC, .producer = self->number, .log = &log_of_messages }
+    };
 
     WaitForSingleObject(self->go, INFINITE);
     for (LONG sequence = 1; sequence <= MESSAGES_PER_PRODUCER; sequence++) {
-        message.sequence = sequence;
-        if (self->post_raw(&message, sizeof message) != SHIM_OK)
+        size_t tail = sequence % 3 == 0 ? TEST_ORDERED_TAIL_MAX : 0;
+
+        posted.message.sequence = sequence;
+        for (size_t i = 0; i < tail; i++)
+            posted.tail[i] = (BYTE)(sequence + (LONG)i);
+        if (self->post_raw(&posted, sizeof posted.message + tail) != SHIM_OK)
             InterlockedIncrement(&self->refused);
     }
     return 0;
@@ -82,6 +94,7 @@ static void concurrent_posts_arrive_once_and_in_order(void **state)
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
     assert_int_equal(log_of_messages.arrived, PRODUCERS * MESSAGES_PER_PRODUCER);
     assert_int_equal(log_of_messages.out_of_order, 0);
+    assert_int_equal(log_of_messages.damaged, 0);
     for (int i = 0; i < PRODUCERS; i++)
         assert_int_equal(log_of_messages.last[i], MESSAGES_PER_PRODUCER);
 }
