@@ -141,8 +141,9 @@ void shim__queue_trim(item_queue *queue);
 
 /* Claims the next position (two for a message of more than
  * QUEUE_SLOT_PAYLOAD bytes that travels inline) and returns its slot, or
- * NULL when a new block was needed and could not be allocated (nothing
- * claimed). The caller writes it with shim__queue_write, then calls
+ * NULL when a new block was needed and could not be allocated (nothing of
+ * the entry claimed; a padding slot it left may be, published and
+ * harmless). The caller writes it with shim__queue_write, then calls
  * shim__queue_publish. */
 queue_slot *shim__queue_claim(item_queue *queue, const queue_entry *entry, LONG64 *position);
 /* Writes a claimed slot: the entry, and for a message that fits, its
@@ -158,9 +159,9 @@ void shim__queue_publish(queue_slot *slot, LONG64 position);
  * entries from the head on, in the head's block; a work item (which may run
  * long) only on its own. Returns the count of entries; batch->slots is 0
  * when the head is not published (yet), and counts a block's padding
- * slot, which may make a batch without entries. The caller records the batch where exit can find it
- * before it calls shim__queue_take, so that exit finds each entry in one
- * place or both. */
+ * slot, which may make a batch without entries. The caller records the
+ * batch where exit can find it before it calls shim__queue_take, so that
+ * exit finds each entry in one place or both. */
 unsigned shim__queue_find_batch(const item_queue *queue, unsigned limit, queue_batch *batch);
 /* Moves the head past a batch that shim__queue_find_batch found. */
 void shim__queue_take(item_queue *queue, const queue_batch *batch);
