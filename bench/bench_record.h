@@ -44,6 +44,10 @@ typedef bench_record_counter *(*bench_worker_record_counter_function)(void);
 #define BENCH_MESSAGE_BATCH 32u
 /* bench_worker.dll: shim_session_set_message_batch on its session. */
 typedef int (*bench_worker_set_message_batch_function)(unsigned max_messages);
+/* The delivery delay of records_per_s_delayed, in milliseconds. */
+#define BENCH_DELIVERY_DELAY_MS 1u
+/* bench_worker.dll: shim_session_set_delivery_delay on its session. */
+typedef int (*bench_worker_set_delivery_delay_function)(unsigned milliseconds);
 
 /* Builds the record of one call, as every variant of section 6 does. */
 static inline void bench_fill_record(bench_record *record, int a, int b, int result)

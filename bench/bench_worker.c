@@ -4,8 +4,9 @@
  * record (section 6). It exports bench_worker_submit so that the program can
  * measure shim_session_submit, the path a plugin itself pays, next to
  * shim_front_post, the path a front pays. bench_worker_set_message_batch
- * lets section 6 give its session a message batch (its records only count);
- * the other sections keep the runtime's default. */
+ * and bench_worker_set_delivery_delay let section 6 give its session a
+ * message batch and a delivery delay (its records only count); the other
+ * sections keep the runtime's defaults. */
 #include <windows.h>
 
 #include "twinshim/worker.h"
@@ -27,6 +28,7 @@ __declspec(dllexport) int bench_worker_submit(bench_run *run);
 __declspec(dllexport) int bench_worker_ready(void);
 __declspec(dllexport) bench_record_counter *bench_worker_record_counter(void);
 __declspec(dllexport) int bench_worker_set_message_batch(unsigned max_messages);
+__declspec(dllexport) int bench_worker_set_delivery_delay(unsigned milliseconds);
 
 static int bench_start(shim_session *session, void **plugin_state)
 {
@@ -87,6 +89,11 @@ bench_record_counter *bench_worker_record_counter(void)
 int bench_worker_set_message_batch(unsigned max_messages)
 {
     return shim_session_set_message_batch(current_session, max_messages);
+}
+
+int bench_worker_set_delivery_delay(unsigned milliseconds)
+{
+    return shim_session_set_delivery_delay(current_session, milliseconds);
 }
 
 static const shim_plugin bench_plugin = {

@@ -241,7 +241,10 @@ def tables(r, meta):
     add(f"The example front's worker takes messages in batches of up to "
         f"{count(v.get('intercept_message_batch'))} (`shim_session_set_message_batch`); taking them one "
         f"at a time, the default, the same front moved {number(v.get('records_per_s_unbatched'))} "
-        f"records/s quiet and {number(v.get('records_per_s_unbatched_loaded'))} loaded, in the same rounds.")
+        f"records/s quiet and {number(v.get('records_per_s_unbatched_loaded'))} loaded; with the batch and a "
+        f"delivery delay of {count(v.get('intercept_delivery_delay_ms'))} ms (`shim_session_set_delivery_delay`), "
+        f"{number(v.get('records_per_s_delayed'))} quiet and {number(v.get('records_per_s_delayed_loaded'))} "
+        f"loaded, in the same rounds (each from the first post to the last record run, the delay included).")
     add("")
     if with_generated:
         add("The generated front's worker is the one shimgen writes, with the runtime's defaults "

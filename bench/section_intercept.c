@@ -7,8 +7,9 @@
  * background work without twinshim (bench_handoff.c). Then the records per
  * second that one host thread gets through each of them; through the
  * example front twice, its worker taking messages in batches of
- * BENCH_MESSAGE_BATCH, set by this section (records_per_s), and one at a
- * time, the runtime's default (records_per_s_unbatched).
+ * BENCH_MESSAGE_BATCH, set by this section (records_per_s), one at a time,
+ * the runtime's default (records_per_s_unbatched), and in batches with a
+ * delivery delay of BENCH_DELIVERY_DELAY_MS (records_per_s_delayed).
  *
  * Per-call timing: each host thread times batches of BATCH_CALLS calls with
  * QueryPerformanceCounter, so a tick (100 ns under Wine) resolves a few ns
@@ -70,6 +71,7 @@ typedef struct call_targets {
     bench_add_function intercepted;
     bench_record_counter *worker_counter;
     bench_worker_set_message_batch_function set_message_batch;
+    bench_worker_set_delivery_delay_function set_delivery_delay;
     generated_front *generated; /* NULL without --generated-front */
     bench_handoff *handoffs[CALL_KINDS - RAW_SUBMIT];
 } call_targets;
@@ -282,6 +284,14 @@ static void set_message_batch(const call_targets *targets, unsigned max_messages
         fail("bench_worker_set_message_batch(%u): %s", max_messages, shim_status_text(code));
 }
 
+static void set_delivery_delay(const call_targets *targets, unsigned milliseconds)
+{
+    int code = targets->set_delivery_delay(milliseconds);
+
+    if (code != SHIM_OK)
+        fail("bench_worker_set_delivery_delay(%u): %s", milliseconds, shim_status_text(code));
+}
+
 /* ---- The CPU load of the second pass ------------------------------------- */
 
 static volatile LONG load_stop;
@@ -326,6 +336,7 @@ typedef struct pass_samples {
     samples p99[CALL_KINDS][HOST_COUNTS];
     samples rate[CALL_KINDS]; /* records per second, posting kinds only */
     samples rate_unbatched;   /* the example front's, its worker taking one message at a time */
+    samples rate_delayed;     /* the example front's, with BENCH_DELIVERY_DELAY_MS */
 } pass_samples;
 
 /* The per-round differences a[i] - b[i]. */
@@ -385,6 +396,8 @@ static void put_pass(const pass_samples *s, BOOL with_generated, const char *suf
         if (k == INTERCEPTED) {
             snprintf(key, sizeof key, "records_per_s_unbatched%s", suffix);
             put_number(key, median_of(&s->rate_unbatched));
+            snprintf(key, sizeof key, "records_per_s_delayed%s", suffix);
+            put_number(key, median_of(&s->rate_delayed));
             snprintf(key, sizeof key, "records_per_s%s", suffix);
         } else
             snprintf(key, sizeof key, "records_per_s_%s%s", kind_keys[k], suffix);
@@ -433,6 +446,11 @@ static void run_pass(const options *o, const call_targets *targets, const timing
                 set_message_batch(targets, BENCH_MESSAGE_BATCH);
                 if (round >= 0)
                     add_sample(&s->rate_unbatched, rate);
+                set_delivery_delay(targets, BENCH_DELIVERY_DELAY_MS);
+                rate = records_per_second(kind, o->intercept_records, targets);
+                set_delivery_delay(targets, 0);
+                if (round >= 0)
+                    add_sample(&s->rate_delayed, rate);
             }
         }
         progress(round < 0 ? "  warm-up done\n" : "  round %d of %d done\n", round + 1, o->rounds);
@@ -476,6 +494,8 @@ void intercept_cost(const options *o)
         ((bench_worker_record_counter_function)symbol(worker, "bench_worker_record_counter"))();
     targets.set_message_batch =
         (bench_worker_set_message_batch_function)symbol(worker, "bench_worker_set_message_batch");
+    targets.set_delivery_delay =
+        (bench_worker_set_delivery_delay_function)symbol(worker, "bench_worker_set_delivery_delay");
     /* The session's on_start must have run: it names the session. */
     wait_worker_ready(worker);
     set_message_batch(&targets, BENCH_MESSAGE_BATCH);
@@ -508,6 +528,7 @@ void intercept_cost(const options *o)
     put_number("intercept_records_per_run", o->intercept_records);
     put_number("intercept_load_threads", load_threads);
     put_number("intercept_message_batch", BENCH_MESSAGE_BATCH);
+    put_number("intercept_delivery_delay_ms", BENCH_DELIVERY_DELAY_MS);
     put_number("qpc_tick_ns", 1e9 / (double)bench_frequency.QuadPart);
 
     for (int k = RAW_SUBMIT; k < CALL_KINDS; k++)

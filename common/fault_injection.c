@@ -5,7 +5,8 @@
 #ifdef SHIM_FAULT_INJECTION
 
 /* Per module. Attaches and session starts run one at a time, under the
- * loader lock, so plain variables suffice. */
+ * loader lock, so plain variables suffice; the later point (a delivery
+ * timer) is failed by tests that make nothing else at the same time. */
 static long fault_target;
 static long fault_points_passed;
 

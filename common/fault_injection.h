@@ -3,9 +3,10 @@
  * in release or in the installed package); otherwise every check is a
  * constant 0 and the compiler removes it.
  *
- * Each resource acquisition on the attach path is a numbered fault point.
- * When the environment variable given to shim__fault_begin holds N, the N-th
- * point reached after that call fails as if the system had refused it. */
+ * Each resource acquisition on the attach path is a numbered fault point,
+ * and so is one a session makes later (its delivery timer). When the
+ * environment variable given to shim__fault_begin holds N, the N-th point
+ * reached after that call fails as if the system had refused it. */
 #ifndef TWINSHIM_FAULT_INJECTION_H
 #define TWINSHIM_FAULT_INJECTION_H
 

@@ -1,12 +1,14 @@
 /* A child that returns from main with test jobs cut off and queued; the
  * worker's on_exit_message and on_trace count them into an exit_report
  * shared with the test (host_test/test_exit_delivery.c).
- *   exit_delivery_child.exe keep|free|batched <fixture folder> <mapping handle>
+ *   exit_delivery_child.exe keep|free|batched|delayed <fixture folder> <mapping handle>
  * "free" calls FreeLibrary on the front first: the session is then still
  * draining at exit, and only the worker's own detach can reach it.
  * "batched" gives the session a message batch and has its callback take the
  * cut-off job together with queued ones: those are then neither queued nor
- * begun at exit, but in the callback's batch. */
+ * begun at exit, but in the callback's batch.
+ * "delayed" gives the session the longest delivery delay and cuts nothing
+ * off: every job is queued, waiting out the delay, when the exit comes. */
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -35,6 +37,7 @@ int wmain(int argc, wchar_t **argv)
     HANDLE occupying_gate = CreateEventW(NULL, TRUE, FALSE, NULL);
     static job_counters occupying;
     BOOL batched = argc == 4 && wcscmp(argv[1], L"batched") == 0;
+    BOOL delayed = argc == 4 && wcscmp(argv[1], L"delayed") == 0;
     exit_report *report;
     test_front front;
     test_job observe = { .kind = TEST_JOB_OBSERVE };
@@ -50,6 +53,8 @@ int wmain(int argc, wchar_t **argv)
     report->settings.max_threads = (test_setting){ TRUE, EXIT_REPORT_CUT_OFF, TEST_STATUS_PENDING };
     report->settings.message_batch =
         (test_setting){ batched, MESSAGE_BATCH, batched ? TEST_STATUS_PENDING : SHIM_OK };
+    report->settings.delivery_delay_ms =
+        (test_setting){ delayed, SHIM_DELIVERY_DELAY_LIMIT, delayed ? TEST_STATUS_PENDING : SHIM_OK };
     job = job_for(&report->observer, NULL);
     job.kind = TEST_JOB_SETTINGS;
     job.settings = &report->settings;
@@ -58,8 +63,19 @@ int wmain(int argc, wchar_t **argv)
     observe.counters_at_last_event = &report->counters_at_last_event;
     if (front.post_job(&job) != SHIM_OK || front.post_job(&observe) != SHIM_OK ||
         !counter_reaches_within(&report->observer.ran, 2, SETUP_DEADLINE_MS) ||
-        report->settings.max_threads.status != SHIM_OK || report->settings.message_batch.status != SHIM_OK)
+        report->settings.max_threads.status != SHIM_OK || report->settings.message_batch.status != SHIM_OK ||
+        report->settings.delivery_delay_ms.status != SHIM_OK)
         return EXIT_SETUP_FAILED; /* cppcheck-suppress resourceLeak */
+    /* Delayed: the observer's job waited the delay out and the pool is
+     * idle; the first of these arms the delay again, and the exit comes
+     * long before it passes. */
+    if (delayed) {
+        job = job_for(&report->queued, never_opened);
+        for (unsigned i = 0; i < EXIT_REPORT_JOBS; i++)
+            if (front.post_job(&job) != SHIM_OK)
+                return EXIT_SETUP_FAILED;
+        return EXIT_RETURNED_WITH_JOBS_QUEUED;
+    }
     /* Batched: the pool thread waits at another gate while every job is
      * posted, then takes the cut-off job and the next queued ones at once. */
     if (batched) {

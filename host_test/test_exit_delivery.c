@@ -251,6 +251,24 @@ static void a_callback_s_batch_reaches_the_exit_hook(void **state)
     assert_every_job_handed_over(L"batched");
 }
 
+/* Every job was queued behind the delivery delay, none begun. */
+static void messages_waiting_out_the_delay_reach_the_exit_hook(void **state)
+{
+    HANDLE mapping;
+    exit_report *report;
+
+    (void)state;
+    report = run_exit_delivery_child(L"test_worker.dll", L"delayed", &mapping);
+    assert_int_equal(report->queued.started, 0);
+    assert_int_equal(report->queued.at_exit, EXIT_REPORT_JOBS);
+    assert_int_equal(report->queued.repeated_at_exit, 0);
+    assert_int_equal(report->queued.cancelled, 0);
+    assert_true(report->trace_events & (1L << SHIM_TRACE_PROCESS_EXIT));
+    assert_int_equal(report->counters_at_last_event.delivered_at_exit, EXIT_REPORT_JOBS);
+    assert_int_equal(report->counters_at_last_event.lost_at_exit, 0);
+    release_report(report, mapping);
+}
+
 static void without_the_hook_the_jobs_are_counted_lost(void **state)
 {
     HANDLE mapping;
@@ -272,6 +290,7 @@ int main(void)
         isolated_test(jobs_cut_off_and_queued_reach_the_exit_hook),
         isolated_test(a_draining_session_is_reached_through_the_worker),
         isolated_test(a_callback_s_batch_reaches_the_exit_hook),
+        isolated_test(messages_waiting_out_the_delay_reach_the_exit_hook),
         isolated_test(without_the_hook_the_jobs_are_counted_lost),
         isolated_test(load_library_host_exits_with_records_queued),
         isolated_test(load_library_host_exits_while_the_session_drains),

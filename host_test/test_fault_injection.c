@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <limits.h>
+#include <string.h>
 #include <wchar.h>
 
 #include <cmocka.h>
@@ -29,6 +30,9 @@
  *   4. CreateThreadpoolWork of the queue's work object
  *   5. CreateThread of the session thread */
 #define WORKER_FAULT_POINTS 5
+/* The next one is reached later, by the first nonzero delivery delay:
+ *   6. CreateThreadpoolTimer of its timer (workerdll/session_settings.c) */
+#define DELIVERY_TIMER_FAULT_POINT (WORKER_FAULT_POINTS + 1)
 
 /* Handles and modules of this process; Wine 8's GetProcessHandleCount is a
  * stub, so process_handle_count reads the system's handle table instead. */
@@ -158,12 +162,47 @@ static void failing_to_load_the_original_refuses_the_front(void **state)
     assert_back_to(&before);
 }
 
+/* The failure is reported and the delay stays unset: a job posted next
+ * runs (a delay without its timer would have nothing to arm). The next
+ * try makes the timer. */
+static void a_delivery_timer_that_fails_leaves_the_delay_unset(void **state)
+{
+    static test_settings settings;
+    static job_counters counters;
+    test_job job = job_for(&counters, NULL);
+    wchar_t folder[TEST_PATH_CAPACITY];
+    unsigned long system_error = 0;
+    test_front front;
+
+    (void)state;
+    memset((void *)&settings, 0, sizeof settings);
+    memset((void *)&counters, 0, sizeof counters);
+    assert_true(front_and_worker_folder(L"faults-delivery-timer", folder));
+    set_fault_point(L"TWINSHIM_FAULT_WORKER_AT", DELIVERY_TIMER_FAULT_POINT);
+    assert_true(load_test_front(folder, &front));
+    assert_int_equal(front.status(&system_error), SHIM_OK);
+
+    settings.delivery_delay_ms = (test_setting){ TRUE, SHIM_DELIVERY_DELAY_LIMIT, TEST_STATUS_PENDING };
+    apply_settings(&front, &settings);
+    set_fault_point(L"TWINSHIM_FAULT_WORKER_AT", 0);
+    assert_int_equal(settings.delivery_delay_ms.status, SHIM_E_SYSTEM);
+    assert_int_equal(front.post_job(&job), SHIM_OK);
+    assert_true(counter_reaches_within(&counters.ran, 1, TEST_DEADLINE_MS));
+
+    settings.delivery_delay_ms.status = TEST_STATUS_PENDING;
+    apply_settings(&front, &settings);
+    assert_int_equal(settings.delivery_delay_ms.status, SHIM_OK);
+    assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
+    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         isolated_test(each_front_acquisition_fails_in_turn),
         isolated_test(each_session_acquisition_fails_in_turn),
         isolated_test(failing_to_load_the_original_refuses_the_front),
+        isolated_test(a_delivery_timer_that_fails_leaves_the_delay_unset),
     };
     return cmocka_run_group_tests_name("fault_injection", tests, NULL, NULL);
 }

@@ -37,17 +37,22 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Alignas(SHIM_CACHE_LINE) volatile LONG stop_requested;
     volatile LONG started;
     volatile LONG start_status;
-    volatile LONG max_callbacks; /* the pool's thread maximum */
-    volatile LONG message_batch; /* the most messages a callback takes at once */
+    volatile LONG max_callbacks;     /* the pool's thread maximum */
+    volatile LONG message_batch;     /* the most messages a callback takes at once */
+    volatile LONG delivery_delay_ms; /* 0: a post into an idle session submits at once */
     const shim_plugin *plugin;
     /* One work object for the whole session. Its callbacks drain the queue
      * below; at most max_callbacks are submitted at a time (scheduled). */
     PTP_WORK work;
+    /* With a delivery delay, what a post into an idle session arms instead
+     * of submitting `work`; created by the setting (session_settings.c). */
+    PTP_TIMER delivery_timer;
 
     /* Written by the pool's callbacks, read by posts that find no callback
      * lingering. */
     _Alignas(SHIM_CACHE_LINE) volatile LONG lingering; /* 1 while a callback polls the empty queue */
     volatile LONG scheduled;                           /* callbacks submitted and not yet returned */
+    volatile LONG delivery_armed; /* 1 from a post's arm of delivery_timer to its callback */
 
     /* Producers claim and publish without a lock; callbacks take entries
      * under the queue's own lock (item_queue.h). */
@@ -246,6 +251,14 @@ BOOL shim__session_is_idle(const shim_session *session);
 /* The session thread's body; ends in FreeLibraryAndExitThread. */
 DWORD WINAPI shim__session_thread(void *parameter);
 
+/* The pool callbacks that run queued items until the queue is empty: the
+ * work object's, and the delivery timer's (a delivery delay is set). */
+void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work);
+void CALLBACK shim__run_delayed_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_TIMER timer);
+/* The stop does not wait out a delivery delay: an armed delivery timer
+ * fires at once. */
+void shim__deliver_now(shim_session *session);
+
 /* True when no item is queued and no pool callback is scheduled to run one. */
 BOOL shim__queue_is_idle(const shim_session *session);
 
@@ -269,9 +282,6 @@ int shim__session_post_at_exit(shim_session *session, const void *payload, size_
 void shim__register_session(shim_session *session);
 void shim__unregister_session(shim_session *session);
 void shim__deliver_all_at_exit(void);
-
-/* The work object's callback: runs queued items until the queue is empty. */
-void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work);
 
 /* Takes every queued item off the queue and runs its cancel function. */
 void shim__cancel_queued_items(shim_session *session);

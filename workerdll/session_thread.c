@@ -120,6 +120,8 @@ DWORD WINAPI shim__session_thread(void *parameter)
     stop_accepting_work(session);
     /* Handles first, so that nothing new becomes due while we wait. */
     shim__disarm_objects(session);
+    /* Queued messages waiting out a delivery delay run now. */
+    shim__deliver_now(session);
 
     /* Cancel: drop the queue before on_stopping, without waiting for running
      * callbacks; pool callbacks drop what they pop from now on as well. */

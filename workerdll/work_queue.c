@@ -236,22 +236,21 @@ static void run_batch(shim_session *session, consumer_slot *slot, const queue_ba
 }
 
 /* A callback takes entries until the queue is empty, so a burst of work
- * costs a few SubmitThreadpoolWork calls instead of one per entry. */
-void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
+ * costs a few SubmitThreadpoolWork calls instead of one per entry. With a
+ * delivery delay it does not linger: the next post arms the timer, and
+ * the pool's threads sleep until then. */
+static void run_queued_items(shim_session *session)
 {
-    shim_session *session = parameter;
     consumer_slot *slot = claim_slot(session);
     queue_batch batch;
     unsigned unpublished_waits = 0;
 
-    (void)instance;
-    (void)work;
     shim__batch_enter(session);
     for (;;) {
         if (is_one_too_many(session))
             break;
         if (!take_batch(session, slot, (unsigned)shim__read_flag(&session->message_batch), &batch)) {
-            if (linger(session))
+            if (shim__read_flag(&session->delivery_delay_ms) == 0 && linger(session))
                 continue;
             /* A producer that saw this callback scheduled (or lingering)
              * did not submit: it had claimed its position before it
@@ -289,6 +288,51 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
     shim__batch_leave(session);
 }
 
+void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
+{
+    (void)instance;
+    (void)work;
+    run_queued_items(parameter);
+}
+
+void CALLBACK shim__run_delayed_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_TIMER timer)
+{
+    shim_session *session = parameter;
+
+    (void)instance;
+    (void)timer;
+    /* Fired again by the stop (shim__deliver_now) after its arm was
+     * already served: the callback counted in `scheduled` has run. */
+    if (InterlockedExchange(&session->delivery_armed, 0) == 0)
+        return;
+    run_queued_items(session);
+}
+
+/* With a delivery delay, a post into an idle session arms the timer
+ * instead of submitting: the callback starts that much later and takes
+ * everything posted meanwhile, and posts that find it scheduled do
+ * nothing. Counted in `scheduled` from before the arm, like a submission,
+ * so the stop cannot find the session idle before it runs. */
+static void schedule_delayed_callback(shim_session *session, LONG delay_ms)
+{
+    FILETIME due;
+
+    if (shim__read_flag(&session->scheduled) != 0 ||
+        InterlockedCompareExchange(&session->scheduled, 1, 0) != 0)
+        return;
+    due = shim__relative_time((unsigned long)delay_ms);
+    InterlockedExchange(&session->delivery_armed, 1);
+    SetThreadpoolTimer(session->delivery_timer, &due, 0, 0);
+}
+
+void shim__deliver_now(shim_session *session)
+{
+    FILETIME due = shim__relative_time(0);
+
+    if (session->delivery_timer != NULL && shim__read_flag(&session->delivery_armed))
+        SetThreadpoolTimer(session->delivery_timer, &due, 0, 0);
+}
+
 /* Claims a slot, writes the entry and publishes it, then makes sure a
  * callback will look. Returns SHIM_E_OUT_OF_MEMORY when the queue needed a
  * block it could not get (the heap payload, if any, is freed). */
@@ -315,8 +359,14 @@ static int publish(shim_session *session, const queue_entry *entry, const void *
      * lingerer that stops lingering after this read finds the entry: it
      * looks at the claims after it stops, and the claim (a full barrier)
      * came before this read. So the publish need not be a barrier. */
-    if (shim__read_flag(&session->lingering) == 0)
-        add_consumer(session);
+    if (shim__read_flag(&session->lingering) == 0) {
+        LONG delay_ms = shim__read_flag(&session->delivery_delay_ms);
+
+        if (delay_ms == 0)
+            add_consumer(session);
+        else
+            schedule_delayed_callback(session, delay_ms);
+    }
     return SHIM_OK;
 }
 

@@ -190,6 +190,25 @@ int shim_session_set_max_threads(shim_session *session, unsigned max_threads);
  * like the queue. Work items (shim_session_submit) are always taken alone. */
 int shim_session_set_message_batch(shim_session *session, unsigned max_messages);
 
+/* The longest delivery delay, in milliseconds. */
+#define SHIM_DELIVERY_DELAY_LIMIT 1000u
+
+/* How long a message posted while no callback is scheduled waits before one
+ * starts, in milliseconds: 0 (the default: at once) to
+ * SHIM_DELIVERY_DELAY_LIMIT; any time, from the next such post on.
+ * Everything posted meanwhile goes to that callback, so a host that posts
+ * steadily wakes the pool about once per delay instead of whenever the
+ * pool has caught up, and the pool's threads sleep in between instead of
+ * polling for the next post: the CPUs are left to the host
+ * (docs/benchmarks.md, section 6). What it trades: a message waits up to
+ * the delay before it runs. The stop does not wait it out: a stop requested
+ * meanwhile starts the callback at once. At process exit, messages still
+ * waiting are handed over like the rest of the queue. The first nonzero
+ * delay creates a pool timer for the session: SHIM_E_STOPPING once the stop
+ * is requested, SHIM_E_SYSTEM if the timer could not be created (the
+ * setting is then unchanged). */
+int shim_session_set_delivery_delay(shim_session *session, unsigned milliseconds);
+
 /* ---- Handles: timers, waits and I/O -------------------------------------
  *
  * Every handle kind follows the same rules:
