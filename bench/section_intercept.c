@@ -7,9 +7,11 @@
  * background work without twinshim (bench_handoff.c). Then the records per
  * second that one host thread gets through each of them; through the
  * example front twice, its worker taking messages in batches of
- * BENCH_MESSAGE_BATCH, set by this section (records_per_s), one at a time,
- * the runtime's default (records_per_s_unbatched), and in batches with a
- * delivery delay of BENCH_DELIVERY_DELAY_MS (records_per_s_delayed).
+ * BENCH_MESSAGE_BATCH, set by this section (records_per_s), and one at a
+ * time, the runtime's default (records_per_s_unbatched). Last, calls far
+ * apart: SPORADIC_CALLS calls, SPORADIC_SPACING_US apart, of the original,
+ * the example front (without and with a delivery delay of
+ * BENCH_DELIVERY_DELAY_MS) and the generated front; keys sporadic_*.
  *
  * Per-call timing: each host thread times batches of BATCH_CALLS calls with
  * QueryPerformanceCounter, so a tick (100 ns under Wine) resolves a few ns
@@ -292,6 +294,59 @@ static void set_delivery_delay(const call_targets *targets, unsigned millisecond
         fail("bench_worker_set_delivery_delay(%u): %s", milliseconds, shim_status_text(code));
 }
 
+/* ---- Calls far apart ----------------------------------------------------
+ *
+ * A program that calls the export now and then, busy with its own work in
+ * between: each call finds the pool idle. The mean over the calls is what
+ * a call costs on average, a wake of the pool included whenever a call
+ * pays one. */
+
+#define SPORADIC_CALLS 1000
+#define SPORADIC_SPACING_US 500
+
+typedef enum sporadic_kind {
+    SPORADIC_DIRECT,
+    SPORADIC_INTERCEPTED,
+    SPORADIC_DELAYED, /* the example front, with BENCH_DELIVERY_DELAY_MS */
+    SPORADIC_GENERATED,
+    SPORADIC_KINDS
+} sporadic_kind;
+
+/* Mean ns per call, each timed with QueryPerformanceCounter (the mean of
+ * many calls resolves less than a tick); between calls the thread spins. */
+static double sporadic_call_ns(sporadic_kind kind, const call_targets *targets)
+{
+    call_kind posting = kind == SPORADIC_GENERATED ? GENERATED : INTERCEPTED;
+    bench_add_function function = kind == SPORADIC_DIRECT      ? targets->original
+                                  : kind == SPORADIC_GENERATED ? targets->generated->add
+                                                               : targets->intercepted;
+    bench_record_counter *counter = NULL;
+    LONGLONG spacing = bench_frequency.QuadPart * SPORADIC_SPACING_US / 1000000;
+    LONGLONG ticks = 0;
+    volatile int sink;
+
+    if (kind != SPORADIC_DIRECT)
+        counter = expect_records(posting, targets, SPORADIC_CALLS);
+    for (int i = 0; i < SPORADIC_CALLS; i++) {
+        LARGE_INTEGER before;
+        LARGE_INTEGER after;
+        LARGE_INTEGER now;
+
+        QueryPerformanceCounter(&before);
+        sink = function(i, 1);
+        QueryPerformanceCounter(&after);
+        ticks += after.QuadPart - before.QuadPart;
+        do {
+            YieldProcessor();
+            QueryPerformanceCounter(&now);
+        } while (now.QuadPart - after.QuadPart < spacing);
+    }
+    (void)sink;
+    if (kind != SPORADIC_DIRECT)
+        wait_records(counter, posting, targets);
+    return (double)ticks * 1e9 / (double)bench_frequency.QuadPart / SPORADIC_CALLS;
+}
+
 /* ---- The CPU load of the second pass ------------------------------------- */
 
 static volatile LONG load_stop;
@@ -334,9 +389,9 @@ static void stop_load(HANDLE *threads, int count)
 typedef struct pass_samples {
     samples p50[CALL_KINDS][HOST_COUNTS];
     samples p99[CALL_KINDS][HOST_COUNTS];
-    samples rate[CALL_KINDS]; /* records per second, posting kinds only */
-    samples rate_unbatched;   /* the example front's, its worker taking one message at a time */
-    samples rate_delayed;     /* the example front's, with BENCH_DELIVERY_DELAY_MS */
+    samples rate[CALL_KINDS];         /* records per second, posting kinds only */
+    samples rate_unbatched;           /* the example front's, its worker taking one message at a time */
+    samples sporadic[SPORADIC_KINDS]; /* ns per call, calls far apart */
 } pass_samples;
 
 /* The per-round differences a[i] - b[i]. */
@@ -351,7 +406,24 @@ static samples differences(const samples *a, const samples *b)
 
 static void put_pass(const pass_samples *s, BOOL with_generated, const char *suffix)
 {
+    static const char *const sporadic_keys[SPORADIC_KINDS] = {
+        "sporadic_direct_call_ns",
+        "sporadic_intercept_added_ns",
+        "sporadic_intercept_added_ns_delayed",
+        "sporadic_generated_added_ns",
+    };
     char key[96];
+
+    snprintf(key, sizeof key, "%s%s", sporadic_keys[SPORADIC_DIRECT], suffix);
+    put_number(key, median_of(&s->sporadic[SPORADIC_DIRECT]));
+    for (int k = SPORADIC_INTERCEPTED; k < SPORADIC_KINDS; k++) {
+        samples added = differences(&s->sporadic[k], &s->sporadic[SPORADIC_DIRECT]);
+
+        if (k == SPORADIC_GENERATED && !with_generated)
+            continue;
+        snprintf(key, sizeof key, "%s%s", sporadic_keys[k], suffix);
+        put_number(key, median_of(&added));
+    }
 
     for (int h = 0; h < HOST_COUNTS; h++) {
         unsigned threads = host_thread_counts[h];
@@ -396,8 +468,6 @@ static void put_pass(const pass_samples *s, BOOL with_generated, const char *suf
         if (k == INTERCEPTED) {
             snprintf(key, sizeof key, "records_per_s_unbatched%s", suffix);
             put_number(key, median_of(&s->rate_unbatched));
-            snprintf(key, sizeof key, "records_per_s_delayed%s", suffix);
-            put_number(key, median_of(&s->rate_delayed));
             snprintf(key, sizeof key, "records_per_s%s", suffix);
         } else
             snprintf(key, sizeof key, "records_per_s_%s%s", kind_keys[k], suffix);
@@ -446,12 +516,20 @@ static void run_pass(const options *o, const call_targets *targets, const timing
                 set_message_batch(targets, BENCH_MESSAGE_BATCH);
                 if (round >= 0)
                     add_sample(&s->rate_unbatched, rate);
-                set_delivery_delay(targets, BENCH_DELIVERY_DELAY_MS);
-                rate = records_per_second(kind, o->intercept_records, targets);
-                set_delivery_delay(targets, 0);
-                if (round >= 0)
-                    add_sample(&s->rate_delayed, rate);
             }
+        }
+        for (int k = 0; k < SPORADIC_KINDS; k++) {
+            double ns;
+
+            if (k == SPORADIC_GENERATED && !kind_runs(GENERATED, o, targets))
+                continue;
+            if (k == SPORADIC_DELAYED)
+                set_delivery_delay(targets, BENCH_DELIVERY_DELAY_MS);
+            ns = sporadic_call_ns((sporadic_kind)k, targets);
+            if (k == SPORADIC_DELAYED)
+                set_delivery_delay(targets, 0);
+            if (round >= 0)
+                add_sample(&s->sporadic[k], ns);
         }
         progress(round < 0 ? "  warm-up done\n" : "  round %d of %d done\n", round + 1, o->rounds);
     }
@@ -528,7 +606,9 @@ void intercept_cost(const options *o)
     put_number("intercept_records_per_run", o->intercept_records);
     put_number("intercept_load_threads", load_threads);
     put_number("intercept_message_batch", BENCH_MESSAGE_BATCH);
-    put_number("intercept_delivery_delay_ms", BENCH_DELIVERY_DELAY_MS);
+    put_number("sporadic_delivery_delay_ms", BENCH_DELIVERY_DELAY_MS);
+    put_number("sporadic_calls", SPORADIC_CALLS);
+    put_number("sporadic_spacing_us", SPORADIC_SPACING_US);
     put_number("qpc_tick_ns", 1e9 / (double)bench_frequency.QuadPart);
 
     for (int k = RAW_SUBMIT; k < CALL_KINDS; k++)

@@ -32,7 +32,11 @@ static void free_heap_payload(shim_session *session, void *payload)
 /* How long a callback that found the queue empty keeps looking before it
  * returns to the pool, in polls: a burst's next entry then costs its
  * producer no wake (about 5 us under Wine), for a few microseconds of CPU.
- * Polls are spaced, so that the slot a producer writes next stays its. */
+ * Polls are spaced, so that the slot a producer writes next stays its, and
+ * each empty one yields the CPU: the callback may have been woken onto the
+ * producer's CPU, and a lingerer that spins there keeps the producer, the
+ * only thread that can end its wait, from running (under load, a
+ * sporadic post then cost 40-160 us instead of under 1; section 6). */
 #define LINGER_POLLS 200
 #define LINGER_PAUSES_PER_POLL 16
 
@@ -179,6 +183,8 @@ static BOOL linger(shim_session *session)
         found = head_is_published(session);
         for (int pause = 0; pause < LINGER_PAUSES_PER_POLL && !found; pause++)
             YieldProcessor();
+        if (!found)
+            SwitchToThread();
     }
     InterlockedExchange(&session->lingering, 0);
     return found;
@@ -239,11 +245,12 @@ static void run_batch(shim_session *session, consumer_slot *slot, const queue_ba
  * costs a few SubmitThreadpoolWork calls instead of one per entry. With a
  * delivery delay it does not linger: the next post arms the timer, and
  * the pool's threads sleep until then. */
-static void run_queued_items(shim_session *session)
+static unsigned run_queued_items(shim_session *session)
 {
     consumer_slot *slot = claim_slot(session);
     queue_batch batch;
     unsigned unpublished_waits = 0;
+    unsigned batches_run = 0;
 
     shim__batch_enter(session);
     for (;;) {
@@ -281,11 +288,13 @@ static void run_queued_items(shim_session *session)
         if (shim__read_flag(&session->lingering) == 0)
             add_consumer(session);
         run_batch(session, slot, &batch);
+        batches_run++;
         unpublished_waits = 0;
     }
     if (slot != NULL)
         InterlockedExchange(&slot->in_use, 0);
     shim__batch_leave(session);
+    return batches_run;
 }
 
 void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
@@ -293,19 +302,6 @@ void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *param
     (void)instance;
     (void)work;
     run_queued_items(parameter);
-}
-
-void CALLBACK shim__run_delayed_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_TIMER timer)
-{
-    shim_session *session = parameter;
-
-    (void)instance;
-    (void)timer;
-    /* Fired again by the stop (shim__deliver_now) after its arm was
-     * already served: the callback counted in `scheduled` has run. */
-    if (InterlockedExchange(&session->delivery_armed, 0) == 0)
-        return;
-    run_queued_items(session);
 }
 
 /* With a delivery delay, a post into an idle session arms the timer
@@ -323,6 +319,37 @@ static void schedule_delayed_callback(shim_session *session, LONG delay_ms)
     due = shim__relative_time((unsigned long)delay_ms);
     InterlockedExchange(&session->delivery_armed, 1);
     SetThreadpoolTimer(session->delivery_timer, &due, 0, 0);
+}
+
+/* The window had messages, so the next one likely will too: the callback
+ * arms it itself, off the host's path, and a host that keeps posting
+ * finds the session scheduled and never pays an arm (a wake of the
+ * timer's thread). A window that finds nothing ends the chain. Behind the
+ * submit gate: a re-arm cannot race the stop's close of the timer, and a
+ * stop requested after it finds the timer armed (shim__deliver_now). */
+static void deliver_next_window(shim_session *session)
+{
+    LONG delay_ms;
+
+    AcquireSRWLockShared(&session->submit_lock);
+    delay_ms = shim__read_flag(&session->delivery_delay_ms);
+    if (session->accepting && !shim__read_flag(&session->stop_requested) && delay_ms > 0)
+        schedule_delayed_callback(session, delay_ms);
+    ReleaseSRWLockShared(&session->submit_lock);
+}
+
+void CALLBACK shim__run_delayed_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_TIMER timer)
+{
+    shim_session *session = parameter;
+
+    (void)instance;
+    (void)timer;
+    /* Fired again by the stop (shim__deliver_now) after its arm was
+     * already served: the callback counted in `scheduled` has run. */
+    if (InterlockedExchange(&session->delivery_armed, 0) == 0)
+        return;
+    if (run_queued_items(session) > 0)
+        deliver_next_window(session);
 }
 
 void shim__deliver_now(shim_session *session)
