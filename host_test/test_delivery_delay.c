@@ -112,24 +112,45 @@ static void messages_wait_out_the_delay_together(void **state)
 /* The longest delay, and a stop deadline shorter than it: a stop that
  * waited the delay out would pass its deadline with the job still queued,
  * pin the worker and leave it loaded. */
-static void a_stop_does_not_wait_out_the_delay(void **state)
+static void stop_with_a_job_waiting(const wchar_t *fixture_name, BOOL after_a_window)
 {
-    static job_counters counters;
-    static volatile LONG64 began_at;
+    static job_counters first;
+    static job_counters waiting;
+    static volatile LONG64 first_began;
+    static volatile LONG64 waiting_began;
     test_front front;
 
-    (void)state;
-    memset((void *)&counters, 0, sizeof counters);
-    load_front_and_worker(L"delay-stop", &front);
+    memset((void *)&first, 0, sizeof first);
+    memset((void *)&waiting, 0, sizeof waiting);
+    first_began = waiting_began = 0;
+    load_front_and_worker(fixture_name, &front);
     set_stop_deadline(&front, SHIM_DELIVERY_DELAY_LIMIT / 4);
     assert_int_equal(delay_status(&front, SHIM_DELIVERY_DELAY_LIMIT), SHIM_OK);
+    /* A window that ran a job arms the next one itself, still scheduled:
+     * the waiting job is posted into that window. */
+    if (after_a_window) {
+        post_timed(&front, &first, &first_began);
+        assert_true(counter_reaches_within(&first.ran, 1, TEST_DEADLINE_MS));
+    }
 
-    post_timed(&front, &counters, &began_at);
+    post_timed(&front, &waiting, &waiting_began);
     assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
-    assert_int_equal(counters.ran, 1);
-    assert_int_equal(counters.saw_stop, 1);
-    assert_int_equal(counters.cancelled, 0);
+    assert_int_equal(waiting.ran, 1);
+    assert_int_equal(waiting.saw_stop, 1);
+    assert_int_equal(waiting.cancelled, 0);
+}
+
+static void a_stop_does_not_wait_out_the_delay(void **state)
+{
+    (void)state;
+    stop_with_a_job_waiting(L"delay-stop", FALSE);
+}
+
+static void a_stop_does_not_wait_out_the_next_window(void **state)
+{
+    (void)state;
+    stop_with_a_job_waiting(L"delay-stop-next-window", TRUE);
 }
 
 int main(void)
@@ -138,6 +159,7 @@ int main(void)
         isolated_test(out_of_range_delay_is_refused),
         isolated_test(messages_wait_out_the_delay_together),
         isolated_test(a_stop_does_not_wait_out_the_delay),
+        isolated_test(a_stop_does_not_wait_out_the_next_window),
     };
     return cmocka_run_group_tests_name("delivery_delay", tests, NULL, NULL);
 }

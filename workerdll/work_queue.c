@@ -244,19 +244,27 @@ static void run_batch(shim_session *session, consumer_slot *slot, const queue_ba
 /* A callback takes entries until the queue is empty, so a burst of work
  * costs a few SubmitThreadpoolWork calls instead of one per entry. With a
  * delivery delay it does not linger: the next post arms the timer, and
- * the pool's threads sleep until then. */
-static unsigned run_queued_items(shim_session *session)
+ * the pool's threads sleep until then. With hand_on (a delayed window's
+ * callback), one that ran entries and finds no more returns TRUE, still
+ * counted in `scheduled`, for the caller to hand the count on to the next
+ * window; otherwise it unschedules itself and returns FALSE. */
+static BOOL run_queued_items(shim_session *session, BOOL hand_on)
 {
     consumer_slot *slot = claim_slot(session);
     queue_batch batch;
     unsigned unpublished_waits = 0;
-    unsigned batches_run = 0;
+    BOOL ran = FALSE;
+    BOOL handed_on = FALSE;
 
     shim__batch_enter(session);
     for (;;) {
         if (is_one_too_many(session))
             break;
         if (!take_batch(session, slot, (unsigned)shim__read_flag(&session->message_batch), &batch)) {
+            if (hand_on && ran) {
+                handed_on = TRUE;
+                break;
+            }
             if (shim__read_flag(&session->delivery_delay_ms) == 0 && linger(session))
                 continue;
             /* A producer that saw this callback scheduled (or lingering)
@@ -288,20 +296,20 @@ static unsigned run_queued_items(shim_session *session)
         if (shim__read_flag(&session->lingering) == 0)
             add_consumer(session);
         run_batch(session, slot, &batch);
-        batches_run++;
+        ran = TRUE;
         unpublished_waits = 0;
     }
     if (slot != NULL)
         InterlockedExchange(&slot->in_use, 0);
     shim__batch_leave(session);
-    return batches_run;
+    return handed_on;
 }
 
 void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
 {
     (void)instance;
     (void)work;
-    run_queued_items(parameter);
+    run_queued_items(parameter, FALSE);
 }
 
 /* With a delivery delay, a post into an idle session arms the timer
@@ -322,20 +330,30 @@ static void schedule_delayed_callback(shim_session *session, LONG delay_ms)
 }
 
 /* The window had messages, so the next one likely will too: the callback
- * arms it itself, off the host's path, and a host that keeps posting
- * finds the session scheduled and never pays an arm (a wake of the
- * timer's thread). A window that finds nothing ends the chain. Behind the
- * submit gate: a re-arm cannot race the stop's close of the timer, and a
- * stop requested after it finds the timer armed (shim__deliver_now). */
+ * arms it with its own count in `scheduled`, off the host's path, and a
+ * host that keeps posting finds the session scheduled throughout and
+ * never pays an arm (a wake of the timer's thread). A window that finds
+ * nothing ends the chain. Behind the submit gate: a re-arm cannot race the
+ * stop's close of the timer, and a stop requested after it finds the
+ * timer armed (shim__deliver_now). Once the stop is requested, or the
+ * delay set to 0, the count is released the usual way instead. */
 static void deliver_next_window(shim_session *session)
 {
     LONG delay_ms;
+    BOOL armed = FALSE;
 
     AcquireSRWLockShared(&session->submit_lock);
     delay_ms = shim__read_flag(&session->delivery_delay_ms);
-    if (session->accepting && !shim__read_flag(&session->stop_requested) && delay_ms > 0)
-        schedule_delayed_callback(session, delay_ms);
+    if (session->accepting && !shim__read_flag(&session->stop_requested) && delay_ms > 0) {
+        FILETIME due = shim__relative_time((unsigned long)delay_ms);
+
+        InterlockedExchange(&session->delivery_armed, 1);
+        SetThreadpoolTimer(session->delivery_timer, &due, 0, 0);
+        armed = TRUE;
+    }
     ReleaseSRWLockShared(&session->submit_lock);
+    if (!armed)
+        run_queued_items(session, FALSE);
 }
 
 void CALLBACK shim__run_delayed_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_TIMER timer)
@@ -348,7 +366,7 @@ void CALLBACK shim__run_delayed_items(PTP_CALLBACK_INSTANCE instance, void *para
      * already served: the callback counted in `scheduled` has run. */
     if (InterlockedExchange(&session->delivery_armed, 0) == 0)
         return;
-    if (run_queued_items(session) > 0)
+    if (run_queued_items(session, TRUE))
         deliver_next_window(session);
 }
 
