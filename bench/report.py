@@ -241,10 +241,7 @@ def tables(r, meta):
     add(f"The example front's worker takes messages in batches of up to "
         f"{count(v.get('intercept_message_batch'))} (`shim_session_set_message_batch`); taking them one "
         f"at a time, the default, the same front moved {number(v.get('records_per_s_unbatched'))} "
-        f"records/s quiet and {number(v.get('records_per_s_unbatched_loaded'))} loaded; with the batch and a "
-        f"delivery delay of {count(v.get('intercept_delivery_delay_ms'))} ms (`shim_session_set_delivery_delay`), "
-        f"{number(v.get('records_per_s_delayed'))} quiet and {number(v.get('records_per_s_delayed_loaded'))} "
-        f"loaded, in the same rounds (each from the first post to the last record run, the delay included).")
+        f"records/s quiet and {number(v.get('records_per_s_unbatched_loaded'))} loaded, in the same rounds.")
     add("")
     if with_generated:
         add("The generated front's worker is the one shimgen writes, with the runtime's defaults "
@@ -252,6 +249,24 @@ def tables(r, meta):
             "generated project, to wait for its records.")
     else:
         add("The front shimgen generates was not measured in this run (no `--generated-front`).")
+    add("")
+    add(f"Calls far apart: one host thread makes {count(v.get('sporadic_calls'))} calls, "
+        f"{count(v.get('sporadic_spacing_us'))} µs apart (spinning in between, as a program busy with its own "
+        "work), each timed with QueryPerformanceCounter; the mean per call, less the direct call's, is what "
+        "a call adds when it finds the pool idle, a wake of the pool included whenever it pays one.")
+    add("")
+    add("| variant, mean ns added per call | quiet | loaded |")
+    add("|---|---|---|")
+    sporadic = [("sporadic_direct_call_ns", "direct call of the original, mean ns per call (the timer's own cost "
+                 "included; the rows below are less it)"),
+                ("sporadic_intercept_added_ns", "the example front (runtime defaults: no delivery delay)"),
+                ("sporadic_intercept_added_ns_delayed",
+                 f"the example front, delivery delay {count(v.get('sporadic_delivery_delay_ms'))} ms "
+                 "(`shim_session_set_delivery_delay`)")]
+    if with_generated:
+        sporadic.append(("sporadic_generated_added_ns", "the generated front (runtime defaults)"))
+    for key, label in sporadic:
+        add(f"| {label} | {number(v.get(key))} | {number(v.get(key + '_loaded'))} |")
     add("")
     add("| reference, ns per call (p50) | 1 thread | 2 threads | 4 threads |")
     add("|---|---|---|---|")

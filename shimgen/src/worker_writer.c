@@ -91,7 +91,9 @@ void worker_write_source(FILE *out, const wrap_plan *plan)
     write_line_formatter(out, plan);
     fprintf(out,
             "/* The session thread, before any message arrives: the session's settings\n"
-            " * (the values below are the defaults) and the resources it needs. */\n"
+            " * (the values below are the defaults) and the resources it needs. A\n"
+            " * delivery delay of a few ms lets the records of calls far apart share\n"
+            " * one wake of the pool, for that much latency (twinshim's plugin guide). */\n"
             "static int open_log(shim_session *session, void **plugin_state)\n"
             "{\n"
             "    wchar_t path[MAX_PATH];\n"
@@ -100,6 +102,8 @@ void worker_write_source(FILE *out, const wrap_plan *plan)
             "    int status = shim_session_set_stop_policy(session, SHIM_STOP_DRAIN);\n\n"
             "    if (status == SHIM_OK)\n"
             "        status = shim_session_set_max_threads(session, SHIM_DEFAULT_MAX_THREADS);\n"
+            "    if (status == SHIM_OK)\n"
+            "        status = shim_session_set_delivery_delay(session, 0);\n"
             "    if (status != SHIM_OK)\n"
             "        return status;\n"
             "    length = GetEnvironmentVariableW(L\"%s\", path, MAX_PATH);\n"
