@@ -35,8 +35,9 @@ static void free_heap_payload(shim_session *session, void *payload)
  * Polls are spaced, so that the slot a producer writes next stays its, and
  * each empty one yields the CPU: the callback may have been woken onto the
  * producer's CPU, and a lingerer that spins there keeps the producer, the
- * only thread that can end its wait, from running (under load, a
- * sporadic post then cost 40-160 us instead of under 1; section 6). */
+ * only thread that can end its wait, from running (under load, a post
+ * 500 us after the previous one cost 38-164 us instead of about 1;
+ * docs/benchmarks.md, section 6). */
 #define LINGER_POLLS 200
 #define LINGER_PAUSES_PER_POLL 16
 

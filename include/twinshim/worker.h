@@ -196,12 +196,12 @@ int shim_session_set_message_batch(shim_session *session, unsigned max_messages)
 /* How long a message posted while no callback is scheduled waits before one
  * starts, in milliseconds: 0 (the default: at once) to
  * SHIM_DELIVERY_DELAY_LIMIT; any time, from the next such post on.
- * Everything posted meanwhile goes to that callback, so a host that posts
- * steadily wakes the pool about once per delay instead of whenever the
- * pool has caught up, and the pool's threads sleep in between instead of
- * polling for the next post: the CPUs are left to the host
- * (docs/benchmarks.md, section 6). What it trades: a message waits up to
- * the delay before it runs. The stop does not wait it out: a stop requested
+ * Everything posted meanwhile goes to that callback, and a window that ran
+ * messages starts the next itself: a host that posts now and then, and
+ * would find the pool asleep at every post, pays one wake per busy stretch
+ * instead of one per post (docs/plugin-guide.md, "Delivery delay"; posts
+ * back to back gain nothing). What it trades: a message waits up to the
+ * delay before it runs. The stop does not wait it out: a stop requested
  * meanwhile starts the callback at once. At process exit, messages still
  * waiting are handed over like the rest of the queue. The first nonzero
  * delay creates a pool timer for the session: SHIM_E_STOPPING once the stop
