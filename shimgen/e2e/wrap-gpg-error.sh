@@ -6,7 +6,11 @@
 # byte what the original prints, with the same exit code, and the worker must
 # log every function of the DLL the program imports and is bound to call.
 # gpg-error.exe takes the DLL only from its import table, so it is unloaded
-# only at process exit: the log also shows the exit hand-over at work.
+# only at process exit: the log also shows the exit hand-over at work. The
+# cases run twice: as generated, then with the generated worker's delivery
+# delay set to 10 ms: the program then exits with its last records still
+# waiting for their window, and the same checks must hold (by hand, --list
+# logged 611 calls in both passes).
 # Usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR]
 set -eu
 
@@ -79,7 +83,7 @@ expect_logged() {
     done
 }
 
-echo "== the unchanged gpg-error.exe, original and wrapped"
+run_cases() {
 check 1
 # Every run initialises the library, parses its arguments, then describes the code.
 expect_logged gpg_err_init gpgrt_set_strusage gpgrt_argparse gpg_strerror gpg_strsource
@@ -93,5 +97,19 @@ check --version
 expect_logged gpgrt_argparse
 check --no-such-option
 expect_logged gpgrt_argparse
+}
+
+echo "== the unchanged gpg-error.exe, original and wrapped"
+run_cases
+
+echo "== the same, the generated worker with a delivery delay of 10 ms"
+worker_source="$work/project/libgpg_error_0_worker.c"
+grep -q 'shim_session_set_delivery_delay(session, 0)' "$worker_source" ||
+    fail "the generated worker sets no delivery delay"
+sed -i 's/shim_session_set_delivery_delay(session, 0)/shim_session_set_delivery_delay(session, 10)/' "$worker_source"
+cmake --build "$work/project/build" > "$work/build-delayed.log" 2>&1 || {
+    cat "$work/build-delayed.log"; fail "rebuilding the worker with a delay"; }
+cp "$work/project/build/bin/libgpg-error-0_worker.dll" "$work/wrapped/"
+run_cases
 
 echo "wrap-gpg-error: passed ($case_number command lines, same bytes and exit codes, every call logged is an import)"
