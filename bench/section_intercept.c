@@ -312,11 +312,24 @@ typedef enum sporadic_kind {
     SPORADIC_KINDS
 } sporadic_kind;
 
+/* The call kind a sporadic kind calls through (what --only names). */
+static call_kind sporadic_call_kind(sporadic_kind kind)
+{
+    switch (kind) {
+    case SPORADIC_DIRECT:
+        return DIRECT;
+    case SPORADIC_GENERATED:
+        return GENERATED;
+    default:
+        return INTERCEPTED;
+    }
+}
+
 /* Mean ns per call, each timed with QueryPerformanceCounter (the mean of
  * many calls resolves less than a tick); between calls the thread spins. */
 static double sporadic_call_ns(sporadic_kind kind, const call_targets *targets)
 {
-    call_kind posting = kind == SPORADIC_GENERATED ? GENERATED : INTERCEPTED;
+    call_kind posting = sporadic_call_kind(kind);
     bench_add_function function = kind == SPORADIC_DIRECT      ? targets->original
                                   : kind == SPORADIC_GENERATED ? targets->generated->add
                                                                : targets->intercepted;
@@ -521,7 +534,7 @@ static void run_pass(const options *o, const call_targets *targets, const timing
         for (int k = 0; k < SPORADIC_KINDS; k++) {
             double ns;
 
-            if (k == SPORADIC_GENERATED && !kind_runs(GENERATED, o, targets))
+            if (!kind_runs(sporadic_call_kind((sporadic_kind)k), o, targets))
                 continue;
             if (k == SPORADIC_DELAYED)
                 set_delivery_delay(targets, BENCH_DELIVERY_DELAY_MS);

@@ -22,12 +22,7 @@
 
 static int delay_status(test_front *front, unsigned milliseconds)
 {
-    static test_settings settings;
-
-    memset((void *)&settings, 0, sizeof settings);
-    settings.delivery_delay_ms = (test_setting){ TRUE, milliseconds, TEST_STATUS_PENDING };
-    apply_settings(front, &settings);
-    return (int)settings.delivery_delay_ms.status;
+    return setting_status(front, delivery_delay_ms, milliseconds);
 }
 
 static void out_of_range_delay_is_refused(void **state)

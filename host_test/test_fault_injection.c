@@ -167,31 +167,27 @@ static void failing_to_load_the_original_refuses_the_front(void **state)
  * try makes the timer. */
 static void a_delivery_timer_that_fails_leaves_the_delay_unset(void **state)
 {
-    static test_settings settings;
     static job_counters counters;
     test_job job = job_for(&counters, NULL);
     wchar_t folder[TEST_PATH_CAPACITY];
     unsigned long system_error = 0;
     test_front front;
+    int status;
 
     (void)state;
-    memset((void *)&settings, 0, sizeof settings);
     memset((void *)&counters, 0, sizeof counters);
     assert_true(front_and_worker_folder(L"faults-delivery-timer", folder));
     set_fault_point(L"TWINSHIM_FAULT_WORKER_AT", DELIVERY_TIMER_FAULT_POINT);
     assert_true(load_test_front(folder, &front));
     assert_int_equal(front.status(&system_error), SHIM_OK);
 
-    settings.delivery_delay_ms = (test_setting){ TRUE, SHIM_DELIVERY_DELAY_LIMIT, TEST_STATUS_PENDING };
-    apply_settings(&front, &settings);
+    status = setting_status(&front, delivery_delay_ms, SHIM_DELIVERY_DELAY_LIMIT);
     set_fault_point(L"TWINSHIM_FAULT_WORKER_AT", 0);
-    assert_int_equal(settings.delivery_delay_ms.status, SHIM_E_SYSTEM);
+    assert_int_equal(status, SHIM_E_SYSTEM);
     assert_int_equal(front.post_job(&job), SHIM_OK);
     assert_true(counter_reaches_within(&counters.ran, 1, TEST_DEADLINE_MS));
 
-    settings.delivery_delay_ms.status = TEST_STATUS_PENDING;
-    apply_settings(&front, &settings);
-    assert_int_equal(settings.delivery_delay_ms.status, SHIM_OK);
+    assert_int_equal(setting_status(&front, delivery_delay_ms, SHIM_DELIVERY_DELAY_LIMIT), SHIM_OK);
     assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
 }

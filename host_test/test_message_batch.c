@@ -16,12 +16,7 @@
 
 static int batch_status(test_front *front, unsigned value)
 {
-    static test_settings settings;
-
-    memset((void *)&settings, 0, sizeof settings);
-    settings.message_batch = (test_setting){ TRUE, value, TEST_STATUS_PENDING };
-    apply_settings(front, &settings);
-    return (int)settings.message_batch.status;
+    return setting_status(front, message_batch, value);
 }
 
 static void out_of_range_batch_is_refused(void **state)

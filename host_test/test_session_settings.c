@@ -16,14 +16,7 @@
 
 static int max_threads_status(test_front *front, unsigned value)
 {
-    static test_settings settings;
-
-    memset((void *)&settings, 0, sizeof settings);
-    settings.max_threads.apply = TRUE;
-    settings.max_threads.value = value;
-    settings.max_threads.status = TEST_STATUS_PENDING;
-    apply_settings(front, &settings);
-    return (int)settings.max_threads.status;
+    return setting_status(front, max_threads, value);
 }
 
 static void out_of_range_maximum_is_refused(void **state)

@@ -330,28 +330,26 @@ void apply_settings(test_front *front, test_settings *settings)
     assert_true(counter_reaches_within(&counters.ran, ran_before + 1, TEST_DEADLINE_MS));
 }
 
-void set_stop_policy(test_front *front, shim_stop_policy policy)
+int apply_one_setting(test_front *front, size_t member_offset, unsigned value)
 {
+    /* Static, as apply_settings asks. */
     static test_settings settings;
+    test_setting *setting = (test_setting *)((char *)&settings + member_offset);
 
     memset((void *)&settings, 0, sizeof settings);
-    settings.stop_policy.apply = TRUE;
-    settings.stop_policy.value = (unsigned)policy;
-    settings.stop_policy.status = 1;
+    *setting = (test_setting){ TRUE, value, TEST_STATUS_PENDING };
     apply_settings(front, &settings);
-    assert_int_equal(settings.stop_policy.status, SHIM_OK);
+    return (int)setting->status;
+}
+
+void set_stop_policy(test_front *front, shim_stop_policy policy)
+{
+    assert_int_equal(setting_status(front, stop_policy, (unsigned)policy), SHIM_OK);
 }
 
 void set_stop_deadline(test_front *front, unsigned milliseconds)
 {
-    static test_settings settings;
-
-    memset((void *)&settings, 0, sizeof settings);
-    settings.stop_deadline_ms.apply = TRUE;
-    settings.stop_deadline_ms.value = milliseconds;
-    settings.stop_deadline_ms.status = 1;
-    apply_settings(front, &settings);
-    assert_int_equal(settings.stop_deadline_ms.status, SHIM_OK);
+    assert_int_equal(setting_status(front, stop_deadline_ms, milliseconds), SHIM_OK);
 }
 
 void assert_either_at(long long value, long long first, long long second, const char *expression,

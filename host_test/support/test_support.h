@@ -100,6 +100,13 @@ double elapsed_since(LARGE_INTEGER start);
  * running cmocka test if it does not within TEST_DEADLINE_MS. */
 void apply_settings(test_front *front, test_settings *settings);
 
+/* Applies one setting alone, the test_settings member `member`, with
+ * `value` as it is, and returns the status the worker's shim_session_set_*
+ * gave it. */
+int apply_one_setting(test_front *front, size_t member_offset, unsigned value);
+#define setting_status(front, member, value) \
+    apply_one_setting((front), offsetof(test_settings, member), (value))
+
 /* The session's stop policy, or its stop deadline, set by the worker's
  * plugin (shim_session_set_*); fails the running test unless it is SHIM_OK. */
 void set_stop_policy(test_front *front, shim_stop_policy policy);
