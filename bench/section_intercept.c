@@ -619,7 +619,7 @@ void intercept_cost(const options *o)
     put_number("intercept_records_per_run", o->intercept_records);
     put_number("intercept_load_threads", load_threads);
     put_number("intercept_message_batch", BENCH_MESSAGE_BATCH);
-    put_number("sporadic_delivery_delay_ms", BENCH_DELIVERY_DELAY_MS);
+    put_number("sporadic_delivery_latency_ms", BENCH_DELIVERY_DELAY_MS);
     put_number("sporadic_calls", SPORADIC_CALLS);
     put_number("sporadic_spacing_us", SPORADIC_SPACING_US);
     put_number("qpc_tick_ns", 1e9 / (double)bench_frequency.QuadPart);

@@ -1,4 +1,4 @@
-/* A session's delivery delay (shim_session_set_delivery_delay): out-of-range
+/* A session's delivery delay (shim_session_set_delivery_latency): out-of-range
  * values are refused; a message posted into an idle session starts no
  * earlier than the delay, together with what was posted meanwhile, and
  * later messages still run once those did; a stop requested meanwhile
@@ -22,7 +22,7 @@
 
 static int delay_status(test_front *front, unsigned milliseconds)
 {
-    return setting_status(front, delivery_delay_ms, milliseconds);
+    return setting_status(front, delivery_latency_ms, milliseconds);
 }
 
 static void out_of_range_delay_is_refused(void **state)
@@ -31,8 +31,8 @@ static void out_of_range_delay_is_refused(void **state)
 
     (void)state;
     load_front_and_worker(L"delay-range", &front);
-    assert_int_equal(delay_status(&front, SHIM_DELIVERY_DELAY_LIMIT + 1), SHIM_E_INVALID_ARGUMENT);
-    assert_int_equal(delay_status(&front, SHIM_DELIVERY_DELAY_LIMIT), SHIM_OK);
+    assert_int_equal(delay_status(&front, SHIM_MAX_DELIVERY_LATENCY_MS + 1), SHIM_E_INVALID_ARGUMENT);
+    assert_int_equal(delay_status(&front, SHIM_MAX_DELIVERY_LATENCY_MS), SHIM_OK);
     assert_int_equal(delay_status(&front, 0), SHIM_OK);
     assert_int_equal(delay_status(&front, DELAY_MS), SHIM_OK);
     assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
@@ -119,8 +119,8 @@ static void stop_with_a_job_waiting(const wchar_t *fixture_name, BOOL after_a_wi
     memset((void *)&waiting, 0, sizeof waiting);
     first_began = waiting_began = 0;
     load_front_and_worker(fixture_name, &front);
-    set_stop_deadline(&front, SHIM_DELIVERY_DELAY_LIMIT / 4);
-    assert_int_equal(delay_status(&front, SHIM_DELIVERY_DELAY_LIMIT), SHIM_OK);
+    set_stop_deadline(&front, SHIM_MAX_DELIVERY_LATENCY_MS / 4);
+    assert_int_equal(delay_status(&front, SHIM_MAX_DELIVERY_LATENCY_MS), SHIM_OK);
     /* A window that ran a job arms the next one itself, still scheduled:
      * the waiting job is posted into that window. */
     if (after_a_window) {

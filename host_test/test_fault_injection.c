@@ -181,13 +181,13 @@ static void a_delivery_timer_that_fails_leaves_the_delay_unset(void **state)
     assert_true(load_test_front(folder, &front));
     assert_int_equal(front.status(&system_error), SHIM_OK);
 
-    status = setting_status(&front, delivery_delay_ms, SHIM_DELIVERY_DELAY_LIMIT);
+    status = setting_status(&front, delivery_latency_ms, SHIM_MAX_DELIVERY_LATENCY_MS);
     set_fault_point(L"TWINSHIM_FAULT_WORKER_AT", 0);
     assert_int_equal(status, SHIM_E_SYSTEM);
     assert_int_equal(front.post_job(&job), SHIM_OK);
     assert_true(counter_reaches_within(&counters.ran, 1, TEST_DEADLINE_MS));
 
-    assert_int_equal(setting_status(&front, delivery_delay_ms, SHIM_DELIVERY_DELAY_LIMIT), SHIM_OK);
+    assert_int_equal(setting_status(&front, delivery_latency_ms, SHIM_MAX_DELIVERY_LATENCY_MS), SHIM_OK);
     assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
 }
