@@ -540,7 +540,7 @@ static void run_pass(const options *o, const call_targets *targets, const timing
                 set_delivery_delay(targets, BENCH_DELIVERY_DELAY_MS);
             ns = sporadic_call_ns((sporadic_kind)k, targets);
             if (k == SPORADIC_DELAYED)
-                set_delivery_delay(targets, 0);
+                set_delivery_delay(targets, 20);
             if (round >= 0)
                 add_sample(&s->sporadic[k], ns);
         }

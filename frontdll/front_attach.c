@@ -152,7 +152,7 @@ BOOL shim__front_attach(HINSTANCE self)
 
     /* Fails harmlessly for images with TLS callbacks (mingw's often have one). */
     DisableThreadLibraryCalls(self);
-    shim__fault_begin(L"TWINSHIM_FAULT_FRONT_AT");
+    shim__fault_begin(SHIM_FAULTS_ATTACH, L"TWINSHIM_FAULT_FRONT_AT");
     find_shutdown_flag();
 
     if (config->original_file_name != NULL &&

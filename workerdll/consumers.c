@@ -20,6 +20,7 @@ void shim__add_consumer(shim_session *session)
     if (scheduled > 1 && !shim__read_flag(&session->threads_reserved))
         shim__reserve_pool_threads(session);
     SubmitThreadpoolWork(session->work);
+    InterlockedIncrement64(&session->callbacks_scheduled);
 }
 
 static consumer_slot *claim_slot(shim_session *session)

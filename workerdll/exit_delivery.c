@@ -182,7 +182,7 @@ int shim__session_post_at_exit(shim_session *session, const void *payload, size_
     }
     if (size != 0)
         memcpy(claim.payload, payload, size);
-    ring_publish(&claim);
+    ring_publish(ring, &claim, journal_record_length(size));
     /* What was queued before goes first; a walk under way (this post came
      * from on_exit_message) reaches this message itself. */
     walked = InterlockedCompareExchange(&session->exit_delivered, 0, 0);

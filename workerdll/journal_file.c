@@ -198,7 +198,7 @@ static BOOL allocate_space(HANDLE file, uint64_t size)
         DWORD chunk = size - written_total < sizeof zeros ? (DWORD)(size - written_total) : (DWORD)sizeof zeros;
         DWORD written = 0;
 
-        if (!SHIM__FAULTABLE(WriteFile(file, zeros, chunk, &written, NULL), FALSE) || written != chunk) {
+        if (!WriteFile(file, zeros, chunk, &written, NULL) || written != chunk) {
             if (GetLastError() == ERROR_SUCCESS)
                 SetLastError(ERROR_DISK_FULL);
             return FALSE;
@@ -248,18 +248,22 @@ int shim__journal_create(journal_identity *identity, unsigned number, uint64_t r
     append(journal->name, &length, JOURNAL_EXTENSION);
 
     wcscpy(identity->path, identity->folder);
-    if (!SHIM__FAULTABLE(create_folders(identity->path), FALSE))
+    if (!SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL, create_folders(identity->path), FALSE))
         return SHIM_E_SYSTEM;
     if (!shim__journal_path(identity, journal->name, identity->path))
         return SHIM_E_PATH_TOO_LONG;
     /* Shared for reading only: a session of another process that tries to
      * recover it opens it with no sharing, and fails while we live. */
-    journal->file = CreateFileW(identity->path, GENERIC_READ | GENERIC_WRITE | DELETE, FILE_SHARE_READ, NULL,
-                                CREATE_NEW, FILE_ATTRIBUTE_NORMAL | FILE_ATTRIBUTE_NOT_CONTENT_INDEXED, NULL);
+    journal->file = SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL,
+                                       CreateFileW(identity->path, GENERIC_READ | GENERIC_WRITE | DELETE,
+                                                   FILE_SHARE_READ, NULL, CREATE_NEW,
+                                                   FILE_ATTRIBUTE_NORMAL | FILE_ATTRIBUTE_NOT_CONTENT_INDEXED, NULL),
+                                       INVALID_HANDLE_VALUE);
     if (journal->file == INVALID_HANDLE_VALUE)
         return SHIM_E_SYSTEM;
-    if (!allocate_space(journal->file, journal->image_size) ||
-        !SHIM__FAULTABLE(map_file(journal, PAGE_READWRITE, FILE_MAP_READ | FILE_MAP_WRITE), FALSE))
+    if (!SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL, allocate_space(journal->file, journal->image_size), FALSE) ||
+        !SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL, map_file(journal, PAGE_READWRITE, FILE_MAP_READ | FILE_MAP_WRITE),
+                            FALSE))
         goto done;
     write_header(journal->image, identity, ring_size, message_limit);
     if (journal_validate(journal->image, journal->image_size, identity->owner_key, view) != JOURNAL_VALID) {

@@ -100,6 +100,15 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
 
         if (journal->closed || shim__read_flag(&journal->drained))
             continue;
+        /* With more than one callback allowed, about half of what waits:
+         * another callback takes the rest instead of waiting behind slow
+         * messages (shim_session_set_message_batch). */
+        if (limit > 1 && shim__read_flag(&session->max_callbacks) > 1) {
+            unsigned waiting = ring_takeable(&journal->ring, limit);
+
+            if (waiting > 1)
+                limit = (waiting + 1) / 2;
+        }
         for (;;) {
             if (ring_take(&journal->ring, limit, first, end) > 0)
                 return (int)index;

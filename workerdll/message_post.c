@@ -105,7 +105,7 @@ int shim__session_post(shim_session *session, const void *payload, size_t size)
         return status;
     if (size != 0)
         memcpy(claim.payload, payload, size);
-    ring_publish(&claim);
+    ring_publish(ring, &claim, journal_record_length(size));
     if (session->queue_settings.flush == SHIM_FLUSH_EVERY_POST)
         shim__journal_flush(&session->journals[0].storage, claim.record,
                             (size_t)journal_record_length(size));

@@ -88,6 +88,30 @@ uint64_t ring_backlog(const message_ring *ring)
     return tail - release;
 }
 
+/* A record ring_take takes: published, a message, and not done with. */
+static int is_takeable(const journal_entry *entry)
+{
+    return entry->kind == RECORD_MESSAGE && !(entry->state & (JOURNAL_STATE_FINISHED | JOURNAL_STATE_DROPPED));
+}
+
+unsigned ring_takeable(const message_ring *ring, unsigned limit)
+{
+    uint64_t tail = __atomic_load_n(&ring->view.header->tail, __ATOMIC_ACQUIRE);
+    uint64_t position = ring->head;
+    unsigned count = 0;
+
+    while (count < limit && position < tail) {
+        journal_entry entry;
+
+        journal_read_record(&ring->view, position, tail, &entry);
+        if (entry.kind == RECORD_UNPUBLISHED || entry.kind == RECORD_HOLE)
+            break;
+        count += is_takeable(&entry);
+        position += entry.length;
+    }
+    return count;
+}
+
 unsigned ring_take(message_ring *ring, unsigned limit, uint64_t *first, uint64_t *end)
 {
     journal_header *header = ring->view.header;
@@ -102,7 +126,7 @@ unsigned ring_take(message_ring *ring, unsigned limit, uint64_t *first, uint64_t
         journal_read_record(&ring->view, position, tail, &entry);
         if (entry.kind == RECORD_UNPUBLISHED || entry.kind == RECORD_HOLE)
             break;
-        if (entry.kind == RECORD_MESSAGE && !(entry.state & (JOURNAL_STATE_FINISHED | JOURNAL_STATE_DROPPED))) {
+        if (is_takeable(&entry)) {
             /* A recovered record keeps the number it had, and one whose
              * delivery began before is marked a possible repeat. */
             if (entry.record->sequence == 0)

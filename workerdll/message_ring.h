@@ -40,10 +40,14 @@ typedef struct ring_claim {
  * caller's to write, then ring_publish. */
 int ring_claim_record(message_ring *ring, uint32_t size, uint32_t producer, ring_claim *claim);
 
-/* Publishes a claimed record: a release store of its stamp. */
-static inline void ring_publish(const ring_claim *claim)
+/* Publishes a claimed record: a release store of its stamp. Then asks for
+ * the line where the next record will likely go, for writing: a lap ago
+ * the consumer wrote it, so a post made long after this one would
+ * otherwise wait for it (a host that calls now and then). */
+static inline void ring_publish(const message_ring *ring, const ring_claim *claim, uint64_t length)
 {
     __atomic_store_n(&claim->record->stamp, claim->position + 1, __ATOMIC_RELEASE);
+    __builtin_prefetch(journal_record_at(&ring->view, claim->position + length), 1, 3);
 }
 
 /* Whether the ring holds published records beyond the consumer's head, or
@@ -57,6 +61,9 @@ int ring_head_is_takeable(const message_ring *ring);
 
 /* Bytes claimed beyond the release point: the backlog. */
 uint64_t ring_backlog(const message_ring *ring);
+
+/* Consumer: how many messages ring_take would take now, at most `limit`. */
+unsigned ring_takeable(const message_ring *ring, unsigned limit);
 
 /* Consumer: takes up to `limit` published messages from the head on
  * (stopping at the first record not yet published), gives each its

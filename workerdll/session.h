@@ -171,6 +171,7 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     volatile LONG64 skipped;
     volatile LONG64 kept_in_journal;
     volatile LONG64 posted_at_close; /* the own journal's posts, once it is closed */
+    volatile LONG64 callbacks_scheduled;
     /* Set under objects_lock before the cleanup group closes its members:
      * from then on no object may be closed on its own. */
     int group_closing;
@@ -346,6 +347,7 @@ void shim__report_journal_start(shim_session *session);
 typedef struct session_watch {
     uint64_t stuck_position; /* a head claimed and not published, or UINT64_MAX */
     ULONGLONG stuck_since;
+    uint64_t taken_at_last_look;
 } session_watch;
 /* The session thread's look: wakes a callback for messages waiting, skips
  * a claim whose producer is gone, closes drained recovered journals,

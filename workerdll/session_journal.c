@@ -195,10 +195,29 @@ static void close_drained_journals(shim_session *session)
     }
 }
 
+/* How far the callbacks have taken messages, all journals together. */
+static uint64_t taken_so_far(const shim_session *session)
+{
+    LONG count = shim__read_flag(&session->journal_count);
+    uint64_t taken = 0;
+
+    for (LONG i = 0; i < count; i++)
+        taken += __atomic_load_n(&session->journals[i].ring.head, __ATOMIC_ACQUIRE);
+    return taken;
+}
+
 void shim__look_at_journals(shim_session *session, session_watch *watch)
 {
-    if (shim__messages_deliverable(session))
-        shim__wake_consumer(session);
+    uint64_t taken = taken_so_far(session);
+
+    /* Messages wait: a callback if none runs, and another one (up to the
+     * maximum) if those that run took nothing since the last look (they
+     * are inside long messages). */
+    if (shim__messages_deliverable(session)) {
+        if (shim__read_flag(&session->scheduled) == 0 || taken == watch->taken_at_last_look)
+            shim__add_consumer(session);
+    }
+    watch->taken_at_last_look = taken;
     skip_stuck_claim(session, watch);
     close_drained_journals(session);
     report_drops(session);

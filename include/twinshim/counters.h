@@ -28,6 +28,7 @@ typedef struct shim_session_counters {
     long long kept_in_journal; /* messages left in the journal for the next session by the stop or exit */
     long long skipped;        /* records skipped: claims never published, torn records of a dead journal */
     long long backlog_bytes;  /* journal bytes in use now: what posts wrote and the plugin has not finished */
+    long long callbacks_scheduled; /* pool callbacks the session started for messages and work items */
 } shim_session_counters;
 
 typedef enum shim_trace_event {
