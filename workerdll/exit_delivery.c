@@ -124,6 +124,12 @@ static long long lost_work_items(shim_session *session)
     return lost;
 }
 
+/* The counter a message the exit could not hand over goes to. */
+static volatile LONG64 *not_taken_counter(shim_session *session)
+{
+    return session->journal_kind == SHIM_JOURNAL_FILE ? &session->kept_in_journal : &session->lost_at_exit;
+}
+
 static void report_exit(shim_session *session, const exit_tally *tally)
 {
     shim_report report = { .length = 0 };
@@ -151,10 +157,7 @@ void shim__session_deliver_at_exit(shim_session *session)
     if (session == NULL || InterlockedCompareExchange(&session->exit_delivered, 1, 0) != 0)
         return;
     walk_own_journal(session, &tally);
-    if (session->journal_kind == SHIM_JOURNAL_FILE)
-        InterlockedExchangeAdd64(&session->kept_in_journal, tally.not_taken);
-    else
-        InterlockedExchangeAdd64(&session->lost_at_exit, tally.not_taken);
+    InterlockedExchangeAdd64(not_taken_counter(session), tally.not_taken);
     InterlockedExchangeAdd64(&session->lost_at_exit, tally.cut_off + lost_work_items(session));
     /* After the walk: a post from now on hands its message over itself. */
     InterlockedExchange(&session->exit_delivered, 2);
@@ -162,44 +165,60 @@ void shim__session_deliver_at_exit(shim_session *session)
     report_exit(session, &tally);
 }
 
+/* The journal had no room for a message posted at exit: handed over from
+ * the poster's own buffer, unjournaled. */
+static int hand_over_unjournaled(shim_session *session, const void *payload, size_t size)
+{
+    const shim_plugin *plugin = session->plugin;
+    const journal_header *header = session->journals[0].ring.view.header;
+    shim_message message = {
+        .payload = payload,
+        .size = size,
+        .sequence = __atomic_fetch_add(&session->journals[0].ring.view.header->next_sequence, 1, __ATOMIC_RELAXED),
+        .process_id = header->process_id,
+        .process_started = header->process_started,
+    };
+
+    if (plugin->on_exit_message != NULL && plugin_is_running(session) &&
+        plugin->on_exit_message(session, &message) == SHIM_OK) {
+        InterlockedIncrement64(&session->delivered_at_exit);
+        return SHIM_OK;
+    }
+    InterlockedIncrement64(&session->lost_at_exit);
+    return SHIM_E_PROCESS_EXITING;
+}
+
 int shim__session_post_at_exit(shim_session *session, const void *payload, size_t size)
 {
     message_ring *ring;
     ring_claim claim;
     journal_entry entry;
-    LONG walked;
 
     if (session == NULL || (payload == NULL && size != 0))
         return SHIM_E_INVALID_ARGUMENT;
     if (size > session->queue_settings.message_limit)
         return shim__refuse(session, SHIM_E_TOO_LARGE);
     ring = &session->journals[0].ring;
-    /* Never a wait for room: the threads that would make it are gone. */
-    if (!ring_claim_record(ring, (uint32_t)size, (uint32_t)GetCurrentThreadId(), &claim)) {
-        InterlockedIncrement64(&session->dropped);
-        InterlockedIncrement64(&session->lost_at_exit);
-        return SHIM_E_PROCESS_EXITING;
-    }
+    /* What was queued before goes first; a walk under way (this post came
+     * from on_exit_message) reaches a message journaled now itself. */
+    if (InterlockedCompareExchange(&session->exit_delivered, 0, 0) == 0)
+        shim__session_deliver_at_exit(session);
+    /* Never a wait for room: the threads that would make it are gone. A
+     * full journal (callers posting flat out when the exit came) is
+     * passed by. */
+    if (!ring_claim_record(ring, (uint32_t)size, (uint32_t)GetCurrentThreadId(), &claim))
+        return hand_over_unjournaled(session, payload, size);
     if (size != 0)
         memcpy(claim.payload, payload, size);
     ring_publish(ring, &claim, journal_record_length(size));
-    /* What was queued before goes first; a walk under way (this post came
-     * from on_exit_message) reaches this message itself. */
-    walked = InterlockedCompareExchange(&session->exit_delivered, 0, 0);
-    if (walked == 0)
-        shim__session_deliver_at_exit(session);
-    else if (walked == 2) {
-        journal_read_record(&ring->view, claim.position, claim.position + journal_record_length(size), &entry);
-        if (!(time_is_left() && hand_over(session, &entry))) {
-            if (session->journal_kind != SHIM_JOURNAL_FILE) {
-                InterlockedIncrement64(&session->lost_at_exit);
-                return SHIM_E_PROCESS_EXITING;
-            }
-            InterlockedIncrement64(&session->kept_in_journal);
-        }
+    if (InterlockedCompareExchange(&session->exit_delivered, 0, 0) == 1)
         return SHIM_OK;
-    }
-    if (__atomic_load_n(&claim.record->state, __ATOMIC_ACQUIRE) & JOURNAL_STATE_FINISHED)
+    /* A call the program makes during its exit (another DLL's detach) is
+     * handed over even once the backlog's time is spent: there are few,
+     * and they are the program's last. */
+    journal_read_record(&ring->view, claim.position, claim.position + journal_record_length(size), &entry);
+    if (hand_over(session, &entry))
         return SHIM_OK;
+    InterlockedIncrement64(not_taken_counter(session));
     return session->journal_kind == SHIM_JOURNAL_FILE ? SHIM_OK : SHIM_E_PROCESS_EXITING;
 }

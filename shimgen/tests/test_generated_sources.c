@@ -226,7 +226,7 @@ static void the_worker_uses_the_session_api(void **state)
     expect_text("shim_session_get_plugin_state(session)");
     expect_text("shim_session_set_stop_policy(session, SHIM_STOP_DRAIN)");
     expect_text("shim_session_set_max_threads(session, SHIM_DEFAULT_MAX_THREADS)");
-    expect_text("shim_session_set_delivery_delay(session, 0)");
+    expect_text("shim_session_set_delivery_latency(session, SHIM_DEFAULT_DELIVERY_LATENCY_MS)");
     expect_text("GetEnvironmentVariableW(L\"LEGACY_SHIM_LOG\"");
     expect_text("SHIM_DEFINE_PLUGIN(legacy_plugin)");
     wrap_plan_free(&plan);
