@@ -114,7 +114,7 @@ static int recover(void)
      * once it has. */
     FreeLibrary(legacy);
     return module_gone_within(L"legacy_worker.dll", TEST_DEADLINE_MS) ? JOURNAL_CHILD_RECOVERED
-                                                                       : JOURNAL_CHILD_SETUP_FAILED;
+                                                                      : JOURNAL_CHILD_SETUP_FAILED;
 }
 
 int wmain(int argc, wchar_t **argv)

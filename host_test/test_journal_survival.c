@@ -155,8 +155,8 @@ static long assert_every_returned_call_logged(const survival *place, LONG return
             fail();
         }
     }
-    print_message("  %ld calls returned, %ld lines, %ld of them recovered, %ld missing\n", (long)returned, lines,
-                  recovered, missing);
+    print_message("  %ld calls returned, %ld lines, %ld of them recovered, %ld missing\n", (long)returned,
+                  lines, recovered, missing);
     assert_int_equal(missing, 0);
     free(seen);
     free(repeat_marked);

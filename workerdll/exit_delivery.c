@@ -62,7 +62,8 @@ static BOOL hand_over(shim_session *session, const journal_entry *entry)
         return FALSE;
     /* Not taken yet: numbered here, as a callback would have. */
     if (__atomic_load_n(&entry->record->sequence, __ATOMIC_ACQUIRE) == 0)
-        entry->record->sequence = __atomic_fetch_add(&own->ring.view.header->next_sequence, 1, __ATOMIC_RELAXED);
+        entry->record->sequence =
+            __atomic_fetch_add(&own->ring.view.header->next_sequence, 1, __ATOMIC_RELAXED);
     shim__message_of(own, entry, &message);
     if ((entry->state & (JOURNAL_STATE_DEFERRED | JOURNAL_STATE_REPEAT)) ||
         ((entry->state & JOURNAL_STATE_TAKEN) && in_on_message(session, shim__ticket_of(0, entry->position))))
@@ -91,7 +92,8 @@ static void walk_own_journal(shim_session *session, exit_tally *tally)
         position += entry.length;
         if (entry.kind == RECORD_UNPUBLISHED || entry.kind == RECORD_HOLE)
             tally->cut_off++;
-        else if (entry.kind == RECORD_MESSAGE && !(entry.state & (JOURNAL_STATE_FINISHED | JOURNAL_STATE_DROPPED)) &&
+        else if (entry.kind == RECORD_MESSAGE &&
+                 !(entry.state & (JOURNAL_STATE_FINISHED | JOURNAL_STATE_DROPPED)) &&
                  !(time_is_left() && hand_over(session, &entry)))
             tally->not_taken++;
     }
@@ -174,7 +176,8 @@ static int hand_over_unjournaled(shim_session *session, const void *payload, siz
     shim_message message = {
         .payload = payload,
         .size = size,
-        .sequence = __atomic_fetch_add(&session->journals[0].ring.view.header->next_sequence, 1, __ATOMIC_RELAXED),
+        .sequence =
+            __atomic_fetch_add(&session->journals[0].ring.view.header->next_sequence, 1, __ATOMIC_RELAXED),
         .process_id = header->process_id,
         .process_started = header->process_started,
     };

@@ -128,8 +128,9 @@ int shim__journal_identity(const wchar_t *front_path, const wchar_t *configured_
     if (!base_folder(configured_folder, identity->folder, &length))
         return SHIM_E_PATH_TOO_LONG;
     format_hex(key_text, identity->owner_key, 16);
-    if (!append(identity->folder, &length, identity->front_name) || !append(identity->folder, &length, L"-") ||
-        !append(identity->folder, &length, key_text) || !append(identity->folder, &length, L"\\"))
+    if (!append(identity->folder, &length, identity->front_name) ||
+        !append(identity->folder, &length, L"-") || !append(identity->folder, &length, key_text) ||
+        !append(identity->folder, &length, L"\\"))
         return SHIM_E_PATH_TOO_LONG;
     return SHIM_OK;
 }
@@ -195,7 +196,8 @@ static BOOL allocate_space(HANDLE file, uint64_t size)
     uint64_t written_total = 0;
 
     while (written_total < size) {
-        DWORD chunk = size - written_total < sizeof zeros ? (DWORD)(size - written_total) : (DWORD)sizeof zeros;
+        DWORD chunk =
+            size - written_total < sizeof zeros ? (DWORD)(size - written_total) : (DWORD)sizeof zeros;
         DWORD written = 0;
 
         if (!WriteFile(file, zeros, chunk, &written, NULL) || written != chunk) {
@@ -254,16 +256,17 @@ int shim__journal_create(journal_identity *identity, unsigned number, uint64_t r
         return SHIM_E_PATH_TOO_LONG;
     /* Shared for reading only: a session of another process that tries to
      * recover it opens it with no sharing, and fails while we live. */
-    journal->file = SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL,
-                                       CreateFileW(identity->path, GENERIC_READ | GENERIC_WRITE | DELETE,
-                                                   FILE_SHARE_READ, NULL, CREATE_NEW,
-                                                   FILE_ATTRIBUTE_NORMAL | FILE_ATTRIBUTE_NOT_CONTENT_INDEXED, NULL),
-                                       INVALID_HANDLE_VALUE);
+    journal->file =
+        SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL,
+                           CreateFileW(identity->path, GENERIC_READ | GENERIC_WRITE | DELETE, FILE_SHARE_READ,
+                                       NULL, CREATE_NEW,
+                                       FILE_ATTRIBUTE_NORMAL | FILE_ATTRIBUTE_NOT_CONTENT_INDEXED, NULL),
+                           INVALID_HANDLE_VALUE);
     if (journal->file == INVALID_HANDLE_VALUE)
         return SHIM_E_SYSTEM;
     if (!SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL, allocate_space(journal->file, journal->image_size), FALSE) ||
-        !SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL, map_file(journal, PAGE_READWRITE, FILE_MAP_READ | FILE_MAP_WRITE),
-                            FALSE))
+        !SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL,
+                            map_file(journal, PAGE_READWRITE, FILE_MAP_READ | FILE_MAP_WRITE), FALSE))
         goto done;
     write_header(journal->image, identity, ring_size, message_limit);
     if (journal_validate(journal->image, journal->image_size, identity->owner_key, view) != JOURNAL_VALID) {
@@ -281,14 +284,15 @@ done:
     return status;
 }
 
-int shim__journal_create_in_memory(const journal_identity *identity, uint64_t ring_size, uint32_t message_limit,
-                                   journal_file *journal, journal_view *view)
+int shim__journal_create_in_memory(const journal_identity *identity, uint64_t ring_size,
+                                   uint32_t message_limit, journal_file *journal, journal_view *view)
 {
     memset(journal, 0, sizeof *journal);
     journal->file = INVALID_HANDLE_VALUE;
     journal->image_size = JOURNAL_HEADER_SIZE + ring_size;
-    journal->image = SHIM__FAULTABLE(
-        VirtualAlloc(NULL, (SIZE_T)journal->image_size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE), NULL);
+    journal->image = SHIM__FAULTABLE(VirtualAlloc(NULL, (SIZE_T)journal->image_size, MEM_RESERVE | MEM_COMMIT,
+                                                  PAGE_READWRITE),
+                                     NULL);
     if (journal->image == NULL)
         return SHIM_E_OUT_OF_MEMORY;
     write_header(journal->image, identity, ring_size, message_limit);
@@ -328,7 +332,8 @@ void shim__journal_close(journal_file *journal, BOOL remove)
 }
 
 dead_journal_result shim__journal_open_dead(journal_identity *identity, const wchar_t *name,
-                                            journal_file *journal, journal_view *view, journal_verdict *verdict)
+                                            journal_file *journal, journal_view *view,
+                                            journal_verdict *verdict)
 {
     LARGE_INTEGER size;
     dead_journal_result result = DEAD_JOURNAL_FAILED;
@@ -352,7 +357,7 @@ dead_journal_result shim__journal_open_dead(journal_identity *identity, const wc
     if (size.QuadPart < (LONGLONG)(JOURNAL_HEADER_SIZE + JOURNAL_RING_MIN) ||
         size.QuadPart > (LONGLONG)(JOURNAL_HEADER_SIZE + JOURNAL_RING_MAX)) {
         *verdict = size.QuadPart < (LONGLONG)(JOURNAL_HEADER_SIZE + JOURNAL_RING_MIN) ? JOURNAL_TOO_SHORT
-                                                                                     : JOURNAL_SIZE_MISMATCH;
+                                                                                      : JOURNAL_SIZE_MISMATCH;
         result = DEAD_JOURNAL_REJECTED;
         goto done;
     }

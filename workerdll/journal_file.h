@@ -54,8 +54,8 @@ int shim__journal_create(journal_identity *identity, unsigned number, uint64_t r
 
 /* The same journal in process memory, for a plugin that opts out or when
  * the file could not be made. SHIM_OK or SHIM_E_OUT_OF_MEMORY. */
-int shim__journal_create_in_memory(const journal_identity *identity, uint64_t ring_size, uint32_t message_limit,
-                                   journal_file *journal, journal_view *view);
+int shim__journal_create_in_memory(const journal_identity *identity, uint64_t ring_size,
+                                   uint32_t message_limit, journal_file *journal, journal_view *view);
 
 /* Writes the journal's pages in [offset, offset + length) of the image to
  * the disk and waits until they are there (SHIM_FLUSH_EVERY_POST). */
@@ -75,7 +75,8 @@ typedef enum dead_journal_result {
  * all: it succeeds only if no live process holds the file, and from then
  * on no other can open it, so two sessions never recover one journal. */
 dead_journal_result shim__journal_open_dead(journal_identity *identity, const wchar_t *name,
-                                            journal_file *journal, journal_view *view, journal_verdict *verdict);
+                                            journal_file *journal, journal_view *view,
+                                            journal_verdict *verdict);
 
 /* Renames the file `name` of the identity's folder to "<name>.rejected" so
  * that no session reads it again; FALSE if it could not be. */

@@ -85,8 +85,8 @@ void journal_read_record(const journal_view *view, uint64_t position, uint64_t e
     uint64_t room = room_to_lap_end(view, position);
     uint32_t size = record->size;
     uint64_t length = journal_record_length(size);
-    int header_holds = record->check == journal_record_check(position, size) && length <= room &&
-                       position + length <= end;
+    int header_holds =
+        record->check == journal_record_check(position, size) && length <= room && position + length <= end;
 
     entry->position = position;
     entry->record = record;

@@ -12,12 +12,12 @@
 
 typedef enum journal_verdict {
     JOURNAL_VALID = 0,
-    JOURNAL_TOO_SHORT,       /* smaller than a header and the smallest ring */
-    JOURNAL_NOT_A_JOURNAL,   /* the magic is wrong */
-    JOURNAL_OTHER_VERSION,   /* a version this reader does not know */
-    JOURNAL_BAD_HEADER,      /* sizes or positions that cannot hold */
-    JOURNAL_SIZE_MISMATCH,   /* the file is not header + ring bytes long */
-    JOURNAL_OTHER_OWNER      /* another front's or another user's */
+    JOURNAL_TOO_SHORT,     /* smaller than a header and the smallest ring */
+    JOURNAL_NOT_A_JOURNAL, /* the magic is wrong */
+    JOURNAL_OTHER_VERSION, /* a version this reader does not know */
+    JOURNAL_BAD_HEADER,    /* sizes or positions that cannot hold */
+    JOURNAL_SIZE_MISMATCH, /* the file is not header + ring bytes long */
+    JOURNAL_OTHER_OWNER    /* another front's or another user's */
 } journal_verdict;
 
 /* A short English description of a verdict, for reports. */

@@ -81,7 +81,8 @@ BOOL shim__messages_deliverable(shim_session *session)
     for (LONG i = 0; i < count; i++) {
         const session_journal *journal = &session->journals[i];
 
-        if (!shim__read_flag(&journal->drained) && !journal->closed && ring_head_is_takeable(&journal->ring))
+        if (!shim__read_flag(&journal->drained) && !shim__read_flag(&journal->closed) &&
+            ring_head_is_takeable(&journal->ring))
             return TRUE;
     }
     return FALSE;
@@ -98,7 +99,7 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
         LONG index = pass + 1 < count ? pass + 1 : 0; /* recovered ones, then the own */
         session_journal *journal = &session->journals[index];
 
-        if (journal->closed || shim__read_flag(&journal->drained))
+        if (shim__read_flag(&journal->closed) || shim__read_flag(&journal->drained))
             continue;
         /* With more than one callback allowed, about half of what waits:
          * another callback takes the rest instead of waiting behind slow
@@ -178,8 +179,9 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
                         shim__read_flag(&session->start_status) != SHIM_OK || shim__delivery_paused(session)))
         return FALSE;
     AcquireSRWLockExclusive(&session->delivery_lock);
-    index = take_messages(session, cancelling ? SHIM_MESSAGE_BATCH_LIMIT
-                                              : (unsigned)shim__read_flag(&session->message_batch),
+    index = take_messages(session,
+                          cancelling ? SHIM_MESSAGE_BATCH_LIMIT
+                                     : (unsigned)shim__read_flag(&session->message_batch),
                           &first, &end);
     ReleaseSRWLockExclusive(&session->delivery_lock);
     if (index < 0)
@@ -245,7 +247,9 @@ int shim_message_finish(shim_session *session, shim_message_ticket ticket)
         return SHIM_E_INVALID_ARGUMENT;
     journal = &session->journals[index];
     AcquireSRWLockExclusive(&session->delivery_lock);
-    record = journal->closed ? NULL : ring_record_for_ticket(&journal->ring, position_of_ticket(ticket));
+    record = shim__read_flag(&journal->closed)
+                 ? NULL
+                 : ring_record_for_ticket(&journal->ring, position_of_ticket(ticket));
     if (record != NULL) {
         uint32_t state = __atomic_load_n(&record->state, __ATOMIC_ACQUIRE);
 

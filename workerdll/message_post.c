@@ -107,8 +107,7 @@ int shim__session_post(shim_session *session, const void *payload, size_t size)
         memcpy(claim.payload, payload, size);
     ring_publish(ring, &claim, journal_record_length(size));
     if (session->queue_settings.flush == SHIM_FLUSH_EVERY_POST)
-        shim__journal_flush(&session->journals[0].storage, claim.record,
-                            (size_t)journal_record_length(size));
+        shim__journal_flush(&session->journals[0].storage, claim.record, (size_t)journal_record_length(size));
     /* Past a multiple of the wake span: the backlog may be growing faster
      * than the session thread looks. */
     if ((claim.position ^ (claim.position + journal_record_length(size))) >= session->wake_span)

@@ -17,8 +17,8 @@ void message_ring_open(message_ring *ring, const journal_view *view)
 
 /* A record's header, written right after its claim and before its payload:
  * from here on a reader can tell its length, published or not. */
-static journal_record *write_header(const message_ring *ring, uint64_t position, uint32_t size, uint32_t state,
-                                    uint32_t producer)
+static journal_record *write_header(const message_ring *ring, uint64_t position, uint32_t size,
+                                    uint32_t state, uint32_t producer)
 {
     journal_record *record = journal_record_at(&ring->view, position);
 
@@ -51,9 +51,8 @@ int ring_claim_record(message_ring *ring, uint32_t size, uint32_t producer, ring
             uint64_t limit = __atomic_load_n(&header->release, __ATOMIC_ACQUIRE) + ring_size;
             uint64_t cached = __atomic_load_n(&ring->claim_limit, __ATOMIC_RELAXED);
 
-            while (cached < limit &&
-                   !__atomic_compare_exchange_n(&ring->claim_limit, &cached, limit, 0, __ATOMIC_RELAXED,
-                                                __ATOMIC_RELAXED)) {
+            while (cached < limit && !__atomic_compare_exchange_n(&ring->claim_limit, &cached, limit, 0,
+                                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
             }
             if (end > limit)
                 return 0;
@@ -91,7 +90,8 @@ uint64_t ring_backlog(const message_ring *ring)
 /* A record ring_take takes: published, a message, and not done with. */
 static int is_takeable(const journal_entry *entry)
 {
-    return entry->kind == RECORD_MESSAGE && !(entry->state & (JOURNAL_STATE_FINISHED | JOURNAL_STATE_DROPPED));
+    return entry->kind == RECORD_MESSAGE &&
+           !(entry->state & (JOURNAL_STATE_FINISHED | JOURNAL_STATE_DROPPED));
 }
 
 unsigned ring_takeable(const message_ring *ring, unsigned limit)

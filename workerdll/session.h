@@ -50,7 +50,8 @@ typedef struct session_journal {
     /* Set by a consumer once every record is finished; the session thread
      * then closes (and removes) it. */
     volatile LONG drained;
-    int closed;
+    /* Set under the delivery lock before the journal is unmapped. */
+    volatile LONG closed;
 } session_journal;
 
 /* The padding between the groups below is the point (see above). */
@@ -59,8 +60,8 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Alignas(SHIM_CACHE_LINE) volatile LONG stop_requested;
     volatile LONG started;
     volatile LONG start_status;
-    volatile LONG max_callbacks;     /* the pool's thread maximum */
-    volatile LONG message_batch;     /* the most messages a callback takes at once */
+    volatile LONG max_callbacks; /* the pool's thread maximum */
+    volatile LONG message_batch; /* the most messages a callback takes at once */
     const shim_plugin *plugin;
     /* The plugin's queue settings, defaults filled in (session_start.c). */
     shim_queue_settings queue_settings;

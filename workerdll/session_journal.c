@@ -61,9 +61,9 @@ int shim__open_own_journal(shim_session *session, const shim_session_options *op
     session->journal_kind = SHIM_JOURNAL_MEMORY;
     if (session->queue_settings.journal == SHIM_JOURNAL_FILE) {
         if (status == SHIM_OK)
-            status = shim__journal_create(&session->identity, (unsigned)InterlockedIncrement(&journals_made),
-                                          ring_size, session->queue_settings.message_limit, &own->storage,
-                                          &view);
+            status =
+                shim__journal_create(&session->identity, (unsigned)InterlockedIncrement(&journals_made),
+                                     ring_size, session->queue_settings.message_limit, &own->storage, &view);
         if (status == SHIM_OK) {
             session->journal_kind = SHIM_JOURNAL_FILE;
         } else {
@@ -73,8 +73,9 @@ int shim__open_own_journal(shim_session *session, const shim_session_options *op
         }
     }
     if (session->journal_kind == SHIM_JOURNAL_MEMORY &&
-        (status = shim__journal_create_in_memory(&session->identity, ring_size, session->queue_settings.message_limit,
-                                                 &own->storage, &view)) != SHIM_OK)
+        (status = shim__journal_create_in_memory(&session->identity, ring_size,
+                                                 session->queue_settings.message_limit, &own->storage,
+                                                 &view)) != SHIM_OK)
         return status;
     message_ring_open(&own->ring, &view);
     session->wake_span = wake_span_for(ring_size);
@@ -186,10 +187,10 @@ static void close_drained_journals(shim_session *session)
     for (LONG i = 1; i < count; i++) {
         session_journal *journal = &session->journals[i];
 
-        if (journal->closed || !shim__read_flag(&journal->drained))
+        if (shim__read_flag(&journal->closed) || !shim__read_flag(&journal->drained))
             continue;
         AcquireSRWLockExclusive(&session->delivery_lock);
-        journal->closed = 1;
+        InterlockedExchange(&journal->closed, 1);
         ReleaseSRWLockExclusive(&session->delivery_lock);
         shim__journal_close(&journal->storage, TRUE);
     }
@@ -252,11 +253,14 @@ void shim__close_journals(shim_session *session)
         session_journal *journal = &session->journals[i];
         long long unfinished;
 
-        if (journal->closed)
+        if (shim__read_flag(&journal->closed))
             continue;
         if (i == 0)
             InterlockedExchange64(&session->posted_at_close, shim__messages_posted(session));
-        journal->closed = 1;
+        /* Under the lock: a shim_message_finish still looks under it. */
+        AcquireSRWLockExclusive(&session->delivery_lock);
+        InterlockedExchange(&journal->closed, 1);
+        ReleaseSRWLockExclusive(&session->delivery_lock);
         unfinished = unfinished_messages(journal);
         kept += unfinished;
         /* A journal that still holds a message is left for the next
@@ -269,9 +273,10 @@ void shim__close_journals(shim_session *session)
 
         shim__report_ascii(&report, "twinshim worker: the session stopped with ");
         shim__report_number(&report, (unsigned long long)kept);
-        shim__report_ascii(&report, session->journal_kind == SHIM_JOURNAL_FILE
-                                        ? " messages unfinished; they stay in the journal for the next session"
-                                        : " messages unfinished in its memory journal; they are lost");
+        shim__report_ascii(&report,
+                           session->journal_kind == SHIM_JOURNAL_FILE
+                               ? " messages unfinished; they stay in the journal for the next session"
+                               : " messages unfinished in its memory journal; they are lost");
         send_report(&report);
     }
 }
@@ -286,7 +291,7 @@ long long shim__messages_posted(shim_session *session)
     if (session->journal_count == 0)
         return 0;
     /* After the stop closed it: what it said then. */
-    if (session->journals[0].closed)
+    if (shim__read_flag(&session->journals[0].closed))
         return shim__read_flag64(&session->posted_at_close);
     /* Taken ones have a number; those not taken yet are counted by a walk
      * (counters are not a hot path). */

@@ -28,7 +28,8 @@ int shim_session_set_message_batch(shim_session *session, unsigned max_messages)
 
 int shim_session_set_delivery_latency(shim_session *session, unsigned milliseconds)
 {
-    if (session == NULL || milliseconds < SHIM_MIN_DELIVERY_LATENCY_MS || milliseconds > SHIM_MAX_DELIVERY_LATENCY_MS)
+    if (session == NULL || milliseconds < SHIM_MIN_DELIVERY_LATENCY_MS ||
+        milliseconds > SHIM_MAX_DELIVERY_LATENCY_MS)
         return SHIM_E_INVALID_ARGUMENT;
     InterlockedExchange(&session->delivery_latency_ms, (LONG)milliseconds);
     return SHIM_OK;

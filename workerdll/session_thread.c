@@ -132,6 +132,10 @@ DWORD WINAPI shim__session_thread(void *parameter)
      * what DllMain must not (files, sockets, COM, LoadLibrary). */
     if (plugin->on_start != NULL && plugin->on_start(session, &session->plugin_state) != SHIM_OK)
         start_status = SHIM_E_START_FAILED;
+    /* Before any callback may run: what dead processes left is delivered
+     * before this process's own messages. */
+    if (start_status == SHIM_OK)
+        shim__recover_dead_journals(session);
     InterlockedExchange(&session->start_status, start_status);
     InterlockedExchange(&session->started, 1);
     shim__wake_session_waiters();
@@ -139,8 +143,6 @@ DWORD WINAPI shim__session_thread(void *parameter)
         report("twinshim worker: the plugin's start hook failed; queued work will be cancelled, "
                "messages stay in the journal\n");
     shim__trace(session, SHIM_TRACE_SESSION_STARTED);
-    if (start_status == SHIM_OK)
-        shim__recover_dead_journals(session);
 
     look_until_stop(session);
     shim__trace(session, SHIM_TRACE_STOP_RECEIVED);
