@@ -369,6 +369,10 @@ void shim__recover_dead_journals(shim_session *session);
 
 /* TRUE inside DllMain and other loader calls on this thread (loader_lock.c). */
 BOOL shim__holds_loader_lock(void);
+/* TRUE once process exit has begun: every other thread may have been ended
+ * holding any lock (loader_lock.c; the lookup is made at session start). */
+void shim__find_shutdown_flag(void);
+BOOL shim__process_is_exiting(void);
 
 /* Makes the pool keep max_callbacks threads, once. */
 void shim__reserve_pool_threads(shim_session *session);
