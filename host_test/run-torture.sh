@@ -29,7 +29,7 @@ mkdir -p "$out"
 : > "$out/results-full.txt"
 failed=0
 
-cmake --build --preset "$preset" --parallel > "$out/build.log" 2>&1 || {
+cmake --build --preset "$preset" --parallel "$(nproc 2>/dev/null || echo 2)" > "$out/build.log" 2>&1 || {
     tail -n 30 "$out/build.log"
     echo "run-torture.sh: the build failed" >&2
     exit 1
