@@ -24,9 +24,9 @@ shimgen: deps
 	@cmake -S shimgen -B build/shimgen-gcc >/dev/null
 	@cmake --build build/shimgen-gcc --parallel $(JOBS)
 
+# Every suite in one Wine session, then shimgen's tests; each suite's time at the end.
 test: build
-	@ctest --preset $(PRESET)
-	@shimgen/run-tests.sh
+	@scripts/run-tests.sh $(PRESET)
 
 demo: build
 	@examples/legacy/run-demo.sh build/demo
