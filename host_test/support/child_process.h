@@ -36,8 +36,9 @@ typedef struct child_process {
  * given a mapping). An empty description becomes the command line. Wine
  * 8 has failed a start with ERROR_INTERNAL_ERROR about once in a thousand:
  * that start is tried once more, said out loud. If TWINSHIM_CHILD_WINEDEBUG
- * is set, the child gets it as its WINEDEBUG (Wine's debug channels for the
- * children only, e.g. "+server,+timestamp"), best with an output_path. */
+ * is set, the child gets it as its WINEDEBUG: Wine's debug channels for the
+ * children only (e.g. "+seh,+timestamp"), written to the standard error
+ * the test itself got from Linux, not to output_path. */
 bool child_start(child_process *child, const wchar_t *program, const wchar_t *arguments);
 
 /* Waits until one of the running children ends or misses its deadline and
