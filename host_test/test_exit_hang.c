@@ -172,8 +172,8 @@ static bool start_run(run_slot *slot, child_process *child, const wchar_t *order
     wchar_t arguments[2 * TEST_PATH_CAPACITY];
 
     memset(child, 0, sizeof *child);
-    _snwprintf(child->description, CHILD_DESCRIPTION_CAPACITY, L"exit_hang_child.exe %ls, run %lu of %lu (in %ls)",
-               order, run, runs, slot->folder);
+    _snwprintf(child->description, CHILD_DESCRIPTION_CAPACITY,
+               L"exit_hang_child.exe %ls, run %lu of %lu (in %ls)", order, run, runs, slot->folder);
     _snwprintf(child->log_path, CHILD_LOG_CAPACITY, L"%lsaudit.log", slot->folder);
     _snwprintf(child->output_path, CHILD_LOG_CAPACITY, L"%lsoutput.txt", slot->folder);
     child->deadline_ms = RUN_DEADLINE_MS;
@@ -213,7 +213,8 @@ static void measure_run(const run_slot *slot, const child_process *child, run_re
     record->logged = contents != NULL && strstr(contents, detach_line) != NULL;
     if (contents != NULL && (lost_line = strstr(contents, lost_marker)) != NULL)
         record->lost_at_exit = strtol(lost_line + strlen(lost_marker), NULL, 10);
-    if (contents != NULL && progress->log_bytes_before_exit > 0 && progress->log_bytes_before_exit <= (LONG64)size) {
+    if (contents != NULL && progress->log_bytes_before_exit > 0 &&
+        progress->log_bytes_before_exit <= (LONG64)size) {
         record->lines_before_exit = count_lines(contents, contents + progress->log_bytes_before_exit);
         record->lines_at_exit = count_lines(contents + progress->log_bytes_before_exit, contents + size);
     }
@@ -237,7 +238,8 @@ static bool judge_run(const run_slot *slot, const child_process *child, const ru
     if (child->missed_deadline)
         print_error("%ls: terminated at its deadline", child->description);
     else
-        print_error("%ls: exit code %lu (expected %lu)", child->description, child->exit_code, expected_exit_code);
+        print_error("%ls: exit code %lu (expected %lu)", child->description, child->exit_code,
+                    expected_exit_code);
     print_error("; it was %s; main thread %ld calls, callers %ld and %ld\n", phase_name(progress->phase),
                 progress->main_calls, progress->calls_made[0], progress->calls_made[1]);
     if (!child->missed_deadline && !record->result_right)
@@ -258,15 +260,18 @@ static void count_run(order_totals *totals, const run_slot *slot, const child_pr
         totals->slowest_ms = child->elapsed_ms;
         totals->slowest_run = slot->run;
     }
-    totals->longest_exit_ms = record->exit_ms > totals->longest_exit_ms ? record->exit_ms : totals->longest_exit_ms;
-    totals->most_at_exit = record->lines_at_exit > totals->most_at_exit ? record->lines_at_exit : totals->most_at_exit;
+    totals->longest_exit_ms =
+        record->exit_ms > totals->longest_exit_ms ? record->exit_ms : totals->longest_exit_ms;
+    totals->most_at_exit =
+        record->lines_at_exit > totals->most_at_exit ? record->lines_at_exit : totals->most_at_exit;
     totals->ended_in_a_call += progress->in_call[0] || progress->in_call[1];
     totals->ended_in_a_post += record->lost_at_exit > 0;
     if (totals->csv != NULL)
         fprintf(totals->csv, "%ls,%lu,%.1f,%.1f,%.1f,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%lu,%d\n", totals->order,
                 slot->run, child->elapsed_ms, record->calling_ms, record->exit_ms, progress->main_calls,
                 progress->calls_made[0], progress->calls_made[1], progress->in_call[0], progress->in_call[1],
-                record->lines_before_exit, record->lines_at_exit, record->lost_at_exit, child->exit_code, passed);
+                record->lines_before_exit, record->lines_at_exit, record->lost_at_exit, child->exit_code,
+                passed);
 }
 
 static int compare_doubles(const void *left, const void *right)
@@ -286,13 +291,14 @@ static void report_order(order_totals *totals, double seconds)
         qsort(totals->elapsed_ms, totals->ended, sizeof *totals->elapsed_ms, compare_doubles);
         median_ms = totals->elapsed_ms[totals->ended / 2];
     }
-    print_message("exit with detach_caller.dll loaded %ls legacy.dll: %lu runs, %d at a time, in %.1f s; a run took "
-                  "%.0f ms (median), %.0f ms at most (run %lu); the longest exit %.0f ms, the most lines written at "
-                  "exit %ld; the exit ended a caller inside legacy_add in %lu runs, inside a post in %lu; "
-                  "%ld failed\n",
-                  totals->order, totals->ended, PARALLEL_RUNS, seconds, median_ms, totals->slowest_ms,
-                  totals->slowest_run, totals->longest_exit_ms, totals->most_at_exit, totals->ended_in_a_call,
-                  totals->ended_in_a_post, totals->failures);
+    print_message(
+        "exit with detach_caller.dll loaded %ls legacy.dll: %lu runs, %d at a time, in %.1f s; a run took "
+        "%.0f ms (median), %.0f ms at most (run %lu); the longest exit %.0f ms, the most lines written at "
+        "exit %ld; the exit ended a caller inside legacy_add in %lu runs, inside a post in %lu; "
+        "%ld failed\n",
+        totals->order, totals->ended, PARALLEL_RUNS, seconds, median_ms, totals->slowest_ms,
+        totals->slowest_run, totals->longest_exit_ms, totals->most_at_exit, totals->ended_in_a_call,
+        totals->ended_in_a_post, totals->failures);
     snprintf(scenario, sizeof scenario, "exit-while-calls-run-%ls", totals->order);
     print_torture_result(&(torture_result){ .scenario = scenario,
                                             .size = totals->runs,
@@ -319,9 +325,10 @@ static void exits_while_calls_run(const wchar_t *order, DWORD expected_exit_code
     _snwprintf(csv_path, TEST_PATH_CAPACITY, L"%lsexit-hang-%ls.csv", bin_folder(), order);
     totals.csv = _wfopen(csv_path, L"w");
     if (totals.csv != NULL)
-        fprintf(totals.csv, "order,run,elapsed_ms,calling_ms,exit_ms,main_calls,caller_0_calls,caller_1_calls,"
-                            "caller_0_in_call,caller_1_in_call,lines_before_exit,lines_at_exit,lost_at_exit,"
-                            "exit_code,passed\n");
+        fprintf(totals.csv,
+                "order,run,elapsed_ms,calling_ms,exit_ms,main_calls,caller_0_calls,caller_1_calls,"
+                "caller_0_in_call,caller_1_in_call,lines_before_exit,lines_at_exit,lost_at_exit,"
+                "exit_code,passed\n");
     for (int i = 0; i < PARALLEL_RUNS; i++) {
         open_slot(&slots[i], order, i);
         children[i].running = false;

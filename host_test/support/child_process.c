@@ -29,7 +29,9 @@ static void report(const char *format, ...)
 static BOOL create_process(const wchar_t *path, wchar_t *command_line, STARTUPINFOW *startup,
                            PROCESS_INFORMATION *process)
 {
-    enum { VALUE_CAPACITY = 256 };
+    enum {
+        VALUE_CAPACITY = 256
+    };
     static wchar_t ours[VALUE_CAPACITY];
     wchar_t childs[VALUE_CAPACITY];
     DWORD childs_length = GetEnvironmentVariableW(L"TWINSHIM_CHILD_WINEDEBUG", childs, VALUE_CAPACITY);
@@ -67,8 +69,8 @@ bool child_start(child_process *child, const wchar_t *program, const wchar_t *ar
     if (child->description[0] == L'\0')
         _snwprintf(child->description, CHILD_DESCRIPTION_CAPACITY, L"%ls %ls", program, arguments);
     if (child->output_path[0] != L'\0') {
-        output = CreateFileW(child->output_path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE, &inherited,
-                             CREATE_ALWAYS, 0, NULL);
+        output = CreateFileW(child->output_path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE,
+                             &inherited, CREATE_ALWAYS, 0, NULL);
         if (output == INVALID_HANDLE_VALUE) {
             report("cannot create %ls: error %lu\n", child->output_path, GetLastError());
             return false;
@@ -85,9 +87,11 @@ bool child_start(child_process *child, const wchar_t *program, const wchar_t *ar
     if (!created) {
         DWORD first_error = GetLastError();
 
-        created = first_error == ERROR_INTERNAL_ERROR && create_process(path, command_line, &startup, &process);
+        created =
+            first_error == ERROR_INTERNAL_ERROR && create_process(path, command_line, &startup, &process);
         if (created)
-            report("CreateProcess(%ls) failed with error %lu and succeeded when tried again\n", path, first_error);
+            report("CreateProcess(%ls) failed with error %lu and succeeded when tried again\n", path,
+                   first_error);
         else
             report("CreateProcess(%ls) failed: error %lu\n", path, GetLastError());
     }
@@ -199,8 +203,8 @@ static void print_backtrace(const child_process *child)
 
     _snwprintf(output_path, TEST_PATH_CAPACITY, L"%lslate-child-%lu.txt", bin_folder(), child->process_id);
     _snwprintf(command_line, 64, L"winedbg.exe --command \"bt all\" %lu", child->process_id);
-    output = CreateFileW(output_path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, &inherited, CREATE_ALWAYS, 0,
-                         NULL);
+    output = CreateFileW(output_path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, &inherited,
+                         CREATE_ALWAYS, 0, NULL);
     if (output == INVALID_HANDLE_VALUE) {
         report("  no backtrace: cannot create %ls (error %lu)\n", output_path, GetLastError());
         return;
@@ -241,7 +245,8 @@ static void finish(child_process *child, bool missed_deadline)
     child->elapsed_ms = elapsed_since(child->started);
     if (missed_deadline) {
         report("%ls: still running after %.0f ms (its deadline: %lu ms), process %lu (%04lx)\n",
-               child->description, child->elapsed_ms, child->deadline_ms, child->process_id, child->process_id);
+               child->description, child->elapsed_ms, child->deadline_ms, child->process_id,
+               child->process_id);
         print_tail(L"its log", child->log_path);
         print_tail(L"its output", child->output_path);
         print_backtrace(child);
