@@ -22,10 +22,11 @@ wine_session_start() {
     "$top/cmake/wine-run" cmd.exe /c pause < "$wine_session_dir/fifo" > "$wine_session_dir/out" 2>&1 9>&- &
     wine_session_pid=$!
     exec 9> "$wine_session_dir/fifo"
-    # Up once `pause` has printed its prompt (a new prefix is booted first).
+    # Up once `pause` has printed its prompt (a new prefix is booted first,
+    # which takes seconds to minutes).
     wine_session_waited=0
     while [ ! -s "$wine_session_dir/out" ]; do
-        if ! kill -0 "$wine_session_pid" 2>/dev/null || [ "$wine_session_waited" -ge 1200 ]; then
+        if ! kill -0 "$wine_session_pid" 2>/dev/null || [ "$wine_session_waited" -ge 6000 ]; then
             echo "wine-session: the Wine session did not start:" >&2
             cat "$wine_session_dir/out" >&2
             wine_session_stop
