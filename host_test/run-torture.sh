@@ -207,7 +207,7 @@ deadline).
 | `test_torture_free_from_callback` | `TWINSHIM_TORTURE_FREE_CYCLES` (100 jobs each) | 50 | 1,000 |
 | `test_torture_exit` | `TWINSHIM_TORTURE_EXIT_RUNS` (per mode) | 5 | 50 |
 | `test_torture_security` | none | 1 | 1 |
-| `test_exit_hang` | `TWINSHIM_EXIT_HANG_RUNS` (child processes per order, 2 at a time) | 60 | 1,000 |
+| `test_exit_hang` | `TWINSHIM_EXIT_HANG_RUNS` (child processes per order, 2 at a time) | 100 | 1,000 |
 
 EOF
     table "$out/results-ci.txt"
