@@ -5,13 +5,12 @@
 
 #include "child_process.h"
 #include "test_support.h"
+#include "thread_stacks.h"
 
 enum {
     LOG_TAIL_BYTES = 2048,
     LOG_TAIL_LINES = 12,
-    BACKTRACE_DEADLINE_MS = 60000, /* winedbg attached and walked 12 threads in about 5 s */
     TERMINATE_DEADLINE_MS = 30000,
-    BACKTRACE_OUTPUT_LIMIT = 4 * 1024 * 1024,
 };
 
 static void report(const char *format, ...)
@@ -161,84 +160,6 @@ static void print_tail(const wchar_t *what, const wchar_t *path)
     print_indented(start);
 }
 
-/* The sections of winedbg's "bt all" (every process of the prefix) that
- * are about the child's threads. */
-static void print_threads_of(const char *output, DWORD process_id)
-{
-    char marker[32];
-    bool inside = false;
-    int sections = 0;
-
-    snprintf(marker, sizeof marker, " in process %04lx ", (unsigned long)process_id);
-    for (const char *line = output; *line != '\0';) {
-        const char *end = strchr(line, '\n');
-        size_t length = end != NULL ? (size_t)(end - line) : strlen(line);
-
-        if (strncmp(line, "Backtracing for thread", 22) == 0) {
-            const char *found = strstr(line, marker);
-            inside = found != NULL && found < line + length;
-            sections += inside;
-        }
-        if (inside)
-            report("  %.*s\n", (int)length, line);
-        line += length + (end != NULL);
-    }
-    if (sections == 0)
-        report("  winedbg listed no thread of process %04lx\n", (unsigned long)process_id);
-}
-
-/* Under Wine, winedbg attaches, prints every thread's stack and detaches;
- * elsewhere there is no winedbg, and it says so. */
-static void print_backtrace(const child_process *child)
-{
-    SECURITY_ATTRIBUTES inherited = { .nLength = sizeof inherited, .bInheritHandle = TRUE };
-    STARTUPINFOW startup = { .cb = sizeof startup, .dwFlags = STARTF_USESTDHANDLES };
-    PROCESS_INFORMATION debugger;
-    wchar_t output_path[TEST_PATH_CAPACITY];
-    wchar_t command_line[64];
-    HANDLE output;
-    LARGE_INTEGER size;
-    char *text;
-    DWORD read = 0;
-
-    _snwprintf(output_path, TEST_PATH_CAPACITY, L"%lslate-child-%lu.txt", bin_folder(), child->process_id);
-    _snwprintf(command_line, 64, L"winedbg.exe --command \"bt all\" %lu", child->process_id);
-    output = CreateFileW(output_path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, &inherited,
-                         CREATE_ALWAYS, 0, NULL);
-    if (output == INVALID_HANDLE_VALUE) {
-        report("  no backtrace: cannot create %ls (error %lu)\n", output_path, GetLastError());
-        return;
-    }
-    startup.hStdOutput = output;
-    startup.hStdError = output;
-    if (!CreateProcessW(NULL, command_line, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &debugger)) {
-        report("  no backtrace: winedbg.exe did not start (error %lu; not Wine?)\n", GetLastError());
-        CloseHandle(output);
-        return;
-    }
-    if (WaitForSingleObject(debugger.hProcess, BACKTRACE_DEADLINE_MS) != WAIT_OBJECT_0) {
-        report("  winedbg did not finish within %d ms; what it printed is below\n", BACKTRACE_DEADLINE_MS);
-        TerminateProcess(debugger.hProcess, 1);
-        WaitForSingleObject(debugger.hProcess, TERMINATE_DEADLINE_MS);
-    }
-    CloseHandle(debugger.hThread);
-    CloseHandle(debugger.hProcess);
-    SetFilePointer(output, 0, NULL, FILE_BEGIN);
-    text = GetFileSizeEx(output, &size) && size.QuadPart < BACKTRACE_OUTPUT_LIMIT
-               ? HeapAlloc(GetProcessHeap(), 0, (SIZE_T)size.QuadPart + 1)
-               : NULL;
-    if (text != NULL && ReadFile(output, text, (DWORD)size.QuadPart, &read, NULL)) {
-        text[read] = '\0';
-        report("  its threads, from winedbg (all processes in %ls):\n", output_path);
-        print_threads_of(text, child->process_id);
-    } else {
-        report("  winedbg's output %ls cannot be read\n", output_path);
-    }
-    if (text != NULL)
-        HeapFree(GetProcessHeap(), 0, text);
-    CloseHandle(output);
-}
-
 static void finish(child_process *child, bool missed_deadline)
 {
     QueryPerformanceCounter(&child->ended);
@@ -249,7 +170,8 @@ static void finish(child_process *child, bool missed_deadline)
                child->process_id);
         print_tail(L"its log", child->log_path);
         print_tail(L"its output", child->output_path);
-        print_backtrace(child);
+        report("  its threads (dbghelp, from this process):\n");
+        print_thread_stacks(child->process_id);
         TerminateProcess(child->process, CHILD_MISSED_DEADLINE);
         WaitForSingleObject(child->process, TERMINATE_DEADLINE_MS);
         child->exit_code = CHILD_MISSED_DEADLINE;

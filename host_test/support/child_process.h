@@ -1,8 +1,8 @@
 /* Child processes that a test starts and waits for with a deadline, several
  * at a time if it likes. A child that misses its deadline is not just
  * killed: it is named (its description and process id), with how long it
- * ran, the last lines of its log, and, under Wine, a backtrace of each of
- * its threads taken by winedbg before it is terminated. */
+ * ran, the last lines of its log and output, and the stack of each of its
+ * threads (thread_stacks.h), before it is terminated. */
 #ifndef TWINSHIM_CHILD_PROCESS_H
 #define TWINSHIM_CHILD_PROCESS_H
 
