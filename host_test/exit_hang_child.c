@@ -147,6 +147,7 @@ static BOOL call_beside_the_callers(void)
         if (!counter_reaches_within(&progress->calls_made[i], 1, TEST_DEADLINE_MS))
             return FALSE;
     progress->log_bytes_before_exit = log_size();
+    callers_are_calling(seen);
     for (LONG call = 0; call < MAIN_CALLS_LIMIT; call++) {
         call_once(call);
         InterlockedIncrement(&progress->main_calls);
