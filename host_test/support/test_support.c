@@ -661,8 +661,9 @@ long handles_above_baseline_after(long baseline, DWORD deadline_ms)
 }
 
 /* Deletes every file of folder and of the folders below it, then the
- * folders below it; the folder itself stays. */
-static bool empty_tree(const wchar_t *folder)
+ * folders below it; the folder itself stays. Recursive: as deep as the
+ * journal folders a test made (two levels). */
+static bool empty_tree(const wchar_t *folder) /* NOLINT(misc-no-recursion) */
 {
     wchar_t pattern[TEST_PATH_CAPACITY];
     wchar_t below[TEST_PATH_CAPACITY];
