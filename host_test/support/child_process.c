@@ -1,4 +1,3 @@
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
@@ -12,16 +11,6 @@ enum {
     LOG_TAIL_LINES = 12,
     TERMINATE_DEADLINE_MS = 30000,
 };
-
-static void report(const char *format, ...)
-{
-    va_list arguments;
-
-    va_start(arguments, format);
-    vfprintf(stderr, format, arguments);
-    va_end(arguments);
-    fflush(stderr);
-}
 
 /* CreateProcessW, with TWINSHIM_CHILD_WINEDEBUG as the child's WINEDEBUG
  * if it is set; ours is as it was afterwards. */
@@ -71,7 +60,7 @@ bool child_start(child_process *child, const wchar_t *program, const wchar_t *ar
         output = CreateFileW(child->output_path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE,
                              &inherited, CREATE_ALWAYS, 0, NULL);
         if (output == INVALID_HANDLE_VALUE) {
-            report("cannot create %ls: error %lu\n", child->output_path, GetLastError());
+            complain("cannot create %ls: error %lu\n", child->output_path, GetLastError());
             return false;
         }
         startup.dwFlags = STARTF_USESTDHANDLES;
@@ -89,10 +78,10 @@ bool child_start(child_process *child, const wchar_t *program, const wchar_t *ar
         created =
             first_error == ERROR_INTERNAL_ERROR && create_process(path, command_line, &startup, &process);
         if (created)
-            report("CreateProcess(%ls) failed with error %lu and succeeded when tried again\n", path,
-                   first_error);
+            complain("CreateProcess(%ls) failed with error %lu and succeeded when tried again\n", path,
+                     first_error);
         else
-            report("CreateProcess(%ls) failed: error %lu\n", path, GetLastError());
+            complain("CreateProcess(%ls) failed: error %lu\n", path, GetLastError());
     }
     if (output != INVALID_HANDLE_VALUE)
         CloseHandle(output);
@@ -112,7 +101,7 @@ static void print_indented(const char *text)
         const char *end = strchr(text, '\n');
         size_t length = end != NULL ? (size_t)(end - text) : strlen(text);
 
-        report("    %.*s\n", (int)length, text);
+        complain("    %.*s\n", (int)length, text);
         text += length + (end != NULL);
     }
 }
@@ -133,7 +122,7 @@ static void print_tail(const wchar_t *what, const wchar_t *path)
     log = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
                       OPEN_EXISTING, 0, NULL);
     if (log == INVALID_HANDLE_VALUE || !GetFileSizeEx(log, &size)) {
-        report("  %ls %ls: cannot be read (error %lu)\n", what, path, GetLastError());
+        complain("  %ls %ls: cannot be read (error %lu)\n", what, path, GetLastError());
         if (log != INVALID_HANDLE_VALUE)
             CloseHandle(log);
         return;
@@ -145,7 +134,7 @@ static void print_tail(const wchar_t *what, const wchar_t *path)
     CloseHandle(log);
     tail[read] = '\0';
     if (read == 0) {
-        report("  %ls %ls: empty\n", what, path);
+        complain("  %ls %ls: empty\n", what, path);
         return;
     }
     start = tail + read;
@@ -156,7 +145,7 @@ static void print_tail(const wchar_t *what, const wchar_t *path)
     }
     if (lines > LOG_TAIL_LINES)
         start++;
-    report("  %ls %ls (%lld bytes), last lines:\n", what, path, (long long)size.QuadPart);
+    complain("  %ls %ls (%lld bytes), last lines:\n", what, path, (long long)size.QuadPart);
     print_indented(start);
 }
 
@@ -165,12 +154,12 @@ static void finish(child_process *child, bool missed_deadline)
     QueryPerformanceCounter(&child->ended);
     child->elapsed_ms = elapsed_since(child->started);
     if (missed_deadline) {
-        report("%ls: still running after %.0f ms (its deadline: %lu ms), process %lu (%04lx)\n",
-               child->description, child->elapsed_ms, child->deadline_ms, child->process_id,
-               child->process_id);
+        complain("%ls: still running after %.0f ms (its deadline: %lu ms), process %lu (%04lx)\n",
+                 child->description, child->elapsed_ms, child->deadline_ms, child->process_id,
+                 child->process_id);
         print_tail(L"its log", child->log_path);
         print_tail(L"its output", child->output_path);
-        report("  its threads (dbghelp, from this process):\n");
+        complain("  its threads (dbghelp, from this process):\n");
         print_thread_stacks(child->process_id);
         TerminateProcess(child->process, CHILD_MISSED_DEADLINE);
         WaitForSingleObject(child->process, TERMINATE_DEADLINE_MS);
@@ -215,7 +204,7 @@ int child_wait_any(child_process *children, size_t count)
             return (int)index_of[waited - WAIT_OBJECT_0];
         }
         if (waited == WAIT_FAILED) {
-            report("WaitForMultipleObjects failed: error %lu\n", GetLastError());
+            complain("WaitForMultipleObjects failed: error %lu\n", GetLastError());
             Sleep(10); /* the deadlines above still end every child */
         }
     }

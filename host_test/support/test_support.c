@@ -15,7 +15,7 @@
  * condition again, the sleep only yields the CPU between checks. */
 #define POLL_INTERVAL_MS 1
 
-static void complain(const char *format, ...)
+void complain(const char *format, ...)
 {
     va_list arguments;
 

@@ -27,6 +27,10 @@ typedef struct fixture_file {
  * trailing backslash, to folder. Returns false (and prints why) on failure. */
 bool fixture_folder(const wchar_t *name, const fixture_file *files, size_t count, wchar_t *folder);
 
+/* Like printf, to standard error, flushed at once: what a test says about
+ * a failure while it happens. */
+void complain(const char *format, ...);
+
 /* The build's bin folder, with a trailing backslash. */
 const wchar_t *bin_folder(void);
 

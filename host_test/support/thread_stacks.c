@@ -1,11 +1,9 @@
-#include <stdarg.h>
-#include <stdio.h>
-
 #include <windows.h>
 
 #include <dbghelp.h>
 #include <tlhelp32.h>
 
+#include "test_support.h"
 #include "thread_stacks.h"
 
 enum {
@@ -18,16 +16,6 @@ enum {
 #else
 #define THIS_MACHINE IMAGE_FILE_MACHINE_I386
 #endif
-
-static void report(const char *format, ...)
-{
-    va_list arguments;
-
-    va_start(arguments, format);
-    vfprintf(stderr, format, arguments);
-    va_end(arguments);
-    fflush(stderr);
-}
 
 static void print_frame(HANDLE process, int index, DWORD64 address)
 {
@@ -44,12 +32,12 @@ static void print_frame(HANDLE process, int index, DWORD64 address)
 
     if (!named)
         displacement = has_module ? address - module.BaseOfImage : 0;
-    report("    #%-2d %016llx %s!%s+0x%llx", index, (unsigned long long)address,
-           has_module ? module.ModuleName : "?", named ? symbol.info.Name : "?",
-           (unsigned long long)displacement);
+    complain("    #%-2d %016llx %s!%s+0x%llx", index, (unsigned long long)address,
+             has_module ? module.ModuleName : "?", named ? symbol.info.Name : "?",
+             (unsigned long long)displacement);
     if (SymGetLineFromAddr64(process, address, &line_displacement, &line))
-        report(" (%s:%lu)", line.FileName, line.LineNumber);
-    report("\n");
+        complain(" (%s:%lu)", line.FileName, line.LineNumber);
+    complain("\n");
 }
 
 static void print_stack(HANDLE process, HANDLE thread)
@@ -58,7 +46,7 @@ static void print_stack(HANDLE process, HANDLE thread)
     STACKFRAME64 frame = { 0 };
 
     if (!GetThreadContext(thread, &context)) {
-        report("    its context cannot be read (error %lu)\n", GetLastError());
+        complain("    its context cannot be read (error %lu)\n", GetLastError());
         return;
     }
 #ifdef _WIN64
@@ -89,7 +77,7 @@ int print_thread_stacks(DWORD process_id)
 
     SymSetOptions(SymGetOptions() | SYMOPT_LOAD_LINES);
     if (process == NULL || threads == INVALID_HANDLE_VALUE || !SymInitialize(process, NULL, TRUE)) {
-        report("  its threads cannot be read (error %lu)\n", GetLastError());
+        complain("  its threads cannot be read (error %lu)\n", GetLastError());
         if (process != NULL)
             CloseHandle(process);
         if (threads != INVALID_HANDLE_VALUE)
@@ -102,9 +90,9 @@ int print_thread_stacks(DWORD process_id)
         if (entry.th32OwnerProcessID != process_id)
             continue;
         thread = OpenThread(THREAD_GET_CONTEXT | THREAD_SUSPEND_RESUME, FALSE, entry.th32ThreadID);
-        report("  thread %04lx:\n", entry.th32ThreadID);
+        complain("  thread %04lx:\n", entry.th32ThreadID);
         if (thread == NULL) {
-            report("    cannot be opened (error %lu)\n", GetLastError());
+            complain("    cannot be opened (error %lu)\n", GetLastError());
             continue;
         }
         /* Stopped while it is walked; left stopped, it would stay so. */
@@ -112,7 +100,7 @@ int print_thread_stacks(DWORD process_id)
             print_stack(process, thread);
             ResumeThread(thread);
         } else {
-            report("    cannot be suspended (error %lu)\n", GetLastError());
+            complain("    cannot be suspended (error %lu)\n", GetLastError());
         }
         CloseHandle(thread);
         walked++;
