@@ -6,6 +6,7 @@
 #   scripts/run-tests.sh [preset] [--no-shimgen]
 # Exits non-zero if any suite failed.
 set -uo pipefail
+export LC_ALL=C # a decimal point in $EPOCHREALTIME
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 preset=${1:-mingw-x64-gcc}
@@ -19,6 +20,10 @@ failed=0
 . "$top/scripts/wine-session.sh"
 wine_session_start || exit 1
 run_start=$EPOCHREALTIME
+
+seconds_since() { # start, as $EPOCHREALTIME gave it
+    awk -v start="$1" -v now="$EPOCHREALTIME" 'BEGIN { printf "%.1f", now - start }'
+}
 
 # ctest's result lines: " 3/28 Test  #3: test_reload ....   Passed    4.12 sec".
 ctest --preset "$preset" 9>&- 2>&1 | tee "$build/ctest.log"
@@ -54,22 +59,21 @@ if [ "$run_shimgen" -eq 1 ]; then
             printf '%s\n' "$line"
             case "$line" in
             "== shimgen: "*)
-                now=$EPOCHREALTIME
-                [ -n "$step" ] && printf 'shimgen %s\t%s\t-\tpassed\n' "$step" \
-                    "$(echo "$now - $step_start" | bc)" >> "$times"
+                [ -n "$step" ] && printf 'shimgen %s\t%s\t-\tpassed\n' "$step" "$(seconds_since "$step_start")" \
+                    >> "$times"
                 step=${line#== shimgen: }
-                step_start=$now
+                step_start=$EPOCHREALTIME
                 ;;
             esac
         done
-        [ -n "$step" ] && printf 'shimgen %s\t%s\t-\t%s\n' "$step" "$(echo "$EPOCHREALTIME - $step_start" | bc)" \
+        [ -n "$step" ] && printf 'shimgen %s\t%s\t-\t%s\n' "$step" "$(seconds_since "$step_start")" \
             "$( [ "$(cat "$shimgen_status_file")" = 0 ] && echo passed || echo failed)" >> "$times"
     }
     [ "$(cat "$shimgen_status_file")" = 0 ] || failed=1
 fi
 
 wine_session_stop
-total=$(echo "$EPOCHREALTIME - $run_start" | bc)
+total=$(seconds_since "$run_start")
 
 echo
 echo "== elapsed time of each suite ($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end)"
