@@ -254,8 +254,8 @@ EOF
   thread calls ExitProcess while two threads keep calling the front's
   `legacy_add`, and another DLL (`fixtures/detach_caller.c`), loaded after or
   before the front, calls it from its own process-exit detach. Every run must
-  end with its own exit code within 30 s (a late child is reported with a
-  winedbg backtrace of its threads), and the detach-time call must return the
+  end with its own exit code within 30 s (a late child is reported with the
+  stack of each of its threads), and the detach-time call must return the
   original's result and reach the audit log. Each run's timings and what its
   exit handed over are in `build/torture/exit-hang-*.csv`; what they show is
   in [wine-vs-windows.md](wine-vs-windows.md), "Exit while calls run".
