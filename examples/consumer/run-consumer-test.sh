@@ -22,9 +22,21 @@ configure_and_build() { # <build dir> [cmake options...]
         -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" "$@" >/dev/null
     cmake --build "$dir" >/dev/null
 }
+# A front built without a .def exports its own functions, none of the
+# runtime's (shim_*: its API and internals alike) and not its configuration.
+check_exports_without_def() { # <build dir>
+    objdump=$(sed -n 's/^CMAKE_OBJDUMP:[A-Z]*=//p' "$1/CMakeCache.txt")
+    exports=$("$objdump" -p "$1/greeter_without_def.dll" |
+        sed -n '/^\[Ordinal\/Name Pointer\] Table/,/^$/s/^[[:space:]]*\[ *[0-9]*\] //p')
+    if [ "$exports" != "greet" ]; then
+        echo "consumer: greeter_without_def.dll should export greet alone, it exports:" $exports >&2
+        exit 1
+    fi
+}
 # By default the consumer links the prebuilt runtimes: none of their sources
 # is compiled in its build.
 configure_and_build "$work/build"
+check_exports_without_def "$work/build"
 if find "$work/build" -name 'front_attach.c.obj' | grep -q .; then
     echo "consumer: the runtime was compiled from sources, not linked prebuilt" >&2
     exit 1
@@ -35,6 +47,7 @@ find "$work/build-from-sources" -name 'front_attach.c.obj' | grep -q . || {
     echo "consumer: TWINSHIM_FROM_SOURCES did not compile the runtime" >&2
     exit 1
 }
+check_exports_without_def "$work/build-from-sources"
 # The installed runner, in this project's Wine prefix (already booted).
 TWINSHIM_WINEPREFIX="${TWINSHIM_WINEPREFIX:-$top/.cache/wineprefix}" "$package/wine-run" "$work/build/greeter_host.exe"
 echo "consumer: built against the installed package with $toolchain and ran under Wine"
