@@ -60,8 +60,10 @@ install(PROGRAMS cmake/wine-run cmake/ld.lld-forwarders DESTINATION ${TWINSHIM_I
 # The plugin template, and the command that makes a project from it. The
 # command finds the template and the package from its own folder.
 install(DIRECTORY templates/plugin DESTINATION ${TWINSHIM_INSTALL_TEMPLATE_DIR}
+    PATTERN build EXCLUDE PATTERN dist EXCLUDE
     PATTERN ci.sh PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
-# Only these three are filled in: the script's own @NAME@ tokens stay.
+# Only these three are filled in (configure_file would also empty the
+# template token @PREFIX@ that the script replaces).
 file(RELATIVE_PATH bin_to_prefix /prefix/${TWINSHIM_INSTALL_BIN_DIR} /prefix)
 file(READ templates/twinshim-new.in script)
 string(REPLACE "@TWINSHIM_BIN_TO_PREFIX@" "${bin_to_prefix}" script "${script}")
