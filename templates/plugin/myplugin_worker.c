@@ -196,8 +196,8 @@ static int plugin_start(shim_session *session, void **plugin_state)
             return SHIM_E_SYSTEM;
         }
     }
-    /* The stop closes the timer (no tick runs after on_stopping has begun
-     * and its callbacks have returned): no on_closed is needed here. */
+    /* The stop disarms and closes the timer, and its last tick returns
+     * before on_stopped: the log outlives it, no on_closed is needed. */
     status = shim_timer_create(session, tick, NULL, log, &timer);
     if (status == SHIM_OK)
         status = shim_timer_start(timer, TICK_PERIOD_MS, TICK_PERIOD_MS);
