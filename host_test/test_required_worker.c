@@ -51,20 +51,30 @@ static HMODULE load_capturing_standard_error(const wchar_t *folder, const wchar_
     return module;
 }
 
+/* Lays out `files` as fixture folder `fixture_name`, loads `front` from it
+ * and checks that it refused, saying why (`reason`) on standard error, and
+ * that it is not loaded. */
+static void assert_refused(const wchar_t *fixture_name, const fixture_file *files, size_t count,
+                           const wchar_t *front, int reason)
+{
+    wchar_t folder[TEST_PATH_CAPACITY];
+    char text[4096];
+
+    assert_true(fixture_folder(fixture_name, files, count, folder));
+    assert_null(load_capturing_standard_error(folder, front, text, sizeof text));
+    assert_non_null(strstr(text, "requires one: refusing to attach"));
+    assert_non_null(strstr(text, shim_status_text(reason)));
+    assert_non_null(strstr(text, "test_worker.dll")); /* the path it looked for */
+    assert_null(GetModuleHandleW(front));
+}
+
 static void refuses_to_load_without_its_worker(void **state)
 {
     static const fixture_file files[] = { { L"required_worker_front.dll", L"required_worker_front.dll",
                                             NULL } };
-    wchar_t folder[TEST_PATH_CAPACITY];
-    char text[4096];
 
     (void)state;
-    assert_true(fixture_folder(L"required-missing", files, 1, folder));
-    assert_null(load_capturing_standard_error(folder, L"required_worker_front.dll", text, sizeof text));
-    assert_non_null(strstr(text, "requires one: refusing to attach"));
-    assert_non_null(strstr(text, shim_status_text(SHIM_E_WORKER_MISSING)));
-    assert_non_null(strstr(text, "test_worker.dll"));
-    assert_null(GetModuleHandleW(L"required_worker_front.dll"));
+    assert_refused(L"required-missing", files, 1, L"required_worker_front.dll", SHIM_E_WORKER_MISSING);
 }
 
 /* Another protocol version: refused like a missing one, and released. */
@@ -74,15 +84,10 @@ static void refuses_to_load_with_an_unusable_worker(void **state)
         { L"required_worker_front.dll", L"required_worker_front.dll", NULL },
         { L"wrong_version_worker.dll", L"test_worker.dll", NULL },
     };
-    wchar_t folder[TEST_PATH_CAPACITY];
-    char text[4096];
 
     (void)state;
-    assert_true(fixture_folder(L"required-wrong-version", files, 2, folder));
-    assert_null(load_capturing_standard_error(folder, L"required_worker_front.dll", text, sizeof text));
-    assert_non_null(strstr(text, "requires one: refusing to attach"));
-    assert_non_null(strstr(text, shim_status_text(SHIM_E_VERSION_MISMATCH)));
-    assert_null(GetModuleHandleW(L"required_worker_front.dll"));
+    assert_refused(L"required-wrong-version", files, 2, L"required_worker_front.dll",
+                   SHIM_E_VERSION_MISMATCH);
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
 }
 
@@ -92,13 +97,9 @@ static void a_refusing_wrapper_releases_its_original(void **state)
         { L"required_worker_wrapper.dll", L"required_worker_wrapper.dll", NULL },
         { L"original\\legacy.dll", L"legacy_orig.dll", NULL },
     };
-    wchar_t folder[TEST_PATH_CAPACITY];
-    char text[4096];
 
     (void)state;
-    assert_true(fixture_folder(L"required-wrapper", files, 2, folder));
-    assert_null(load_capturing_standard_error(folder, L"required_worker_wrapper.dll", text, sizeof text));
-    assert_non_null(strstr(text, "requires one: refusing to attach"));
+    assert_refused(L"required-wrapper", files, 2, L"required_worker_wrapper.dll", SHIM_E_WORKER_MISSING);
     assert_true(module_gone_within(L"legacy_orig.dll", TEST_DEADLINE_MS));
 }
 
