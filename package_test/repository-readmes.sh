@@ -21,7 +21,7 @@ fi
 grep -vx 'templates/plugin/README.md' "$work/readmes" >"$work/run" || true
 [ -s "$work/run" ] || { echo "repository-readmes: no README found" >&2; exit 1; }
 
-mkdir -p "$work/home/.cache/twinshim"
+mkdir -p "$work/home/.cache/twinshim" "$top/.cache/wineprefix"
 ln -s "$top/.cache/wineprefix" "$work/home/.cache/twinshim/wineprefix"
 set --
 while IFS= read -r readme; do
