@@ -262,8 +262,8 @@ int shim_session_set_stop_policy(shim_session *session, shim_stop_policy policy)
  * SHIM_STOP_DRAIN the messages and work items still queued run too, as pool
  * threads come free (timer ticks already due as well); on_stopped and the
  * handles' on_closed never run. What the session holds stays until the
- * process ends: its pool and threads, its memory, what on_start opened, a
- * wrapper's original DLL. docs/plugin-guide.md, "The stop deadline", has
+ * process ends: its pool and threads, its memory, its journal, what
+ * on_start opened, a wrapper's original DLL. docs/plugin-guide.md, "The stop deadline", has
  * the measurements. */
 int shim_session_set_stop_deadline(shim_session *session, unsigned milliseconds);
 

@@ -34,12 +34,44 @@ static void find_own_folder(void)
         folder[--length] = L'\0';
 }
 
-/* Points MYPLUGIN_LOG at a new, empty file in this folder. */
+/* Deletes `path` (a folder, without its trailing backslash) and all it holds. */
+static void remove_tree(const wchar_t *path)
+{
+    wchar_t pattern[MAX_PATH];
+    wchar_t child[MAX_PATH];
+    WIN32_FIND_DATAW found;
+    HANDLE search;
+
+    _snwprintf(pattern, MAX_PATH, L"%ls\\*", path);
+    search = FindFirstFileW(pattern, &found);
+    if (search != INVALID_HANDLE_VALUE) {
+        do {
+            if (wcscmp(found.cFileName, L".") == 0 || wcscmp(found.cFileName, L"..") == 0)
+                continue;
+            _snwprintf(child, MAX_PATH, L"%ls\\%ls", path, found.cFileName);
+            if (found.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
+                remove_tree(child);
+            else
+                DeleteFileW(child);
+        } while (FindNextFileW(search, &found));
+        FindClose(search);
+    }
+    RemoveDirectoryW(path);
+}
+
+/* Points MYPLUGIN_LOG at a new, empty file in this folder, and the journal
+ * at a new, empty folder of this test's own: the next session of the front
+ * would deliver again what an earlier run left in its journal. */
 static void log_to(const wchar_t *name, wchar_t *path)
 {
+    wchar_t journal[MAX_PATH];
+
     _snwprintf(path, MAX_PATH, L"%ls%ls", folder, name);
     DeleteFileW(path);
     SetEnvironmentVariableW(L"MYPLUGIN_LOG", path);
+    _snwprintf(journal, MAX_PATH, L"%ls%ls.journal", folder, name);
+    remove_tree(journal);
+    SetEnvironmentVariableW(L"TWINSHIM_JOURNAL_DIR", journal);
 }
 
 static HMODULE load_front(void)

@@ -8,8 +8,8 @@
  *   stopping: 20 records so far                when the front is unloaded
  *   stopped: 20 records                        after the last record
  *
- * If the process exits with records still queued, on_exit_message writes
- * them on the exiting thread. What a record becomes is decided in
+ * If the process exits with records still in the journal, on_exit_message
+ * writes them on the exiting thread. What a record becomes is decided in
  * format_record alone: the hooks that receive messages only pass them on. */
 #include <windows.h>
 
@@ -63,14 +63,16 @@ static void append_number(log_line *line, long long value)
         line->text[line->length++] = digits[--count];
 }
 
-/* "record: myplugin_add(A, B) = R [thread T]", and " [possible repeat]" when
- * process exit cut off its on_message (the line may be in the log already).
- * FALSE for a message that is not a record. */
-static BOOL format_record(const void *payload, size_t size, int possible_repeat, log_line *line)
+/* "record: myplugin_add(A, B) = R [thread T]", then " [possible repeat]"
+ * when its handling may have begun before (the line may be in the log
+ * already), and " [recovered]" when it comes from the journal of a process
+ * that died or a session that stopped before it. FALSE for a message that
+ * is not a record. */
+static BOOL format_record(const shim_message *message, log_line *line)
 {
-    const myplugin_record *record = payload;
+    const myplugin_record *record = message->payload;
 
-    if (size != sizeof *record)
+    if (message->size != sizeof *record)
         return FALSE;
     line->length = 0;
     append_text(line, "record: myplugin_add(");
@@ -82,8 +84,10 @@ static BOOL format_record(const void *payload, size_t size, int possible_repeat,
     append_text(line, " [thread ");
     append_number(line, (long long)record->thread_id);
     append_text(line, "]");
-    if (possible_repeat)
+    if (message->flags & SHIM_MESSAGE_POSSIBLE_REPEAT)
         append_text(line, " [possible repeat]");
+    if (message->flags & SHIM_MESSAGE_RECOVERED)
+        append_text(line, " [recovered]");
     append_text(line, "\n");
     return TRUE;
 }
@@ -144,7 +148,7 @@ static int write_line_at_exit(const session_log *log, const log_line *line)
         return SHIM_OK;
     holder = InterlockedCompareExchange(&writer, self, 0);
     if (holder != 0 && (holder == self || !thread_has_ended((DWORD)holder)))
-        return SHIM_E_PROCESS_EXITING; /* declined: counted in lost_at_exit and reported */
+        return SHIM_E_PROCESS_EXITING; /* declined: it stays in the journal, counted */
     written = write_to_file(log, line);
     if (holder == 0)
         InterlockedExchange(&writer, 0);
@@ -209,27 +213,29 @@ static int plugin_start(shim_session *session, void **plugin_state)
     return SHIM_OK;
 }
 
-/* Pool thread: one record posted by the front. */
-static void plugin_message(shim_session *session, const void *payload, size_t size)
+/* Pool thread: one record posted by the front. Once this returns, the
+ * record leaves the journal. */
+static void plugin_message(shim_session *session, const shim_message *message)
 {
     session_log *log = shim_session_get_plugin_state(session);
     log_line line;
 
-    if (!format_record(payload, size, 0, &line))
+    if (!format_record(message, &line))
         return;
     write_line(log, &line);
     InterlockedIncrement(&log->records);
 }
 
-/* Process exit, on the exiting thread: records still queued, and records
- * posted by other DLLs while the process exits. No waiting, no allocation. */
-static int plugin_exit_message(shim_session *session, const void *payload, size_t size, int possible_repeat)
+/* Process exit, on the exiting thread: records still in the journal, and
+ * records posted by other DLLs while the process exits. No waiting, no
+ * allocation. What this declines stays in the journal for the next session. */
+static int plugin_exit_message(shim_session *session, const shim_message *message)
 {
     session_log *log = shim_session_get_plugin_state(session);
     log_line line;
     int status;
 
-    if (!format_record(payload, size, possible_repeat, &line))
+    if (!format_record(message, &line))
         return SHIM_E_INVALID_ARGUMENT;
     status = write_line_at_exit(log, &line);
     if (status == SHIM_OK)
