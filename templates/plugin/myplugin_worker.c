@@ -205,7 +205,10 @@ static int plugin_start(shim_session *session, void **plugin_state)
     status = shim_timer_create(session, tick, NULL, log, &timer);
     if (status == SHIM_OK)
         status = shim_timer_start(timer, TICK_PERIOD_MS, TICK_PERIOD_MS);
-    if (status != SHIM_OK) {
+    /* SHIM_E_STOPPING: the front was unloaded while this ran. The session
+     * still drains what the journal holds, without ticks; failing here would
+     * leave it all in the journal until the next start. */
+    if (status != SHIM_OK && status != SHIM_E_STOPPING) {
         free_log(log); /* a failed on_start gets no on_stopped */
         return status;
     }
