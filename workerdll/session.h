@@ -175,6 +175,7 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     volatile LONG64 kept_in_journal;
     volatile LONG64 posted_at_close; /* the own journal's posts, once it is closed */
     volatile LONG64 callbacks_scheduled;
+    volatile LONG64 handle_callbacks;
     /* Set under objects_lock before the cleanup group closes its members:
      * from then on no object may be closed on its own. */
     int group_closing;

@@ -345,11 +345,13 @@ int shim_message_finish(shim_session *session, shim_message_ticket ticket);
  *
  * Every handle kind follows the same rules:
  *   create   binds a callback and a context to the session. SHIM_E_STOPPING
- *            once the stop is requested. The handle is returned unarmed.
+ *            once the stop is requested and on_start has returned (while
+ *            on_start runs, creating and starting still work: the stop
+ *            that follows it closes the handle like the others). The
+ *            handle is returned unarmed.
  *   start    arms it (a timer's due time, a wait's object, an I/O
  *            operation). Re-arming from its own callback is allowed.
- *            SHIM_E_STOPPING once the stop is requested, SHIM_E_CLOSED after
- *            close.
+ *            SHIM_E_STOPPING as for create, SHIM_E_CLOSED after close.
  *   close    any thread, including the handle's own callback; once per
  *            handle. Once close returns, no new timer or wait callback
  *            begins (one already running finishes); I/O operations still
