@@ -12,6 +12,7 @@ static DWORD delivery_slot = TLS_OUT_OF_INDEXES;
 typedef struct delivery_frame {
     shim_message message;
     shim_session *session;
+    journal_record *record;
     shim_message_ticket ticket;
     int deferred;
 } delivery_frame;
@@ -148,7 +149,9 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
 static void deliver(shim_session *session, consumer_slot *slot, unsigned index, const journal_entry *entry)
 {
     session_journal *journal = &session->journals[index];
-    delivery_frame frame = { .session = session, .ticket = shim__ticket_of(index, entry->position) };
+    delivery_frame frame = {
+        .session = session, .record = entry->record, .ticket = shim__ticket_of(index, entry->position)
+    };
 
     shim__message_of(journal, entry, &frame.message);
     if (slot != NULL)
@@ -156,7 +159,10 @@ static void deliver(shim_session *session, consumer_slot *slot, unsigned index, 
     TlsSetValue(delivery_slot, &frame);
     session->plugin->on_message(session, &frame.message);
     TlsSetValue(delivery_slot, NULL);
-    ring_mark(entry->record, frame.deferred ? JOURNAL_STATE_DEFERRED : JOURNAL_STATE_FINISHED);
+    /* A deferred one was marked so by shim_message_defer, and may be
+     * finished already. */
+    if (!frame.deferred)
+        ring_mark(entry->record, JOURNAL_STATE_FINISHED);
     if (slot != NULL)
         __atomic_store_n(&slot->delivering, 0, __ATOMIC_RELEASE);
     InterlockedIncrement64(&session->completed);
@@ -243,6 +249,9 @@ int shim_message_defer(shim_session *session, const shim_message *message, shim_
     if (!frame->deferred) {
         frame->deferred = 1;
         InterlockedIncrement(&session->deferred_now);
+        /* Marked now, not when on_message returns: an acknowledgement may
+         * finish it on another thread before that. */
+        ring_mark(frame->record, JOURNAL_STATE_DEFERRED);
     }
     *ticket = frame->ticket;
     return SHIM_OK;
