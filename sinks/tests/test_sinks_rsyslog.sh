@@ -1,0 +1,263 @@
+#!/bin/sh
+# The sinks in a worker, end to end: sink_host.exe (under Wine) posts
+# records through sink_test_front.dll; sink_test_worker.dll writes them to a
+# JSON Lines file or over RELP to a real rsyslog that this script starts on
+# 127.0.0.1 with its own configuration, work folder and port
+# (scripts/rsyslog-harness.sh), stops and starts again. Then every record's
+# sequence number is looked for in what rsyslog wrote.
+#
+# Usage: test_sinks_rsyslog.sh BUILD_DIR SCENARIO
+#   delivers          N records sent, N arrive, each once, with APP-NAME and PROCID
+#   restart           rsyslog stopped between two batches, records posted
+#                     during the outage, rsyslog started again: all arrive, each once
+#   restart_flowing   rsyslog stopped while records flow: all arrive; the
+#                     only duplicates are records sent again, at most the resent count
+#   down_at_start     no collector at first: refused, reported, then all arrive
+#   wrong_peer        a plain TCP syslog port (imtcp): reported as not RELP,
+#                     then the RELP collector on that port gets every record
+#   error_response    rsyslog answers the open with a RELP error (500): reported,
+#                     records kept, attempts back off instead of spinning
+#   unload_while_down FreeLibrary with rsyslog stopped: the worker leaves in
+#                     time and says how many records were not acknowledged
+#   file              the JSON Lines file sink: N lines, each JSON, each once
+#   file_unwritable   a file that cannot be opened: the start fails, with a report line
+# TWINSHIM_SINK_OUTAGE_SECONDS sets how long rsyslog stays down (default 3);
+# TWINSHIM_SINK_KEEP=1 keeps the files of a run that passed.
+set -eu
+
+build=$(cd "${1:?usage: test_sinks_rsyslog.sh BUILD_DIR SCENARIO}" && pwd)
+scenario=${2:?usage: test_sinks_rsyslog.sh BUILD_DIR SCENARIO}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+harness=$top/scripts/rsyslog-harness.sh
+outage=${TWINSHIM_SINK_OUTAGE_SECONDS:-3}
+work=$(mktemp -d "${TMPDIR:-/tmp}/twinshim-sink-$scenario.XXXXXX")
+collector=$work/collector
+host_pid=""
+export TWINSHIM_REPORT="$work/report.log"
+
+finish() {
+    status=$?
+    [ -z "$host_pid" ] || kill "$host_pid" 2>/dev/null || true
+    for dir in "$work"/collector*; do
+        [ -d "$dir" ] && "$harness" kill "$dir" >/dev/null 2>&1 || true
+    done
+    if [ "$status" -eq 0 ] && [ -z "${TWINSHIM_SINK_KEEP:-}" ]; then
+        rm -rf "$work"
+    elif [ "$status" -eq 0 ]; then
+        echo "--- $scenario: its files are in $work (TWINSHIM_SINK_KEEP)"
+    else
+        echo "--- $scenario failed; its files are in $work"
+        for file in host.out report.log; do
+            [ -f "$work/$file" ] && { echo "--- $file"; tail -n 30 "$work/$file"; }
+        done
+    fi
+    exit "$status"
+}
+trap finish EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+    echo "FAIL ($scenario): $*" >&2
+    exit 1
+}
+
+# The host in the background with the steps given; its output in host.out.
+host_start() {
+    "$top/cmake/wine-run" "$build/bin/sink_host.exe" "$build/bin" "$@" >"$work/host.out" 2>&1 &
+    host_pid=$!
+}
+
+# Waits up to $1 seconds for the host to end; fails unless it exits 0.
+host_wait() {
+    tries=$(($1 * 20))
+    while kill -0 "$host_pid" 2>/dev/null; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || fail "the host still runs after $1 s"
+        sleep 0.05
+    done
+    status=0
+    wait "$host_pid" || status=$?
+    host_pid=""
+    cat "$work/host.out"
+    [ "$status" -eq 0 ] || fail "the host exited with $status"
+}
+
+# Runs the host in the foreground with a deadline.
+host_run() {
+    deadline=$1
+    shift
+    host_start "$@"
+    host_wait "$deadline"
+}
+
+# Waits up to $2 seconds for the file $1 (a marker the host touches).
+wait_file() {
+    tries=$(($2 * 20))
+    while [ ! -e "$1" ]; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || fail "no $(basename "$1") after $2 s"
+        kill -0 "$host_pid" 2>/dev/null || { cat "$work/host.out"; fail "the host ended early"; }
+        sleep 0.05
+    done
+}
+
+report_says() {
+    grep -F -q -- "$1" "$TWINSHIM_REPORT" 2>/dev/null || fail "no report line says \"$1\""
+}
+
+host_says() {
+    grep -F -q -- "$1" "$work/host.out" || fail "the host did not print \"$1\""
+}
+
+# A field of the host's last "counters" line: counter NAME.
+counter() {
+    sed -n "s/^counters.* $1 \([0-9]*\).*/\1/p" "$work/host.out" | tail -n 1
+}
+
+# Every sequence number 1..$2 is in file $1; prints how many lines are
+# duplicates, and fails on any number missing or out of range.
+check_sequences() {
+    sed -n 's/.*"seq":\([0-9]*\).*/\1/p' "$1" | sort -n | uniq -c | awk -v n="$2" '
+        { if ($2 < 1 || $2 > n) { print "a record numbered " $2 " was never posted"; bad = 1 }
+          seen[$2] = 1; duplicates += $1 - 1 }
+        END { for (i = 1; i <= n; i++) if (!(i in seen)) { missing++; if (missing <= 5) print "record " i " is missing" }
+              if (missing > 0) print missing " of " n " records are missing"
+              print "duplicates " duplicates + 0
+              exit (bad || missing > 0) }' >"$work/sequences" || { cat "$work/sequences"; fail "records lost"; }
+    sed -n 's/^duplicates //p' "$work/sequences"
+}
+
+# Every line of received.log came from this host's front and process.
+check_origin() {
+    pid=$(sed -n 's/^pid //p' "$work/host.out")
+    others=$(grep -c -v "^sink_test_front.dll $pid {" "$collector/received.log" || true)
+    [ "$others" -eq 0 ] || fail "$others lines do not carry APP-NAME sink_test_front.dll and PROCID $pid"
+}
+
+relp_target() {
+    export TWINSHIM_TEST_SINK="relp://127.0.0.1:$port"
+}
+
+port=$("$harness" free-port)
+case $scenario in
+delivers)
+    count=2000
+    "$harness" start "$collector" "$port"
+    relp_target
+    host_run 120 "post:$count" "durable:$count:60" counters free:30
+    "$harness" wait-lines "$collector" "$count" 30
+    [ "$(check_sequences "$collector/received.log" "$count")" -eq 0 ] || fail "records arrived twice"
+    check_origin
+    [ "$(counter resent)" -eq 0 ] && [ "$(counter failures)" -eq 0 ] || fail "a quiet run resent or failed"
+    ;;
+restart)
+    "$harness" start "$collector" "$port"
+    relp_target
+    host_start post:300 durable:300:60 "touch:$work/first-durable" "file:$work/collector-stopped:60" post:300 \
+        "touch:$work/posted-in-outage" "file:$work/collector-back:120" durable:600:120 counters free:30
+    wait_file "$work/first-durable" 60
+    "$harness" stop "$collector"
+    touch "$work/collector-stopped"
+    wait_file "$work/posted-in-outage" 60
+    sleep "$outage" # the outage itself, not a synchronisation
+    "$harness" start "$collector" "$port"
+    touch "$work/collector-back"
+    host_wait 180
+    "$harness" wait-lines "$collector" 600 30
+    [ "$(check_sequences "$collector/received.log" 600)" -eq 0 ] ||
+        fail "records acknowledged before the stop arrived again"
+    report_says "the server closed the connection"
+    report_says "RELP session open again"
+    ;;
+restart_flowing)
+    count=20000
+    export TWINSHIM_TEST_SINK_CAPACITY=$count # the memory queue holds the backlog until the journal does
+    "$harness" start "$collector" "$port"
+    relp_target
+    host_start "post:$count" "durable:$count:240" counters free:30
+    "$harness" wait-lines "$collector" 2000 60
+    "$harness" stop "$collector"
+    sleep "$outage" # the outage itself, not a synchronisation
+    "$harness" start "$collector" "$port"
+    host_wait 300
+    "$harness" wait-lines "$collector" "$count" 60
+    duplicates=$(check_sequences "$collector/received.log" "$count")
+    resent=$(counter resent)
+    echo "duplicates $duplicates, resent $resent"
+    [ "$duplicates" -le "$resent" ] || fail "$duplicates duplicates, but only $resent records were sent again"
+    report_says "RELP session open again"
+    ;;
+down_at_start)
+    relp_target
+    host_start post:200 "report:30:connection refused" "touch:$work/refused" durable:200:120 counters free:30
+    wait_file "$work/refused" 60
+    "$harness" start "$collector" "$port"
+    host_wait 180
+    "$harness" wait-lines "$collector" 200 30
+    [ "$(check_sequences "$collector/received.log" 200)" -eq 0 ] || fail "records arrived twice"
+    report_says "RELP session open again"
+    ;;
+wrong_peer)
+    export TWINSHIM_TEST_SINK_TIMEOUT_MS=1000
+    "$harness" start "$collector-tcp" "$port" tcp
+    relp_target
+    host_start post:50 "report:30:no answer to the RELP open within 1.0 s" "touch:$work/not-relp" \
+        durable:50:120 counters free:30
+    wait_file "$work/not-relp" 60
+    "$harness" stop "$collector-tcp"
+    "$harness" start "$collector" "$port"
+    host_wait 180
+    "$harness" wait-lines "$collector" 50 30
+    [ "$(check_sequences "$collector/received.log" 50)" -eq 0 ] || fail "records arrived twice"
+    report_says "the peer is not a RELP server (a plain TCP syslog port?)"
+    ;;
+error_response)
+    export TWINSHIM_FAULT_RELP_NO_SYSLOG_OFFER=1 TWINSHIM_TEST_SINK_RETRY_FIRST_MS=100 \
+        TWINSHIM_TEST_SINK_RETRY_MOST_MS=1000
+    "$harness" start "$collector" "$port"
+    relp_target
+    # Watched for 3 s after the first refusal: attempts with the backoff
+    # above number at most 1 + 3000 / (100/2 + 200/2 + 400/2 + 800/2 ...) < 10;
+    # a client that spins makes hundreds.
+    host_run 120 post:20 "report:30:500 required command not supported by client" idle:3 counters free:30
+    report_says "the server refused the RELP session: 500 required command not supported by client"
+    report_says "20 records kept"
+    report_says "stopped with 20 records not acknowledged"
+    [ "$(counter durable)" -eq 0 ] || fail "records were durable though every session was refused"
+    failures=$(counter failures)
+    [ "$failures" -ge 2 ] && [ "$failures" -le 10 ] || fail "$failures attempts in about 3 s: no backoff"
+    [ ! -s "$collector/received.log" ] || fail "rsyslog received records from a refused session"
+    ;;
+unload_while_down)
+    "$harness" start "$collector" "$port"
+    relp_target
+    host_start post:100 durable:100:60 "touch:$work/first-durable" "file:$work/collector-stopped:60" post:100 \
+        "report:30:the server closed the connection" free:10
+    wait_file "$work/first-durable" 60
+    "$harness" stop "$collector"
+    touch "$work/collector-stopped"
+    host_wait 60
+    host_says "freed in"
+    report_says "stopped with 100 records not acknowledged"
+    ;;
+file)
+    count=1000
+    export TWINSHIM_TEST_SINK="Z:$work/records.jsonl"
+    host_run 60 "post:$count" "durable:$count:30" counters free:30
+    [ "$(check_sequences "$work/records.jsonl" "$count")" -eq 0 ] || fail "records written twice"
+    python3 -c 'import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+assert lines[-1] == "", "the last line is not ended"
+for number, line in enumerate(lines[:-1], 1):
+    json.loads(line)' "$work/records.jsonl" || fail "a line is not JSON"
+    ;;
+file_unwritable)
+    export TWINSHIM_TEST_SINK="Z:$work/no-such-folder/records.jsonl"
+    host_run 60 status:-4:30 free:30
+    report_says "the file cannot be opened for appending (error 3)"
+    ;;
+*)
+    fail "no scenario $scenario"
+    ;;
+esac
+echo "$scenario: passed"
