@@ -13,6 +13,8 @@
 #       DIR/received.log, one line per message: APP-NAME PROCID MSG.
 #   rsyslog-harness.sh stop DIR       SIGTERM, return once the process is gone
 #   rsyslog-harness.sh kill DIR       SIGKILL, return once the process is gone
+#   rsyslog-harness.sh freeze DIR     SIGSTOP: it keeps its sockets and answers nothing
+#   rsyslog-harness.sh thaw DIR       SIGCONT
 #   rsyslog-harness.sh wait-lines DIR N SECONDS
 #       return once DIR/received.log has at least N lines (exit 1 if not in time)
 set -eu
@@ -135,6 +137,11 @@ free-port) free_port ;;
 start) [ $# -ge 3 ] || usage; start "$2" "$3" "${4:-relp}" ;;
 stop) [ $# -eq 2 ] || usage; stop "$2" TERM ;;
 kill) [ $# -eq 2 ] || usage; stop "$2" KILL ;;
+freeze | thaw)
+    [ $# -eq 2 ] || usage
+    pid=$(pid_of "$2") || { echo "rsyslog-harness: no rsyslogd for $2" >&2; exit 1; }
+    if [ "$command" = freeze ]; then kill -STOP "$pid"; else kill -CONT "$pid"; fi
+    ;;
 wait-lines)
     [ $# -eq 4 ] || usage
     if ! wait_for "$4" has_lines "$2/received.log" "$3"; then

@@ -16,8 +16,12 @@ static void completed(shim_session *session, shim_io *io, void *context, OVERLAP
     (void)io;
     switch (operation->kind) {
     case OPERATION_CONNECT:
-        if (result == 0)
+        /* So that shutdown and getpeername work on a ConnectEx socket; this
+         * option takes no value (Winsock's SO_UPDATE_CONNECT_CONTEXT). */
+        if (result == 0) {
+            // cppcheck-suppress nullPointer
             setsockopt(connection->socket, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0);
+        }
         connection->events->connected(connection->owner, connection, result);
         break;
     case OPERATION_SEND:
@@ -63,7 +67,7 @@ static LPFN_CONNECTEX find_connect_ex(SOCKET socket)
 static SOCKET make_socket(const struct sockaddr *address, unsigned long *error)
 {
     SOCKET result = WSASocketW(address->sa_family, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
-    struct sockaddr_storage local = { .ss_family = address->sa_family };
+    struct sockaddr_storage local = { .ss_family = (short)address->sa_family };
     int local_length =
         address->sa_family == AF_INET6 ? (int)sizeof(struct sockaddr_in6) : (int)sizeof(struct sockaddr_in);
     BOOL no_delay = TRUE;

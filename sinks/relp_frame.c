@@ -59,7 +59,8 @@ size_t shim__relp_frame_header(char *header, unsigned txnr, const char *command,
     }
     length = write_number(header, txnr);
     header[length++] = ' ';
-    memcpy(header + length, command, command_length);
+    /* A frame header is octets, not a string: no terminator. */
+    memcpy(header + length, command, command_length); // NOLINT(bugprone-not-null-terminated-result)
     length += command_length;
     header[length++] = ' ';
     length += write_number(header + length, data_length);

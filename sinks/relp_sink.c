@@ -25,6 +25,7 @@
 #define DEFAULT_RETRY_FIRST_MS 200u
 #define DEFAULT_RETRY_MOST_MS 5000u
 #define DEFAULT_TIMEOUT_MS 10000u
+#define DEFAULT_ACK_TIMEOUT_MS 90000u
 /* A failure like the last one is said again after this long. */
 #define REPEAT_REPORT_MS 60000u
 /* Room for the largest frame: its header, the syslog header, the record, LF. */
@@ -217,7 +218,7 @@ static void append_failure(shim_report *report, const relp_sink *sink, relp_fail
         break;
     case FAILURE_ACK_TIMEOUT:
         shim__report_ascii(report, "no acknowledgement within ");
-        shim__sink_report_seconds(report, timeout);
+        shim__sink_report_seconds(report, sink->base.options.ack_timeout_ms);
         break;
     case FAILURE_NONE:
         break;
@@ -266,11 +267,10 @@ static void report_recovered(relp_sink *sink)
     if (sink->outage_began == 0)
         return;
     shim__sink_report_begin(report, &sink->base);
-    shim__report_ascii(report, "RELP session open again, ");
-    shim__sink_report_seconds(report, (unsigned)(GetTickCount64() - sink->outage_began));
-    shim__report_ascii(report, " after the first of ");
+    shim__report_ascii(report, "RELP session open again after ");
     shim__report_number(report, sink->failures_in_row);
-    shim__report_ascii(report, sink->failures_in_row == 1 ? " failure" : " failures");
+    shim__report_ascii(report, sink->failures_in_row == 1 ? " failure in " : " failures in ");
+    shim__sink_report_seconds(report, (unsigned)(GetTickCount64() - sink->outage_began));
     shim__report_ascii(report, "; ");
     shim__report_number(report, shim__relp_window_held(&sink->window));
     shim__report_ascii(report, " records to send");
@@ -336,7 +336,7 @@ static void pump(relp_sink *sink)
         return;
     if (was_idle) {
         sink->progress_at = GetTickCount64();
-        arm_timer(sink, sink->progress_at + sink->base.options.timeout_ms);
+        arm_timer(sink, sink->progress_at + sink->base.options.ack_timeout_ms);
     }
     start_send(sink, connection);
 }
@@ -415,6 +415,12 @@ static void attempt_connection(relp_sink *sink)
     }
     for (chosen = addresses; chosen != NULL; chosen = chosen->ai_next)
         count++;
+    if (count == 0) {
+        fail(sink, FAILURE_RESOLVE, WSAHOST_NOT_FOUND, NULL, 0);
+        unlock(sink);
+        freeaddrinfo(addresses);
+        return;
+    }
     chosen = addresses;
     for (unsigned skip = (attempt - 1) % count; skip > 0; skip--)
         chosen = chosen->ai_next;
@@ -464,7 +470,7 @@ static void timer_fired(shim_session *session, shim_timer *timer, void *context)
         if (shim__relp_window_oldest_in_flight(&sink->window) == NULL)
             break; /* nothing awaited: the next send arms it */
         if (now - sink->progress_at < sink->base.options.timeout_ms)
-            arm_timer(sink, sink->progress_at + sink->base.options.timeout_ms);
+            arm_timer(sink, sink->progress_at + sink->base.options.ack_timeout_ms);
         else
             fail(sink, FAILURE_ACK_TIMEOUT, 0, NULL, 0);
         break;
@@ -657,7 +663,8 @@ static void parse_received(relp_sink *sink, relp_connection *connection, size_t 
             size_t length = strlen(connection->parser.error);
 
             memcpy(detail, connection->parser.error, length);
-            memcpy(detail + length, "; it sent: ", 11);
+            /* A detail is octets with a length, not a string. */
+            memcpy(detail + length, "; it sent: ", 11); // NOLINT(bugprone-not-null-terminated-result)
             length += 11;
             memcpy(detail + length, connection->first_octets, connection->first_octets_length);
             fail(sink, FAILURE_NOT_RELP, 0, detail, length + connection->first_octets_length);
@@ -828,6 +835,8 @@ static void fill_defaults(shim_sink_options *options)
         options->retry_most_ms = DEFAULT_RETRY_MOST_MS;
     if (options->timeout_ms == 0)
         options->timeout_ms = DEFAULT_TIMEOUT_MS;
+    if (options->ack_timeout_ms == 0)
+        options->ack_timeout_ms = DEFAULT_ACK_TIMEOUT_MS;
 }
 
 /* The machine's name for HOSTNAME: its DNS name, else its NetBIOS name. */

@@ -14,10 +14,12 @@ void shim__sink_report_octets(shim_report *report, const char *octets, size_t le
     char text[2] = { 0, 0 };
 
     for (size_t at = 0; at < length && at < most; at++) {
-        unsigned char c = (unsigned char)octets[at];
+        char c = octets[at]; /* above 126 fails the test, signed or not */
 
-        text[0] = c >= 32 && c < 127 ? (char)c : '?';
-        shim__report_ascii(report, text);
+        text[0] = '?';
+        if (c >= 32 && c < 127)
+            text[0] = c;
+        shim__report_ascii(report, c == '\n' ? "\\n" : c == '\r' ? "\\r" : text);
     }
     if (length > most)
         shim__report_ascii(report, "...");

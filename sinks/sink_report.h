@@ -12,8 +12,9 @@
 /* Starts a line: "twinshim sink <label>: ". */
 void shim__sink_report_begin(shim_report *report, const shim_sink *sink);
 
-/* Appends octets as text, replacing any that is not printable ASCII with
- * '?', at most `most` of them, cut with "..." when longer. */
+/* Appends octets as text: line breaks as \n and \r, any other octet that
+ * is not printable ASCII as '?'; at most `most` of them, cut with "..."
+ * when longer. */
 void shim__sink_report_octets(shim_report *report, const char *octets, size_t length, size_t most);
 
 /* Appends a duration: "250 ms" below a second, else "2.5 s". */

@@ -13,9 +13,11 @@ static void copy_field(char *field, const char *text, size_t most)
     size_t length = 0;
 
     while (text != NULL && text[length] != '\0' && length < most) {
-        unsigned char c = (unsigned char)text[length];
+        char c = text[length]; /* above 126 fails the test, signed or not */
 
-        field[length++] = c >= 33 && c <= 126 ? (char)c : '_';
+        field[length++] = '_';
+        if (c >= 33 && c <= 126)
+            field[length - 1] = c;
     }
     if (length == 0)
         field[length++] = '-';
@@ -38,7 +40,8 @@ static size_t append_text(char *out, const char *text)
 {
     size_t length = strlen(text);
 
-    memcpy(out, text, length);
+    /* The header is octets, not a string: no terminator. */
+    memcpy(out, text, length); // NOLINT(bugprone-not-null-terminated-result)
     return length;
 }
 

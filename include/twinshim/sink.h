@@ -78,10 +78,14 @@ typedef struct shim_sink_options {
      * (defaults 200 ms and 5000 ms). */
     unsigned retry_first_ms;
     unsigned retry_most_ms;
-    /* RELP: the longest wait for a connection, for the answer to the open,
-     * or for the oldest acknowledgement, before the connection is given up
-     * (default 10000 ms). */
+    /* RELP: the longest wait for a connection or for the answer to the
+     * open before the attempt is given up (default 10000 ms). */
     unsigned timeout_ms;
+    /* RELP: the longest wait for the oldest acknowledgement before the
+     * connection is given up and its records sent again (default 90000 ms,
+     * omrelp's: rsyslog holds acknowledgements back while its queue is
+     * full, and a shorter wait would resend what it is still taking). */
+    unsigned ack_timeout_ms;
     /* File: FlushFileBuffers after each record, before on_durable. */
     int flush_each;
     /* Required: called once per durable record, with `context`. */

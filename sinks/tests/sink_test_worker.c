@@ -1,7 +1,7 @@
 /* The sink tests' worker: each record becomes a JSON line written to the
  * sink named by TWINSHIM_TEST_SINK (a file's path or relp://HOST:PORT).
- * TWINSHIM_TEST_SINK_{TIMEOUT_MS,RETRY_FIRST_MS,RETRY_MOST_MS,WINDOW,
- * CAPACITY} set the sink's options. The host reads how many records are
+ * TWINSHIM_TEST_SINK_{TIMEOUT_MS,ACK_TIMEOUT_MS,RETRY_FIRST_MS,
+ * RETRY_MOST_MS,WINDOW,CAPACITY} set the sink's options. The host reads how many records are
  * durable through sink_test_worker_counters. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +38,7 @@ static int sink_start(shim_session *session, void **plugin_state)
     shim_sink_options options = {
         .app_name = "sink_test_front.dll",
         .timeout_ms = option("TWINSHIM_TEST_SINK_TIMEOUT_MS"),
+        .ack_timeout_ms = option("TWINSHIM_TEST_SINK_ACK_TIMEOUT_MS"),
         .retry_first_ms = option("TWINSHIM_TEST_SINK_RETRY_FIRST_MS"),
         .retry_most_ms = option("TWINSHIM_TEST_SINK_RETRY_MOST_MS"),
         .window = option("TWINSHIM_TEST_SINK_WINDOW"),

@@ -12,9 +12,15 @@
 #                     during the outage, rsyslog started again: all arrive, each once
 #   restart_flowing   rsyslog stopped while records flow: all arrive; the
 #                     only duplicates are records sent again, at most the resent count
+#   frozen            rsyslog stopped with SIGSTOP while records flow (its
+#                     sockets open, no answer): the acknowledgement timeout
+#                     ends the connection; after SIGCONT all records arrive
 #   down_at_start     no collector at first: refused, reported, then all arrive
 #   wrong_peer        a plain TCP syslog port (imtcp): reported as not RELP,
 #                     then the RELP collector on that port gets every record
+#   http_peer         an HTTP server (Python's http.server) answers the open:
+#                     reported as not RELP, with what it sent; then rsyslog on
+#                     that port gets every record
 #   error_response    rsyslog answers the open with a RELP error (500): reported,
 #                     records kept, attempts back off instead of spinning
 #   unload_while_down FreeLibrary with rsyslog stopped: the worker leaves in
@@ -167,7 +173,7 @@ restart)
     [ "$(check_sequences "$collector/received.log" 600)" -eq 0 ] ||
         fail "records acknowledged before the stop arrived again"
     report_says "the server closed the connection"
-    report_says "RELP session open again"
+    report_says "RELP session open again after"
     ;;
 restart_flowing)
     count=20000
@@ -185,7 +191,29 @@ restart_flowing)
     resent=$(counter resent)
     echo "duplicates $duplicates, resent $resent"
     [ "$duplicates" -le "$resent" ] || fail "$duplicates duplicates, but only $resent records were sent again"
-    report_says "RELP session open again"
+    report_says "RELP session open again after"
+    ;;
+frozen)
+    count=5000
+    export TWINSHIM_TEST_SINK_CAPACITY=$count TWINSHIM_TEST_SINK_ACK_TIMEOUT_MS=1000 TWINSHIM_TEST_SINK_TIMEOUT_MS=1000
+    "$harness" start "$collector" "$port"
+    relp_target
+    host_start "post:$count" "durable:$count:120" counters free:30
+    "$harness" wait-lines "$collector" 500 60
+    "$harness" freeze "$collector"
+    tries=600
+    until grep -F -q "no acknowledgement within 1.0 s" "$TWINSHIM_REPORT" 2>/dev/null; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || { "$harness" thaw "$collector"; fail "no acknowledgement timeout reported in 30 s"; }
+        sleep 0.05
+    done
+    "$harness" thaw "$collector"
+    host_wait 180
+    "$harness" wait-lines "$collector" "$count" 60
+    duplicates=$(check_sequences "$collector/received.log" "$count")
+    resent=$(counter resent)
+    echo "duplicates $duplicates, resent $resent"
+    [ "$duplicates" -le "$resent" ] || fail "$duplicates duplicates, but only $resent records were sent again"
     ;;
 down_at_start)
     relp_target
@@ -195,7 +223,7 @@ down_at_start)
     host_wait 180
     "$harness" wait-lines "$collector" 200 30
     [ "$(check_sequences "$collector/received.log" 200)" -eq 0 ] || fail "records arrived twice"
-    report_says "RELP session open again"
+    report_says "RELP session open again after"
     ;;
 wrong_peer)
     export TWINSHIM_TEST_SINK_TIMEOUT_MS=1000
@@ -210,6 +238,26 @@ wrong_peer)
     "$harness" wait-lines "$collector" 50 30
     [ "$(check_sequences "$collector/received.log" 50)" -eq 0 ] || fail "records arrived twice"
     report_says "the peer is not a RELP server (a plain TCP syslog port?)"
+    ;;
+http_peer)
+    python3 -m http.server --bind 127.0.0.1 "$port" >"$work/http.out" 2>&1 &
+    http_pid=$!
+    tries=600
+    until grep -q "Serving HTTP" "$work/http.out"; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || fail "the HTTP server does not serve after 30 s"
+        sleep 0.05
+    done
+    relp_target
+    host_start post:30 "report:30:it sent: <!DOCTYPE HTML>\\n<html" "touch:$work/not-relp" durable:30:120 counters free:30
+    wait_file "$work/not-relp" 60
+    kill "$http_pid"
+    wait "$http_pid" || true
+    "$harness" start "$collector" "$port"
+    host_wait 180
+    "$harness" wait-lines "$collector" 30 30
+    [ "$(check_sequences "$collector/received.log" 30)" -eq 0 ] || fail "records arrived twice"
+    report_says "the peer is not a RELP server: a frame does not begin with a transaction number"
     ;;
 error_response)
     export TWINSHIM_FAULT_RELP_NO_SYSLOG_OFFER=1 TWINSHIM_TEST_SINK_RETRY_FIRST_MS=100 \
