@@ -1,0 +1,110 @@
+/* The sinks side by side: the file sink and the RELP sink (to the rsyslog
+ * that run-sink-bench.sh started), in alternating rounds within one process
+ * (A B A B ..., the first of each pair alternating too), so that both see
+ * the same machine. Each round loads sink_test_front.dll with the sink
+ * chosen by TWINSHIM_TEST_SINK, posts `records` records as fast as it can,
+ * waits until the sink made every one durable, and frees the front. It
+ * prints one JSON object per round:
+ *   post_ns     the host's mean cost of a post (what an intercepted call adds)
+ *   records_per_s  records made durable per second, from the first post to
+ *               the last acknowledgement (RELP) or write (file)
+ *
+ *   sink_bench FOLDER FILE_PATH RELP_TARGET ROUNDS RECORDS */
+#include <stdio.h>
+#include <stdlib.h>
+#include <wchar.h>
+
+#include <windows.h>
+
+typedef int (*post_function)(unsigned long long number);
+typedef long long (*durable_function)(void);
+
+#define DEADLINE_MS 120000u
+
+static double now_seconds(void)
+{
+    LARGE_INTEGER counter;
+    LARGE_INTEGER frequency;
+
+    QueryPerformanceCounter(&counter);
+    QueryPerformanceFrequency(&frequency);
+    return (double)counter.QuadPart / (double)frequency.QuadPart;
+}
+
+/* One round with the sink at `target`; 0 on success. */
+static int round_with(const wchar_t *folder, const wchar_t *target, const char *name, int round,
+                      long long records)
+{
+    wchar_t path[MAX_PATH];
+    HMODULE front;
+    post_function post;
+    durable_function durable;
+    long long first;
+    double start;
+    double posted;
+    double done;
+    ULONGLONG waited;
+
+    SetEnvironmentVariableW(L"TWINSHIM_TEST_SINK", target);
+    _snwprintf(path, MAX_PATH, L"%ls\\sink_test_front.dll", folder);
+    front = LoadLibraryW(path);
+    if (front == NULL)
+        return 1;
+    post = (post_function)(void (*)(void))GetProcAddress(front, "sink_test_front_post");
+    durable = (durable_function)(void (*)(void))GetProcAddress(GetModuleHandleW(L"sink_test_worker.dll"),
+                                                               "sink_test_worker_durable");
+    if (post == NULL || durable == NULL)
+        return 1;
+    first = durable(); /* the worker stays loaded between rounds: its count goes on */
+    start = now_seconds();
+    for (long long number = 1; number <= records; number++)
+        post((unsigned long long)number);
+    posted = now_seconds();
+    for (waited = GetTickCount64(); durable() < first + records; Sleep(1)) {
+        if (GetTickCount64() - waited > DEADLINE_MS) {
+            fprintf(stderr, "%s round %d: %lld of %lld durable after %u s\n", name, round, durable() - first,
+                    records, DEADLINE_MS / 1000u);
+            return 2;
+        }
+    }
+    done = now_seconds();
+    FreeLibrary(front);
+    for (waited = GetTickCount64(); GetModuleHandleW(L"sink_test_worker.dll") != NULL; Sleep(1)) {
+        if (GetTickCount64() - waited > DEADLINE_MS)
+            return 2;
+    }
+    printf("{\"sink\": \"%s\", \"round\": %d, \"records\": %lld, \"post_ns\": %.1f, \"records_per_s\": "
+           "%.0f}\n",
+           name, round, records, (posted - start) * 1e9 / (double)records, (double)records / (done - start));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    wchar_t folder[MAX_PATH];
+    wchar_t file_target[MAX_PATH];
+    wchar_t relp_target[MAX_PATH];
+    int rounds;
+    long long records;
+
+    if (argc != 6) {
+        fprintf(stderr, "usage: sink_bench FOLDER FILE_PATH RELP_TARGET ROUNDS RECORDS\n");
+        return 1;
+    }
+    MultiByteToWideChar(CP_UTF8, 0, argv[1], -1, folder, MAX_PATH);
+    MultiByteToWideChar(CP_UTF8, 0, argv[2], -1, file_target, MAX_PATH);
+    MultiByteToWideChar(CP_UTF8, 0, argv[3], -1, relp_target, MAX_PATH);
+    rounds = atoi(argv[4]);
+    records = atoll(argv[5]);
+    for (int round = 0; round < rounds; round++) {
+        for (int turn = 0; turn < 2; turn++) {
+            int relp = (turn + round) % 2; /* file first in even rounds, RELP first in odd ones */
+            int status = relp ? round_with(folder, relp_target, "relp", round, records)
+                              : round_with(folder, file_target, "file", round, records);
+
+            if (status != 0)
+                return status;
+        }
+    }
+    return 0;
+}
