@@ -10,6 +10,7 @@
 #     installs its sources, and its archive prebuilt for this build's target.
 
 set(TWINSHIM_SINKS_SOURCES
+    sinks/decimal.c
     sinks/file_sink.c
     sinks/relp_connection.c
     sinks/relp_frame.c
@@ -22,6 +23,7 @@ set(TWINSHIM_SINKS_SOURCES
     sinks/sink_target.c
     sinks/syslog_message.c)
 set(TWINSHIM_SINKS_HEADERS
+    sinks/decimal.h
     sinks/relp_connection.h
     sinks/relp_frame.h
     sinks/relp_response.h

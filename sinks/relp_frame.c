@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "decimal.h"
 #include "relp_frame.h"
 
 #define MAX_DIGITS 9u
@@ -18,21 +19,6 @@ enum parser_state {
 unsigned shim__relp_next_txnr(unsigned txnr)
 {
     return txnr >= SHIM__RELP_TXNR_MAX ? 1u : txnr + 1u;
-}
-
-static size_t write_number(char *out, size_t number)
-{
-    char digits[MAX_DIGITS + 1];
-    size_t count = 0;
-    size_t length = 0;
-
-    do {
-        digits[count++] = (char)('0' + number % 10u);
-        number /= 10u;
-    } while (number != 0 && count < sizeof digits);
-    while (count > 0)
-        out[length++] = digits[--count];
-    return length;
 }
 
 static int is_letter(char c)
@@ -57,13 +43,13 @@ size_t shim__relp_frame_header(char *header, unsigned txnr, const char *command,
         if (!is_letter(command[at]))
             return 0;
     }
-    length = write_number(header, txnr);
+    length = shim__decimal(header, txnr, 0);
     header[length++] = ' ';
     /* A frame header is octets, not a string: no terminator. */
     memcpy(header + length, command, command_length); // NOLINT(bugprone-not-null-terminated-result)
     length += command_length;
     header[length++] = ' ';
-    length += write_number(header + length, data_length);
+    length += shim__decimal(header + length, data_length, 0);
     if (data_length > 0)
         header[length++] = ' ';
     return length;

@@ -89,12 +89,6 @@ typedef struct relp_sink {
     shim_report report;
 } relp_sink;
 
-/* Entries that became durable under the lock, handed to on_durable after it. */
-typedef struct durable_list {
-    relp_entry *head;
-    relp_entry *tail;
-} durable_list;
-
 static void fail(relp_sink *sink, relp_failure failure, unsigned long error, const char *detail,
                  size_t length);
 
@@ -594,7 +588,7 @@ static void open_answered(relp_sink *sink, const relp_frame_parser *frame)
 
 /* A response in a ready session: the oldest record in flight is durable,
  * or refused (it stays, and the connection starts again). */
-static void record_answered(relp_sink *sink, const relp_frame_parser *frame, durable_list *durable)
+static void record_answered(relp_sink *sink, const relp_frame_parser *frame, relp_queue *durable)
 {
     const relp_entry *oldest = shim__relp_window_oldest_in_flight(&sink->window);
     relp_response response = shim__relp_read_response(frame->data, frame->data_length);
@@ -609,18 +603,13 @@ static void record_answered(relp_sink *sink, const relp_frame_parser *frame, dur
         return;
     }
     shim__relp_window_acknowledge(&sink->window, frame->txnr, &entry);
-    entry->next = NULL;
-    if (durable->tail != NULL)
-        durable->tail->next = entry;
-    else
-        durable->head = entry;
-    durable->tail = entry;
+    shim__relp_queue_push_back(durable, entry); /* on_durable runs once the lock is released */
     sink->progress_at = GetTickCount64();
     shim__relp_retry_succeeded(&sink->retry);
     sink->failures_in_row = 0;
 }
 
-static void frame_received(relp_sink *sink, const relp_frame_parser *frame, durable_list *durable)
+static void frame_received(relp_sink *sink, const relp_frame_parser *frame, relp_queue *durable)
 {
     if (frame->txnr == 0) { /* a hint: only serverclose means something */
         if (strcmp(frame->command, "serverclose") == 0)
@@ -647,7 +636,7 @@ static void keep_first_octets(relp_connection *connection, size_t bytes)
     connection->first_octets_length += count;
 }
 
-static void parse_received(relp_sink *sink, relp_connection *connection, size_t bytes, durable_list *durable)
+static void parse_received(relp_sink *sink, relp_connection *connection, size_t bytes, relp_queue *durable)
 {
     size_t at = 0;
 
@@ -677,7 +666,7 @@ static void parse_received(relp_sink *sink, relp_connection *connection, size_t 
 static void received(void *owner, relp_connection *connection, unsigned long error, size_t bytes)
 {
     relp_sink *sink = owner;
-    durable_list durable = { NULL, NULL };
+    relp_queue durable = { 0 };
 
     lock(sink);
     if (connection == sink->connection) {

@@ -1,7 +1,7 @@
 #include "relp_frame.h"
 #include "relp_window.h"
 
-static void push_back(relp_queue *queue, relp_entry *entry)
+void shim__relp_queue_push_back(relp_queue *queue, relp_entry *entry)
 {
     entry->next = NULL;
     if (queue->tail != NULL)
@@ -41,7 +41,7 @@ size_t shim__relp_window_held(const relp_window *window)
 
 void shim__relp_window_add(relp_window *window, relp_entry *entry)
 {
-    push_back(&window->unsent, entry);
+    shim__relp_queue_push_back(&window->unsent, entry);
 }
 
 unsigned shim__relp_window_take_txnr(relp_window *window)
@@ -67,7 +67,7 @@ void shim__relp_window_sent(relp_window *window)
         return;
     entry->txnr = shim__relp_window_take_txnr(window);
     entry->times_sent++;
-    push_back(&window->in_flight, entry);
+    shim__relp_queue_push_back(&window->in_flight, entry);
 }
 
 relp_ack_result shim__relp_window_acknowledge(relp_window *window, unsigned txnr, relp_entry **entry)

@@ -40,6 +40,9 @@ typedef struct relp_window {
     unsigned next_txnr; /* of the next command on this connection */
 } relp_window;
 
+/* Appends to a queue (also one of the caller's own). */
+void shim__relp_queue_push_back(relp_queue *queue, relp_entry *entry);
+
 void shim__relp_window_init(relp_window *window, unsigned limit);
 
 /* The number of records held, sent or not. */

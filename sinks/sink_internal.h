@@ -1,7 +1,7 @@
 /* What every sink shares, and how shim_sink_* reaches each kind. A sink is
  * a struct whose first member is a shim_sink; its operations do the work.
- * Layers, bottom up: the protocol pieces (relp_frame, relp_response,
- * relp_window, relp_retry, syslog_message), then the sink's parts
+ * Layers, bottom up: decimal, the protocol pieces (relp_frame,
+ * relp_response, relp_window, relp_retry, syslog_message), then the sink's parts
  * (sink_target, sink_report), then the sinks (file_sink, relp_connection
  * under relp_sink), then sink.c, the public functions. */
 #ifndef TWINSHIM_SINKS_SINK_INTERNAL_H

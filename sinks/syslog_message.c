@@ -2,6 +2,7 @@
 
 #include <windows.h>
 
+#include "decimal.h"
 #include "syslog_message.h"
 
 #define LARGEST_FACILITY 23u
@@ -45,24 +46,6 @@ static size_t append_text(char *out, const char *text)
     return length;
 }
 
-/* `value` in decimal, at least `width` digits (zeros in front). */
-static size_t append_number(char *out, unsigned long long value, size_t width)
-{
-    char digits[24];
-    size_t count = 0;
-    size_t length = 0;
-
-    do {
-        digits[count++] = (char)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0 && count < sizeof digits);
-    while (count < width && count < sizeof digits)
-        digits[count++] = '0';
-    while (count > 0)
-        out[length++] = digits[--count];
-    return length;
-}
-
 /* "2024-05-01T12:34:56.123456Z", or "-" for 0 or a time Windows cannot
  * convert. */
 static size_t append_timestamp(char *out, unsigned long long utc_time)
@@ -73,19 +56,19 @@ static size_t append_timestamp(char *out, unsigned long long utc_time)
 
     if (utc_time == 0 || !FileTimeToSystemTime(&file_time, &time))
         return append_text(out, "-");
-    length += append_number(out + length, time.wYear, 4);
+    length += shim__decimal(out + length, time.wYear, 4);
     out[length++] = '-';
-    length += append_number(out + length, time.wMonth, 2);
+    length += shim__decimal(out + length, time.wMonth, 2);
     out[length++] = '-';
-    length += append_number(out + length, time.wDay, 2);
+    length += shim__decimal(out + length, time.wDay, 2);
     out[length++] = 'T';
-    length += append_number(out + length, time.wHour, 2);
+    length += shim__decimal(out + length, time.wHour, 2);
     out[length++] = ':';
-    length += append_number(out + length, time.wMinute, 2);
+    length += shim__decimal(out + length, time.wMinute, 2);
     out[length++] = ':';
-    length += append_number(out + length, time.wSecond, 2);
+    length += shim__decimal(out + length, time.wSecond, 2);
     out[length++] = '.';
-    length += append_number(out + length, utc_time / 10u % 1000000u, 6);
+    length += shim__decimal(out + length, utc_time / 10u % 1000000u, 6);
     out[length++] = 'Z';
     return length;
 }
@@ -96,7 +79,7 @@ size_t shim__syslog_header(char *header, const syslog_origin *origin, unsigned l
     size_t length = 0;
 
     header[length++] = '<';
-    length += append_number(header + length, origin->priority, 1);
+    length += shim__decimal(header + length, origin->priority, 1);
     length += append_text(header + length, ">1 ");
     length += append_timestamp(header + length, utc_time);
     header[length++] = ' ';
@@ -104,7 +87,7 @@ size_t shim__syslog_header(char *header, const syslog_origin *origin, unsigned l
     header[length++] = ' ';
     length += append_text(header + length, origin->app_name);
     header[length++] = ' ';
-    length += append_number(header + length, process_id, 1);
+    length += shim__decimal(header + length, process_id, 1);
     length += append_text(header + length, " - - ");
     return length;
 }
