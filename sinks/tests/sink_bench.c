@@ -1,15 +1,16 @@
-/* The sinks side by side: the file sink and the RELP sink (to the rsyslog
- * that run-sink-bench.sh started), in alternating rounds within one process
- * (A B A B ..., the first of each pair alternating too), so that both see
- * the same machine. Each round loads sink_test_front.dll with the sink
- * chosen by TWINSHIM_TEST_SINK, posts `records` records as fast as it can,
- * waits until the sink made every one durable, and frees the front. It
- * prints one JSON object per round:
+/* The sinks side by side: the file sink, the RELP sink (to the rsyslog that
+ * run-sink-bench.sh started) and the RELP sink with its collector down (a
+ * port nothing listens on), in rotating rounds within one process (A B C,
+ * B C A, C A B ...), so that all see the same machine. Each round loads
+ * sink_test_front.dll with the sink chosen by TWINSHIM_TEST_SINK, posts
+ * `records` records as fast as it can, waits until the sink made every one
+ * durable (not with the collector down), and frees the front. It prints one
+ * JSON object per round:
  *   post_ns     the host's mean cost of a post (what an intercepted call adds)
  *   records_per_s  records made durable per second, from the first post to
- *               the last acknowledgement (RELP) or write (file)
+ *               the last acknowledgement (RELP) or write (file); 0 when down
  *
- *   sink_bench FOLDER FILE_PATH RELP_TARGET ROUNDS RECORDS */
+ *   sink_bench FOLDER FILE_PATH RELP_TARGET DOWN_TARGET ROUNDS RECORDS */
 #include <stdio.h>
 #include <stdlib.h>
 #include <wchar.h>
@@ -33,7 +34,7 @@ static double now_seconds(void)
 
 /* One round with the sink at `target`; 0 on success. */
 static int round_with(const wchar_t *folder, const wchar_t *target, const char *name, int round,
-                      long long records)
+                      long long records, int collector_down)
 {
     wchar_t path[MAX_PATH];
     HMODULE front;
@@ -60,7 +61,7 @@ static int round_with(const wchar_t *folder, const wchar_t *target, const char *
     for (long long number = 1; number <= records; number++)
         post((unsigned long long)number);
     posted = now_seconds();
-    for (waited = GetTickCount64(); durable() < first + records; Sleep(1)) {
+    for (waited = GetTickCount64(); !collector_down && durable() < first + records; Sleep(1)) {
         if (GetTickCount64() - waited > DEADLINE_MS) {
             fprintf(stderr, "%s round %d: %lld of %lld durable after %u s\n", name, round, durable() - first,
                     records, DEADLINE_MS / 1000u);
@@ -75,32 +76,32 @@ static int round_with(const wchar_t *folder, const wchar_t *target, const char *
     }
     printf("{\"sink\": \"%s\", \"round\": %d, \"records\": %lld, \"post_ns\": %.1f, \"records_per_s\": "
            "%.0f}\n",
-           name, round, records, (posted - start) * 1e9 / (double)records, (double)records / (done - start));
+           name, round, records, (posted - start) * 1e9 / (double)records,
+           collector_down ? 0.0 : (double)records / (done - start));
     return 0;
 }
 
 int main(int argc, char **argv)
 {
+    static const char *const names[] = { "file", "relp", "relp_down" };
     wchar_t folder[MAX_PATH];
-    wchar_t file_target[MAX_PATH];
-    wchar_t relp_target[MAX_PATH];
+    wchar_t targets[3][MAX_PATH];
     int rounds;
     long long records;
 
-    if (argc != 6) {
-        fprintf(stderr, "usage: sink_bench FOLDER FILE_PATH RELP_TARGET ROUNDS RECORDS\n");
+    if (argc != 7) {
+        fprintf(stderr, "usage: sink_bench FOLDER FILE_PATH RELP_TARGET DOWN_TARGET ROUNDS RECORDS\n");
         return 1;
     }
     MultiByteToWideChar(CP_UTF8, 0, argv[1], -1, folder, MAX_PATH);
-    MultiByteToWideChar(CP_UTF8, 0, argv[2], -1, file_target, MAX_PATH);
-    MultiByteToWideChar(CP_UTF8, 0, argv[3], -1, relp_target, MAX_PATH);
-    rounds = atoi(argv[4]);
-    records = atoll(argv[5]);
+    for (int sink = 0; sink < 3; sink++)
+        MultiByteToWideChar(CP_UTF8, 0, argv[2 + sink], -1, targets[sink], MAX_PATH);
+    rounds = atoi(argv[5]);
+    records = atoll(argv[6]);
     for (int round = 0; round < rounds; round++) {
-        for (int turn = 0; turn < 2; turn++) {
-            int relp = (turn + round) % 2; /* file first in even rounds, RELP first in odd ones */
-            int status = relp ? round_with(folder, relp_target, "relp", round, records)
-                              : round_with(folder, file_target, "file", round, records);
+        for (int turn = 0; turn < 3; turn++) {
+            int sink = (turn + round) % 3;
+            int status = round_with(folder, targets[sink], names[sink], round, records, sink == 2);
 
             if (status != 0)
                 return status;
