@@ -463,7 +463,7 @@ static void timer_fired(shim_session *session, shim_timer *timer, void *context)
     case STATE_READY:
         if (shim__relp_window_oldest_in_flight(&sink->window) == NULL)
             break; /* nothing awaited: the next send arms it */
-        if (now - sink->progress_at < sink->base.options.timeout_ms)
+        if (now - sink->progress_at < sink->base.options.ack_timeout_ms)
             arm_timer(sink, sink->progress_at + sink->base.options.ack_timeout_ms);
         else
             fail(sink, FAILURE_ACK_TIMEOUT, 0, NULL, 0);
