@@ -363,6 +363,12 @@ static void fail(relp_sink *sink, relp_failure failure, unsigned long error, con
     report_failure(sink, failure, error, detail, length, delay);
 }
 
+/* A failure whose detail is a constant sentence. */
+static void fail_because(relp_sink *sink, relp_failure failure, const char *why)
+{
+    fail(sink, failure, 0, why, strlen(why));
+}
+
 static relp_failure failure_of_connect_error(unsigned long error)
 {
     return error == ERROR_CONNECTION_REFUSED || error == WSAECONNREFUSED ? FAILURE_REFUSED : FAILURE_CONNECT;
@@ -568,7 +574,7 @@ static void open_answered(relp_sink *sink, const relp_frame_parser *frame)
     const char *problem;
 
     if (frame->txnr != 1 || response.status < 0) {
-        fail(sink, FAILURE_NOT_RELP, 0, "its answer to the open is not a RELP response", 45);
+        fail_because(sink, FAILURE_NOT_RELP, "its answer to the open is not a RELP response");
         return;
     }
     if (response.status != 200) {
@@ -595,7 +601,7 @@ static void record_answered(relp_sink *sink, const relp_frame_parser *frame, rel
     relp_entry *entry = NULL;
 
     if (oldest == NULL || oldest->txnr != frame->txnr || response.status < 0) {
-        fail(sink, FAILURE_NOT_RELP, 0, "a response that answers no record in flight", 43);
+        fail_because(sink, FAILURE_NOT_RELP, "a response that answers no record in flight");
         return;
     }
     if (response.status != 200) {
@@ -613,11 +619,11 @@ static void frame_received(relp_sink *sink, const relp_frame_parser *frame, relp
 {
     if (frame->txnr == 0) { /* a hint: only serverclose means something */
         if (strcmp(frame->command, "serverclose") == 0)
-            fail(sink, FAILURE_SERVER_CLOSED, 0, "serverclose", 11);
+            fail_because(sink, FAILURE_SERVER_CLOSED, "serverclose");
         return;
     }
     if (strcmp(frame->command, "rsp") != 0) {
-        fail(sink, FAILURE_NOT_RELP, 0, "it sent a command where only responses may come", 47);
+        fail_because(sink, FAILURE_NOT_RELP, "it sent a command where only responses may come");
         return;
     }
     if (sink->state == STATE_OPENING)
