@@ -11,7 +11,6 @@
  * attempt, the connect and open timeouts, and the oldest acknowledgement. */
 #include <string.h>
 
-#include "../common/fault_injection.h"
 #include "relp_connection.h"
 #include "relp_frame.h"
 #include "relp_response.h"
@@ -26,6 +25,9 @@
 #define DEFAULT_RETRY_MOST_MS 5000u
 #define DEFAULT_TIMEOUT_MS 10000u
 #define DEFAULT_ACK_TIMEOUT_MS 90000u
+/* Late finishes: tried again this often, for at most this long. */
+#define LATE_RETRY_MS 2u
+#define LATE_GIVE_UP_MS 2000u
 /* A failure like the last one is said again after this long. */
 #define REPEAT_REPORT_MS 60000u
 /* Room for the largest frame: its header, the syslog header, the record, LF. */
@@ -69,7 +71,9 @@ typedef struct relp_sink {
     relp_retry retry;
     relp_connection *connection; /* the current one, or NULL */
     relp_connection *to_close;   /* let go under the lock, closed by unlock */
-    unsigned attempt;            /* connection attempts begun */
+    relp_queue late;             /* acknowledged, their finish refused so far */
+    int late_given_up_said;
+    unsigned attempt; /* connection attempts begun */
     shim_timer *timer;
     ULONGLONG timer_due;   /* when the timer is armed for, 0: not armed */
     ULONGLONG retry_at;    /* waiting: the next attempt */
@@ -109,6 +113,7 @@ static void release(relp_sink *sink)
     if (InterlockedDecrement(&sink->references) != 0)
         return;
     free_entries(shim__relp_window_take_all(&sink->window));
+    free_entries(sink->late.head);
     WSACleanup();
     HeapFree(GetProcessHeap(), 0, sink);
 }
@@ -441,10 +446,74 @@ static void attempt_connection(relp_sink *sink)
     freeaddrinfo(addresses);
 }
 
+/* ---- Late finishes ---------------------------------------------------------
+ *
+ * An acknowledgement can arrive before the on_message that wrote its record
+ * has returned (a loopback round trip takes tens of microseconds), and the
+ * runtime refuses to finish a message until on_message has returned
+ * (shim_message_finish: SHIM_E_INVALID_ARGUMENT). Such records wait in
+ * `late`; the timer tries them again every LATE_RETRY_MS. One still refused
+ * after LATE_GIVE_UP_MS stays deferred: the next session delivers it again,
+ * flagged as a possible repeat. */
+
+static void report_given_up(relp_sink *sink, size_t count)
+{
+    shim_report report;
+
+    shim__sink_report_begin(&report, &sink->base);
+    shim__report_number(&report, count);
+    shim__report_ascii(&report,
+                       " acknowledged records could not be finished (the runtime refused their tickets); "
+                       "their messages stay in the journal for the next session (said once)");
+    shim__sink_report_send(&report);
+}
+
+/* Finishes each record of `records` (taken out of the sink) or keeps it in
+ * the sink's `late` for another try. */
+static void finish_durable(relp_sink *sink, relp_queue *records)
+{
+    relp_queue again = { 0 };
+    ULONGLONG now = GetTickCount64();
+    size_t given_up = 0;
+    int say;
+
+    while (records->head != NULL) {
+        relp_entry *entry = records->head;
+
+        records->head = entry->next;
+        if (shim__sink_durable(&sink->base, entry->ticket, entry->sequence) == SHIM_OK) {
+            HeapFree(GetProcessHeap(), 0, entry);
+        } else if (entry->refused_at == 0 || now - entry->refused_at < LATE_GIVE_UP_MS) {
+            if (entry->refused_at == 0)
+                entry->refused_at = now;
+            shim__relp_queue_push_back(&again, entry);
+        } else {
+            HeapFree(GetProcessHeap(), 0, entry);
+            given_up++;
+        }
+    }
+    lock(sink);
+    while (again.head != NULL) {
+        relp_entry *entry = again.head;
+
+        again.head = entry->next;
+        shim__relp_queue_push_back(&sink->late, entry);
+    }
+    if (sink->late.head != NULL && sink->state != STATE_STOPPED)
+        arm_timer(sink, now + LATE_RETRY_MS);
+    say = given_up > 0 && !sink->late_given_up_said;
+    if (say)
+        sink->late_given_up_said = 1;
+    unlock(sink);
+    if (say)
+        report_given_up(sink, given_up);
+}
+
 static void timer_fired(shim_session *session, shim_timer *timer, void *context)
 {
     relp_sink *sink = context;
     ULONGLONG now = GetTickCount64();
+    relp_queue late;
     int connect_now = 0;
 
     (void)session;
@@ -477,7 +546,11 @@ static void timer_fired(shim_session *session, shim_timer *timer, void *context)
     case STATE_STOPPED:
         break;
     }
+    late = sink->late;
+    sink->late = (relp_queue){ 0 };
     unlock(sink);
+    if (late.head != NULL)
+        finish_durable(sink, &late);
     if (connect_now)
         attempt_connection(sink);
 }
@@ -688,13 +761,8 @@ static void received(void *owner, relp_connection *connection, unsigned long err
         }
     }
     unlock(sink);
-    while (durable.head != NULL) {
-        relp_entry *entry = durable.head;
-
-        durable.head = entry->next;
-        shim__sink_durable(&sink->base, entry->ticket, entry->sequence);
-        HeapFree(GetProcessHeap(), 0, entry);
-    }
+    if (durable.head != NULL)
+        finish_durable(sink, &durable);
 }
 
 static const relp_connection_events connection_events = {
@@ -721,7 +789,7 @@ static void report_too_large(relp_sink *sink, const shim_sink_record *record)
     shim__sink_report_send(&report);
 }
 
-static int relp_write(shim_sink *base, const shim_sink_record *record)
+static int relp_write(shim_sink *base, const shim_sink_record *record, int bounded)
 {
     relp_sink *sink = (relp_sink *)base;
     relp_entry *entry;
@@ -755,7 +823,7 @@ static int relp_write(shim_sink *base, const shim_sink_record *record)
     lock(sink);
     if (sink->state == STATE_STOPPED)
         status = SHIM_E_STOPPING;
-    else if (shim__relp_window_held(&sink->window) >= base->options.capacity)
+    else if (bounded && shim__relp_window_held(&sink->window) >= base->options.capacity)
         status = SHIM_E_FULL;
     if (status == SHIM_OK) {
         shim__relp_window_add(&sink->window, entry);
@@ -834,6 +902,18 @@ static void fill_defaults(shim_sink_options *options)
         options->ack_timeout_ms = DEFAULT_ACK_TIMEOUT_MS;
 }
 
+/* Whether the open offers the syslog command: always, except in a test
+ * build (fault injection) with TWINSHIM_FAULT_RELP_NO_SYSLOG_OFFER set,
+ * which makes a real rsyslog refuse the session with a RELP error. */
+static int offers_syslog(void)
+{
+#ifdef SHIM_FAULT_INJECTION
+    return GetEnvironmentVariableW(L"TWINSHIM_FAULT_RELP_NO_SYSLOG_OFFER", NULL, 0) == 0;
+#else
+    return 1;
+#endif
+}
+
 /* The machine's name for HOSTNAME: its DNS name, else its NetBIOS name. */
 static void machine_name(char *name, DWORD capacity)
 {
@@ -867,8 +947,7 @@ int shim__relp_sink_open(shim_session *session, const sink_target *target, const
     sink->references = 2; /* the owner's and the timer's */
     memcpy(sink->host, target->host, sizeof sink->host);
     _ultoa(target->port, sink->port, 10);
-    /* Tests make a real rsyslog refuse the open this way. */
-    sink->offer_syslog = shim__fault_limit(L"TWINSHIM_FAULT_RELP_NO_SYSLOG_OFFER") <= 0;
+    sink->offer_syslog = offers_syslog();
     machine_name(hostname, sizeof hostname);
     shim__syslog_origin_init(&sink->origin, hostname, sink->base.options.app_name,
                              sink->base.options.facility, sink->base.options.severity);

@@ -33,11 +33,24 @@ void shim__sink_init(shim_sink *sink, const sink_operations *operations, shim_se
     sink->label[length] = L'\0';
 }
 
-void shim__sink_durable(shim_sink *sink, unsigned long long ticket, unsigned long long sequence)
+/* Counts a durable record. */
+static void count_durable(shim_sink *sink, unsigned long long sequence)
 {
     InterlockedIncrement64(&sink->durable);
     InterlockedExchange64(&sink->last_durable_sequence, (LONG64)sequence);
-    sink->options.on_durable(sink->options.context, ticket);
+}
+
+int shim__sink_durable(shim_sink *sink, unsigned long long ticket, unsigned long long sequence)
+{
+    int status = SHIM_OK;
+
+    if (sink->options.on_durable != NULL)
+        sink->options.on_durable(sink->options.context, ticket);
+    else
+        status = shim_message_finish(sink->session, ticket);
+    if (status == SHIM_OK)
+        count_durable(sink, sequence);
+    return status;
 }
 
 /* A sink that could not open says why, once, with its target. */
@@ -64,10 +77,6 @@ int shim_sink_open(shim_session *session, const wchar_t *target, const shim_sink
         *sink = NULL;
     if (session == NULL || options == NULL || sink == NULL)
         return SHIM_E_INVALID_ARGUMENT;
-    if (options->on_durable == NULL) {
-        report_refused_target(target, "no on_durable function: nobody would learn that a record is durable");
-        return SHIM_E_INVALID_ARGUMENT;
-    }
     if (shim_session_stop_requested(session))
         return SHIM_E_STOPPING;
     status = shim__sink_read_target(target, &read, &problem);
@@ -80,24 +89,62 @@ int shim_sink_open(shim_session *session, const wchar_t *target, const shim_sink
     return shim__file_sink_open(session, read.path, options, sink);
 }
 
-int shim_sink_write(shim_sink *sink, const shim_sink_record *record)
+/* Counts and writes one record. A sink durable at once is durable here:
+ * its message finished (or on_durable called) when `finishes`, else only
+ * counted (a message never deferred finishes when on_message returns). */
+static int take(shim_sink *sink, const shim_sink_record *record, int bounded, int finishes)
 {
     int status;
 
+    /* Counted first, so that held (written - durable) never reads below zero. */
+    InterlockedIncrement64(&sink->written);
+    status = sink->operations->write(sink, record, bounded);
+    if (status != SHIM_OK) {
+        InterlockedDecrement64(&sink->written);
+        InterlockedIncrement64(&sink->refused);
+    } else if (sink->operations->durable_at_once && finishes) {
+        shim__sink_durable(sink, record->ticket, record->sequence);
+    } else if (sink->operations->durable_at_once) {
+        count_durable(sink, record->sequence);
+    }
+    return status;
+}
+
+int shim_sink_write(shim_sink *sink, const shim_sink_record *record)
+{
     if (sink == NULL || record == NULL || (record->text == NULL && record->length > 0)) {
         if (sink != NULL)
             InterlockedIncrement64(&sink->refused);
         return SHIM_E_INVALID_ARGUMENT;
     }
-    /* Counted first: a file sink's on_durable runs inside the write, and
-     * held (written - durable) must never read below zero. */
-    InterlockedIncrement64(&sink->written);
-    status = sink->operations->write(sink, record);
-    if (status != SHIM_OK) {
-        InterlockedDecrement64(&sink->written);
-        InterlockedIncrement64(&sink->refused);
+    return take(sink, record, 1, 1);
+}
+
+int shim_sink_deliver(shim_sink *sink, const shim_message *message, const char *text, size_t length)
+{
+    shim_sink_record record = {
+        .text = text,
+        .length = length,
+        .sequence = message != NULL ? message->sequence : 0,
+        .process_id = message != NULL ? message->process_id : 0,
+    };
+    int status;
+
+    if (sink == NULL || message == NULL || (text == NULL && length > 0) || sink->options.on_durable != NULL)
+        return SHIM_E_INVALID_ARGUMENT;
+    if (sink->operations->durable_at_once) {
+        /* Durable before on_message returns: no defer, unless the write
+         * fails, and then the message stays for the next session. */
+        status = take(sink, &record, 0, 0);
+        if (status != SHIM_OK)
+            shim_message_defer(sink->session, message, &record.ticket);
+        return status;
     }
-    return status;
+    status = shim_message_defer(sink->session, message, &record.ticket);
+    if (status != SHIM_OK)
+        return status;
+    /* Refused: the message stays deferred, never finished in this session. */
+    return take(sink, &record, 0, 1);
 }
 
 int shim_sink_write_at_exit(shim_sink *sink, const shim_sink_record *record)

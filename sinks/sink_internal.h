@@ -18,7 +18,14 @@
 #define SHIM__SINK_LABEL_CAPACITY 300u
 
 typedef struct sink_operations {
-    int (*write)(shim_sink *sink, const shim_sink_record *record);
+    /* Nonzero: a write that returns SHIM_OK made the record durable (the
+     * file). Zero: the sink calls shim__sink_durable later (RELP). */
+    int durable_at_once;
+    /* bounded: refuse with SHIM_E_FULL at capacity (shim_sink_write); a
+     * delivered message is bounded by the session's deferred limit instead,
+     * which a batch of messages may pass by a few, and a refusal would only
+     * leave it stuck until the next session. */
+    int (*write)(shim_sink *sink, const shim_sink_record *record, int bounded);
     int (*write_at_exit)(shim_sink *sink, const shim_sink_record *record);
     void (*stop)(shim_sink *sink);
     /* Frees the sink, now or once its last handle has closed. */
@@ -57,8 +64,12 @@ int shim__sink_read_target(const wchar_t *text, sink_target *target, const char 
 void shim__sink_init(shim_sink *sink, const sink_operations *operations, shim_session *session,
                      const wchar_t *label, const shim_sink_options *options);
 
-/* The record is durable: counts it and calls on_durable. Never under a lock. */
-void shim__sink_durable(shim_sink *sink, unsigned long long ticket, unsigned long long sequence);
+/* A record is durable: calls on_durable, or finishes its message. Never
+ * under a lock. SHIM_OK, counted; or shim_message_finish's refusal, which a
+ * sink that wrote the record from inside on_message may meet when the
+ * record became durable before on_message returned: it tries again later
+ * (see relp_sink.c, "Late finishes"). */
+int shim__sink_durable(shim_sink *sink, unsigned long long ticket, unsigned long long sequence);
 
 /* The opening of a sink: the file sink, the RELP sink. */
 int shim__file_sink_open(shim_session *session, const wchar_t *path, const shim_sink_options *options,

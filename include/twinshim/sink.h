@@ -11,12 +11,14 @@
  *   relp  rsyslog acknowledged it (RELP "rsp 200"): it is in rsyslog's
  *         queue. What rsyslog then guarantees is its queue's business
  *         (docs/sinks.md).
- * The plugin keeps each message until on_durable: with the journal, it
- * defers the message in on_message and finishes it in on_durable, so a
- * record leaves the journal only once it is durable. A record not durable
- * when the session stops or the process dies is never finished: the next
- * session gets its message again and writes it again. So a record may
- * arrive twice (its sequence number tells), and is never lost.
+ * A message leaves the journal only once its record is durable: in
+ * on_message, shim_sink_deliver defers the message (shim_message_defer),
+ * writes its record, and the sink finishes the message
+ * (shim_message_finish) once the record is durable. A message whose record
+ * is not durable when the session stops or the process dies is never
+ * finished: the next session gets it again, flagged as a possible repeat,
+ * and writes it again. So a record may arrive twice (its sequence number
+ * tells), and is never lost.
  *
  * The RELP sink is a client on the session's own I/O and timer handles
  * (twinshim/worker.h): it connects, opens a RELP session, keeps up to
@@ -56,7 +58,9 @@ typedef struct shim_sink shim_sink;
 
 /* Once per record written with SHIM_OK, when it is durable. The file sink
  * calls it inside shim_sink_write; the RELP sink on a pool thread of the
- * session. Never under a lock of the sink: it may call shim_sink_write. */
+ * session. Never under a lock of the sink: it may call shim_sink_write. A
+ * sink whose on_durable is NULL finishes the message itself:
+ * shim_message_finish(session, ticket). */
 typedef void (*shim_sink_durable_function)(void *context, unsigned long long ticket);
 
 /* Every field may be left 0 (or NULL) for its default. */
@@ -67,9 +71,9 @@ typedef struct shim_sink_options {
      * programs have no use for 0, emergency, or for facility 0, kernel). */
     unsigned facility;
     unsigned severity;
-    /* The most records held and not yet durable (default 4096). Above it
-     * shim_sink_write refuses with SHIM_E_FULL: set the session's limit of
-     * deferred messages to at most this. */
+    /* The most records shim_sink_write lets a sink hold, not yet durable
+     * (default 4096): above it, SHIM_E_FULL. shim_sink_deliver is bounded by
+     * the session's deferred limit instead (shim_session_set_deferred_limit). */
     unsigned capacity;
     /* RELP: the most records sent and not yet acknowledged (default 128,
      * librelp's). */
@@ -88,7 +92,9 @@ typedef struct shim_sink_options {
     unsigned ack_timeout_ms;
     /* File: FlushFileBuffers after each record, before on_durable. */
     int flush_each;
-    /* Required: called once per durable record, with `context`. */
+    /* Called once per durable record, with `context`; NULL (the usual):
+     * the ticket is a message's, and the sink finishes it. A plugin that
+     * sets it finishes the message itself. */
     shim_sink_durable_function on_durable;
     void *context;
 } shim_sink_options;
@@ -113,12 +119,26 @@ typedef struct shim_sink_record {
 /* Opens a sink for `target` (see SHIM_SINK_RELP_PREFIX) in the session, for
  * example in on_start. The file is opened (created if missing) here; the
  * RELP sink starts connecting here, and records written before the
- * connection is up wait in it. SHIM_E_INVALID_ARGUMENT for an empty target,
- * a RELP target that is not HOST:PORT, or no on_durable (and a report line
- * says which); SHIM_E_SYSTEM when the file cannot be opened or a handle
+ * connection is up wait in it. SHIM_E_INVALID_ARGUMENT for an empty target
+ * or a RELP target that is not HOST:PORT (and a report line says which);
+ * SHIM_E_SYSTEM when the file cannot be opened or a handle
  * cannot be made; SHIM_E_STOPPING once the session's stop was requested. */
 int shim_sink_open(shim_session *session, const wchar_t *target, const shim_sink_options *options,
                    shim_sink **sink);
+
+/* Only inside on_message, for its message, with the record made from it,
+ * for a sink without on_durable (else SHIM_E_INVALID_ARGUMENT): writes the
+ * record with the message's sequence number and process, and the message
+ * leaves the journal once the record is durable. The file sink writes it
+ * at once: the message is finished when on_message returns. The RELP sink
+ * defers it (shim_message_defer) and finishes it on the acknowledgement.
+ * SHIM_OK; or shim_message_defer's refusal, and nothing is written; or
+ * the write's refusal (said in the report where it matters), and the
+ * message stays deferred, unfinished: the next session gets it again. What
+ * the sink holds is bounded by the session's deferred limit
+ * (shim_session_set_deferred_limit): at the limit the runtime stops
+ * delivering, and the journal holds the backlog. */
+int shim_sink_deliver(shim_sink *sink, const shim_message *message, const char *text, size_t length);
 
 /* Takes one record; any thread, never waits on the network. SHIM_OK: the
  * record is the sink's (the text was copied) and on_durable runs for it

@@ -17,6 +17,8 @@
  *                        (-4: the plugin's start failed)
  *     free:S             FreeLibrary the front; fail if the worker is still
  *                        loaded after S seconds
+ *     load               load the front again (after free: a new session)
+ *     kill               TerminateProcess itself (exit code 9)
  * PATH may be a Linux path (/tmp/x, read as Z:\tmp\x under Wine). */
 #include <fcntl.h>
 #include <io.h>
@@ -35,8 +37,10 @@ typedef long long (*durable_function)(void);
 typedef int (*counters_function)(shim_sink_counters *counters);
 
 #define EXIT_MISSED_DEADLINE 2
+#define EXIT_KILLED 9
 #define POLL_MS 10
 
+static const char *front_folder;
 static HMODULE front;
 static post_function post;
 static unsigned long long posted;
@@ -74,14 +78,14 @@ static long long durable_now(void)
     return durable != NULL ? durable() : -1;
 }
 
-static int load_front(const char *folder)
+static int load_front(void)
 {
     wchar_t path[MAX_PATH];
     unsigned long error = 0;
     status_function status;
     int result;
 
-    windows_path(folder, path, MAX_PATH - 24);
+    windows_path(front_folder, path, MAX_PATH - 24);
     wcscat(path, L"\\sink_test_front.dll");
     front = LoadLibraryW(path);
     if (front == NULL) {
@@ -271,6 +275,15 @@ static int step_idle(const char *seconds)
     return 0;
 }
 
+/* Ends the process at once, as Task Manager or a watchdog would: no
+ * detach, no exit hand-over; the journal keeps what was posted. */
+static int step_kill(void)
+{
+    printf("killing the process\n");
+    TerminateProcess(GetCurrentProcess(), EXIT_KILLED);
+    return EXIT_KILLED;
+}
+
 static int run_step(const char *step)
 {
     if (strncmp(step, "post:", 5) == 0)
@@ -291,6 +304,10 @@ static int run_step(const char *step)
         return step_counters();
     if (strncmp(step, "free:", 5) == 0)
         return step_free(step + 5);
+    if (strcmp(step, "load") == 0)
+        return load_front() ? 0 : 1;
+    if (strcmp(step, "kill") == 0)
+        return step_kill();
     printf("unknown step %s\n", step);
     return 1;
 }
@@ -304,7 +321,8 @@ int main(int argc, char **argv)
         printf("usage: sink_host FOLDER STEP...\n");
         return 1;
     }
-    if (!load_front(argv[1]))
+    front_folder = argv[1];
+    if (!load_front())
         return 1;
     for (int index = 2; index < argc; index++) {
         int result = run_step(argv[index]);

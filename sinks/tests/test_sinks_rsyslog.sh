@@ -24,7 +24,12 @@
 #   error_response    rsyslog answers the open with a RELP error (500): reported,
 #                     records kept, attempts back off instead of spinning
 #   unload_while_down FreeLibrary with rsyslog stopped: the worker leaves in
-#                     time and says how many records were not acknowledged
+#                     time, the records stay in the journal, and the next
+#                     session (the front loaded again) sends them once rsyslog is back
+#   killed            the process killed (TerminateProcess) while rsyslog, frozen,
+#                     acknowledges nothing; the next process of the same front
+#                     sends every record; duplicates are at most a window, each
+#                     marked as a possible repeat
 #   file              the JSON Lines file sink: N lines, each JSON, each once
 #   file_unwritable   a file that cannot be opened: the start fails, with a report line
 # TWINSHIM_SINK_OUTAGE_SECONDS sets how long rsyslog stays down (default 3);
@@ -40,6 +45,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/twinshim-sink-$scenario.XXXXXX")
 collector=$work/collector
 host_pid=""
 export TWINSHIM_REPORT="$work/report.log"
+# The test's own journal folder: no other test's journals to recover.
+export TWINSHIM_JOURNAL_DIR="Z:$work/journal"
 
 finish() {
     status=$?
@@ -73,8 +80,9 @@ host_start() {
     host_pid=$!
 }
 
-# Waits up to $1 seconds for the host to end; fails unless it exits 0.
-host_wait() {
+
+# Waits up to $1 seconds for the host to end and returns its exit code.
+host_wait_exit() {
     tries=$(($1 * 20))
     while kill -0 "$host_pid" 2>/dev/null; do
         tries=$((tries - 1))
@@ -85,6 +93,13 @@ host_wait() {
     wait "$host_pid" || status=$?
     host_pid=""
     cat "$work/host.out"
+    return "$status"
+}
+
+# Waits up to $1 seconds for the host to end; fails unless it exits 0.
+host_wait() {
+    status=0
+    host_wait_exit "$1" || status=$?
     [ "$status" -eq 0 ] || fail "the host exited with $status"
 }
 
@@ -120,16 +135,22 @@ counter() {
     sed -n "s/^counters.* $1 \([0-9]*\).*/\1/p" "$work/host.out" | tail -n 1
 }
 
-# Every sequence number 1..$2 is in file $1; prints how many lines are
-# duplicates, and fails on any number missing or out of range.
-check_sequences() {
-    sed -n 's/.*"seq":\([0-9]*\).*/\1/p' "$1" | sort -n | uniq -c | awk -v n="$2" '
+# Writes $work/sequences: what of 1..$2 file $1 lacks, and "duplicates N";
+# fails (returns nonzero) when a number is missing or out of range.
+read_sequences() {
+    sed -n 's/.*"seq":\([0-9]*\).*/\1/p' "$1" 2>/dev/null | sort -n | uniq -c | awk -v n="$2" '
         { if ($2 < 1 || $2 > n) { print "a record numbered " $2 " was never posted"; bad = 1 }
           seen[$2] = 1; duplicates += $1 - 1 }
         END { for (i = 1; i <= n; i++) if (!(i in seen)) { missing++; if (missing <= 5) print "record " i " is missing" }
               if (missing > 0) print missing " of " n " records are missing"
               print "duplicates " duplicates + 0
-              exit (bad || missing > 0) }' >"$work/sequences" || { cat "$work/sequences"; fail "records lost"; }
+              exit (bad || missing > 0) }' >"$work/sequences"
+}
+
+# Every sequence number 1..$2 is in file $1; prints how many lines are
+# duplicates, and fails on any number missing or out of range.
+check_sequences() {
+    read_sequences "$1" "$2" || { cat "$work/sequences"; fail "records lost"; }
     sed -n 's/^duplicates //p' "$work/sequences"
 }
 
@@ -186,7 +207,6 @@ restart)
     ;;
 restart_flowing)
     count=20000
-    export TWINSHIM_TEST_SINK_CAPACITY=$count # the memory queue holds the backlog until the journal does
     "$harness" start "$collector" "$port"
     relp_target
     host_start "post:$count" "durable:$count:240" counters free:30
@@ -202,8 +222,7 @@ restart_flowing)
 frozen)
     count=5000
     # The acknowledgement timeout apart from the connection's, which is long.
-    export TWINSHIM_TEST_SINK_CAPACITY=$count TWINSHIM_TEST_SINK_ACK_TIMEOUT_MS=1000 \
-        TWINSHIM_TEST_SINK_TIMEOUT_MS=30000
+    export TWINSHIM_TEST_SINK_ACK_TIMEOUT_MS=1000 TWINSHIM_TEST_SINK_TIMEOUT_MS=30000
     "$harness" start "$collector" "$port"
     relp_target
     host_start "post:$count" "durable:$count:120" counters free:30
@@ -275,7 +294,7 @@ error_response)
     # a client that spins makes hundreds.
     host_run 120 post:20 "report:30:500 required command not supported by client" idle:3 counters free:30
     report_says "the server refused the RELP session: 500 required command not supported by client"
-    report_says "20 records kept"
+    [ "$(counter held)" -eq 20 ] || fail "the sink does not hold the 20 records"
     report_says "stopped with 20 records not acknowledged"
     [ "$(counter durable)" -eq 0 ] || fail "records were durable though every session was refused"
     failures=$(counter failures)
@@ -286,13 +305,62 @@ unload_while_down)
     "$harness" start "$collector" "$port"
     relp_target
     host_start post:100 durable:100:60 "touch:$work/first-durable" "file:$work/collector-stopped:60" post:100 \
-        "report:30:the server closed the connection" free:10
+        "report:30:the server closed the connection" free:10 "touch:$work/freed" "file:$work/collector-back:60" \
+        load durable:100:120 counters free:30
     wait_file "$work/first-durable" 60
     "$harness" stop "$collector"
     touch "$work/collector-stopped"
+    wait_file "$work/freed" 60
+    # The stop left the second hundred in the journal, unsent; the next
+    # session (the same front, loaded again) sends them.
+    report_says "100 messages unfinished; they stay in the journal for the next session"
+    "$harness" start "$collector" "$port"
+    touch "$work/collector-back"
+    host_wait 180
+    "$harness" wait-lines "$collector" 200 30
+    [ "$(check_sequences "$collector/received.log" 200)" -eq 0 ] || fail "records arrived twice"
+    ;;
+killed)
+    # Enough that records still flow when rsyslog freezes: a window in
+    # flight, the rest unsent or in the journal.
+    count=20000
+    "$harness" start "$collector" "$port"
+    relp_target
+    host_start "post:$count" durable:300:60 "touch:$work/some-durable" "file:$work/frozen:60" kill
+    wait_file "$work/some-durable" 60
+    # Frozen, rsyslog answers nothing: what the process sent from now on is
+    # unacknowledged when it is killed, and reaches rsyslog once it thaws.
+    "$harness" freeze "$collector"
+    touch "$work/frozen"
+    status=0
+    host_wait_exit 60 || status=$?
+    [ "$status" -eq 9 ] || fail "the first process exited with $status, not killed (9)"
+    mv "$work/host.out" "$work/host-killed.out"
+    killed_journal="$(printf '%08x' "$(sed -n 's/^pid //p' "$work/host-killed.out")")-*.journal"
+    ls "$work"/journal/*/$killed_journal >/dev/null 2>&1 || fail "the killed process left no journal"
+    "$harness" thaw "$collector"
+    # The next process of the same front recovers the dead one's journal,
+    # sends what was never acknowledged, and removes the journal once every
+    # message in it is finished.
+    host_start "file:$work/recovered:180" counters free:30
+    tries=3600
+    while ls "$work"/journal/*/$killed_journal >/dev/null 2>&1 || ! read_sequences "$collector/received.log" "$count"; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || { cat "$work/sequences"; fail "the killed process's journal was not delivered in 180 s"; }
+        sleep 0.05
+    done
+    touch "$work/recovered"
     host_wait 60
-    host_says "freed in"
-    report_says "stopped with 100 records not acknowledged"
+    duplicates=$(check_sequences "$collector/received.log" "$count")
+    echo "duplicates $duplicates"
+    # Only what was in flight when the process died can arrive twice: at
+    # most a window; and each has a copy marked as a possible repeat.
+    [ "$duplicates" -le 128 ] || fail "$duplicates duplicates: more than the window in flight"
+    sed -n 's/.*"seq":\([0-9]*\).*"repeat":\(true\|false\).*/\1 \2/p' "$collector/received.log" | sort -n | awk '
+        { count[$1]++; if ($2 == "true") marked[$1] = 1 }
+        END { for (s in count) if (count[s] > 1 && !(s in marked)) { print "record " s " arrived twice, unmarked"; bad = 1 }
+              exit bad }' || fail "a duplicate is not marked as a possible repeat"
+    grep -q '"recovered":true' "$collector/received.log" || fail "no record came from the recovered journal"
     ;;
 file)
     count=1000
