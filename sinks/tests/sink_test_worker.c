@@ -2,7 +2,9 @@
  * sink named by TWINSHIM_TEST_SINK (a file's path or relp://HOST:PORT), and
  * leaves the journal once the sink made it durable.
  * TWINSHIM_TEST_SINK_{TIMEOUT_MS,ACK_TIMEOUT_MS,RETRY_FIRST_MS,
- * RETRY_MOST_MS,WINDOW,CAPACITY} set the sink's options; the session's
+ * RETRY_MOST_MS,WINDOW,CAPACITY} set the sink's options;
+ * TWINSHIM_TEST_SINK_LINGER_MS keeps every tenth on_message that long
+ * after its record is written (its acknowledgement then comes first); the session's
  * deferred limit is the sink's capacity (at most the runtime's largest).
  * The host reads how many records were durable in the module's life through
  * sink_test_worker_durable, and the sink's counters through
@@ -20,6 +22,7 @@
 #define DEFAULT_CAPACITY 4096u
 
 static shim_sink *volatile current_sink;
+static unsigned linger_ms;
 static volatile LONG64 durable_before; /* of the sinks of the sessions that ended */
 
 static unsigned option(const char *name)
@@ -49,6 +52,7 @@ static int sink_start(shim_session *session, void **plugin_state)
 
     if (length == 0 || length >= 512)
         return SHIM_E_INVALID_ARGUMENT;
+    linger_ms = option("TWINSHIM_TEST_SINK_LINGER_MS");
     if (deferred_limit > SHIM_MAX_DEFERRED_LIMIT)
         deferred_limit = SHIM_MAX_DEFERRED_LIMIT;
     status = shim_session_set_deferred_limit(session, deferred_limit);
@@ -87,6 +91,10 @@ static void sink_message(shim_session *session, const shim_message *message)
     length = format_record(message, line, sizeof line);
     if (length > 0 && (size_t)length < sizeof line)
         shim_sink_deliver(sink, message, line, (size_t)length);
+    /* One in ten (1, 11, 21...): the other pool thread is then free to
+     * take the acknowledgement while this on_message still runs. */
+    if (linger_ms != 0 && message->sequence % 10 == 1)
+        Sleep(linger_ms);
 }
 
 static void sink_stopping(shim_session *session, void *plugin_state)

@@ -12,6 +12,9 @@
 #                     during the outage, rsyslog started again: all arrive, each once
 #   restart_flowing   rsyslog stopped while records flow: all arrive; the
 #                     only duplicates are records sent again, at most the resent count
+#   slow_on_message   each on_message lingers after writing its record, so
+#                     that the acknowledgement comes before it returns: every
+#                     record is still finished, and arrives once
 #   frozen            rsyslog stopped with SIGSTOP while records flow (its
 #                     sockets open, no answer): the acknowledgement timeout
 #                     ends the connection; after SIGCONT all records arrive
@@ -218,6 +221,17 @@ restart_flowing)
     "$harness" wait-lines "$collector" "$count" 60
     check_duplicates_were_resent "$count"
     report_says "RELP session open again after"
+    ;;
+slow_on_message)
+    # Messages 1, 11, 21... linger 200 ms; 1 and 11 alone, each awaited, so
+    # that the other pool thread is free to take their acknowledgements.
+    export TWINSHIM_TEST_SINK_LINGER_MS=200
+    "$harness" start "$collector" "$port"
+    relp_target
+    host_run 120 post:1 durable:1:30 post:9 durable:10:30 post:1 durable:11:30 post:189 durable:200:60 counters \
+        free:30
+    "$harness" wait-lines "$collector" 200 30
+    [ "$(check_sequences "$collector/received.log" 200)" -eq 0 ] || fail "records arrived twice"
     ;;
 frozen)
     count=5000
