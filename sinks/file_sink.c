@@ -114,14 +114,19 @@ static BOOL thread_has_ended(DWORD id)
  * write between them. */
 static int file_write_at_exit(shim_sink *base, const shim_sink_record *record)
 {
+    /* A writer found ended stays ended: asked once (three wineserver round
+     * trips), not for every line of a large backlog. */
+    static LONG ended_writer;
     file_sink *sink = (file_sink *)base;
     const LONG self = (LONG)GetCurrentThreadId();
     LONG writer = InterlockedCompareExchange(&file_writer, self, 0);
     char on_stack[LINE_ON_STACK];
     BOOL written;
 
-    if (writer != 0 && (writer == self || !thread_has_ended((DWORD)writer)))
+    if (writer != 0 && (writer == self || (writer != ended_writer && !thread_has_ended((DWORD)writer))))
         return SHIM_E_PROCESS_EXITING;
+    if (writer != 0)
+        ended_writer = writer;
     if (record->length + 1 <= LINE_ON_STACK) {
         if (record->length > 0)
             memcpy(on_stack, record->text, record->length);
@@ -167,6 +172,7 @@ int shim__file_sink_open(shim_session *session, const wchar_t *path, const shim_
 {
     file_sink *sink = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *sink);
     shim_report report;
+    DWORD written = 0;
     DWORD error;
 
     if (sink == NULL)
@@ -185,6 +191,13 @@ int shim__file_sink_open(shim_session *session, const wchar_t *path, const shim_
         SetLastError(error);
         return SHIM_E_SYSTEM;
     }
+    /* Under Wine, a write fetches the file's descriptor from the wineserver
+     * the first time, and a thread the exit ends in the middle of another
+     * fetch leaves its descriptor behind for the next one to receive: a
+     * first write at exit then aborts the process. Written once here, the
+     * descriptor is cached before any exit (docs/wine-vs-windows.md,
+     * section 15). */
+    WriteFile(sink->file, "", 0, &written, NULL);
     *out_sink = &sink->base;
     return SHIM_OK;
 }

@@ -77,8 +77,6 @@ int shim_sink_open(shim_session *session, const wchar_t *target, const shim_sink
         *sink = NULL;
     if (session == NULL || options == NULL || sink == NULL)
         return SHIM_E_INVALID_ARGUMENT;
-    if (shim_session_stop_requested(session))
-        return SHIM_E_STOPPING;
     status = shim__sink_read_target(target, &read, &problem);
     if (status != SHIM_OK) {
         report_refused_target(target, problem);

@@ -122,7 +122,9 @@ typedef struct shim_sink_record {
  * connection is up wait in it. SHIM_E_INVALID_ARGUMENT for an empty target
  * or a RELP target that is not HOST:PORT (and a report line says which);
  * SHIM_E_SYSTEM when the file cannot be opened or a handle
- * cannot be made; SHIM_E_STOPPING once the session's stop was requested. */
+ * cannot be made; SHIM_E_STOPPING for the RELP sink once the session's
+ * stop was requested (its handles are refused: the messages wait for the
+ * next session). A file sink opens even then: the drain still delivers. */
 int shim_sink_open(shim_session *session, const wchar_t *target, const shim_sink_options *options,
                    shim_sink **sink);
 

@@ -19,6 +19,10 @@
  *                        loaded after S seconds
  *     load               load the front again (after free: a new session)
  *     kill               TerminateProcess itself (exit code 9)
+ *     legacy             as the first step: FOLDER holds the legacy example
+ *                        (legacy.dll and its worker), not sink_test_front.dll
+ *     legacy:N           N calls to the example's legacy_add (loaded once);
+ *                        free:S then frees it
  * PATH may be a Linux path (/tmp/x, read as Z:\tmp\x under Wine). */
 #include <fcntl.h>
 #include <io.h>
@@ -42,6 +46,7 @@ typedef int (*counters_function)(shim_sink_counters *counters);
 
 static const char *front_folder;
 static HMODULE front;
+static HMODULE legacy; /* the legacy example's front instead (step legacy:N) */
 static post_function post;
 static unsigned long long posted;
 
@@ -236,9 +241,11 @@ static int step_free(const char *seconds)
     ULONGLONG deadline = (ULONGLONG)(atof(seconds) * 1000.0);
     ULONGLONG start = GetTickCount64();
 
-    FreeLibrary(front);
-    front = NULL;
-    while (GetModuleHandleW(L"sink_test_worker.dll") != NULL) {
+    const wchar_t *worker = legacy != NULL ? L"legacy_worker.dll" : L"sink_test_worker.dll";
+
+    FreeLibrary(legacy != NULL ? legacy : front);
+    front = legacy = NULL;
+    while (GetModuleHandleW(worker) != NULL) {
         if (GetTickCount64() - start >= deadline) {
             printf("free: the worker is still loaded after %.1f s: deadline missed\n", seconds_since(start));
             return EXIT_MISSED_DEADLINE;
@@ -284,6 +291,35 @@ static int step_kill(void)
     return EXIT_KILLED;
 }
 
+/* The legacy example's front, legacy.dll, from FOLDER: N calls to its
+ * legacy_add(i, 10 i), each checked, as its legacy program makes them. */
+static int step_legacy(const char *count_text)
+{
+    typedef int (*add_function)(int a, int b);
+    wchar_t path[MAX_PATH];
+    add_function add;
+    int count = atoi(count_text);
+
+    windows_path(front_folder, path, MAX_PATH - 16);
+    wcscat(path, L"\\legacy.dll");
+    if (legacy == NULL)
+        legacy = LoadLibraryW(path);
+    add = legacy != NULL ? (add_function)(void (*)(void))GetProcAddress(legacy, "legacy_add") : NULL;
+    if (add == NULL) {
+        printf("legacy.dll: not loaded (error %lu)\n", GetLastError());
+        return 1;
+    }
+    printf("pid %lu\n", GetCurrentProcessId());
+    for (int call = 0; call < count; call++) {
+        if (add(call, 10 * call) != 11 * call) {
+            printf("legacy_add(%d, %d) is wrong\n", call, 10 * call);
+            return 1;
+        }
+    }
+    printf("legacy_add called %d times\n", count);
+    return 0;
+}
+
 static int run_step(const char *step)
 {
     if (strncmp(step, "post:", 5) == 0)
@@ -304,6 +340,10 @@ static int run_step(const char *step)
         return step_counters();
     if (strncmp(step, "free:", 5) == 0)
         return step_free(step + 5);
+    if (strncmp(step, "legacy:", 7) == 0)
+        return step_legacy(step + 7);
+    if (strcmp(step, "legacy") == 0)
+        return 0; /* only as the first step: no sink_test_front.dll to load */
     if (strcmp(step, "load") == 0)
         return load_front() ? 0 : 1;
     if (strcmp(step, "kill") == 0)
@@ -322,7 +362,7 @@ int main(int argc, char **argv)
         return 1;
     }
     front_folder = argv[1];
-    if (!load_front())
+    if (strcmp(argv[2 < argc ? 2 : 1], "legacy") != 0 && !load_front())
         return 1;
     for (int index = 2; index < argc; index++) {
         int result = run_step(argv[index]);

@@ -33,6 +33,9 @@
 #                     acknowledges nothing; the next process of the same front
 #                     sends every record; duplicates are at most a window, each
 #                     marked as a possible repeat
+#   example           the legacy example's worker (examples/legacy) with
+#                     TWINSHIM_EXAMPLE_LOG=relp://...: N calls to legacy.dll,
+#                     N JSON records in rsyslog, each once, from legacy.dll
 #   file              the JSON Lines file sink: N lines, each JSON, each once
 #   file_unwritable   a file that cannot be opened: the start fails, with a report line
 # TWINSHIM_SINK_OUTAGE_SECONDS sets how long rsyslog stays down (default 3);
@@ -78,11 +81,13 @@ fail() {
 }
 
 # The host in the background with the steps given; its output in host.out.
+# The DLLs come from $host_folder: the build's bin folder, unless a
+# scenario lays out its own.
+host_folder=$build/bin
 host_start() {
-    "$top/cmake/wine-run" "$build/bin/sink_host.exe" "$build/bin" "$@" >"$work/host.out" 2>&1 &
+    "$top/cmake/wine-run" "$build/bin/sink_host.exe" "$host_folder" "$@" >"$work/host.out" 2>&1 &
     host_pid=$!
 }
-
 
 # Waits up to $1 seconds for the host to end and returns its exit code.
 host_wait_exit() {
@@ -375,6 +380,33 @@ killed)
         END { for (s in count) if (count[s] > 1 && !(s in marked)) { print "record " s " arrived twice, unmarked"; bad = 1 }
               exit bad }' || fail "a duplicate is not marked as a possible repeat"
     grep -q '"recovered":true' "$collector/received.log" || fail "no record came from the recovered journal"
+    ;;
+example)
+    count=300
+    host_folder=$work/example
+    mkdir -p "$host_folder"
+    cp "$build/bin/legacy.dll" "$build/bin/legacy_worker.dll" "$host_folder/"
+    cp "$build/bin/original/legacy.dll" "$host_folder/legacy_orig.dll"
+    "$harness" start "$collector" "$port"
+    export TWINSHIM_EXAMPLE_LOG="relp://127.0.0.1:$port"
+    host_start legacy "legacy:$count" "file:$work/arrived:120" free:30
+    tries=2400
+    until read_sequences "$collector/received.log" "$count"; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || { cat "$work/sequences"; fail "the example's records did not arrive in 120 s"; }
+        sleep 0.05
+    done
+    touch "$work/arrived"
+    host_wait 60
+    [ "$(check_sequences "$collector/received.log" "$count")" -eq 0 ] || fail "records arrived twice"
+    pid=$(sed -n 's/^pid //p' "$work/host.out")
+    # Call i is legacy_add(i, 10 i) = 11 i; each line from legacy.dll in this process.
+    awk -v pid="$pid" '
+        $1 != "legacy.dll" || $2 != pid { print "not from legacy.dll in process " pid ": " $0; bad = 1; next }
+        { if (match($0, /"a":-?[0-9]+,"b":-?[0-9]+\},"result":-?[0-9]+/) == 0) { print "no call in: " $0; bad = 1; next }
+          split(substr($0, RSTART, RLENGTH), n, /[^-0-9]+/)
+          if (n[3] != 10 * n[2] || n[4] != 11 * n[2]) { print "a wrong call: " $0; bad = 1 } }
+        END { exit bad }' "$collector/received.log" || fail "the example's records are not its calls"
     ;;
 file)
     count=1000
