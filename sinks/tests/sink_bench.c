@@ -10,7 +10,11 @@
  *   records_per_s  records made durable per second, from the first post to
  *               the last acknowledgement (RELP) or write (file); 0 when down
  *
- *   sink_bench FOLDER FILE_PATH RELP_TARGET DOWN_TARGET ROUNDS RECORDS */
+ * Records left in the journal by a round with the collector down would be
+ * delivered by the next round: those rounds each have a journal folder of
+ * their own (JOURNALS\down-N), the others share JOURNALS\up.
+ *
+ *   sink_bench FOLDER FILE_PATH RELP_TARGET DOWN_TARGET ROUNDS RECORDS JOURNALS */
 #include <stdio.h>
 #include <stdlib.h>
 #include <wchar.h>
@@ -32,10 +36,14 @@ static double now_seconds(void)
     return (double)counter.QuadPart / (double)frequency.QuadPart;
 }
 
+/* Where the rounds' journal folders go (see above). */
+static wchar_t journals[MAX_PATH];
+
 /* One round with the sink at `target`; 0 on success. */
 static int round_with(const wchar_t *folder, const wchar_t *target, const char *name, int round,
                       long long records, int collector_down)
 {
+    wchar_t journal_folder[MAX_PATH];
     wchar_t path[MAX_PATH];
     HMODULE front;
     post_function post;
@@ -47,6 +55,11 @@ static int round_with(const wchar_t *folder, const wchar_t *target, const char *
     ULONGLONG waited;
 
     SetEnvironmentVariableW(L"TWINSHIM_TEST_SINK", target);
+    if (collector_down)
+        _snwprintf(journal_folder, MAX_PATH, L"%ls\\down-%d", journals, round);
+    else
+        _snwprintf(journal_folder, MAX_PATH, L"%ls\\up", journals);
+    SetEnvironmentVariableW(L"TWINSHIM_JOURNAL_DIR", journal_folder);
     _snwprintf(path, MAX_PATH, L"%ls\\sink_test_front.dll", folder);
     front = LoadLibraryW(path);
     if (front == NULL)
@@ -89,10 +102,12 @@ int main(int argc, char **argv)
     int rounds;
     long long records;
 
-    if (argc != 7) {
-        fprintf(stderr, "usage: sink_bench FOLDER FILE_PATH RELP_TARGET DOWN_TARGET ROUNDS RECORDS\n");
+    if (argc != 8) {
+        fprintf(stderr,
+                "usage: sink_bench FOLDER FILE_PATH RELP_TARGET DOWN_TARGET ROUNDS RECORDS JOURNALS\n");
         return 1;
     }
+    MultiByteToWideChar(CP_UTF8, 0, argv[7], -1, journals, MAX_PATH);
     MultiByteToWideChar(CP_UTF8, 0, argv[1], -1, folder, MAX_PATH);
     for (int sink = 0; sink < 3; sink++)
         MultiByteToWideChar(CP_UTF8, 0, argv[2 + sink], -1, targets[sink], MAX_PATH);
