@@ -67,9 +67,11 @@ static int round_with(const wchar_t *folder, const wchar_t *target, const char *
     post = (post_function)(void (*)(void))GetProcAddress(front, "sink_test_front_post");
     durable = (durable_function)(void (*)(void))GetProcAddress(GetModuleHandleW(L"sink_test_worker.dll"),
                                                                "sink_test_worker_durable");
-    if (post == NULL || durable == NULL)
+    if (post == NULL || durable == NULL) {
+        FreeLibrary(front);
         return 1;
-    first = durable(); /* the worker stays loaded between rounds: its count goes on */
+    }
+    first = durable(); /* 0: each round loads the worker afresh */
     start = now_seconds();
     for (long long number = 1; number <= records; number++)
         post((unsigned long long)number);
