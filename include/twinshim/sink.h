@@ -2,8 +2,7 @@
  *
  * A record is one JSON object in UTF-8, the line of a JSON Lines file
  * without its line break, that the plugin made from one message. A sink
- * takes records one at a time and calls on_durable for each once it is
- * durable:
+ * takes records one at a time and says when each is durable:
  *   file  (the default) the line was appended to the file: WriteFile
  *         returned, so it survives the death of the process (with
  *         flush_each, FlushFileBuffers returned too: it survives a crash of
@@ -12,9 +11,10 @@
  *         queue. What rsyslog then guarantees is its queue's business
  *         (docs/sinks.md).
  * A message leaves the journal only once its record is durable: in
- * on_message, shim_sink_deliver defers the message (shim_message_defer),
- * writes its record, and the sink finishes the message
- * (shim_message_finish) once the record is durable. A message whose record
+ * on_message, shim_sink_deliver writes the record; the file sink makes it
+ * durable at once (the message is finished when on_message returns), the
+ * RELP sink defers the message (shim_message_defer) and finishes it
+ * (shim_message_finish) on the acknowledgement. A message whose record
  * is not durable when the session stops or the process dies is never
  * finished: the next session gets it again, flagged as a possible repeat,
  * and writes it again. So a record may arrive twice (its sequence number
@@ -143,9 +143,10 @@ int shim_sink_open(shim_session *session, const wchar_t *target, const shim_sink
 int shim_sink_deliver(shim_sink *sink, const shim_message *message, const char *text, size_t length);
 
 /* Takes one record; any thread, never waits on the network. SHIM_OK: the
- * record is the sink's (the text was copied) and on_durable runs for it
- * once it is durable, or never if the session stops first. Errors, where
- * on_durable never runs for it: SHIM_E_FULL (capacity records are held),
+ * record is the sink's (the text was copied) and, once it is durable,
+ * on_durable runs for it, or without on_durable the sink finishes its
+ * ticket, which must then be a deferred message's; never if the session
+ * stops first. Errors, where nothing more happens for it: SHIM_E_FULL (capacity records are held),
  * SHIM_E_TOO_LARGE (RELP, above SHIM_SINK_RELP_RECORD_LIMIT),
  * SHIM_E_STOPPING (after shim_sink_stop), SHIM_E_OUT_OF_MEMORY,
  * SHIM_E_SYSTEM (the file write failed: GetLastError says why). */
@@ -157,9 +158,11 @@ int shim_sink_write(shim_sink *sink, const shim_sink_record *record);
  * SHIM_E_PROCESS_EXITING: the message stays for the next session. */
 int shim_sink_write_at_exit(shim_sink *sink, const shim_sink_record *record);
 
-/* From on_stopping: no new connection, and the current one is closed (the
- * stop cancels its I/O anyway). Records not yet durable stay unfinished.
- * Writes are refused from now on. */
+/* From on_stopping. The RELP sink opens no new connection, closes the
+ * current one (the stop cancels its I/O anyway) and refuses writes from
+ * now on (SHIM_E_STOPPING): records not yet durable stay unfinished, for
+ * the next session. The file sink goes on writing: the drain still
+ * delivers messages after on_stopping. */
 int shim_sink_stop(shim_sink *sink);
 
 /* From on_stopped (every handle of the session is closed by then): frees
@@ -167,15 +170,15 @@ int shim_sink_stop(shim_sink *sink);
 int shim_sink_close(shim_sink *sink);
 
 typedef struct shim_sink_counters {
-    long long written;                        /* records taken by shim_sink_write */
-    long long durable;                        /* records handed to on_durable */
+    long long written;                        /* records taken (shim_sink_write, shim_sink_deliver) */
+    long long durable;                        /* made durable: on_durable called, or message finished */
     long long held;                           /* taken and not durable yet */
-    long long refused;                        /* shim_sink_write calls that returned an error */
+    long long refused;                        /* writes that returned an error */
     long long sent;                           /* RELP: record frames sent, resends included */
     long long resent;                         /* RELP: records sent again after a lost connection */
     long long connections;                    /* RELP: sessions opened (the open answered 200) */
     long long failures;                       /* RELP: connections and sessions that failed */
-    unsigned long long last_durable_sequence; /* of the latest on_durable */
+    unsigned long long last_durable_sequence; /* of the latest record made durable */
 } shim_sink_counters;
 
 int shim_sink_get_counters(const shim_sink *sink, shim_sink_counters *counters);
