@@ -50,6 +50,7 @@ outage=${TWINSHIM_SINK_OUTAGE_SECONDS:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/twinshim-sink-$scenario.XXXXXX")
 collector=$work/collector
 host_pid=""
+http_pid=""
 export TWINSHIM_REPORT="$work/report.log"
 # The test's own journal folder: no other test's journals to recover.
 export TWINSHIM_JOURNAL_DIR="Z:$work/journal"
@@ -57,6 +58,7 @@ export TWINSHIM_JOURNAL_DIR="Z:$work/journal"
 finish() {
     status=$?
     [ -z "$host_pid" ] || kill "$host_pid" 2>/dev/null || true
+    [ -z "$http_pid" ] || kill "$http_pid" 2>/dev/null || true
     for dir in "$work"/collector*; do
         [ -d "$dir" ] && "$harness" kill "$dir" >/dev/null 2>&1 || true
     done
@@ -130,8 +132,12 @@ wait_file() {
     done
 }
 
+report_has() {
+    grep -F -q -- "$1" "$TWINSHIM_REPORT" 2>/dev/null
+}
+
 report_says() {
-    grep -F -q -- "$1" "$TWINSHIM_REPORT" 2>/dev/null || fail "no report line says \"$1\""
+    report_has "$1" || fail "no report line says \"$1\""
 }
 
 host_says() {
@@ -153,6 +159,24 @@ read_sequences() {
               if (missing > 0) print missing " of " n " records are missing"
               print "duplicates " duplicates + 0
               exit (bad || missing > 0) }' >"$work/sequences"
+}
+
+# Polls the condition "$@" (after the deadline $1 in seconds and what it
+# waits for, $2) every 50 ms; fails, saying what it waited for, once the
+# deadline passed.
+wait_until() {
+    seconds=$1
+    tries=$((seconds * 20))
+    what=$2
+    shift 2
+    until "$@"; do
+        tries=$((tries - 1))
+        if [ "$tries" -le 0 ]; then
+            [ ! -f "$work/sequences" ] || cat "$work/sequences"
+            fail "no $what after $seconds s"
+        fi
+        sleep 0.05
+    done
 }
 
 # Every sequence number 1..$2 is in file $1; prints how many lines are
@@ -248,12 +272,7 @@ frozen)
     "$harness" wait-lines "$collector" 500 60
     "$harness" freeze "$collector"
     # A deadline of 8 times the timeout, not a measurement.
-    tries=160
-    until grep -F -q "no acknowledgement within 1.0 s" "$TWINSHIM_REPORT" 2>/dev/null; do
-        tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || { "$harness" thaw "$collector"; fail "no acknowledgement timeout reported in 8 s"; }
-        sleep 0.05
-    done
+    wait_until 8 "acknowledgement timeout in the report" report_has "no acknowledgement within 1.0 s"
     "$harness" thaw "$collector"
     host_wait 180
     "$harness" wait-lines "$collector" "$count" 60
@@ -286,17 +305,13 @@ wrong_peer)
 http_peer)
     python3 -m http.server --bind 127.0.0.1 "$port" >"$work/http.out" 2>&1 &
     http_pid=$!
-    tries=600
-    until grep -q "Serving HTTP" "$work/http.out"; do
-        tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || fail "the HTTP server does not serve after 30 s"
-        sleep 0.05
-    done
+    wait_until 30 "HTTP server serving" grep -q "Serving HTTP" "$work/http.out"
     relp_target
     host_start post:30 "report:30:it sent: <!DOCTYPE HTML>\\n<html" "touch:$work/not-relp" durable:30:120 counters free:30
     wait_file "$work/not-relp" 60
     kill "$http_pid"
     wait "$http_pid" || true
+    http_pid=""
     "$harness" start "$collector" "$port"
     host_wait 180
     "$harness" wait-lines "$collector" 30 30
@@ -362,12 +377,9 @@ killed)
     # sends what was never acknowledged, and removes the journal once every
     # message in it is finished.
     host_start "file:$work/recovered:180" counters free:30
-    tries=3600
-    while ls "$work"/journal/*/$killed_journal >/dev/null 2>&1 || ! read_sequences "$collector/received.log" "$count"; do
-        tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || { cat "$work/sequences"; fail "the killed process's journal was not delivered in 180 s"; }
-        sleep 0.05
-    done
+    journal_gone() { ! ls "$work"/journal/*/$killed_journal >/dev/null 2>&1; }
+    wait_until 180 "the killed process's journal delivered" journal_gone
+    wait_until 60 "every record in rsyslog's output" read_sequences "$collector/received.log" "$count"
     touch "$work/recovered"
     host_wait 60
     duplicates=$(check_sequences "$collector/received.log" "$count")
@@ -390,12 +402,7 @@ example)
     "$harness" start "$collector" "$port"
     export TWINSHIM_EXAMPLE_LOG="relp://127.0.0.1:$port"
     host_start legacy "legacy:$count" "file:$work/arrived:120" free:30
-    tries=2400
-    until read_sequences "$collector/received.log" "$count"; do
-        tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || { cat "$work/sequences"; fail "the example's records did not arrive in 120 s"; }
-        sleep 0.05
-    done
+    wait_until 120 "the example's records in rsyslog's output" read_sequences "$collector/received.log" "$count"
     touch "$work/arrived"
     host_wait 60
     [ "$(check_sequences "$collector/received.log" "$count")" -eq 0 ] || fail "records arrived twice"
