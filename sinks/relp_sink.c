@@ -11,6 +11,7 @@
  * attempt, the connect and open timeouts, and the oldest acknowledgement. */
 #include <string.h>
 
+#include "decimal.h"
 #include "relp_connection.h"
 #include "relp_frame.h"
 #include "relp_response.h"
@@ -946,7 +947,7 @@ int shim__relp_sink_open(shim_session *session, const sink_target *target, const
     InitializeSRWLock(&sink->lock);
     sink->references = 2; /* the owner's and the timer's */
     memcpy(sink->host, target->host, sizeof sink->host);
-    _ultoa(target->port, sink->port, 10);
+    sink->port[shim__decimal(sink->port, target->port, 0)] = '\0';
     sink->offer_syslog = offers_syslog();
     machine_name(hostname, sizeof hostname);
     shim__syslog_origin_init(&sink->origin, hostname, sink->base.options.app_name,

@@ -268,9 +268,13 @@ frozen)
     export TWINSHIM_TEST_SINK_ACK_TIMEOUT_MS=1000 TWINSHIM_TEST_SINK_TIMEOUT_MS=30000
     "$harness" start "$collector" "$port"
     relp_target
-    host_start "post:$count" "durable:$count:120" counters free:30
-    "$harness" wait-lines "$collector" 500 60
+    # The second batch is posted once rsyslog is frozen: it is sent and
+    # never acknowledged until rsyslog thaws.
+    host_start post:500 durable:500:60 "touch:$work/first-durable" "file:$work/frozen:60" "post:$((count - 500))" \
+        "durable:$count:120" counters free:30
+    wait_file "$work/first-durable" 60
     "$harness" freeze "$collector"
+    touch "$work/frozen"
     # A deadline of 8 times the timeout, not a measurement.
     wait_until 8 "acknowledgement timeout in the report" report_has "no acknowledgement within 1.0 s"
     "$harness" thaw "$collector"
@@ -355,12 +359,13 @@ unload_while_down)
     [ "$(check_sequences "$collector/received.log" 200)" -eq 0 ] || fail "records arrived twice"
     ;;
 killed)
-    # Enough that records still flow when rsyslog freezes: a window in
-    # flight, the rest unsent or in the journal.
+    # The rest is posted once rsyslog is frozen: a window of it sent and
+    # unacknowledged when the process dies, the rest unsent or in the journal.
     count=20000
     "$harness" start "$collector" "$port"
     relp_target
-    host_start "post:$count" durable:300:60 "touch:$work/some-durable" "file:$work/frozen:60" kill
+    host_start post:300 durable:300:60 "touch:$work/some-durable" "file:$work/frozen:60" "post:$((count - 300))" \
+        idle:1 kill
     wait_file "$work/some-durable" 60
     # Frozen, rsyslog answers nothing: what the process sent from now on is
     # unacknowledged when it is killed, and reaches rsyslog once it thaws.
