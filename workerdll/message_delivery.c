@@ -64,9 +64,18 @@ void shim__message_of(const session_journal *journal, const journal_entry *entry
     message->process_started = header->process_started;
 }
 
+/* How many more messages may be taken now: the deferred limit counts the
+ * messages deferred and those taken whose on_message has not returned yet
+ * (each may defer), so that callbacks running side by side cannot pass it. */
+static LONG room_below_deferred_limit(const shim_session *session)
+{
+    return shim__read_flag(&session->deferred_limit) - shim__read_flag(&session->deferred_now) -
+           shim__read_flag(&session->undecided);
+}
+
 BOOL shim__delivery_paused(const shim_session *session)
 {
-    return shim__read_flag(&session->deferred_now) >= shim__read_flag(&session->deferred_limit);
+    return room_below_deferred_limit(session) <= 0;
 }
 
 /* Whether a callback would find a message to take now: not while on_start
@@ -105,7 +114,8 @@ static void release_finished(session_journal *journal)
 /* Under the delivery lock: a batch from the first journal that has one,
  * dead processes' journals first. Skips what a dead process claimed and
  * never published. Returns the journal's index, or -1. */
-static int take_messages(shim_session *session, unsigned limit, uint64_t *first, uint64_t *end)
+static int take_messages(shim_session *session, unsigned limit, uint64_t *first, uint64_t *end,
+                         unsigned *count_taken)
 {
     LONG count = shim__read_flag(&session->journal_count);
 
@@ -131,6 +141,7 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
             InterlockedExchangeAdd64(&session->skipped, (LONG64)(journal->ring.torn - torn));
             if (taken > 0) {
                 journal->batches_running++;
+                *count_taken = taken;
                 return (int)index;
             }
             /* A dead process's claim will never be published. */
@@ -189,18 +200,23 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
     uint64_t position;
     journal_entry entry;
     session_journal *journal;
-    int index;
+    unsigned limit = cancelling ? SHIM_MESSAGE_BATCH_LIMIT : (unsigned)shim__read_flag(&session->message_batch);
+    unsigned taken = 0;
+    LONG room;
+    int index = -1;
 
     /* Until on_start has returned, and for good if it failed, messages wait
      * in the journal (the next session delivers them). */
-    if (!cancelling && (!shim__read_flag(&session->started) ||
-                        shim__read_flag(&session->start_status) != SHIM_OK || shim__delivery_paused(session)))
+    if (!cancelling &&
+        (!shim__read_flag(&session->started) || shim__read_flag(&session->start_status) != SHIM_OK))
         return FALSE;
     AcquireSRWLockExclusive(&session->delivery_lock);
-    index = take_messages(session,
-                          cancelling ? SHIM_MESSAGE_BATCH_LIMIT
-                                     : (unsigned)shim__read_flag(&session->message_batch),
-                          &first, &end);
+    room = cancelling ? (LONG)limit : room_below_deferred_limit(session);
+    if (room > 0) {
+        index = take_messages(session, (unsigned)room < limit ? (unsigned)room : limit, &first, &end, &taken);
+        if (index >= 0 && !cancelling)
+            InterlockedExchangeAdd(&session->undecided, (LONG)taken);
+    }
     ReleaseSRWLockExclusive(&session->delivery_lock);
     if (index < 0)
         return FALSE;
@@ -218,6 +234,8 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
             cancel(session, (unsigned)index, &entry);
         else
             deliver(session, slot, (unsigned)index, &entry);
+        if (!cancelling)
+            InterlockedDecrement(&session->undecided);
         /* A stopping session drains behind the host: the thread that freed
          * the front, and the wineserver that unmaps it, may wait for the
          * CPU this drain holds. */
