@@ -1,0 +1,15 @@
+/* What journal_writer_child.exe and the tests that start it share. */
+#ifndef TWINSHIM_JOURNAL_WRITER_CHILD_H
+#define TWINSHIM_JOURNAL_WRITER_CHILD_H
+
+enum {
+    WRITER_CHILD_DONE = 0,
+    WRITER_CHILD_BAD_USAGE = 2,
+    WRITER_CHILD_SETUP_FAILED = 3,
+    WRITER_CHILD_POST_FAILED = 4,
+    WRITER_CHILD_NOT_ON_MEMORY = 5,
+    WRITER_CHILD_LOST = 6,
+    WRITER_CHILD_TERMINATED = 77
+};
+
+#endif
