@@ -24,10 +24,12 @@
 #include <stdlib.h>
 #include <wchar.h>
 
-#include "journal_writer_child.h"
+#include "journal_support.h"
 #include "test_support.h"
 
 static numbered_tally tally;
+/* Events the session's start waits for, kept for the life of the process. */
+static HANDLE start_event;
 
 /* A fault in this child (or in the runtime it loaded) is said on standard
  * error, with the module it happened in, before the process ends with the
@@ -64,16 +66,18 @@ static int set_tally_variable(void)
 
 static int write_and_die(const wchar_t *folder, UINT32 first, UINT32 count, size_t size, BOOL live)
 {
-    /* Never set: on_start waits for it until the process is gone. */
-    HANDLE hold = CreateEventW(NULL, TRUE, FALSE, NULL);
     unsigned char message[32];
     shim_session_counters counters;
     wchar_t text[32];
     test_front front;
 
-    if (hold == NULL || size < sizeof(numbered_message) || size > sizeof message)
+    if (size < sizeof(numbered_message) || size > sizeof message)
         return WRITER_CHILD_BAD_USAGE;
-    _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)hold);
+    /* Never set: on_start waits for it until the process is gone. */
+    start_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (start_event == NULL)
+        return WRITER_CHILD_SETUP_FAILED;
+    _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)start_event);
     if ((!live && !SetEnvironmentVariableW(TEST_WORKER_HOLD_START_VARIABLE, text)) || !set_tally_variable() ||
         !load_test_front(folder, &front) || front.status(NULL) != SHIM_OK)
         return WRITER_CHILD_SETUP_FAILED;
@@ -98,11 +102,11 @@ static int recover(const wchar_t *folder, const wchar_t *tally_path, const wchar
     DWORD written = 0;
 
     if (go_name != NULL) {
-        HANDLE go = OpenEventW(SYNCHRONIZE, FALSE, go_name);
         wchar_t text[32];
 
-        _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)go);
-        if (go == NULL || !SetEnvironmentVariableW(TEST_WORKER_HOLD_START_VARIABLE, text))
+        start_event = OpenEventW(SYNCHRONIZE, FALSE, go_name);
+        _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)start_event);
+        if (start_event == NULL || !SetEnvironmentVariableW(TEST_WORKER_HOLD_START_VARIABLE, text))
             return WRITER_CHILD_SETUP_FAILED;
     }
     if (!set_tally_variable() || !load_test_front(folder, &front))

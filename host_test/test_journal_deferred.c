@@ -20,13 +20,14 @@
 
 #include <cmocka.h>
 
+#include "journal_support.h"
 #include "test_support.h"
 #include "twinshim/status.h"
 
 /* A deferred_message takes 128 journal bytes: two ticket steps of 64. */
 #define DEFERRED_RECORD_BYTES 128
 #define TICKET_STEPS_PER_RECORD 2
-#define CAPACITY_KIB 64
+#define CAPACITY_KIB 64u
 #define CAPACITY_BYTES (CAPACITY_KIB * 1024)
 /* A number for the messages that are only counted. */
 #define PLAIN_NUMBER (TEST_DEFER_NUMBERS - 1)
@@ -50,7 +51,7 @@ static void find_worker_exports(deferring_session *session)
     session->defer = (test_defer_message_function)symbol_of(worker, "test_worker_defer_message");
 }
 
-static void start(const wchar_t *fixture, deferring_session *session)
+static void start_session(const wchar_t *fixture, deferring_session *session)
 {
     wchar_t capacity[16];
 
@@ -61,12 +62,6 @@ static void start(const wchar_t *fixture, deferring_session *session)
     assert_true(fresh_journal_folder(fixture, session->journals));
     load_front_and_worker(fixture, &session->front);
     find_worker_exports(session);
-}
-
-static void unload(const deferring_session *session)
-{
-    assert_true(free_library_within(session->front.module, TEST_DEADLINE_MS, NULL));
-    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
 }
 
 static int post_deferred(const deferring_session *session, test_defer_action action, UINT32 number)
@@ -166,7 +161,7 @@ static void a_deferred_message_holds_its_place_until_another_thread_finishes_it(
 
     (void)state;
     assert_win32(SetEnvironmentVariableW(TEST_WORKER_WHEN_FULL_VARIABLE, L"drop"));
-    start(L"deferred-finish", &session);
+    start_session(L"deferred-finish", &session);
     assert_int_equal(post_deferred(&session, TEST_DEFER, 0), SHIM_OK);
     wait_completed(&session, 1);
     assert_int_equal(probe.defer_status[0], SHIM_OK);
@@ -200,7 +195,7 @@ static void a_deferred_message_holds_its_place_until_another_thread_finishes_it(
     assert_int_equal(counters.deferred, 0);
     assert_int_equal(probe.delivered[0], 1);
     assert_int_equal(probe.flags[0], 0);
-    unload(&session);
+    unload_test_front(&session.front);
     assert_int_equal(journal_files_in(session.journals, L"*.journal"), 0);
 }
 
@@ -214,7 +209,7 @@ static void finishing_twice_or_a_bogus_ticket_is_refused(void **state)
     shim_message_ticket second;
 
     (void)state;
-    start(L"deferred-bogus", &session);
+    start_session(L"deferred-bogus", &session);
     assert_int_equal(post_deferred(&session, TEST_DEFER, 0), SHIM_OK);
     assert_int_equal(post_deferred(&session, TEST_DEFER_NOTHING, 1), SHIM_OK);
     assert_int_equal(post_deferred(&session, TEST_DEFER, 2), SHIM_OK);
@@ -246,7 +241,7 @@ static void finishing_twice_or_a_bogus_ticket_is_refused(void **state)
     assert_int_equal(counters_of(&session).deferred, 0);
     assert_int_equal(counters_of(&session).backlog_bytes, 0);
     assert_int_equal(probe.damaged, 0);
-    unload(&session);
+    unload_test_front(&session.front);
 }
 
 /* shim_message_defer outside on_message (from the host's thread), for a
@@ -262,7 +257,7 @@ static void defer_outside_on_message_or_for_another_message_is_refused(void **st
     DWORD start_tick;
 
     (void)state;
-    start(L"deferred-refused", &session);
+    start_session(L"deferred-refused", &session);
     assert_int_equal(post_deferred(&session, TEST_DEFER_NOTHING, 0), SHIM_OK);
     wait_completed(&session, 1);
     assert_non_null(probe.session);
@@ -300,7 +295,7 @@ static void defer_outside_on_message_or_for_another_message_is_refused(void **st
     assert_int_equal(finish_from_another_thread(&session, 3, ticket_of(3)), SHIM_OK);
     assert_int_equal(counters_of(&session).deferred, 0);
     assert_int_equal(counters_of(&session).backlog_bytes, 0);
-    unload(&session);
+    unload_test_front(&session.front);
 }
 
 #define DEFERRED_LIMIT 2
@@ -344,7 +339,7 @@ static void the_deferred_limit_holds_delivery_back_until_a_finish(void **state)
 
     (void)state;
     assert_win32(SetEnvironmentVariableW(TEST_WORKER_MAX_THREADS_VARIABLE, L"1"));
-    start(L"deferred-limit", &session);
+    start_session(L"deferred-limit", &session);
     assert_int_equal(setting_status(&session.front, deferred_limit, 0), SHIM_E_INVALID_ARGUMENT);
     assert_int_equal(setting_status(&session.front, deferred_limit, SHIM_MAX_DEFERRED_LIMIT + 1),
                      SHIM_E_INVALID_ARGUMENT);
@@ -375,7 +370,7 @@ static void the_deferred_limit_holds_delivery_back_until_a_finish(void **state)
     wait_backlog(&session, 0);
     assert_int_equal(counters_of(&session).deferred, 0);
     assert_int_equal(probe.damaged, 0);
-    unload(&session);
+    unload_test_front(&session.front);
 }
 
 /* The limit is a bound on what is deferred at once, also with two callbacks
@@ -400,7 +395,7 @@ static void the_deferred_limit_bounds_what_two_callbacks_defer(void **state)
     DWORD start_tick;
 
     (void)state;
-    start(L"deferred-limit-two", &session);
+    start_session(L"deferred-limit-two", &session);
     assert_int_equal(setting_status(&session.front, deferred_limit, DEFERRED_LIMIT), SHIM_OK);
     assert_int_equal(setting_status(&session.front, delivery_latency_ms, SHIM_MIN_DELIVERY_LATENCY_MS),
                      SHIM_OK);
@@ -439,7 +434,7 @@ static void the_deferred_limit_bounds_what_two_callbacks_defer(void **state)
         wait_completed(&session, before + 2 + i);
     }
     wait_backlog(&session, 0);
-    unload(&session);
+    unload_test_front(&session.front);
 }
 
 /* A session stops with two messages deferred and unfinished, and a third
@@ -461,7 +456,7 @@ static void a_stopped_session_keeps_its_deferred_messages_for_the_next(void **st
     memset((void *)&observed, 0, sizeof observed);
     memset(&last_counters, 0, sizeof last_counters);
     trace_events = 0;
-    start(L"deferred-kept", &session);
+    start_session(L"deferred-kept", &session);
     observe.kind = TEST_JOB_OBSERVE;
     observe.trace_events = &trace_events;
     observe.counters_at_last_event = &last_counters;
@@ -472,7 +467,7 @@ static void a_stopped_session_keeps_its_deferred_messages_for_the_next(void **st
         assert_int_equal(post_deferred(&session, TEST_DEFER, i), SHIM_OK);
     assert_true(counter_reaches_within(&probe.returned[1], 1, TEST_DEADLINE_MS));
     wait_completed(&session, 2 + 2); /* the observe and settings jobs, and the two */
-    unload(&session);
+    unload_test_front(&session.front);
     assert_true(trace_events & (1L << SHIM_TRACE_MODULE_RELEASED));
     print_message("stopped: kept_in_journal %lld, deferred %lld\n", last_counters.kept_in_journal,
                   last_counters.deferred);
@@ -486,7 +481,7 @@ static void a_stopped_session_keeps_its_deferred_messages_for_the_next(void **st
         assert_true(GetTickCount() - start_tick < TEST_DEADLINE_MS);
         Sleep(1);
     }
-    unload(&session);
+    unload_test_front(&session.front);
     for (unsigned i = 0; i < 3; i++)
         assert_int_equal(probe.delivered[i], 2 - (i == 2));
     assert_int_equal(probe.flags[0], SHIM_MESSAGE_RECOVERED | SHIM_MESSAGE_POSSIBLE_REPEAT);
@@ -511,7 +506,7 @@ static void a_finish_that_comes_before_on_message_returns_is_accepted(void **sta
     int status;
 
     (void)state;
-    start(L"deferred-early-finish", &session);
+    start_session(L"deferred-early-finish", &session);
     assert_int_equal(post_deferred(&session, TEST_DEFER_AND_WAIT, 0), SHIM_OK);
     for (start_tick = GetTickCount(); probe.waiting == NULL;) {
         assert_true(GetTickCount() - start_tick < TEST_DEADLINE_MS);
@@ -527,7 +522,7 @@ static void a_finish_that_comes_before_on_message_returns_is_accepted(void **sta
     assert_int_equal(status, SHIM_OK);
     wait_backlog(&session, 0);
     assert_int_equal(counters_of(&session).deferred, 0);
-    unload(&session);
+    unload_test_front(&session.front);
     assert_int_equal(journal_files_in(session.journals, L"*.journal"), 0);
 }
 

@@ -27,11 +27,12 @@
 
 #include <cmocka.h>
 
+#include "journal_support.h"
 #include "loader_lock_poster.h"
 #include "test_support.h"
 #include "twinshim/status.h"
 
-#define CAPACITY_KIB 64
+#define CAPACITY_KIB 64u
 #define CAPACITY_BYTES (CAPACITY_KIB * 1024)
 /* An ordered_message without a tail takes 64 journal bytes. */
 #define ORDERED_RECORD_BYTES 64
@@ -88,8 +89,7 @@ static held_session *start_held(const wchar_t *fixture, const wchar_t *when_full
 static void release_and_unload(held_session *session)
 {
     assert_win32(SetEvent(session->gate));
-    assert_true(free_library_within(session->front.module, TEST_DEADLINE_MS, NULL));
-    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+    unload_test_front(&session->front);
 }
 
 static shim_session_counters counters_of(const held_session *session)
@@ -126,34 +126,6 @@ static void assert_all_arrived(LONG count)
     assert_true(counter_reaches_within(&arrivals.arrived, count, TEST_DEADLINE_MS));
     assert_int_equal(arrivals.out_of_order, 0);
     assert_int_equal(arrivals.damaged, 0);
-}
-
-/* Waits until the report file holds `text`. */
-static void assert_reported_within(const wchar_t *report_path, const char *text)
-{
-    DWORD start = GetTickCount();
-
-    for (;;) {
-        HANDLE file = CreateFileW(report_path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
-                                  OPEN_EXISTING, 0, NULL);
-        char report[8192] = "";
-        DWORD read = 0;
-
-        if (file != INVALID_HANDLE_VALUE) {
-            ReadFile(file, report, sizeof report - 1, &read, NULL);
-            report[read] = '\0';
-            CloseHandle(file);
-        }
-        if (strstr(report, text) != NULL) {
-            print_message("  reported: %s", strstr(report, text));
-            return;
-        }
-        if (GetTickCount() - start > TEST_DEADLINE_MS) {
-            print_error("no report line with \"%s\" in:\n%s\n", text, report);
-            fail();
-        }
-        Sleep(1);
-    }
 }
 
 /* DROP: the journal fills (the held job's record, then 64-byte messages up
@@ -300,7 +272,7 @@ static void a_short_wait_drops_then_drops_at_once_until_the_consumer_moves(void 
     print_message("full: the first post waited %.0f ms, %d more took %.1f ms in all\n", waited_ms, AT_ONCE,
                   at_once_ms);
     assert_true(waited_ms >= SHORT_BOUND_MS - 20); /* GetTickCount64's steps */
-    assert_true(at_once_ms < SHORT_BOUND_MS / 2);
+    assert_true(at_once_ms < SHORT_BOUND_MS / 2.0);
 
     /* The consumer moves: everything accepted arrives. Then full again. */
     assert_win32(SetEvent(session->gate));
@@ -464,7 +436,7 @@ static void flat_out_against_a_held_callback(const wchar_t *fixture, const wchar
     assert_in_range(watch.most, CAPACITY_BYTES - 256, CAPACITY_BYTES);
     assert_true(heap_after < heap_before + 1000);
     /* At least five laps of the ring, in records of the largest size. */
-    assert_true(accepted > FLAT_OUT_CYCLES * CAPACITY_BYTES / 512);
+    assert_true(accepted > (LONG)(FLAT_OUT_CYCLES * CAPACITY_BYTES / 512));
     assert_true(refused > 0);
     assert_int_equal(counters_of(session).dropped, refused + held_refused);
 

@@ -15,11 +15,6 @@
  *     impossible header sizes, another version, larger than the largest
  *     journal): reported and moved aside as .rejected; the session works and
  *     still recovers the real dead journal beside them.
- *   - A journal folder that cannot be made (its parent is a file, or on a
- *     drive that does not exist) or a disk too full for the journal (fault
- *     injection at the write that allocates it; a real full disk is
- *     journal-full-disk.sh): the session runs on memory, says so in its
- *     counters and its report, and loses nothing it accepted.
  * Each scenario runs once in `make test`, the two that race several
  * times (TWINSHIM_TORTURE_RECOVERY_RACES, TWINSHIM_TORTURE_RECOVERY_MANY_ROUNDS);
  * without its feature each fails at every run, except those two, whose
@@ -36,125 +31,12 @@
 #include <cmocka.h>
 
 #include "journal_format.h"
-#include "journal_writer_child.h"
+#include "journal_support.h"
 #include "test_support.h"
 #include "twinshim/status.h"
 
-#define CHILD L"journal_writer_child.exe"
-#define RUN_DEADLINE_MS 60000
-
 /* Static: the worker writes into it. */
 static numbered_tally tally;
-
-static void use_tally(void)
-{
-    wchar_t text[32];
-
-    memset((void *)&tally, 0, sizeof tally);
-    _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)&tally);
-    assert_win32(SetEnvironmentVariableW(TEST_TALLY_VARIABLE, text));
-}
-
-static void run_child(const wchar_t *arguments, DWORD expected_exit_code)
-{
-    DWORD exit_code = 0;
-
-    assert_true(run_child_within(CHILD, arguments, RUN_DEADLINE_MS, &exit_code));
-    if (exit_code != expected_exit_code)
-        print_error("journal_writer_child.exe %ls: exit code %lu, expected %lu\n", arguments, exit_code,
-                    expected_exit_code);
-    assert_int_equal(exit_code, expected_exit_code);
-}
-
-/* A process that posts numbered messages first .. first + count - 1 and
- * dies, leaving them all in its journal. */
-static void leave_dead_journal(const wchar_t *front_folder, unsigned first, unsigned count)
-{
-    wchar_t arguments[2 * TEST_PATH_CAPACITY];
-
-    _snwprintf(arguments, 2 * TEST_PATH_CAPACITY, L"write \"%ls\\\" %u %u", front_folder, first, count);
-    run_child(arguments, WRITER_CHILD_TERMINATED);
-}
-
-/* The front's folder of journals below `journals`, other than `except`
- * (NULL: any): exactly one such folder must exist. */
-static void front_journal_folder(const wchar_t *journals, const wchar_t *except, wchar_t *folder)
-{
-    wchar_t pattern[TEST_PATH_CAPACITY];
-    WIN32_FIND_DATAW found;
-    HANDLE search;
-    int count = 0;
-
-    _snwprintf(pattern, TEST_PATH_CAPACITY, L"%lstest_front.dll-*", journals);
-    search = FindFirstFileW(pattern, &found);
-    assert_true(search != INVALID_HANDLE_VALUE);
-    do {
-        wchar_t candidate[TEST_PATH_CAPACITY];
-
-        _snwprintf(candidate, TEST_PATH_CAPACITY, L"%ls%ls\\", journals, found.cFileName);
-        if (except != NULL && _wcsicmp(candidate, except) == 0)
-            continue;
-        wcscpy(folder, candidate);
-        count++;
-    } while (FindNextFileW(search, &found));
-    FindClose(search);
-    assert_int_equal(count, 1);
-}
-
-/* The one file matching `pattern` in `folder`, with its path. */
-static void only_file(const wchar_t *folder, const wchar_t *pattern, wchar_t *path)
-{
-    wchar_t search_pattern[TEST_PATH_CAPACITY];
-    WIN32_FIND_DATAW found;
-    HANDLE search;
-    int count = 0;
-
-    _snwprintf(search_pattern, TEST_PATH_CAPACITY, L"%ls%ls", folder, pattern);
-    search = FindFirstFileW(search_pattern, &found);
-    assert_true(search != INVALID_HANDLE_VALUE);
-    do {
-        _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", folder, found.cFileName);
-        count++;
-    } while (FindNextFileW(search, &found));
-    FindClose(search);
-    assert_int_equal(count, 1);
-}
-
-static unsigned char *read_whole_file(const wchar_t *path, size_t *size)
-{
-    HANDLE file =
-        CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
-    LARGE_INTEGER length;
-    unsigned char *bytes;
-    DWORD read = 0;
-
-    assert_true(file != INVALID_HANDLE_VALUE);
-    assert_win32(GetFileSizeEx(file, &length));
-    assert_in_range(length.QuadPart, 0, 64 * 1024 * 1024);
-    bytes = malloc((size_t)length.QuadPart + 1);
-    assert_non_null(bytes);
-    assert_win32(ReadFile(file, bytes, (DWORD)length.QuadPart, &read, NULL));
-    CloseHandle(file);
-    assert_int_equal(read, (DWORD)length.QuadPart);
-    *size = (size_t)length.QuadPart;
-    return bytes;
-}
-
-static void write_whole_file(const wchar_t *path, const void *bytes, size_t size)
-{
-    HANDLE file = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
-    DWORD written = 0;
-
-    assert_true(file != INVALID_HANDLE_VALUE);
-    assert_win32(size == 0 || WriteFile(file, bytes, (DWORD)size, &written, NULL));
-    CloseHandle(file);
-    assert_int_equal(written, (DWORD)size);
-}
-
-static BOOL file_exists(const wchar_t *path)
-{
-    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
-}
 
 /* Loads the front, waits until `count` numbered messages were delivered and
  * the dead journal `dead` is gone (delivered, so removed), then returns its
@@ -188,16 +70,10 @@ static void assert_session_works(const test_front *front, UINT32 number)
     assert_true(counter_reaches_within(&tally.seen[number], before + 1, TEST_DEADLINE_MS));
 }
 
-static void unload(const test_front *front)
-{
-    assert_true(free_library_within(front->module, TEST_DEADLINE_MS, NULL));
-    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
-}
-
 /* ---- Torn records -------------------------------------------------------- */
 
 #define TORN_MESSAGES 64
-#define TORN_LIMIT 16 /* the writer's message limit: its messages are 8 bytes */
+#define TORN_LIMIT 16u /* the writer's message limit: its messages are 8 bytes */
 
 typedef enum damage {
     DAMAGE_CHECK,          /* the check does not match: torn */
@@ -215,12 +91,12 @@ static const struct {
 } damaged_records[] = {
     { 3, DAMAGE_CHECK, "bad check" },
     { 11, DAMAGE_STAMP_CLEARED, "stamp cleared" },
-    { 12, DAMAGE_STAMP_CLEARED, "stamp cleared (next to another)" },
+    { 12, DAMAGE_STAMP_CLEARED, "stamp cleared, next to another" },
     { 20, DAMAGE_OVER_THE_LIMIT, "size over the limit" },
     { 29, DAMAGE_BEYOND_RING, "size beyond the ring" },
     { 37, DAMAGE_HOLE, "hole" },
     { 45, DAMAGE_OTHER_LAP, "header of another lap" },
-    { 0, DAMAGE_CHECK, "bad check, first record" },
+    { 0, DAMAGE_CHECK, "bad check in the first record" },
 };
 #define DAMAGED_RECORDS (sizeof damaged_records / sizeof damaged_records[0])
 
@@ -308,17 +184,20 @@ static void torn_records_are_skipped_counted_and_the_rest_delivered(void **state
     write_whole_file(dead, image, size);
     free(image);
 
-    use_tally();
+    use_tally(&tally);
     recover_in_this_process(folder, dead, TORN_MESSAGES - (LONG)DAMAGED_RECORDS, &front, &counters);
     assert_session_works(&front, TORN_MESSAGES + 1);
-    unload(&front);
+    unload_test_front(&front);
+    for (size_t i = 0; i < DAMAGED_RECORDS; i++) {
+        if (tally.seen[damaged_records[i].record] != 0)
+            print_error("the record with a %s was delivered\n", damaged_records[i].name);
+        assert_int_equal(tally.seen[damaged_records[i].record], 0);
+    }
     for (unsigned number = 0; number < TORN_MESSAGES; number++) {
-        if (is_damaged(number)) {
-            assert_int_equal(tally.seen[number], 0);
-        } else {
-            assert_int_equal(tally.seen[number], 1);
-            assert_int_equal(tally.flags[number], SHIM_MESSAGE_RECOVERED);
-        }
+        if (is_damaged(number))
+            continue;
+        assert_int_equal(tally.seen[number], 1);
+        assert_int_equal(tally.flags[number], SHIM_MESSAGE_RECOVERED);
     }
     assert_int_equal(tally.damaged, 0);
     assert_int_equal(tally.out_of_range, 0);
@@ -348,7 +227,7 @@ static BOOL start_suspended(const wchar_t *arguments, child_process *child)
     wchar_t command_line[3 * TEST_PATH_CAPACITY];
     STARTUPINFOW startup = { .cb = sizeof startup };
 
-    _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", bin_folder(), CHILD);
+    _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", bin_folder(), JOURNAL_WRITER_CHILD);
     _snwprintf(command_line, 3 * TEST_PATH_CAPACITY, L"\"%ls\" %ls", path, arguments);
     if (CreateProcessW(path, command_line, NULL, NULL, FALSE, CREATE_SUSPENDED, NULL, NULL, &startup,
                        &child->process))
@@ -367,8 +246,8 @@ static void end_children(child_process *children, unsigned count, DWORD *exit_co
 {
     for (unsigned i = 0; i < count; i++) {
         exit_codes[i] = 0xdead;
-        if (WaitForSingleObject(children[i].process.hProcess, RUN_DEADLINE_MS) != WAIT_OBJECT_0) {
-            print_error("a recoverer did not end within %u ms\n", RUN_DEADLINE_MS);
+        if (WaitForSingleObject(children[i].process.hProcess, JOURNAL_CHILD_DEADLINE_MS) != WAIT_OBJECT_0) {
+            print_error("a recoverer did not end within %u ms\n", JOURNAL_CHILD_DEADLINE_MS);
             TerminateProcess(children[i].process.hProcess, 0xdead);
             WaitForSingleObject(children[i].process.hProcess, TEST_DEADLINE_MS);
         }
@@ -437,7 +316,7 @@ static long race_once(const wchar_t *folder, const wchar_t *journals, unsigned r
         ResumeThread(recoverers[r].process.hThread);
     /* Both loaded the front; their sessions wait in on_start. If one does
      * not get there, the other's start waits no longer either. */
-    both_ready = WaitForMultipleObjects(RACE_RECOVERERS, ready, TRUE, RUN_DEADLINE_MS);
+    both_ready = WaitForMultipleObjects(RACE_RECOVERERS, ready, TRUE, JOURNAL_CHILD_DEADLINE_MS);
     SetEvent(go);
     end_children(recoverers, RACE_RECOVERERS, exit_codes);
     for (unsigned r = 0; r < RACE_RECOVERERS; r++)
@@ -567,7 +446,7 @@ static void many_journals_recovered_at_once_by_four_callbacks(void **state)
             spinners[i] = CreateThread(NULL, 0, spin_until_stopped, (void *)&stop, 0, NULL);
             assert_non_null(spinners[i]);
         }
-        ran = run_child_within(CHILD, arguments, RUN_DEADLINE_MS, &exit_code);
+        ran = run_child_within(JOURNAL_WRITER_CHILD, arguments, JOURNAL_CHILD_DEADLINE_MS, &exit_code);
         InterlockedExchange(&stop, 1);
         assert_int_equal(WaitForMultipleObjects(MANY_SPINNERS, spinners, TRUE, TEST_DEADLINE_MS),
                          WAIT_OBJECT_0);
@@ -629,10 +508,10 @@ static void a_journal_of_another_front_is_never_read(void **state)
     before = read_whole_file(copy_in_b, &size_before);
 
     /* B: its own 50 are delivered (and that journal removed); A's copy stays. */
-    use_tally();
+    use_tally(&tally);
     assert_true(load_test_front(folder_b, &front));
     assert_true(counter_reaches_within(&tally.delivered, 50, TEST_DEADLINE_MS));
-    unload(&front);
+    unload_test_front(&front);
     assert_int_equal(tally.delivered, 50);
     for (unsigned number = 0; number < 50; number++)
         assert_int_equal(tally.seen[number], 1);
@@ -646,9 +525,9 @@ static void a_journal_of_another_front_is_never_read(void **state)
     assert_int_equal(journal_files_in(journals, L"*.journal"), 2); /* A's, and its copy in B's folder */
 
     /* A: its own journal, all 50. */
-    use_tally();
+    use_tally(&tally);
     recover_in_this_process(folder_a, dead_a, 50, &front, &counters);
-    unload(&front);
+    unload_test_front(&front);
     assert_int_equal(tally.delivered, 50);
     for (unsigned number = 1000; number < 1050; number++)
         assert_int_equal(tally.seen[number], 1);
@@ -677,13 +556,19 @@ static const hostile_file hostile_files[] = {
 };
 #define HOSTILE_FILES (sizeof hostile_files / sizeof hostile_files[0])
 
+/* Bytes that look random: xorshift, seeded from the clock. */
 static void write_random(const wchar_t *path, size_t size)
 {
     unsigned char *bytes = malloc(size);
+    UINT64 state = GetTickCount64() | 1;
 
     assert_non_null(bytes);
-    for (size_t i = 0; i < size; i++)
-        bytes[i] = (unsigned char)rand();
+    for (size_t i = 0; i < size; i++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes[i] = (unsigned char)(state >> 32);
+    }
     write_whole_file(path, bytes, size);
     free(bytes);
 }
@@ -700,49 +585,36 @@ static void write_huge(const wchar_t *path)
     CloseHandle(file);
 }
 
-/* A real journal (`image`, a dead one) changed by `change` into `name`. */
+/* A real journal (`image`, a dead one) written as `name`, its first
+ * `size` bytes, its header changed by `change` (if not NULL). */
 static void write_changed(const wchar_t *front_journals, const wchar_t *name, const unsigned char *image,
-                          size_t size, void (*change)(journal_header *header, size_t *size))
+                          size_t size, void (*change)(journal_header *header))
 {
     wchar_t path[TEST_PATH_CAPACITY];
     unsigned char *copy = malloc(size);
 
     assert_non_null(copy);
     memcpy(copy, image, size);
-    change((journal_header *)copy, &size);
+    if (change != NULL)
+        change((journal_header *)copy);
     _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", front_journals, name);
     write_whole_file(path, copy, size);
     free(copy);
 }
 
-static void truncate_to_half(journal_header *header, size_t *size)
+static void impossible_sizes(journal_header *header)
 {
-    (void)header;
-    *size /= 2;
-}
-
-static void impossible_sizes(journal_header *header, size_t *size)
-{
-    (void)size;
     header->ring_size = 3;
 }
 
-static void release_after_tail(journal_header *header, size_t *size)
+static void release_after_tail(journal_header *header)
 {
-    (void)size;
     header->release = header->tail + JOURNAL_RECORD_ALIGNMENT;
 }
 
-static void another_version(journal_header *header, size_t *size)
+static void another_version(journal_header *header)
 {
-    (void)size;
     header->version = JOURNAL_VERSION + 1;
-}
-
-static void as_it_is(journal_header *header, size_t *size)
-{
-    (void)header;
-    (void)size;
 }
 
 /* The folder named like a journal that the test below makes in a front's
@@ -765,18 +637,6 @@ static void remove_journal_like_folders(const wchar_t *name)
         RemoveDirectoryW(path);
     } while (FindNextFileW(search, &found));
     FindClose(search);
-}
-
-static char *read_report(const wchar_t *path)
-{
-    size_t size;
-    char *text;
-
-    if (!file_exists(path))
-        return calloc(1, 1);
-    text = (char *)read_whole_file(path, &size);
-    text[size] = '\0';
-    return text;
 }
 
 /* The report line for `name`, or NULL. */
@@ -812,7 +672,6 @@ static void hostile_journal_files_are_reported_and_moved_aside(void **state)
     char *report;
 
     (void)state;
-    srand(GetTickCount());
     remove_journal_like_folders(L"recovery-hostile");
     assert_true(front_and_worker_folder(L"recovery-hostile", folder));
     assert_true(fresh_journal_folder(L"recovery-hostile", journals));
@@ -829,20 +688,20 @@ static void hostile_journal_files_are_reported_and_moved_aside(void **state)
     write_random(path, size);
     _snwprintf(path, TEST_PATH_CAPACITY, L"%lsempty.journal", front_journals);
     write_whole_file(path, "", 0);
-    write_changed(front_journals, L"truncated.journal", image, size, truncate_to_half);
+    write_changed(front_journals, L"truncated.journal", image, size / 2, NULL);
     write_changed(front_journals, L"impossible-sizes.journal", image, size, impossible_sizes);
     write_changed(front_journals, L"release-after-tail.journal", image, size, release_after_tail);
     write_changed(front_journals, L"another-version.journal", image, size, another_version);
     _snwprintf(path, TEST_PATH_CAPACITY, L"%lslarger-than-any.journal", front_journals);
     write_huge(path);
-    write_changed(front_journals, hostile_files[HOSTILE_FILES - 1].name, image, size, as_it_is);
+    write_changed(front_journals, hostile_files[HOSTILE_FILES - 1].name, image, size, NULL);
     _snwprintf(path, TEST_PATH_CAPACITY, L"%lsa-folder.journal", front_journals);
     assert_win32(CreateDirectoryW(path, NULL));
 
-    use_tally();
+    use_tally(&tally);
     recover_in_this_process(folder, dead, 100, &front, &counters);
     assert_session_works(&front, 200);
-    unload(&front);
+    unload_test_front(&front);
     assert_int_equal(tally.delivered, 101);
     assert_int_equal(tally.damaged, 0);
     assert_int_equal(counters.recovered, 100);
@@ -874,10 +733,10 @@ static void hostile_journal_files_are_reported_and_moved_aside(void **state)
 
     /* Moved aside: a later session reads none of them again. */
     DeleteFileW(report_path);
-    use_tally();
+    use_tally(&tally);
     assert_true(load_test_front(folder, &front));
     assert_session_works(&front, 300);
-    unload(&front);
+    unload_test_front(&front);
     report = read_report(report_path);
     for (size_t i = 0; i < HOSTILE_FILES; i++)
         assert_null(report_line_for(report, hostile_files[i].name));
@@ -891,121 +750,6 @@ static void hostile_journal_files_are_reported_and_moved_aside(void **state)
     free(image);
 }
 
-/* ---- No journal file: the session runs on memory ------------------------- */
-
-/* Waits until the report file holds `text`. */
-static void assert_reported_within(const wchar_t *report_path, const char *text)
-{
-    DWORD start = GetTickCount();
-    char *report;
-
-    for (;;) {
-        report = read_report(report_path);
-        if (strstr(report, text) != NULL)
-            break;
-        if (GetTickCount() - start > TEST_DEADLINE_MS) {
-            print_error("no report line with \"%s\" in:\n%s\n", text, report);
-            free(report);
-            fail();
-        }
-        free(report);
-        Sleep(1);
-    }
-    print_message("  reported: %s", strstr(report, "twinshim worker: the journal"));
-    free(report);
-}
-
-#define ON_MEMORY_MESSAGES 4000 /* about four laps of a 64 KiB journal */
-
-/* The session of a front whose journal cannot be made: it starts, says in
- * its counters that it runs on memory and in its report why, and every
- * message posted (several laps of its ring, the host waiting for room when
- * it is full) is delivered once; no journal file is left anywhere. Without
- * the fallback the front would pass through (no session, posts refused). */
-static void on_memory(const wchar_t *fixture, const wchar_t *journal_folder)
-{
-    wchar_t folder[TEST_PATH_CAPACITY];
-    wchar_t report_path[TEST_PATH_CAPACITY];
-    shim_session_counters counters;
-    unsigned char message[32];
-    test_front front;
-
-    assert_true(front_and_worker_folder(fixture, folder));
-    _snwprintf(report_path, TEST_PATH_CAPACITY, L"%lsreport.log", folder);
-    assert_win32(SetEnvironmentVariableW(L"TWINSHIM_REPORT", report_path));
-    if (journal_folder != NULL)
-        assert_win32(SetEnvironmentVariableW(L"TWINSHIM_JOURNAL_DIR", journal_folder));
-    assert_win32(SetEnvironmentVariableW(TEST_WORKER_CAPACITY_VARIABLE, L"64"));
-    use_tally();
-    assert_true(load_test_front(folder, &front));
-    assert_win32(SetEnvironmentVariableW(L"TWINSHIM_FAULT_JOURNAL_AT", NULL));
-    assert_int_equal(front.status(NULL), SHIM_OK);
-    assert_int_equal(front.get_counters(&counters), SHIM_OK);
-    assert_int_equal(counters.journal, SHIM_JOURNAL_MEMORY);
-    assert_reported_within(report_path, "twinshim worker: the journal could not be made in ");
-    for (UINT32 i = 0; i < ON_MEMORY_MESSAGES; i++) {
-        fill_numbered_message(message, i, sizeof message);
-        assert_int_equal(front.post_raw(message, sizeof message), SHIM_OK);
-    }
-    assert_true(counter_reaches_within(&tally.delivered, ON_MEMORY_MESSAGES, TEST_DEADLINE_MS));
-    assert_int_equal(front.get_counters(&counters), SHIM_OK);
-    unload(&front);
-    assert_int_equal(counters.dropped, 0);
-    assert_int_equal(tally.delivered, ON_MEMORY_MESSAGES);
-    for (UINT32 i = 0; i < ON_MEMORY_MESSAGES; i++)
-        assert_int_equal(tally.seen[i], 1);
-    assert_int_equal(tally.damaged, 0);
-}
-
-/* TWINSHIM_JOURNAL_DIR below a regular file: no folder can be made there,
- * whoever runs the test (under Wine as root, a read-only attribute stops
- * nobody). */
-static void a_journal_folder_below_a_file_runs_on_memory(void **state)
-{
-    wchar_t journals[TEST_PATH_CAPACITY];
-    wchar_t below_file[TEST_PATH_CAPACITY];
-    wchar_t plain_file[TEST_PATH_CAPACITY];
-
-    (void)state;
-    assert_true(fresh_journal_folder(L"recovery-below-a-file", journals));
-    _snwprintf(plain_file, TEST_PATH_CAPACITY, L"%lsa-file", journals);
-    write_whole_file(plain_file, "not a folder", 12);
-    _snwprintf(below_file, TEST_PATH_CAPACITY, L"%ls\\journals\\", plain_file);
-    on_memory(L"recovery-below-a-file", below_file);
-    assert_int_equal(journal_files_in(journals, L"*.journal"), 0);
-}
-
-/* TWINSHIM_JOURNAL_DIR on a drive that does not exist. */
-static void a_journal_folder_on_a_missing_drive_runs_on_memory(void **state)
-{
-    DWORD drives = GetLogicalDrives();
-    wchar_t missing[32] = L"";
-
-    (void)state;
-    for (wchar_t letter = L'Q'; letter <= L'Y'; letter++) {
-        if (!(drives & (1u << (letter - L'A')))) {
-            _snwprintf(missing, 32, L"%lc:\\twinshim\\journals\\", letter);
-            break;
-        }
-    }
-    assert_true(missing[0] != L'\0');
-    on_memory(L"recovery-missing-drive", missing);
-}
-
-/* A disk too full for the journal: the write of the zeros that allocate
- * its space fails (fault point 3 of the journal's channel, see
- * test_fault_injection.c; journal-full-disk.sh fills a real one). */
-static void a_disk_too_full_for_the_journal_runs_on_memory(void **state)
-{
-    wchar_t journals[TEST_PATH_CAPACITY];
-
-    (void)state;
-    assert_true(fresh_journal_folder(L"recovery-disk-full", journals));
-    assert_win32(SetEnvironmentVariableW(L"TWINSHIM_FAULT_JOURNAL_AT", L"3"));
-    on_memory(L"recovery-disk-full", NULL);
-    assert_int_equal(journal_files_in(journals, L"*.journal"), 0);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1014,9 +758,6 @@ int main(void)
         isolated_test(many_journals_recovered_at_once_by_four_callbacks),
         isolated_test(a_journal_of_another_front_is_never_read),
         isolated_test(hostile_journal_files_are_reported_and_moved_aside),
-        isolated_test(a_journal_folder_below_a_file_runs_on_memory),
-        isolated_test(a_journal_folder_on_a_missing_drive_runs_on_memory),
-        isolated_test(a_disk_too_full_for_the_journal_runs_on_memory),
     };
     return cmocka_run_group_tests_name("journal_recovery", tests, NULL, NULL);
 }
