@@ -214,49 +214,6 @@ static void torn_records_are_skipped_counted_and_the_rest_delivered(void **state
 #define RACE_MESSAGES 2500 /* per journal: all three within TEST_TALLY_NUMBERS */
 #define RACE_RECOVERERS 2
 
-typedef struct child_process {
-    PROCESS_INFORMATION process;
-} child_process;
-
-/* CreateProcess, suspended; as run_child_within does, once more when Wine
- * fails it with ERROR_INTERNAL_ERROR (about once in a thousand starts,
- * before any code of the child ran). */
-static BOOL start_suspended(const wchar_t *arguments, child_process *child)
-{
-    wchar_t path[TEST_PATH_CAPACITY];
-    wchar_t command_line[3 * TEST_PATH_CAPACITY];
-    STARTUPINFOW startup = { .cb = sizeof startup };
-
-    _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", bin_folder(), JOURNAL_WRITER_CHILD);
-    _snwprintf(command_line, 3 * TEST_PATH_CAPACITY, L"\"%ls\" %ls", path, arguments);
-    if (CreateProcessW(path, command_line, NULL, NULL, FALSE, CREATE_SUSPENDED, NULL, NULL, &startup,
-                       &child->process))
-        return TRUE;
-    if (GetLastError() == ERROR_INTERNAL_ERROR &&
-        CreateProcessW(path, command_line, NULL, NULL, FALSE, CREATE_SUSPENDED, NULL, NULL, &startup,
-                       &child->process))
-        return TRUE;
-    print_error("CreateProcess(%ls) failed: error %lu\n", path, GetLastError());
-    return FALSE;
-}
-
-/* Waits for each child (ending one that outlives the deadline), closes its
- * handles and keeps its exit code: no child outlives a failed check. */
-static void end_children(child_process *children, unsigned count, DWORD *exit_codes)
-{
-    for (unsigned i = 0; i < count; i++) {
-        exit_codes[i] = 0xdead;
-        if (WaitForSingleObject(children[i].process.hProcess, JOURNAL_CHILD_DEADLINE_MS) != WAIT_OBJECT_0) {
-            print_error("a recoverer did not end within %u ms\n", JOURNAL_CHILD_DEADLINE_MS);
-            TerminateProcess(children[i].process.hProcess, 0xdead);
-            WaitForSingleObject(children[i].process.hProcess, TEST_DEADLINE_MS);
-        }
-        GetExitCodeProcess(children[i].process.hProcess, &exit_codes[i]);
-        CloseHandle(children[i].process.hThread);
-        CloseHandle(children[i].process.hProcess);
-    }
-}
-
 static void read_tally(const wchar_t *path, numbered_tally *into)
 {
     size_t size;
@@ -279,10 +236,10 @@ static numbered_tally race_tallies[RACE_RECOVERERS];
 static long race_once(const wchar_t *folder, const wchar_t *journals, unsigned round)
 {
     child_process recoverers[RACE_RECOVERERS];
-    DWORD exit_codes[RACE_RECOVERERS];
     HANDLE ready[RACE_RECOVERERS];
     HANDLE go;
-    DWORD both_ready;
+    DWORD both_ready = WAIT_FAILED;
+    unsigned started = 0;
     wchar_t go_name[64];
     wchar_t ready_names[RACE_RECOVERERS][64];
     wchar_t tally_paths[RACE_RECOVERERS][TEST_PATH_CAPACITY];
@@ -290,6 +247,7 @@ static long race_once(const wchar_t *folder, const wchar_t *journals, unsigned r
     unsigned total = RACE_JOURNALS * RACE_MESSAGES;
     long twice = 0;
 
+    memset(recoverers, 0, sizeof recoverers);
     for (unsigned j = 0; j < RACE_JOURNALS; j++)
         leave_dead_journal(folder, j * RACE_MESSAGES, RACE_MESSAGES);
     assert_int_equal(journal_files_in(journals, L"*.journal"), RACE_JOURNALS);
@@ -303,28 +261,31 @@ static long race_once(const wchar_t *folder, const wchar_t *journals, unsigned r
         assert_non_null(ready[r]);
         _snwprintf(tally_paths[r], TEST_PATH_CAPACITY, L"%lstally-%u.bin", folder, r);
         DeleteFileW(tally_paths[r]);
+    }
+    for (unsigned r = 0; r < RACE_RECOVERERS; r++) {
         _snwprintf(arguments, 3 * TEST_PATH_CAPACITY, L"recover \"%ls\\\" \"%ls\" %ls %ls", folder,
                    tally_paths[r], ready_names[r], go_name);
-        if (!start_suspended(arguments, &recoverers[r])) {
-            for (unsigned started = 0; started < r; started++)
-                TerminateProcess(recoverers[started].process.hProcess, 0xdead);
-            end_children(recoverers, r, exit_codes);
-            fail();
-        }
+        _snwprintf(recoverers[r].description, CHILD_DESCRIPTION_CAPACITY, L"recoverer %u of round %u", r,
+                   round);
+        recoverers[r].deadline_ms = JOURNAL_CHILD_DEADLINE_MS;
+        if (!child_start(&recoverers[r], JOURNAL_WRITER_CHILD, arguments))
+            break;
+        started++;
     }
-    for (unsigned r = 0; r < RACE_RECOVERERS; r++)
-        ResumeThread(recoverers[r].process.hThread);
-    /* Both loaded the front; their sessions wait in on_start. If one does
-     * not get there, the other's start waits no longer either. */
-    both_ready = WaitForMultipleObjects(RACE_RECOVERERS, ready, TRUE, JOURNAL_CHILD_DEADLINE_MS);
+    /* Both loaded the front; their sessions wait in on_start. Whatever
+     * happened, the go lets every started one run to its end. */
+    if (started == RACE_RECOVERERS)
+        both_ready = WaitForMultipleObjects(RACE_RECOVERERS, ready, TRUE, JOURNAL_CHILD_DEADLINE_MS);
     SetEvent(go);
-    end_children(recoverers, RACE_RECOVERERS, exit_codes);
+    for (unsigned r = 0; r < started; r++)
+        child_wait_any(recoverers, started);
     for (unsigned r = 0; r < RACE_RECOVERERS; r++)
         CloseHandle(ready[r]);
     CloseHandle(go);
+    assert_int_equal(started, RACE_RECOVERERS);
     assert_int_equal(both_ready, WAIT_OBJECT_0);
     for (unsigned r = 0; r < RACE_RECOVERERS; r++) {
-        assert_int_equal(exit_codes[r], WRITER_CHILD_DONE);
+        assert_int_equal(recoverers[r].exit_code, WRITER_CHILD_DONE);
         read_tally(tally_paths[r], &race_tallies[r]);
         assert_int_equal(race_tallies[r].damaged, 0);
         assert_int_equal(race_tallies[r].out_of_range, 0);
