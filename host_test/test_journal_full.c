@@ -10,8 +10,10 @@
  *     later posts drop at once until the consumer has moved; then a post
  *     into a full journal waits again;
  *   - memory stays bounded: while two host threads post flat out against
- *     the held callback, counters.backlog_bytes never exceeds the capacity
- *     (file and memory journals), and every refusal is counted;
+ *     the callback, held, released and held again ten times (the ring
+ *     fills and drains lap after lap), counters.backlog_bytes never exceeds
+ *     the capacity (file and memory journals), the heap does not grow, and
+ *     every refusal is counted;
  *   - a poster that holds the loader lock (a DLL's DllMain) never waits,
  *     whatever the bound: it drops at once.
  * Messages are ordered_message (test_job.h): the worker counts each and
