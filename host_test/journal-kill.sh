@@ -13,6 +13,7 @@
 #   TWINSHIM_TORTURE_KILL_RUNS   runs per spacing (default 2)
 #   TWINSHIM_TORTURE_KILL_CALLS  calls returned before the kill, at least
 #                                (default 2000; flat out: ten times as many)
+#   TWINSHIM_TORTURE_KILL_SPACINGS  the spacings, in us (default "200 0")
 # Two spacings between calls: 200 us, and flat out (faster than the plugin
 # writes its log: the journal fills and the posts wait for room). Without
 # the journal, the records still queued at the kill are lost: at 200 us
@@ -111,7 +112,9 @@ one_run() { # spacing target run
     cp "$bin/original/legacy.dll" "$fixture/legacy_orig.dll"
     TWINSHIM_JOURNAL_DIR=$(windows_path "$journals/")
     TWINSHIM_EXAMPLE_LOG=$(windows_path "$log")
-    export TWINSHIM_JOURNAL_DIR TWINSHIM_EXAMPLE_LOG
+    # The runtime's reports (a full journal's drops among them), for the record.
+    TWINSHIM_REPORT=$(windows_path "$fixture/report.log")
+    export TWINSHIM_JOURNAL_DIR TWINSHIM_EXAMPLE_LOG TWINSHIM_REPORT
 
     count_path=$(windows_path "$count_file")
     "$wine_run" "$fixture/journal_child.exe" forever "$spacing" "$count_path" > "$fixture/child.out" 2>&1 &
@@ -131,18 +134,25 @@ one_run() { # spacing target run
     wait "$child" 2>/dev/null || true
     returned=$(returned_calls "$count_file")
     dead=$(journals_left "$journals")
+    # Kept until the check passes: what the dead process left, to look into.
+    find "$journals" -name '*.journal' -exec cp {} "$fixture/dead-journal.copy" \;
 
     "$wine_run" "$fixture/journal_child.exe" recover > "$fixture/recover.out" 2>&1 ||
         fail "journal_child.exe recover failed: $(cat "$fixture/recover.out")"
     printf 'spacing %s us, run %s of %s: killed after %s calls returned: ' "$spacing" "$run" "$runs" "$target"
-    check_log "$log" "$returned" || fail "a returned call's record is missing (spacing $spacing us, run $run)"
+    check_log "$log" "$returned" || {
+        cat "$fixture/report.log" 2>/dev/null
+        fail "a returned call's record is missing (spacing $spacing us, run $run; the dead journal is" \
+            "$fixture/dead-journal.copy, the log $log)"
+    }
+    rm -f "$fixture/dead-journal.copy"
     # The dead process left its journal; the recovery delivered and removed it.
     [ "$dead" -eq 1 ] || fail "$dead journals after the kill, expected the dead one"
     left=$(journals_left "$journals")
     [ "$left" -eq 0 ] || fail "$left journals after the recovery, expected none"
 }
 
-for spacing in 200 0; do
+for spacing in ${TWINSHIM_TORTURE_KILL_SPACINGS:-200 0}; do
     target=$calls
     [ "$spacing" -ne 0 ] || target=$((calls * 10))
     run=1
