@@ -17,15 +17,15 @@
  * this worker together: the rest waits in the journals. */
 #define EXIT_HAND_OVER_MS 1000
 
-static volatile LONG64 hand_over_deadline_ms;
+static volatile LONG64 hand_over_deadline_us;
 
 static BOOL time_is_left(void)
 {
-    LONG64 now = (LONG64)GetTickCount64();
+    LONG64 now = (LONG64)shim__clock_us();
 
-    if (shim__read_flag64(&hand_over_deadline_ms) == 0)
-        InterlockedCompareExchange64(&hand_over_deadline_ms, now + EXIT_HAND_OVER_MS, 0);
-    return now < shim__read_flag64(&hand_over_deadline_ms);
+    if (shim__read_flag64(&hand_over_deadline_us) == 0)
+        InterlockedCompareExchange64(&hand_over_deadline_us, now + EXIT_HAND_OVER_MS * 1000, 0);
+    return now < shim__read_flag64(&hand_over_deadline_us);
 }
 
 static BOOL plugin_is_running(const shim_session *session)

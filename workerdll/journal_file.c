@@ -38,22 +38,44 @@ static uint64_t hash_path(uint64_t hash, const wchar_t *path)
     return hash;
 }
 
+/* ntdll's token and SID calls, looked up: advapi32's would make the worker
+ * import advapi32, which a host that lacks it (and its own imports) then
+ * loads and unloads with every front (a load and unload of the front took
+ * twice as long under Wine). */
+typedef LONG(NTAPI *open_process_token_function)(HANDLE process, ACCESS_MASK access, HANDLE *token);
+typedef LONG(NTAPI *query_token_function)(HANDLE token, TOKEN_INFORMATION_CLASS what, void *information,
+                                          ULONG size, ULONG *returned);
+typedef BOOLEAN(NTAPI *valid_sid_function)(PSID sid);
+typedef ULONG(NTAPI *sid_length_function)(PSID sid);
+
 /* The user's SID: a journal folder shared by two users keeps their
  * journals apart. Without a token the key has no user part. */
 static uint64_t hash_user(uint64_t hash)
 {
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    open_process_token_function open_token;
+    query_token_function query_token;
+    valid_sid_function valid_sid;
+    sid_length_function sid_length;
     HANDLE token;
     union {
         TOKEN_USER user;
         unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
     } buffer;
-    DWORD size = 0;
+    ULONG size = 0;
 
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+    if (ntdll == NULL)
         return hash;
-    if (GetTokenInformation(token, TokenUser, &buffer, sizeof buffer, &size) &&
-        IsValidSid(buffer.user.User.Sid))
-        hash = hash_bytes(hash, buffer.user.User.Sid, GetLengthSid(buffer.user.User.Sid));
+    /* Through void (*)(void): GCC warns on a cast between unrelated function types. */
+    open_token = (open_process_token_function)(void (*)(void))GetProcAddress(ntdll, "NtOpenProcessToken");
+    query_token = (query_token_function)(void (*)(void))GetProcAddress(ntdll, "NtQueryInformationToken");
+    valid_sid = (valid_sid_function)(void (*)(void))GetProcAddress(ntdll, "RtlValidSid");
+    sid_length = (sid_length_function)(void (*)(void))GetProcAddress(ntdll, "RtlLengthSid");
+    if (open_token == NULL || query_token == NULL || valid_sid == NULL || sid_length == NULL ||
+        open_token(GetCurrentProcess(), TOKEN_QUERY, &token) < 0)
+        return hash;
+    if (query_token(token, TokenUser, &buffer, sizeof buffer, &size) >= 0 && valid_sid(buffer.user.User.Sid))
+        hash = hash_bytes(hash, buffer.user.User.Sid, sid_length(buffer.user.User.Sid));
     CloseHandle(token);
     return hash;
 }
@@ -192,7 +214,8 @@ static void write_header(journal_header *header, const journal_identity *identit
  * full), and a new ring holds no stamp that could look published. */
 static BOOL allocate_space(HANDLE file, uint64_t size)
 {
-    static const unsigned char zeros[64 * 1024];
+    /* In .bss: pages of zeros the system maps on first use, never written. */
+    static const unsigned char zeros[1024 * 1024];
     uint64_t written_total = 0;
 
     while (written_total < size) {

@@ -299,6 +299,9 @@ void shim__wake_session_waiters(void);
 /* Waits until ready(session) or milliseconds pass (INFINITE: no limit);
  * returns ready(session) as last seen. */
 BOOL shim__wait_for_session(shim_session *session, shim_session_ready_function ready, DWORD milliseconds);
+/* Microseconds from the performance counter: for intervals that must be
+ * right to the millisecond (GetTickCount64 moves in ticks). */
+ULONGLONG shim__clock_us(void);
 BOOL shim__session_has_started(const shim_session *session);
 BOOL shim__session_stop_was_requested(const shim_session *session);
 BOOL shim__session_is_idle(const shim_session *session);
@@ -356,8 +359,8 @@ typedef struct session_watch {
 } session_watch;
 /* The session thread's look: wakes a callback for messages waiting, skips
  * a claim whose producer is gone, closes drained recovered journals,
- * reports drops. */
-void shim__look_at_journals(shim_session *session, session_watch *watch);
+ * reports drops. TRUE when messages waited or were taken since the last. */
+BOOL shim__look_at_journals(shim_session *session, session_watch *watch);
 /* The end of the stop: closes each journal, removing those with nothing
  * unfinished. */
 void shim__close_journals(shim_session *session);

@@ -207,21 +207,24 @@ static uint64_t taken_so_far(const shim_session *session)
     return taken;
 }
 
-void shim__look_at_journals(shim_session *session, session_watch *watch)
+BOOL shim__look_at_journals(shim_session *session, session_watch *watch)
 {
     uint64_t taken = taken_so_far(session);
+    BOOL found = shim__messages_deliverable(session);
 
     /* Messages wait: a callback if none runs, and another one (up to the
      * maximum) if those that run took nothing since the last look (they
      * are inside long messages). */
-    if (shim__messages_deliverable(session)) {
+    if (found) {
         if (shim__read_flag(&session->scheduled) == 0 || taken == watch->taken_at_last_look)
             shim__add_consumer(session);
     }
+    found = found || taken != watch->taken_at_last_look;
     watch->taken_at_last_look = taken;
     skip_stuck_claim(session, watch);
     close_drained_journals(session);
     report_drops(session);
+    return found;
 }
 
 long long shim__unfinished_messages(const session_journal *journal)

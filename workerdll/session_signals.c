@@ -23,9 +23,27 @@ void shim__wake_session_waiters(void)
     WakeAllConditionVariable(&signal_changed);
 }
 
+ULONGLONG shim__clock_us(void)
+{
+    static LONG64 frequency;
+    LARGE_INTEGER now;
+
+    if (frequency == 0) {
+        LARGE_INTEGER ticks_per_second;
+
+        QueryPerformanceFrequency(&ticks_per_second);
+        InterlockedExchange64(&frequency, ticks_per_second.QuadPart);
+    }
+    QueryPerformanceCounter(&now);
+    return (ULONGLONG)(now.QuadPart / frequency) * 1000000u +
+           (ULONGLONG)(now.QuadPart % frequency) * 1000000u / (ULONGLONG)frequency;
+}
+
 BOOL shim__wait_for_session(shim_session *session, shim_session_ready_function ready, DWORD milliseconds)
 {
-    ULONGLONG start = GetTickCount64();
+    /* Timed with the performance counter: under Wine GetTickCount64 moves
+     * in steps of up to 13 ms, and a look meant every 5 ms came every 15. */
+    ULONGLONG start = shim__clock_us();
     BOOL is_ready;
 
     AcquireSRWLockExclusive(&signal_lock);
@@ -33,11 +51,11 @@ BOOL shim__wait_for_session(shim_session *session, shim_session_ready_function r
         DWORD remaining = INFINITE;
 
         if (milliseconds != INFINITE) {
-            ULONGLONG waited = GetTickCount64() - start;
+            ULONGLONG waited_us = shim__clock_us() - start;
 
-            if (waited >= milliseconds)
+            if (waited_us >= (ULONGLONG)milliseconds * 1000u)
                 break;
-            remaining = (DWORD)(milliseconds - waited);
+            remaining = (DWORD)(((ULONGLONG)milliseconds * 1000u - waited_us + 999u) / 1000u);
         }
         SleepConditionVariableSRW(&signal_changed, &signal_lock, remaining, 0);
     }
