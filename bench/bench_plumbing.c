@@ -183,8 +183,8 @@ void bench_calibrate_tsc(void)
         fail("the time-stamp counter runs at an unlikely rate (%g ns a tick)", bench_ns_per_tsc);
 }
 
-/* Deletes a folder and everything in it; what cannot be deleted stays. */
-static void remove_folder(const wchar_t *folder)
+/* Calls each(path, is_folder) for every entry of folder. */
+static void for_each_entry(const wchar_t *folder, void (*each)(const wchar_t *path, BOOL is_folder))
 {
     wchar_t pattern[PATH_CAPACITY];
     WIN32_FIND_DATAW entry;
@@ -193,22 +193,35 @@ static void remove_folder(const wchar_t *folder)
     _snwprintf(pattern, PATH_CAPACITY, L"%ls\\*", folder);
     pattern[PATH_CAPACITY - 1] = L'\0';
     search = FindFirstFileW(pattern, &entry);
-    if (search != INVALID_HANDLE_VALUE) {
-        do {
-            wchar_t path[PATH_CAPACITY];
+    if (search == INVALID_HANDLE_VALUE)
+        return;
+    do {
+        wchar_t path[PATH_CAPACITY];
 
-            if (wcscmp(entry.cFileName, L".") == 0 || wcscmp(entry.cFileName, L"..") == 0)
-                continue;
-            _snwprintf(path, PATH_CAPACITY, L"%ls\\%ls", folder, entry.cFileName);
-            path[PATH_CAPACITY - 1] = L'\0';
-            if (entry.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
-                remove_folder(path);
-            else
-                DeleteFileW(path);
-        } while (FindNextFileW(search, &entry));
-        FindClose(search);
+        if (wcscmp(entry.cFileName, L".") == 0 || wcscmp(entry.cFileName, L"..") == 0)
+            continue;
+        _snwprintf(path, PATH_CAPACITY, L"%ls\\%ls", folder, entry.cFileName);
+        path[PATH_CAPACITY - 1] = L'\0';
+        each(path, (entry.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0);
+    } while (FindNextFileW(search, &entry));
+    FindClose(search);
+}
+
+static void delete_file(const wchar_t *path, BOOL is_folder)
+{
+    if (!is_folder)
+        DeleteFileW(path);
+}
+
+/* A front's folder of journals: its files, then itself. */
+static void delete_front_folder(const wchar_t *path, BOOL is_folder)
+{
+    if (!is_folder) {
+        DeleteFileW(path);
+        return;
     }
-    RemoveDirectoryW(folder);
+    for_each_entry(path, delete_file);
+    RemoveDirectoryW(path);
 }
 
 void use_journal_folder(const wchar_t *name)
@@ -219,8 +232,9 @@ void use_journal_folder(const wchar_t *name)
     CreateDirectoryW(folder, NULL);
     _snwprintf(folder + wcslen(folder), PATH_CAPACITY - wcslen(folder), L"\\%ls", name);
     folder[PATH_CAPACITY - 1] = L'\0';
-    remove_folder(folder);
-    if (!CreateDirectoryW(folder, NULL))
+    /* It holds a folder per front (docs/journal.md), each holding files. */
+    for_each_entry(folder, delete_front_folder);
+    if (!CreateDirectoryW(folder, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
         fail("cannot make the journal folder %ls (error %lu)", folder, GetLastError());
     if (!SetEnvironmentVariableW(L"TWINSHIM_JOURNAL_DIR", folder))
         fail("cannot set TWINSHIM_JOURNAL_DIR (error %lu)", GetLastError());

@@ -15,6 +15,7 @@
  * - The flush policy's cost (flush_every_post_*): the example front's
  *   plugin built with SHIM_FLUSH_EVERY_POST, against the same front with
  *   the default policy, calls back to back, alternating. */
+#include <math.h>
 #include <stdio.h>
 
 #include "bench_clock.h"
@@ -22,7 +23,7 @@
 
 /* A stretch this long between two reads of the counter in a spin: the
  * thread lost its CPU (another thread ran there), so caches may be cold. */
-#define PREEMPTED_NS 5000.0
+#define PREEMPTED_NS 20000.0
 
 static const unsigned spacing_us[SPORADIC_SPACINGS] = { 500, 5000 };
 static const char *const spacing_names[SPORADIC_SPACINGS] = { "500us", "5ms" };
@@ -137,24 +138,25 @@ static void sporadic_run(const alone_targets *t, alone_front which, int spacing,
 {
     int calls = sporadic_calls(t, spacing);
     BOOL example = which == ALONE_EXAMPLE;
-    const intercept_front *front = which == ALONE_GENERATED ? NULL
-                                   : which == ALONE_MEMORY  ? t->memory
-                                                            : t->example;
+    BOOL generated = which == ALONE_GENERATED;
+    /* An example front's records are counted by its plugin; the generated
+     * front's session counts them. */
+    const intercept_front *front = which == ALONE_MEMORY ? t->memory : t->example;
     alternation a = new_alternation(calls, example);
     LONGLONG *arrived = example ? allocate((size_t)calls * sizeof(LONGLONG)) : NULL;
 
-    if (front != NULL)
+    if (!generated)
         intercept_front_expect(front, calls);
     if (example) {
         for (int i = 0; i < calls; i++)
             arrived[i] = 0;
         front->watch_arrivals(arrived, calls);
     }
-    alternate(front != NULL ? front->add : t->generated->add, t->original, spacing_us[spacing] / 2, &a);
-    if (front != NULL)
-        intercept_front_wait(front, "calls now and then");
-    else
+    alternate(generated ? t->generated->add : front->add, t->original, spacing_us[spacing] / 2, &a);
+    if (generated)
         generated_front_drained(t->generated);
+    else
+        intercept_front_wait(front, "calls now and then");
     if (example)
         front->watch_arrivals(NULL, 0);
 
@@ -279,9 +281,9 @@ void alone_put(const alone_samples *s, const alone_targets *t, const char *suffi
             snprintf(key, sizeof key, "sporadic_preempted_percent_%s", spacing_names[sp]);
             put_keyed(key, suffix, median_of(&s->preempted_percent[sp]));
             snprintf(key, sizeof key, "sporadic_intercept_added_ns_p50_%s_kept_cpu", spacing_names[sp]);
+            /* No pair kept its CPU: null in the results, not 0. */
             put_keyed(key, suffix,
-                      s->kept_cpu_added_p50[sp].count > 0 ? median_of(&s->kept_cpu_added_p50[sp])
-                                                          : 0.0 / 0.0);
+                      s->kept_cpu_added_p50[sp].count > 0 ? median_of(&s->kept_cpu_added_p50[sp]) : NAN);
             snprintf(key, sizeof key, "delivery_latency_ms_p50_%s", spacing_names[sp]);
             put_keyed(key, suffix, median_of(&s->latency_p50[sp]));
             snprintf(key, sizeof key, "delivery_latency_ms_p99_%s", spacing_names[sp]);
