@@ -362,6 +362,11 @@ def tables(r, meta):
     add(f"| … LoadLibrary(front) (maps front and worker, starts the session) | {r.stats('cycle_ms_twinshim_load')} |")
     add(f"| … FreeLibrary(front) to the worker gone (session thread, pool thread, drain, unload) | "
         f"{r.stats('cycle_ms_twinshim_free_to_gone')} |")
+    if "cycle_ms_twinshim_memory_journal_median" in v:
+        add(f"| the same lifecycle, the plugin's journal in memory (`SHIM_JOURNAL_MEMORY`) | "
+            f"{r.stats('cycle_ms_twinshim_memory_journal')} |")
+        add(f"| … LoadLibrary(front) | {r.stats('cycle_ms_twinshim_memory_journal_load')} |")
+        add(f"| … FreeLibrary(front) to the worker gone | {r.stats('cycle_ms_twinshim_memory_journal_free_to_gone')} |")
     add(f"| plain DLL: LoadLibrary, one call, FreeLibrary | {r.stats('cycle_ms_plain_dll')} |")
     add(f"| two plain DLLs (the floor for two mapped DLLs) | {r.stats('cycle_ms_two_plain_dlls')} |")
     add(f"| one thread: CreateThread to its handle signalled | {r.stats('thread_create_exit_ms')} |")
@@ -375,6 +380,11 @@ def tables(r, meta):
     add(f"| two plain DLLs ÷ plain DLL | {number(v.get('two_plain_dlls_ratio_vs_plain_dll'))} |")
     add(f"| same resources without twinshim ÷ plain DLL | {number(v.get('same_resources_ratio_vs_plain_dll'))} |")
     add(f"| lifecycle ÷ same resources without twinshim | {number(v.get('cycle_ratio_vs_same_resources'))} |")
+    if "cycle_ratio_journal_file_vs_memory" in v:
+        add(f"| lifecycle, journal in memory ÷ plain DLL | "
+            f"{number(v.get('cycle_ratio_memory_journal_vs_plain_dll'))} |")
+        add(f"| lifecycle ÷ lifecycle with the journal in memory | "
+            f"{number(v.get('cycle_ratio_journal_file_vs_memory'))} |")
     add(f"| floor of a worker that owns its pool ÷ plain DLL | "
         f"{number(v.get('private_pool_floor_ratio_vs_plain_dll'))} |")
     add(f"| floor with no pool of its own ÷ plain DLL | {number(v.get('default_pool_floor_ratio_vs_plain_dll'))} |")
