@@ -59,8 +59,9 @@ typedef struct alone_targets {
 /* One pass's per-round values; each key is the median over the rounds. */
 typedef struct alone_samples {
     samples direct_p50[SPORADIC_SPACINGS];
-    samples preempted_percent[SPORADIC_SPACINGS];  /* of the example front's calls */
-    samples kept_cpu_added_p50[SPORADIC_SPACINGS]; /* of its pairs whose thread kept its CPU */
+    samples preempted_percent[SPORADIC_SPACINGS]; /* of the example front's calls */
+    /* The added p50 of the pairs whose thread kept its CPU, per front. */
+    samples kept_cpu_added_p50[ALONE_FRONTS][SPORADIC_SPACINGS];
     samples added_p50[ALONE_FRONTS][SPORADIC_SPACINGS];
     samples added_p90[ALONE_FRONTS][SPORADIC_SPACINGS];
     samples latency_p50[SPORADIC_SPACINGS]; /* ms, example front */

@@ -168,13 +168,13 @@ static void sporadic_run(const alone_targets *t, alone_front which, int spacing,
 
         add_sample(&s->added_p50[which][spacing], front_p50 - direct_p50);
         add_sample(&s->added_p90[which][spacing], front_p90 - direct_p90);
+        if (a.kept > 0)
+            add_sample(&s->kept_cpu_added_p50[which][spacing],
+                       percentile_of(a.kept_measured_ns, (size_t)a.kept, 0.50) -
+                           percentile_of(a.kept_reference_ns, (size_t)a.kept, 0.50));
         if (example) {
             add_sample(&s->direct_p50[spacing], direct_p50);
             add_sample(&s->preempted_percent[spacing], 100.0 * a.preempted / calls);
-            if (a.kept > 0)
-                add_sample(&s->kept_cpu_added_p50[spacing],
-                           percentile_of(a.kept_measured_ns, (size_t)a.kept, 0.50) -
-                               percentile_of(a.kept_reference_ns, (size_t)a.kept, 0.50));
         }
     }
     if (keep && example) {
@@ -260,6 +260,12 @@ void alone_put(const alone_samples *s, const alone_targets *t, const char *suffi
             put_keyed(key, suffix, p50);
             snprintf(key, sizeof key, "sporadic_%s_added_ns_p90_%s", front_keys[f], spacing_names[sp]);
             put_keyed(key, suffix, p90);
+            /* No pair kept its CPU: null in the results, not 0. */
+            snprintf(key, sizeof key, "sporadic_%s_added_ns_p50_%s_kept_cpu", front_keys[f],
+                     spacing_names[sp]);
+            put_keyed(key, suffix,
+                      s->kept_cpu_added_p50[f][sp].count > 0 ? median_of(&s->kept_cpu_added_p50[f][sp])
+                                                             : NAN);
             if (sp == 0 || p50 > largest[0])
                 largest[0] = p50;
             if (sp == 0 || p90 > largest[1])
@@ -280,10 +286,6 @@ void alone_put(const alone_samples *s, const alone_targets *t, const char *suffi
             put_keyed(key, suffix, median_of(&s->direct_p50[sp]));
             snprintf(key, sizeof key, "sporadic_preempted_percent_%s", spacing_names[sp]);
             put_keyed(key, suffix, median_of(&s->preempted_percent[sp]));
-            snprintf(key, sizeof key, "sporadic_intercept_added_ns_p50_%s_kept_cpu", spacing_names[sp]);
-            /* No pair kept its CPU: null in the results, not 0. */
-            put_keyed(key, suffix,
-                      s->kept_cpu_added_p50[sp].count > 0 ? median_of(&s->kept_cpu_added_p50[sp]) : NAN);
             snprintf(key, sizeof key, "delivery_latency_ms_p50_%s", spacing_names[sp]);
             put_keyed(key, suffix, median_of(&s->latency_p50[sp]));
             snprintf(key, sizeof key, "delivery_latency_ms_p99_%s", spacing_names[sp]);
