@@ -1,12 +1,23 @@
-/* bench_intercept.dll: a front that wraps bench_original.dll the way
+/* bench_intercept*.dll: a front that wraps bench_original.dll the way
  * examples/legacy wraps legacy.dll. Its bench_intercepted_add calls the
  * original through a binding slot and posts one 64-byte record per call to
- * bench_worker.dll, whose plugin only counts it. */
+ * its worker, whose plugin only counts it: bench_worker.dll (a journal
+ * file, the default), or, built with BENCH_QUEUE_MEMORY or
+ * BENCH_QUEUE_FLUSH, the worker of the same plugin with that queue setting. bench_intercept_counters gives
+ * the program its session's counters. */
 #include <windows.h>
 
 #include "twinshim/front.h"
 
 #include "bench_record.h"
+
+#if defined(BENCH_QUEUE_MEMORY)
+#define BENCH_INTERCEPT_WORKER L"bench_worker_memory.dll"
+#elif defined(BENCH_QUEUE_FLUSH)
+#define BENCH_INTERCEPT_WORKER L"bench_worker_flush.dll"
+#else
+#define BENCH_INTERCEPT_WORKER L"bench_worker.dll"
+#endif
 
 static FARPROC original_add;
 
@@ -15,7 +26,7 @@ static const shim_front_binding bindings[] = {
 };
 
 const shim_front_config shim_front_configuration = {
-    .worker_file_name = L"bench_worker.dll",
+    .worker_file_name = BENCH_INTERCEPT_WORKER,
     .original_file_name = L"bench_original.dll",
     .bindings = bindings,
     .binding_count = sizeof bindings / sizeof bindings[0],
@@ -23,6 +34,7 @@ const shim_front_config shim_front_configuration = {
 
 __declspec(dllexport) int bench_intercepted_add(int a, int b);
 __declspec(dllexport) int bench_intercept_status(void);
+__declspec(dllexport) int bench_intercept_counters(shim_session_counters *counters);
 
 int bench_intercepted_add(int a, int b)
 {
@@ -37,4 +49,9 @@ int bench_intercepted_add(int a, int b)
 int bench_intercept_status(void)
 {
     return shim_front_status(NULL);
+}
+
+int bench_intercept_counters(shim_session_counters *counters)
+{
+    return shim_front_get_counters(counters);
 }

@@ -9,7 +9,9 @@
  *
  * Sections: 1 per-callback cost, 2 FreeLibrary with pending work, 3-4 unload
  * completion and lifecycle, 5 throughput by pool size, 6 host cost of an
- * intercepted call. Each lives in section_*.c.
+ * intercepted call, 7 the journal seen from outside the process (an idle
+ * session's CPU, memory under overload, the exit). Each lives in
+ * section_*.c.
  *
  * Output: one flat JSON object on stdout (bench/run-bench.sh adds the
  * machine's description and writes build/bench/results.json); progress on
@@ -19,9 +21,12 @@
  * Usage: twinshim_bench [--quick] [--callbacks N] [--rounds N]
  *                       [--free-rounds N] [--cycle-rounds N] [--throughput-callbacks N]
  *                       [--intercept-batches N] [--intercept-records N]
- *                       [--sections 123456] [--only <variant key>]   (to profile one variant)
+ *                       [--sporadic-calls N] [--flush-calls N]
+ *                       [--child-rounds N] [--idle-window-ms N] [--overload-seconds N]
+ *                       [--sections 1234567] [--only <variant key>]   (to profile one variant)
  *                       [--generated-front <folder>]   (section 6: shimgen's front, its worker, its original)
- *        twinshim_bench --naive-child <pending> <spin_us> <event handle> <warm 0|1>   (internal) */
+ *        twinshim_bench --naive-child <pending> <spin_us> <event handle> <warm 0|1>   (internal)
+ *        twinshim_bench --idle-child|--overload-child|--exit-child ...   (internal: journal_children.c) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +89,11 @@ static void parse_options(int argc, char **argv, options *o)
             o->throughput_callbacks = 20000;
             o->intercept_batches = 200;
             o->intercept_records = 20000;
+            o->sporadic_calls = 100;
+            o->flush_calls = 8;
+            o->child_rounds = 2;
+            o->idle_window_ms = 1000;
+            o->overload_seconds = 8;
         } else if (strcmp(argv[i], "--callbacks") == 0) {
             o->callbacks = number_argument(argc, argv, i++);
         } else if (strcmp(argv[i], "--rounds") == 0) {
@@ -98,6 +108,16 @@ static void parse_options(int argc, char **argv, options *o)
             o->intercept_batches = (int)number_argument(argc, argv, i++);
         } else if (strcmp(argv[i], "--intercept-records") == 0) {
             o->intercept_records = number_argument(argc, argv, i++);
+        } else if (strcmp(argv[i], "--sporadic-calls") == 0) {
+            o->sporadic_calls = (int)number_argument(argc, argv, i++);
+        } else if (strcmp(argv[i], "--flush-calls") == 0) {
+            o->flush_calls = (int)number_argument(argc, argv, i++);
+        } else if (strcmp(argv[i], "--child-rounds") == 0) {
+            o->child_rounds = (int)number_argument(argc, argv, i++);
+        } else if (strcmp(argv[i], "--idle-window-ms") == 0) {
+            o->idle_window_ms = (unsigned)number_argument(argc, argv, i++);
+        } else if (strcmp(argv[i], "--overload-seconds") == 0) {
+            o->overload_seconds = (unsigned)number_argument(argc, argv, i++);
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             o->only = argv[++i];
         } else if (strcmp(argv[i], "--generated-front") == 0 && i + 1 < argc) {
@@ -108,8 +128,13 @@ static void parse_options(int argc, char **argv, options *o)
             fail("unknown argument %s", argv[i]);
         }
     }
-    if (o->rounds > MAX_ROUNDS || o->free_rounds > MAX_ROUNDS || o->cycle_rounds > MAX_ROUNDS)
+    if (o->rounds > MAX_ROUNDS || o->free_rounds > MAX_ROUNDS || o->cycle_rounds > MAX_ROUNDS ||
+        o->child_rounds > MAX_ROUNDS)
         fail("at most %d rounds", MAX_ROUNDS);
+    if (o->sporadic_calls > 1000000 || o->flush_calls > 100000 || o->idle_window_ms > 600000 ||
+        o->overload_seconds > 3600 || o->overload_seconds < 6)
+        fail("--sporadic-calls at most 1000000, --flush-calls at most 100000, "
+             "--idle-window-ms at most 600000, --overload-seconds 6 to 3600");
     if (o->intercept_batches > 1000000 || o->intercept_records < 32)
         fail("--intercept-batches at most 1000000, --intercept-records at least 32");
 }
@@ -124,9 +149,14 @@ int main(int argc, char **argv)
         .throughput_callbacks = 200000,
         .intercept_batches = 2000,
         .intercept_records = 200000,
+        .sporadic_calls = 1000,
+        .flush_calls = 40,
+        .child_rounds = 5,
+        .idle_window_ms = 3000,
+        .overload_seconds = 60,
         .only = NULL,
         .generated_front = NULL,
-        .sections = "123456",
+        .sections = "1234567",
     };
     double start;
 
@@ -134,7 +164,16 @@ int main(int argc, char **argv)
     if (argc == 6 && strcmp(argv[1], "--naive-child") == 0)
         return naive_child(strtol(argv[2], NULL, 10), (unsigned)strtoul(argv[3], NULL, 10),
                            (HANDLE)(ULONG_PTR)strtoul(argv[4], NULL, 10), strcmp(argv[5], "1") == 0);
+    if (argc == 5 && strcmp(argv[1], "--idle-child") == 0)
+        return idle_child(strcmp(argv[2], "front") == 0, (unsigned)strtoul(argv[3], NULL, 10), argv[4]);
+    if (argc == 5 && strcmp(argv[1], "--overload-child") == 0)
+        return overload_child((unsigned)strtoul(argv[2], NULL, 10), (unsigned)strtoul(argv[3], NULL, 10),
+                              argv[4]);
+    if (argc == 5 && strcmp(argv[1], "--exit-child") == 0)
+        return exit_child(strcmp(argv[2], "front") == 0, strtol(argv[3], NULL, 10),
+                          (unsigned)strtoul(argv[4], NULL, 10));
     parse_options(argc, argv, &o);
+    use_journal_folder(L"main");
 
     start = now_ms();
     describe_machine(&o);
@@ -149,6 +188,8 @@ int main(int argc, char **argv)
         throughput(&o);
     if (strchr(o.sections, '6') != NULL)
         intercept_cost(&o);
+    if (strchr(o.sections, '7') != NULL)
+        journal_costs(&o);
     put_number("total_seconds", (now_ms() - start) / 1000.0);
     print_results();
     return 0;

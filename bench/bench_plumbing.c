@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <wchar.h>
 
+#include "bench_clock.h"
 #include "bench_program.h"
 
 #define TIGHT_POLL_MS 2.0 /* see wait_unmapped */
@@ -158,4 +159,83 @@ void wait_started(bench_run *run, LONG count)
             fail("the gated callbacks did not start");
         Sleep(1);
     }
+}
+
+double bench_ns_per_tsc;
+
+void bench_calibrate_tsc(void)
+{
+    LARGE_INTEGER qpc_start;
+    LARGE_INTEGER qpc_end;
+    unsigned long long tsc_start;
+    unsigned long long tsc_end;
+
+    if (bench_ns_per_tsc > 0.0)
+        return;
+    QueryPerformanceCounter(&qpc_start);
+    tsc_start = tsc_before();
+    Sleep(200);
+    QueryPerformanceCounter(&qpc_end);
+    tsc_end = tsc_before();
+    bench_ns_per_tsc = (double)(qpc_end.QuadPart - qpc_start.QuadPart) * 1e9 /
+                       (double)bench_frequency.QuadPart / (double)(tsc_end - tsc_start);
+    if (!(bench_ns_per_tsc > 0.01 && bench_ns_per_tsc < 100.0))
+        fail("the time-stamp counter runs at an unlikely rate (%g ns a tick)", bench_ns_per_tsc);
+}
+
+/* Calls each(path, is_folder) for every entry of folder. */
+static void for_each_entry(const wchar_t *folder, void (*each)(const wchar_t *path, BOOL is_folder))
+{
+    wchar_t pattern[PATH_CAPACITY];
+    WIN32_FIND_DATAW entry;
+    HANDLE search;
+
+    _snwprintf(pattern, PATH_CAPACITY, L"%ls\\*", folder);
+    pattern[PATH_CAPACITY - 1] = L'\0';
+    search = FindFirstFileW(pattern, &entry);
+    if (search == INVALID_HANDLE_VALUE)
+        return;
+    do {
+        wchar_t path[PATH_CAPACITY];
+
+        if (wcscmp(entry.cFileName, L".") == 0 || wcscmp(entry.cFileName, L"..") == 0)
+            continue;
+        _snwprintf(path, PATH_CAPACITY, L"%ls\\%ls", folder, entry.cFileName);
+        path[PATH_CAPACITY - 1] = L'\0';
+        each(path, (entry.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0);
+    } while (FindNextFileW(search, &entry));
+    FindClose(search);
+}
+
+static void delete_file(const wchar_t *path, BOOL is_folder)
+{
+    if (!is_folder)
+        DeleteFileW(path);
+}
+
+/* A front's folder of journals: its files, then itself. */
+static void delete_front_folder(const wchar_t *path, BOOL is_folder)
+{
+    if (!is_folder) {
+        DeleteFileW(path);
+        return;
+    }
+    for_each_entry(path, delete_file);
+    RemoveDirectoryW(path);
+}
+
+void use_journal_folder(const wchar_t *name)
+{
+    wchar_t folder[PATH_CAPACITY];
+
+    bin_path(L"bench_journals", folder);
+    CreateDirectoryW(folder, NULL);
+    _snwprintf(folder + wcslen(folder), PATH_CAPACITY - wcslen(folder), L"\\%ls", name);
+    folder[PATH_CAPACITY - 1] = L'\0';
+    /* It holds a folder per front (docs/journal.md), each holding files. */
+    for_each_entry(folder, delete_front_folder);
+    if (!CreateDirectoryW(folder, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
+        fail("cannot make the journal folder %ls (error %lu)", folder, GetLastError());
+    if (!SetEnvironmentVariableW(L"TWINSHIM_JOURNAL_DIR", folder))
+        fail("cannot set TWINSHIM_JOURNAL_DIR (error %lu)", GetLastError());
 }

@@ -22,9 +22,14 @@ typedef struct options {
     LONG throughput_callbacks;   /* section 5, per variant and round */
     int intercept_batches;       /* section 6, timed batches per host thread, variant and round */
     LONG intercept_records;      /* section 6, records per throughput run */
+    int sporadic_calls;          /* section 6, calls now and then per front and round, at 0.5 ms */
+    int flush_calls;             /* section 6, calls with a flush per post per round */
+    int child_rounds;            /* section 7, rounds of child processes */
+    unsigned idle_window_ms;     /* section 7, how long an idle child is measured */
+    unsigned overload_seconds;   /* section 7, how long the overload child posts */
     const char *only;            /* run only the variant with this key (for profiling) */
     const char *generated_front; /* section 6, the folder of shimgen's front, or NULL */
-    const char *sections;        /* which sections to run, as digits: "123456" */
+    const char *sections;        /* which sections to run, as digits: "1234567" */
 } options;
 
 /* ---- Plumbing (bench_plumbing.c) ----------------------------------------- */
@@ -36,6 +41,10 @@ extern wchar_t bench_exe_path[PATH_CAPACITY];
 extern HANDLE bench_events[3];
 
 void bench_init_plumbing(void);
+/* Points TWINSHIM_JOURNAL_DIR at bench_journals\<name> beside the program,
+ * emptied first: the journals of a bench process that ended are never
+ * recovered into a later measurement. */
+void use_journal_folder(const wchar_t *name);
 __attribute__((noreturn)) void fail(const char *format, ...);
 void progress(const char *format, ...);
 double now_ms(void);
@@ -127,7 +136,13 @@ void free_latency(const options *o);      /* 2, section_free_latency.c */
 void lifecycle(const options *o);         /* 3 and 4, section_lifecycle.c */
 void throughput(const options *o);        /* 5, section_throughput.c */
 void intercept_cost(const options *o);    /* 6, section_intercept.c */
+void journal_costs(const options *o);     /* 7, section_journal.c */
 /* The child process of section 2; returns its exit code. */
 int naive_child(LONG pending, unsigned spin_us, HANDLE about_to_free, BOOL warm);
+/* The child processes of section 7 (journal_children.c); each returns its
+ * exit code. intercepted: through bench_intercept.dll, else the original. */
+int idle_child(BOOL intercepted, unsigned window_ms, const char *nonce);
+int overload_child(unsigned seconds, unsigned work_us, const char *nonce);
+int exit_child(BOOL intercepted, long calls, unsigned work_us);
 
 #endif

@@ -5,6 +5,8 @@
 
 #include <windows.h>
 
+#include "twinshim/counters.h"
+
 #define BENCH_RECORD_SIZE 64
 
 typedef struct bench_record {
@@ -44,11 +46,15 @@ typedef bench_record_counter *(*bench_worker_record_counter_function)(void);
 #define BENCH_MESSAGE_BATCH 32u
 /* bench_worker.dll: shim_session_set_message_batch on its session. */
 typedef int (*bench_worker_set_message_batch_function)(unsigned max_messages);
-/* The delivery delay of section 6's sporadic_intercept_added_ns_delayed,
- * in milliseconds. */
-#define BENCH_DELIVERY_DELAY_MS 100u
-/* bench_worker.dll: shim_session_set_delivery_latency on its session. */
-typedef int (*bench_worker_set_delivery_delay_function)(unsigned milliseconds);
+/* bench_intercept*.dll: shim_front_get_counters of its session. */
+typedef int (*bench_intercept_counters_function)(shim_session_counters *counters);
+/* bench_worker*.dll: busy work per record, in on_message and
+ * on_exit_message (0, the default: none). */
+typedef void (*bench_worker_set_message_work_function)(unsigned microseconds);
+/* bench_worker*.dll: while stamps is not NULL, on_message stores
+ * QueryPerformanceCounter in stamps[sequence] when the record with that
+ * sequence (below count) arrives. */
+typedef void (*bench_worker_watch_arrivals_function)(LONGLONG *stamps, LONG count);
 
 /* Builds the record of one call, as every variant of section 6 does. */
 static inline void bench_fill_record(bench_record *record, int a, int b, int result)

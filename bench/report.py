@@ -79,6 +79,186 @@ def verdict(value, limit):
     return "met" if value <= limit else "**missed**"
 
 
+def both(v, key, scale=1.0):
+    """Quiet and loaded cells of key."""
+    cells = []
+    for load in ("", "_loaded"):
+        value = v.get(key + load)
+        cells.append(number(value * scale if isinstance(value, (int, float)) else value))
+    return " | ".join(cells)
+
+
+def journal_targets(v, add):
+    """The targets of the journal's issue (24), quiet and loaded."""
+    add("### The journal's targets")
+    add("")
+    add("| key | target | quiet | loaded | |")
+    add("|---|---|---|---|---|")
+    rows = [
+        ("sporadic_intercept_added_ns_p50", "≤ 500 ns", 500, "calls now and then (largest of 0.5 and 5 ms), "
+         "example front, added p50"),
+        ("sporadic_intercept_added_ns_p90", "≤ 2,000 ns", 2000, "… p90"),
+        ("sporadic_generated_added_ns_p50", "≤ 500 ns", 500, "… generated front, added p50"),
+        ("sporadic_generated_added_ns_p90", "≤ 2,000 ns", 2000, "… p90"),
+        ("intercept_added_ns_p50", "≤ 100 ns", 100, "back to back, added p50 (largest of 1, 2, 4 threads)"),
+        ("intercept_added_ns_mean", "≤ 100 ns", 100, "back to back, added mean (largest of 1 and 2 threads)"),
+        ("generated_added_ns_mean", "—", None, "… generated front"),
+        ("delivery_latency_ms_p99", "≤ 20 ms", 20, "post to `on_message`, p99 (largest of 0.5 and 5 ms)"),
+    ]
+    for key, target, limit, label in rows:
+        if key + "" not in v:
+            continue
+        verdicts = [verdict(v.get(key + load), limit) for load in ("", "_loaded")] if limit else ["", ""]
+        summary = ("met" if verdicts == ["met", "met"] else
+                   "" if limit is None else
+                   "**missed** " + " and ".join(name for name, mark in zip(("quiet", "loaded"), verdicts)
+                                                if mark != "met"))
+        add(f"| `{key}`: {label} | {target} | {both(v, key)} | {summary} |")
+    rates = [("records_per_s", "records/s, one host thread, journal file (batch of 32)"),
+             ("records_per_s_memory_journal", "… journal in memory (`SHIM_JOURNAL_MEMORY`)")]
+    for key, label in rates:
+        if key in v:
+            low = min(x for x in (v.get(key), v.get(key + "_loaded")) if isinstance(x, (int, float)))
+            add(f"| `{key}`: {label} | ≥ 5,000,000 | {both(v, key)} | "
+                f"{'met' if low >= 5e6 else '**missed**'} |")
+    once = [
+        ("idle_cpu_percent", "≤ 0.5", 0.5, "an idle session's CPU, wineserver included, over the original "
+         "(% of a core)"),
+        ("overload_memory_growth_mb", "≤ 64 MB", 64, "memory growth after 5 s of calls flat out against a "
+         "slower plugin"),
+        ("exit_added_ms", "≤ 1,000 ms", 1000, f"the exit after {count(v.get('exit_calls'))} quick calls, "
+         "beyond the original's"),
+        ("exit_added_ms_slow_plugin", "≤ 1,000 ms", 1000, f"… with a plugin of {count(v.get('exit_slow_work_us'))} "
+         "µs per record (journal full at the exit)"),
+    ]
+    for key, target, limit, label in once:
+        if key in v:
+            add(f"| `{key}`: {label} | {target} | {number(v.get(key))} | – | {verdict(v.get(key), limit)} |")
+    add("")
+    if "flush_every_post_added_us_p50" in v:
+        add(f"`flush_every_post_added_us_p50` (what `SHIM_FLUSH_EVERY_POST` adds to a call, no target): "
+            f"{number(v.get('flush_every_post_added_us_p50'))} µs quiet, "
+            f"{number(v.get('flush_every_post_added_us_p50_loaded'))} µs loaded (section 6).")
+        add("")
+
+
+def calls_one_by_one(v, add, with_generated):
+    """Section 6's calls timed one by one: now and then, the delivery latency, the flush policy."""
+    if "sporadic_intercept_added_ns_p50" not in v:
+        return
+    add(f"Calls now and then: one host thread calls a front every 0.5 ms ({count(v.get('sporadic_calls_500us'))} "
+        f"calls per front and round) and every 5 ms ({count(v.get('sporadic_calls_5ms'))}), the direct call of "
+        "the original halfway between two of them, spinning in between, as a program busy with its own work. "
+        "Each call is timed alone with the time-stamp counter; added: the front's percentile less the direct "
+        "call's, in the same run.")
+    add("")
+    add("| front, ns added per call | between calls | p50, quiet | p90, quiet | p50, loaded | p90, loaded |")
+    add("|---|---|---|---|---|---|")
+    fronts = [("intercept", "**the example front** (journal file)"),
+              ("memory_journal", "the same, its plugin's journal in memory")]
+    if with_generated:
+        fronts.append(("generated", "the generated front"))
+    for key, label in fronts:
+        for spacing, spacing_label in (("500us", "0.5 ms"), ("5ms", "5 ms")):
+            base = f"sporadic_{key}_added_ns_"
+            add(f"| {label} | {spacing_label} | {number(v.get(base + 'p50_' + spacing))} | "
+                f"{number(v.get(base + 'p90_' + spacing))} | {number(v.get(base + 'p50_' + spacing + '_loaded'))} | "
+                f"{number(v.get(base + 'p90_' + spacing + '_loaded'))} |")
+    for key, label in fronts:
+        for spacing, spacing_label in (("500us", "0.5 ms"), ("5ms", "5 ms")):
+            kept = f"sporadic_{key}_added_ns_p50_{spacing}_kept_cpu"
+            add(f"| {label}: added p50 of the pairs whose thread kept its CPU through both spins before them "
+                f"| {spacing_label} | {number(v.get(kept))} | | {number(v.get(kept + '_loaded'))} | |")
+    for spacing, spacing_label in (("500us", "0.5 ms"), ("5ms", "5 ms")):
+        add(f"| (reference) the direct call, ns, p50 | {spacing_label} | "
+            f"{number(v.get('sporadic_direct_call_ns_p50_' + spacing))} | | "
+            f"{number(v.get('sporadic_direct_call_ns_p50_' + spacing + '_loaded'))} | |")
+    for spacing, spacing_label in (("500us", "0.5 ms"), ("5ms", "5 ms")):
+        add(f"| (reference) calls whose thread had lost its CPU since the call before, % | {spacing_label} | "
+            f"{number(v.get('sporadic_preempted_percent_' + spacing))} | | "
+            f"{number(v.get('sporadic_preempted_percent_' + spacing + '_loaded'))} | |")
+    add("")
+    add("The delivery latency, from the same calls of the example front: from just before the call that posts "
+        "a record to its arrival in `on_message`, in ms (the runtime's default latency, 20 ms: the session "
+        "thread looks every 5 ms).")
+    add("")
+    add("| between posts | p50, quiet | p99, quiet | max, quiet | p50, loaded | p99, loaded | max, loaded |")
+    add("|---|---|---|---|---|---|---|")
+    for spacing, spacing_label in (("500us", "0.5 ms"), ("5ms", "5 ms")):
+        cells = " | ".join(number(v.get(f"delivery_latency_ms_{q}_{spacing}{load}"))
+                           for load in ("", "_loaded") for q in ("p50", "p99", "max"))
+        add(f"| {spacing_label} | {cells} |")
+    add("")
+    if "flush_every_post_added_us_p50" in v:
+        add(f"The flush policy: {count(v.get('flush_every_post_calls'))} calls per round through the example "
+            "front whose plugin sets `SHIM_FLUSH_EVERY_POST`, each followed by one through the same front with "
+            "the default policy, back to back, each timed alone; µs.")
+        add("")
+        add("| | quiet | loaded |")
+        add("|---|---|---|")
+        add(f"| a call with a flush per post, p50 | {both(v, 'flush_every_post_call_us_p50')} |")
+        add(f"| what it adds over the default, p50 | {both(v, 'flush_every_post_added_us_p50')} |")
+        add(f"| what it adds over the default, mean | {both(v, 'flush_every_post_added_us_mean')} |")
+        add("")
+    drops = [v.get(k) for k in ("intercept_dropped", "memory_journal_dropped", "flush_every_post_dropped")]
+    add(f"The fronts' journals: {v.get('intercept_journal', 'n/a')} for the example front, "
+        f"{v.get('memory_journal_journal', 'n/a')} for its memory twin, {v.get('flush_every_post_journal', 'n/a')} "
+        f"for the flushing one; messages dropped by a full journal in the whole section: "
+        f"{', '.join(count(d) for d in drops)}.")
+    add("")
+
+
+def section_7(r, v, add):
+    """Section 7: the journal seen from outside the process."""
+    if "idle_cpu_percent" not in v and "exit_added_ms" not in v:
+        return
+    add("### 7. The journal from outside the process (child processes)")
+    add("")
+    add(f"An idle session: a child loads the example front, makes one call, waits until it is delivered, "
+        f"settles for a second, then sleeps {count(v.get('idle_window_ms'))} ms; its process's CPU (every "
+        "thread's, from /proc/<pid>/task/*/schedstat) and the wineserver's (/proc of the wineserver that "
+        "serves it) over that window, against the same child with the original DLL, one of each per round, "
+        "in % of one core.")
+    add("")
+    add("| | process and wineserver | of which the wineserver |")
+    add("|---|---|---|")
+    add(f"| the front, its session started and idle | {r.stats('idle_cpu_percent_front')} | "
+        f"{number(v.get('idle_wineserver_percent_front'))} |")
+    add(f"| the original DLL | {r.stats('idle_cpu_percent_original')} | "
+        f"{number(v.get('idle_wineserver_percent_original'))} |")
+    add(f"| **added** (`idle_cpu_percent`, per-round differences) | {r.stats('idle_cpu_percent_added')} | |")
+    add("")
+    add(f"Memory under overload: one host thread calls the example front flat out for "
+        f"{number(v.get('overload_seconds'))} s; its plugin spends {count(v.get('overload_message_work_us'))} µs "
+        "per record (slower than the host); the default full policy (wait for room, at most 1 s, then drop). "
+        "Memory from /proc/<pid>/status, sampled every 100 ms; growth: the most after 5 s less the value at 5 s.")
+    add("")
+    add("| resident at 5 s (VmRSS) | growth | anonymous at 5 s (RssAnon) | growth | calls/s | delivered | "
+        "dropped | backlog at the end | journal |")
+    add("|---|---|---|---|---|---|---|---|---|")
+    add(f"| {number(v.get('overload_resident_at_5s_mb'))} MB | {number(v.get('overload_resident_growth_mb'))} MB | "
+        f"{number(v.get('overload_anonymous_at_5s_mb'))} MB | {number(v.get('overload_anonymous_growth_mb'))} MB | "
+        f"{count(v.get('overload_calls_per_s'))} | {count(v.get('overload_delivered'))} of "
+        f"{count(v.get('overload_calls'))} | {count(v.get('overload_dropped'))} | "
+        f"{number(v.get('overload_backlog_mb'))} MB | {v.get('overload_journal', 'n/a')} |")
+    add("")
+    add(f"The exit: a child makes {count(v.get('exit_calls'))} quick calls, then returns from `main`; the time "
+        "from just before that return to the end of the process, seen from this process, in ms. The slow plugin "
+        f"spends {count(v.get('exit_slow_work_us'))} µs per record in `on_message` and `on_exit_message` alike, "
+        "so the journal is full when the exit comes.")
+    add("")
+    add("| child | the exit | the program before it (start to the return from `main`) |")
+    add("|---|---|---|")
+    for key, label in (("original", "the original DLL"), ("front", "the example front, counting plugin"),
+                       ("front_slow_plugin", "the example front, slow plugin")):
+        add(f"| {label} | {r.stats('exit_ms_' + key)} | {r.stats('exit_program_ms_' + key)} |")
+    add(f"| **added** over the original, counting plugin (`exit_added_ms`; the largest round) | "
+        f"{number(v.get('exit_added_ms'))} ({number(v.get('exit_added_ms_max'))}) | |")
+    add(f"| **added** over the original, slow plugin (`exit_added_ms_slow_plugin`) | "
+        f"{number(v.get('exit_added_ms_slow_plugin'))} ({number(v.get('exit_added_ms_slow_plugin_max'))}) | |")
+    add("")
+
+
 def tables(r, meta):
     v = r.values
     lines = []
@@ -97,7 +277,8 @@ def tables(r, meta):
         f"{v.get('throughput_callbacks_per_run'):,.0f} callbacks per run in section 5; "
         f"in section 6, {count(v.get('intercept_batches_per_thread'))} batches of "
         f"{count(v.get('intercept_batch_calls'))} calls per host thread, variant and round, and "
-        f"{count(v.get('intercept_records_per_run'))} records per throughput run. "
+        f"{count(v.get('intercept_records_per_run'))} records per throughput run; "
+        f"{count(v.get('child_rounds'))} rounds of child processes in section 7. "
         "Each cell is the median, with the min–max of the rounds in brackets; "
         "a ratio is the median of the per-round ratios.")
     add("")
@@ -119,6 +300,7 @@ def tables(r, meta):
         f"{verdict(v.get('cycle_ratio_vs_plain_dll'), 2.5)} |")
     add(f"| `unload_completion_ms` | reported | {number(v.get('unload_completion_ms'))} ms | |")
     add("")
+    journal_targets(v, add)
 
     add("### 1. Per-callback cost: submit and run tiny callbacks, pool of 2 threads")
     add("")
@@ -181,6 +363,11 @@ def tables(r, meta):
     add(f"| … LoadLibrary(front) (maps front and worker, starts the session) | {r.stats('cycle_ms_twinshim_load')} |")
     add(f"| … FreeLibrary(front) to the worker gone (session thread, pool thread, drain, unload) | "
         f"{r.stats('cycle_ms_twinshim_free_to_gone')} |")
+    if "cycle_ms_twinshim_memory_journal_median" in v:
+        add(f"| the same lifecycle, the plugin's journal in memory (`SHIM_JOURNAL_MEMORY`) | "
+            f"{r.stats('cycle_ms_twinshim_memory_journal')} |")
+        add(f"| … LoadLibrary(front) | {r.stats('cycle_ms_twinshim_memory_journal_load')} |")
+        add(f"| … FreeLibrary(front) to the worker gone | {r.stats('cycle_ms_twinshim_memory_journal_free_to_gone')} |")
     add(f"| plain DLL: LoadLibrary, one call, FreeLibrary | {r.stats('cycle_ms_plain_dll')} |")
     add(f"| two plain DLLs (the floor for two mapped DLLs) | {r.stats('cycle_ms_two_plain_dlls')} |")
     add(f"| one thread: CreateThread to its handle signalled | {r.stats('thread_create_exit_ms')} |")
@@ -194,6 +381,11 @@ def tables(r, meta):
     add(f"| two plain DLLs ÷ plain DLL | {number(v.get('two_plain_dlls_ratio_vs_plain_dll'))} |")
     add(f"| same resources without twinshim ÷ plain DLL | {number(v.get('same_resources_ratio_vs_plain_dll'))} |")
     add(f"| lifecycle ÷ same resources without twinshim | {number(v.get('cycle_ratio_vs_same_resources'))} |")
+    if "cycle_ratio_journal_file_vs_memory" in v:
+        add(f"| lifecycle, journal in memory ÷ plain DLL | "
+            f"{number(v.get('cycle_ratio_memory_journal_vs_plain_dll'))} |")
+        add(f"| lifecycle ÷ lifecycle with the journal in memory | "
+            f"{number(v.get('cycle_ratio_journal_file_vs_memory'))} |")
     add(f"| floor of a worker that owns its pool ÷ plain DLL | "
         f"{number(v.get('private_pool_floor_ratio_vs_plain_dll'))} |")
     add(f"| floor with no pool of its own ÷ plain DLL | {number(v.get('default_pool_floor_ratio_vs_plain_dll'))} |")
@@ -213,7 +405,9 @@ def tables(r, meta):
     add("What a call adds to the host thread over the direct call of the original, in ns per call: "
         "p50 and p99 of batches of "
         f"{count(v.get('intercept_batch_calls'))} calls timed with QueryPerformanceCounter "
-        f"(a tick is {number(v.get('qpc_tick_ns'))} ns), at 1, 2 and 4 host threads calling at once. "
+        f"(a tick is {number(v.get('qpc_tick_ns'))} ns), and the mean (each host thread's whole time "
+        "over its calls, less the direct calls'), at 1, 2 and 4 host threads calling at once; "
+        "\"largest\" is of the three thread counts, of 1 and 2 for the mean. "
         "Quiet: the machine as it is; loaded: with one busy thread per CPU "
         f"({count(v.get('intercept_load_threads'))}) started by the benchmark.")
     add("")
@@ -221,6 +415,8 @@ def tables(r, meta):
     add("|---|---|---|---|---|---|---|")
     handoffs = [
         ("intercept", "records_per_s", "**twinshim: the front posts the record** (`shim_front_post`)"),
+        ("memory_journal", "records_per_s_memory_journal",
+         "twinshim: the same front, its plugin's journal in memory (`SHIM_JOURNAL_MEMORY`)"),
         ("generated", "records_per_s_generated",
          "twinshim: the front shimgen generates (observing stub, its 96-byte record)"),
         ("raw_submit", "records_per_s_raw_submit", "`SubmitThreadpoolWork` per record (record not carried)"),
@@ -232,7 +428,7 @@ def tables(r, meta):
     handoffs = [h for h in handoffs if with_generated or h[0] != "generated"]
     for load, load_label in (("", "quiet"), ("_loaded", "loaded")):
         for key, rate, label in handoffs:
-            for percentile in ("p50", "p99"):
+            for percentile in ("p50", "p99", "mean"):
                 cells = " | ".join(number(v.get(f"{key}_added_ns_{percentile}_{t}t{load}")) for t in (1, 2, 4))
                 rate_cell = number(v.get(rate + load)) if percentile == "p50" and rate else ""
                 add(f"| {label}, {load_label} | {percentile} | {cells} | "
@@ -250,24 +446,7 @@ def tables(r, meta):
     else:
         add("The front shimgen generates was not measured in this run (no `--generated-front`).")
     add("")
-    add(f"Calls far apart: one host thread makes {count(v.get('sporadic_calls'))} calls, "
-        f"{count(v.get('sporadic_spacing_us'))} µs apart (spinning in between, as a program busy with its own "
-        "work), each timed with QueryPerformanceCounter; the mean per call, less the direct call's, is what "
-        "a call adds when it finds the pool idle, a wake of the pool included whenever it pays one.")
-    add("")
-    add("| variant, mean ns added per call | quiet | loaded |")
-    add("|---|---|---|")
-    sporadic = [("sporadic_direct_call_ns", "direct call of the original, mean ns per call (the timer's own cost "
-                 "included; the rows below are less it)"),
-                ("sporadic_intercept_added_ns", "the example front (runtime defaults: no delivery delay)"),
-                ("sporadic_intercept_added_ns_delayed",
-                 f"the example front, delivery delay {count(v.get('sporadic_delivery_latency_ms'))} ms "
-                 "(`shim_session_set_delivery_latency`)")]
-    if with_generated:
-        sporadic.append(("sporadic_generated_added_ns", "the generated front (runtime defaults)"))
-    for key, label in sporadic:
-        add(f"| {label} | {number(v.get(key))} | {number(v.get(key + '_loaded'))} |")
-    add("")
+    calls_one_by_one(v, add, with_generated)
     add("| reference, ns per call (p50) | 1 thread | 2 threads | 4 threads |")
     add("|---|---|---|---|")
     references = [("empty_loop", "empty loop (the timer's own cost, per call of a batch)"),
@@ -280,6 +459,7 @@ def tables(r, meta):
             cells = " | ".join(number(v.get(f"{key}_ns_p50_{t}t{load}")) for t in (1, 2, 4))
             add(f"| {label}, {load_label} | {cells} |")
     add("")
+    section_7(r, v, add)
     add(END)
     return "\n".join(lines)
 

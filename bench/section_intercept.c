@@ -3,15 +3,16 @@
  * What a host thread pays when a call goes through a front that posts a
  * 64-byte record (bench_intercept.dll, built like examples/legacy's front),
  * against the direct call of the original, at 1, 2 and 4 host threads
- * calling at once; next to the common ways of handing the same record to
- * background work without twinshim (bench_handoff.c). Then the records per
- * second that one host thread gets through each of them; through the
- * example front twice, its worker taking messages in batches of
- * BENCH_MESSAGE_BATCH, set by this section (records_per_s), and one at a
- * time, the runtime's default (records_per_s_unbatched). Last, calls far
- * apart: SPORADIC_CALLS calls, SPORADIC_SPACING_US apart, of the original,
- * the example front (without and with a delivery delay of
- * BENCH_DELIVERY_DELAY_MS) and the generated front; keys sporadic_*.
+ * calling at once; next to the same front whose plugin keeps its journal
+ * in memory (bench_intercept_memory.dll, SHIM_JOURNAL_MEMORY), and the
+ * common ways of handing the same record to background work without
+ * twinshim (bench_handoff.c). Then the records per second that one host
+ * thread gets through each of them; through the example front twice, its
+ * worker taking messages in batches of BENCH_MESSAGE_BATCH, set by this
+ * section (records_per_s), and one at a time, the runtime's default
+ * (records_per_s_unbatched). Last, calls timed one by one
+ * (section_intercept_alone.c): calls now and then (sporadic_*), the
+ * delivery latency, the flush policy's cost.
  *
  * Per-call timing: each host thread times batches of BATCH_CALLS calls with
  * QueryPerformanceCounter, so a tick (100 ns under Wine) resolves a few ns
@@ -19,9 +20,11 @@
  * loop, timed the same way, is the timer's own cost. p50 and p99 are taken
  * over every batch of every host thread in a round; "added" is a variant's
  * percentile minus the direct call's, in the same round; each key is the
- * median over the rounds. The whole section runs twice: on the machine as it
- * is, and with one busy thread per CPU started by the section (keys ending
- * in _loaded).
+ * median over the rounds. The mean is each host thread's whole time from
+ * its first call to its last divided by its calls (stalls, wakes and waits
+ * for room included), averaged over the host threads; "added" likewise.
+ * The whole section runs twice: on the machine as it is, and with one busy
+ * thread per CPU started by the section (keys ending in _loaded).
  *
  * With --generated-front, the same for the front shimgen generates from
  * bench_original.dll with --intercept bench_original_add (keys generated_*),
@@ -38,10 +41,10 @@
 #include <string.h>
 
 #include "twinshim/status.h"
+#include "twinshim/worker.h"
 
-#include "bench_generated.h"
 #include "bench_handoff.h"
-#include "bench_program.h"
+#include "section_intercept.h"
 
 #define BATCH_CALLS 32
 #define MAX_HOST_THREADS 4
@@ -54,6 +57,7 @@ typedef enum call_kind {
     EMPTY_LOOP,
     DIRECT,
     INTERCEPTED,
+    MEMORY_JOURNAL,
     GENERATED,
     RAW_SUBMIT,
     TRY_SUBMIT,
@@ -65,15 +69,15 @@ typedef enum call_kind {
 
 /* Key prefixes, in call_kind order. */
 static const char *const kind_keys[CALL_KINDS] = {
-    "empty_loop", "direct_call", "intercept", "generated", "raw_submit", "try_submit", "mutex_queue",
+    "empty_loop", "direct_call", "intercept",  "memory_journal",
+    "generated",  "raw_submit",  "try_submit", "mutex_queue",
 };
 
 typedef struct call_targets {
     bench_add_function original;
-    bench_add_function intercepted;
-    bench_record_counter *worker_counter;
-    bench_worker_set_message_batch_function set_message_batch;
-    bench_worker_set_delivery_delay_function set_delivery_delay;
+    intercept_front example;    /* bench_intercept.dll: a journal file, the default */
+    intercept_front memory;     /* bench_intercept_memory.dll: SHIM_JOURNAL_MEMORY */
+    intercept_front flushing;   /* bench_intercept_flush.dll: SHIM_FLUSH_EVERY_POST */
     generated_front *generated; /* NULL without --generated-front */
     bench_handoff *handoffs[CALL_KINDS - RAW_SUBMIT];
 } call_targets;
@@ -88,6 +92,7 @@ typedef struct host_job {
     int batches;
     int first_call;
     LONGLONG *batch_ticks;
+    LONGLONG total_ticks; /* from the first call to the last */
 } host_job;
 
 typedef void (*calls_function)(host_job *job, int first);
@@ -108,7 +113,15 @@ static void calls_direct(host_job *job, int first)
 
 static void calls_intercepted(host_job *job, int first)
 {
-    bench_add_function intercepted = job->targets->intercepted;
+    bench_add_function intercepted = job->targets->example.add;
+
+    for (int i = 0; i < BATCH_CALLS; i++)
+        job->sink = intercepted(first + i, 1);
+}
+
+static void calls_memory_journal(host_job *job, int first)
+{
+    bench_add_function intercepted = job->targets->memory.add;
 
     for (int i = 0; i < BATCH_CALLS; i++)
         job->sink = intercepted(first + i, 1);
@@ -148,6 +161,8 @@ static calls_function calls_of(call_kind kind)
         return calls_direct;
     case INTERCEPTED:
         return calls_intercepted;
+    case MEMORY_JOURNAL:
+        return calls_memory_journal;
     case GENERATED:
         return calls_generated;
     default:
@@ -160,7 +175,9 @@ static bench_record_counter *counter_of(call_kind kind, const call_targets *targ
     if (kind < FIRST_POSTING || kind == GENERATED)
         return NULL;
     if (kind == INTERCEPTED)
-        return targets->worker_counter;
+        return targets->example.counter;
+    if (kind == MEMORY_JOURNAL)
+        return targets->memory.counter;
     return bench_handoff_counter(targets->handoffs[kind - RAW_SUBMIT]);
 }
 
@@ -199,7 +216,11 @@ static DWORD WINAPI host_thread(void *parameter)
     host_job *job = parameter;
     calls_function calls = calls_of(job->kind);
 
+    LARGE_INTEGER first;
+    LARGE_INTEGER last;
+
     WaitForSingleObject(job->go, INFINITE);
+    QueryPerformanceCounter(&first);
     for (int b = 0; b < job->batches; b++) {
         LARGE_INTEGER start;
         LARGE_INTEGER end;
@@ -209,6 +230,8 @@ static DWORD WINAPI host_thread(void *parameter)
         QueryPerformanceCounter(&end);
         job->batch_ticks[b] = end.QuadPart - start.QuadPart;
     }
+    QueryPerformanceCounter(&last);
+    job->total_ticks = last.QuadPart - first.QuadPart;
     return 0;
 }
 
@@ -217,11 +240,18 @@ typedef struct timing_buffers {
     double *values; /* MAX_HOST_THREADS * batches */
 } timing_buffers;
 
+/* What time_calls measures, in ns per call. */
+typedef struct call_times {
+    double p50; /* of the batches */
+    double p99;
+    double mean; /* each thread's whole time over its calls, averaged over the threads */
+} call_times;
+
 /* `threads` host threads make `batches` batches of calls of one kind at
- * once; returns the p50 and p99 of the ns per call of their batches, and
- * waits until every record they posted has arrived. */
-static void time_calls(call_kind kind, unsigned threads, int batches, const call_targets *targets,
-                       const timing_buffers *buffers, double *p50, double *p99)
+ * once; returns their times and waits until every record they posted has
+ * arrived. */
+static call_times time_calls(call_kind kind, unsigned threads, int batches, const call_targets *targets,
+                             const timing_buffers *buffers)
 {
     static host_job jobs[MAX_HOST_THREADS];
     HANDLE handles[MAX_HOST_THREADS];
@@ -229,6 +259,7 @@ static void time_calls(call_kind kind, unsigned threads, int batches, const call
     bench_record_counter *counter = expect_records(kind, targets, (LONGLONG)threads * batches * BATCH_CALLS);
     double ns_per_tick = 1e9 / (double)bench_frequency.QuadPart;
     size_t count = 0;
+    call_times times = { .mean = 0.0 };
 
     if (go == NULL)
         fail("CreateEvent failed (error %lu)", GetLastError());
@@ -251,10 +282,12 @@ static void time_calls(call_kind kind, unsigned threads, int batches, const call
         CloseHandle(handles[t]);
         for (int b = 0; b < batches; b++)
             buffers->values[count++] = (double)buffers->ticks[t][b] * ns_per_tick / BATCH_CALLS;
+        times.mean += (double)jobs[t].total_ticks * ns_per_tick / ((double)batches * BATCH_CALLS) / threads;
     }
     CloseHandle(go);
-    *p99 = percentile_of(buffers->values, count, 0.99);
-    *p50 = percentile_of(buffers->values, count, 0.50);
+    times.p99 = percentile_of(buffers->values, count, 0.99);
+    times.p50 = percentile_of(buffers->values, count, 0.50);
+    return times;
 }
 
 /* One host thread posts `records` as fast as it can; returns records per
@@ -278,86 +311,13 @@ static double records_per_second(call_kind kind, LONG records, const call_target
 }
 
 /* The worker takes effect from its next take: no record is in flight. */
-static void set_message_batch(const call_targets *targets, unsigned max_messages)
+static void set_message_batch(const intercept_front *f, unsigned max_messages)
 {
-    int code = targets->set_message_batch(max_messages);
+    int code = f->set_message_batch(max_messages);
 
     if (code != SHIM_OK)
-        fail("bench_worker_set_message_batch(%u): %s", max_messages, shim_status_text(code));
-}
-
-static void set_delivery_delay(const call_targets *targets, unsigned milliseconds)
-{
-    int code = targets->set_delivery_delay(milliseconds);
-
-    if (code != SHIM_OK)
-        fail("bench_worker_set_delivery_delay(%u): %s", milliseconds, shim_status_text(code));
-}
-
-/* ---- Calls far apart ----------------------------------------------------
- *
- * A program that calls the export now and then, busy with its own work in
- * between: each call finds the pool idle. The mean over the calls is what
- * a call costs on average, a wake of the pool included whenever a call
- * pays one. */
-
-#define SPORADIC_CALLS 1000
-#define SPORADIC_SPACING_US 500
-
-typedef enum sporadic_kind {
-    SPORADIC_DIRECT,
-    SPORADIC_INTERCEPTED,
-    SPORADIC_DELAYED, /* the example front, with BENCH_DELIVERY_DELAY_MS */
-    SPORADIC_GENERATED,
-    SPORADIC_KINDS
-} sporadic_kind;
-
-/* The call kind a sporadic kind calls through (what --only names). */
-static call_kind sporadic_call_kind(sporadic_kind kind)
-{
-    switch (kind) {
-    case SPORADIC_DIRECT:
-        return DIRECT;
-    case SPORADIC_GENERATED:
-        return GENERATED;
-    default:
-        return INTERCEPTED;
-    }
-}
-
-/* Mean ns per call, each timed with QueryPerformanceCounter (the mean of
- * many calls resolves less than a tick); between calls the thread spins. */
-static double sporadic_call_ns(sporadic_kind kind, const call_targets *targets)
-{
-    call_kind posting = sporadic_call_kind(kind);
-    bench_add_function function = kind == SPORADIC_DIRECT      ? targets->original
-                                  : kind == SPORADIC_GENERATED ? targets->generated->add
-                                                               : targets->intercepted;
-    bench_record_counter *counter = NULL;
-    LONGLONG spacing = bench_frequency.QuadPart * SPORADIC_SPACING_US / 1000000;
-    LONGLONG ticks = 0;
-    volatile int sink;
-
-    if (kind != SPORADIC_DIRECT)
-        counter = expect_records(posting, targets, SPORADIC_CALLS);
-    for (int i = 0; i < SPORADIC_CALLS; i++) {
-        LARGE_INTEGER before;
-        LARGE_INTEGER after;
-        LARGE_INTEGER now;
-
-        QueryPerformanceCounter(&before);
-        sink = function(i, 1);
-        QueryPerformanceCounter(&after);
-        ticks += after.QuadPart - before.QuadPart;
-        do {
-            YieldProcessor();
-            QueryPerformanceCounter(&now);
-        } while (now.QuadPart - after.QuadPart < spacing);
-    }
-    (void)sink;
-    if (kind != SPORADIC_DIRECT)
-        wait_records(counter, posting, targets);
-    return (double)ticks * 1e9 / (double)bench_frequency.QuadPart / SPORADIC_CALLS;
+        fail("%ls: bench_worker_set_message_batch(%u): %s", f->worker_name, max_messages,
+             shim_status_text(code));
 }
 
 /* ---- The CPU load of the second pass ------------------------------------- */
@@ -402,9 +362,10 @@ static void stop_load(HANDLE *threads, int count)
 typedef struct pass_samples {
     samples p50[CALL_KINDS][HOST_COUNTS];
     samples p99[CALL_KINDS][HOST_COUNTS];
-    samples rate[CALL_KINDS];         /* records per second, posting kinds only */
-    samples rate_unbatched;           /* the example front's, its worker taking one message at a time */
-    samples sporadic[SPORADIC_KINDS]; /* ns per call, calls far apart */
+    samples mean[CALL_KINDS][HOST_COUNTS];
+    samples rate[CALL_KINDS]; /* records per second, posting kinds only */
+    samples rate_unbatched;   /* the example front's, its worker taking one message at a time */
+    alone_samples alone;      /* calls timed one by one */
 } pass_samples;
 
 /* The per-round differences a[i] - b[i]. */
@@ -417,26 +378,10 @@ static samples differences(const samples *a, const samples *b)
     return out;
 }
 
-static void put_pass(const pass_samples *s, BOOL with_generated, const char *suffix)
+/* The reference rows: the empty loop, and each call less it (p50). */
+static void put_references(const pass_samples *s, BOOL with_generated, const char *suffix)
 {
-    static const char *const sporadic_keys[SPORADIC_KINDS] = {
-        "sporadic_direct_call_ns",
-        "sporadic_intercept_added_ns",
-        "sporadic_intercept_added_ns_delayed",
-        "sporadic_generated_added_ns",
-    };
     char key[96];
-
-    snprintf(key, sizeof key, "%s%s", sporadic_keys[SPORADIC_DIRECT], suffix);
-    put_number(key, median_of(&s->sporadic[SPORADIC_DIRECT]));
-    for (int k = SPORADIC_INTERCEPTED; k < SPORADIC_KINDS; k++) {
-        samples added = differences(&s->sporadic[k], &s->sporadic[SPORADIC_DIRECT]);
-
-        if (k == SPORADIC_GENERATED && !with_generated)
-            continue;
-        snprintf(key, sizeof key, "%s%s", sporadic_keys[k], suffix);
-        put_number(key, median_of(&added));
-    }
 
     for (int h = 0; h < HOST_COUNTS; h++) {
         unsigned threads = host_thread_counts[h];
@@ -455,29 +400,49 @@ static void put_pass(const pass_samples *s, BOOL with_generated, const char *suf
             snprintf(key, sizeof key, "generated_call_ns_p50_%ut%s", threads, suffix);
             put_number(key, median_of(&net));
         }
+        snprintf(key, sizeof key, "direct_call_ns_mean_%ut%s", threads, suffix);
+        put_number(key, median_of(&s->mean[DIRECT][h]));
     }
+}
+
+/* <kind>_added_ns_<p50|p99|mean>_<n>t, and without _<n>t the largest: of
+ * the three thread counts for p50 and p99, of 1 and 2 threads for the mean
+ * (its target's). */
+static void put_added(const pass_samples *s, call_kind k, const char *suffix)
+{
+    static const char *const statistics[] = { "p50", "p99", "mean" };
+    char key[96];
+
+    for (int q = 0; q < 3; q++) {
+        const samples(*mine)[HOST_COUNTS] = q == 0 ? s->p50 : q == 1 ? s->p99 : s->mean;
+        double largest = 0.0;
+
+        for (int h = 0; h < HOST_COUNTS; h++) {
+            samples added = differences(&mine[k][h], &mine[DIRECT][h]);
+            double value = median_of(&added);
+
+            snprintf(key, sizeof key, "%s_added_ns_%s_%ut%s", kind_keys[k], statistics[q],
+                     host_thread_counts[h], suffix);
+            put_number(key, value);
+            if (h == 0 || ((q < 2 || host_thread_counts[h] <= 2) && value > largest))
+                largest = value;
+        }
+        snprintf(key, sizeof key, "%s_added_ns_%s%s", kind_keys[k], statistics[q], suffix);
+        put_number(key, largest);
+    }
+}
+
+static void put_pass(const pass_samples *s, const call_targets *targets, const alone_targets *alone,
+                     const char *suffix)
+{
+    BOOL with_generated = targets->generated != NULL;
+    char key[96];
+
+    put_references(s, with_generated, suffix);
     for (int k = FIRST_POSTING; k < CALL_KINDS; k++) {
         if (k == GENERATED && !with_generated)
             continue;
-        for (int q = 0; q < 2; q++) {
-            const char *percentile = q == 0 ? "p50" : "p99";
-            double largest = 0.0;
-
-            for (int h = 0; h < HOST_COUNTS; h++) {
-                const samples *mine = q == 0 ? &s->p50[k][h] : &s->p99[k][h];
-                const samples *direct = q == 0 ? &s->p50[DIRECT][h] : &s->p99[DIRECT][h];
-                samples added = differences(mine, direct);
-                double value = median_of(&added);
-
-                snprintf(key, sizeof key, "%s_added_ns_%s_%ut%s", kind_keys[k], percentile,
-                         host_thread_counts[h], suffix);
-                put_number(key, value);
-                if (h == 0 || value > largest)
-                    largest = value;
-            }
-            snprintf(key, sizeof key, "%s_added_ns_%s%s", kind_keys[k], percentile, suffix);
-            put_number(key, largest);
-        }
+        put_added(s, (call_kind)k, suffix);
         if (k == INTERCEPTED) {
             snprintf(key, sizeof key, "records_per_s_unbatched%s", suffix);
             put_number(key, median_of(&s->rate_unbatched));
@@ -486,10 +451,11 @@ static void put_pass(const pass_samples *s, BOOL with_generated, const char *suf
             snprintf(key, sizeof key, "records_per_s_%s%s", kind_keys[k], suffix);
         put_number(key, median_of(&s->rate[k]));
     }
+    alone_put(&s->alone, alone, suffix);
 }
 
-static void run_pass(const options *o, const call_targets *targets, const timing_buffers *buffers,
-                     const char *suffix)
+static void run_pass(const options *o, const call_targets *targets, const alone_targets *alone,
+                     const timing_buffers *buffers, const char *suffix)
 {
     pass_samples *s = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *s);
 
@@ -504,13 +470,13 @@ static void run_pass(const options *o, const call_targets *targets, const timing
             if (!kind_runs(kind, o, targets))
                 continue;
             for (int h = 0; h < HOST_COUNTS; h++) {
-                double p50;
-                double p99;
+                call_times times =
+                    time_calls(kind, host_thread_counts[h], o->intercept_batches, targets, buffers);
 
-                time_calls(kind, host_thread_counts[h], o->intercept_batches, targets, buffers, &p50, &p99);
                 if (round >= 0) {
-                    add_sample(&s->p50[kind][h], p50);
-                    add_sample(&s->p99[kind][h], p99);
+                    add_sample(&s->p50[kind][h], times.p50);
+                    add_sample(&s->p99[kind][h], times.p99);
+                    add_sample(&s->mean[kind][h], times.mean);
                 }
             }
         }
@@ -524,54 +490,113 @@ static void run_pass(const options *o, const call_targets *targets, const timing
             if (round >= 0)
                 add_sample(&s->rate[kind], rate);
             if (kind == INTERCEPTED) {
-                set_message_batch(targets, 1);
+                set_message_batch(&targets->example, 1);
                 rate = records_per_second(kind, o->intercept_records, targets);
-                set_message_batch(targets, BENCH_MESSAGE_BATCH);
+                set_message_batch(&targets->example, BENCH_MESSAGE_BATCH);
                 if (round >= 0)
                     add_sample(&s->rate_unbatched, rate);
             }
         }
-        for (int k = 0; k < SPORADIC_KINDS; k++) {
-            double ns;
-
-            if (!kind_runs(sporadic_call_kind((sporadic_kind)k), o, targets))
-                continue;
-            if (k == SPORADIC_DELAYED)
-                set_delivery_delay(targets, BENCH_DELIVERY_DELAY_MS);
-            ns = sporadic_call_ns((sporadic_kind)k, targets);
-            if (k == SPORADIC_DELAYED)
-                set_delivery_delay(targets, 20);
-            if (round >= 0)
-                add_sample(&s->sporadic[k], ns);
-        }
+        alone_round(alone, rotation, &s->alone, round >= 0);
         progress(round < 0 ? "  warm-up done\n" : "  round %d of %d done\n", round + 1, o->rounds);
     }
-    put_pass(s, targets->generated != NULL, suffix);
+    put_pass(s, targets, alone, suffix);
     HeapFree(GetProcessHeap(), 0, s);
+}
+
+/* ---- The fronts ------------------------------------------------------------- */
+
+void intercept_front_open(intercept_front *f, const wchar_t *file, const wchar_t *worker_name)
+{
+    bench_front_status_function status;
+    int code;
+
+    f->file = file;
+    f->worker_name = worker_name;
+    f->module = load_bin(file);
+    status = (bench_front_status_function)symbol(f->module, "bench_intercept_status");
+    code = status();
+    if (code != SHIM_OK)
+        fail("%ls did not connect to its worker: %s", file, shim_status_text(code));
+    f->worker = GetModuleHandleW(worker_name);
+    if (f->worker == NULL)
+        fail("%ls did not load %ls", file, worker_name);
+    f->add = (bench_add_function)symbol(f->module, "bench_intercepted_add");
+    f->counters = (bench_intercept_counters_function)symbol(f->module, "bench_intercept_counters");
+    f->counter = ((bench_worker_record_counter_function)symbol(f->worker, "bench_worker_record_counter"))();
+    f->set_message_batch =
+        (bench_worker_set_message_batch_function)symbol(f->worker, "bench_worker_set_message_batch");
+    f->watch_arrivals =
+        (bench_worker_watch_arrivals_function)symbol(f->worker, "bench_worker_watch_arrivals");
+    /* The session's on_start must have run: it names the session. */
+    wait_worker_ready(f->worker);
+    f->counter->reached = CreateEventW(NULL, FALSE, FALSE, NULL);
+    if (f->counter->reached == NULL)
+        fail("CreateEvent failed (error %lu)", GetLastError());
+}
+
+void intercept_front_close(intercept_front *f)
+{
+    /* Every record has been counted: the plugin no longer uses the event. */
+    f->counter->target = 0;
+    CloseHandle(f->counter->reached);
+    f->counter->reached = NULL;
+    FreeLibrary(f->module);
+    wait_unmapped(f->worker, f->worker_name);
+    f->module = NULL;
+}
+
+void intercept_front_expect(const intercept_front *f, LONGLONG records)
+{
+    ResetEvent(f->counter->reached);
+    InterlockedExchange64(&f->counter->target, f->counter->received + records);
+}
+
+double intercept_front_wait(const intercept_front *f, const char *what)
+{
+    if (WaitForSingleObject(f->counter->reached, BATCH_DEADLINE_MS) != WAIT_OBJECT_0)
+        fail("%s: only %lld of %lld records arrived through %ls", what, f->counter->received,
+             f->counter->target, f->file);
+    return now_ms();
+}
+
+/* What the fronts' sessions say at the end: their journal's kind (a file
+ * that could not be made falls back to memory) and the drops (none while
+ * the plugin keeps up). */
+static void put_front_counters(const intercept_front *f, const char *key)
+{
+    shim_session_counters counters;
+    char name[96];
+    int code = f->counters(&counters);
+
+    if (code != SHIM_OK)
+        fail("%ls: the counters: %s", f->file, shim_status_text(code));
+    snprintf(name, sizeof name, "%s_journal", key);
+    put_string(name, counters.journal == SHIM_JOURNAL_FILE ? "file" : "memory");
+    snprintf(name, sizeof name, "%s_dropped", key);
+    put_number(name, (double)counters.dropped);
 }
 
 void intercept_cost(const options *o)
 {
-    HMODULE front = load_bin(L"bench_intercept.dll");
-    bench_front_status_function status = (bench_front_status_function)symbol(front, "bench_intercept_status");
-    HMODULE worker = GetModuleHandleW(L"bench_worker.dll");
-    HMODULE original = GetModuleHandleW(L"bench_original.dll");
+    static call_targets targets;
     static generated_front generated;
-    call_targets targets;
+    alone_targets alone;
+    HMODULE original;
     timing_buffers buffers;
     HANDLE load[64];
     int load_threads;
-    int code = status();
 
     progress("6. host cost of an intercepted call (64-byte record): %d batches of %d calls per host thread, "
              "variant and round, %ld records per throughput run, %d rounds; quiet, then loaded\n",
              o->intercept_batches, BATCH_CALLS, o->intercept_records, o->rounds);
-    if (code != SHIM_OK)
-        fail("bench_intercept.dll did not connect to its worker: %s", shim_status_text(code));
-    if (worker == NULL || original == NULL)
-        fail("bench_intercept.dll did not load its worker and its original");
+    intercept_front_open(&targets.example, L"bench_intercept.dll", L"bench_worker.dll");
+    intercept_front_open(&targets.memory, L"bench_intercept_memory.dll", L"bench_worker_memory.dll");
+    intercept_front_open(&targets.flushing, L"bench_intercept_flush.dll", L"bench_worker_flush.dll");
+    original = GetModuleHandleW(L"bench_original.dll");
+    if (original == NULL)
+        fail("bench_intercept.dll did not load its original");
     targets.original = (bench_add_function)symbol(original, "bench_original_add");
-    targets.intercepted = (bench_add_function)symbol(front, "bench_intercepted_add");
     /* After the lookup of bench_original.dll: the generated front has that name too. */
     targets.generated = NULL;
     if (o->generated_front != NULL) {
@@ -581,18 +606,8 @@ void intercept_cost(const options *o)
     } else {
         progress("  no --generated-front: the generated front's variant is left out\n");
     }
-    targets.worker_counter =
-        ((bench_worker_record_counter_function)symbol(worker, "bench_worker_record_counter"))();
-    targets.set_message_batch =
-        (bench_worker_set_message_batch_function)symbol(worker, "bench_worker_set_message_batch");
-    targets.set_delivery_delay =
-        (bench_worker_set_delivery_delay_function)symbol(worker, "bench_worker_set_delivery_delay");
-    /* The session's on_start must have run: it names the session. */
-    wait_worker_ready(worker);
-    set_message_batch(&targets, BENCH_MESSAGE_BATCH);
-    targets.worker_counter->reached = CreateEventW(NULL, FALSE, FALSE, NULL);
-    if (targets.worker_counter->reached == NULL)
-        fail("CreateEvent failed (error %lu)", GetLastError());
+    set_message_batch(&targets.example, BENCH_MESSAGE_BATCH);
+    set_message_batch(&targets.memory, BENCH_MESSAGE_BATCH);
     for (int k = RAW_SUBMIT; k < CALL_KINDS; k++)
         targets.handoffs[k - RAW_SUBMIT] =
             bench_handoff_open((bench_handoff_kind)(BENCH_HANDOFF_RAW_SUBMIT + (k - RAW_SUBMIT)),
@@ -607,10 +622,22 @@ void intercept_cost(const options *o)
     if (buffers.values == NULL)
         fail("no memory for the timings");
 
-    run_pass(o, &targets, &buffers, "");
+    alone.original = targets.original;
+    alone.example = &targets.example;
+    alone.memory = &targets.memory;
+    alone.flushing = &targets.flushing;
+    alone.generated = targets.generated;
+    alone.run_sporadic[ALONE_EXAMPLE] = kind_runs(INTERCEPTED, o, &targets);
+    alone.run_sporadic[ALONE_MEMORY] = kind_runs(MEMORY_JOURNAL, o, &targets);
+    alone.run_sporadic[ALONE_GENERATED] = kind_runs(GENERATED, o, &targets);
+    alone.run_flush = o->only == NULL || strcmp(o->only, "flush_every_post") == 0;
+    alone.sporadic_calls = o->sporadic_calls;
+    alone.flush_calls = o->flush_calls;
+
+    run_pass(o, &targets, &alone, &buffers, "");
     progress("  the same with one busy thread per CPU\n");
     load_threads = start_load(load, (int)(sizeof load / sizeof load[0]));
-    run_pass(o, &targets, &buffers, "_loaded");
+    run_pass(o, &targets, &alone, &buffers, "_loaded");
     stop_load(load, load_threads);
 
     put_number("intercept_record_bytes", BENCH_RECORD_SIZE);
@@ -619,10 +646,11 @@ void intercept_cost(const options *o)
     put_number("intercept_records_per_run", o->intercept_records);
     put_number("intercept_load_threads", load_threads);
     put_number("intercept_message_batch", BENCH_MESSAGE_BATCH);
-    put_number("sporadic_delivery_latency_ms", BENCH_DELIVERY_DELAY_MS);
-    put_number("sporadic_calls", SPORADIC_CALLS);
-    put_number("sporadic_spacing_us", SPORADIC_SPACING_US);
     put_number("qpc_tick_ns", 1e9 / (double)bench_frequency.QuadPart);
+    alone_put_settings(&alone);
+    put_front_counters(&targets.example, "intercept");
+    put_front_counters(&targets.memory, "memory_journal");
+    put_front_counters(&targets.flushing, "flush_every_post");
 
     for (int k = RAW_SUBMIT; k < CALL_KINDS; k++)
         bench_handoff_close(targets.handoffs[k - RAW_SUBMIT]);
@@ -631,10 +659,7 @@ void intercept_cost(const options *o)
     HeapFree(GetProcessHeap(), 0, buffers.values);
     if (targets.generated != NULL)
         generated_front_close(targets.generated);
-    /* Every record has been counted: the plugin no longer uses the event. */
-    targets.worker_counter->target = 0;
-    CloseHandle(targets.worker_counter->reached);
-    targets.worker_counter->reached = NULL;
-    FreeLibrary(front);
-    wait_unmapped(worker, L"bench_worker.dll");
+    intercept_front_close(&targets.flushing);
+    intercept_front_close(&targets.memory);
+    intercept_front_close(&targets.example);
 }

@@ -1,6 +1,10 @@
 /* Sections 3 and 4: unload completion (FreeLibrary(front) to the worker
  * unmapped) and a full lifecycle, next to plain DLLs and to the same Wine
- * resources built without twinshim. */
+ * resources built without twinshim; the lifecycle also with the plugin's
+ * journal in memory (bench_front_memory.dll), to show what the journal's
+ * file costs a session's start and stop. */
+#include <stdio.h>
+
 #include "twinshim/status.h"
 
 #include "bench_program.h"
@@ -120,27 +124,83 @@ static double resources_cycle(const wchar_t *const *paths, resource_shape shape)
     return end - start;
 }
 
+/* One lifecycle's parts, in ms. */
+typedef struct cycle_samples {
+    samples whole; /* LoadLibrary(front), one call, FreeLibrary, worker gone */
+    samples load;  /* LoadLibrary(front) */
+    samples free;  /* LoadLibrary(front) and the call */
+    samples gone;  /* FreeLibrary(front) to the worker gone */
+} cycle_samples;
+
+/* LoadLibrary(front), one call, FreeLibrary(front), worker gone. */
+static void twinshim_cycle(const wchar_t *front_path, const wchar_t *worker_name, cycle_samples *s, BOOL keep)
+{
+    static bench_run one;
+    bench_message message = { &one, NULL };
+    bench_front_post_function post;
+    HMODULE module;
+    HMODULE worker;
+    double start;
+    double loaded;
+    double freed;
+    double end;
+
+    start_run(&one, 1, 0, bench_events[0]);
+    start = now_ms();
+    module = LoadLibraryW(front_path);
+    if (module == NULL)
+        fail("cannot load %ls (error %lu)", front_path, GetLastError());
+    loaded = now_ms();
+    post = (bench_front_post_function)(void (*)(void))GetProcAddress(module, "bench_front_post");
+    if (post == NULL || post(&message) != SHIM_OK)
+        fail("the lifecycle's call failed");
+    worker = GetModuleHandleW(worker_name);
+    freed = now_ms();
+    FreeLibrary(module);
+    end = wait_unmapped(worker, worker_name);
+    if (one.done != 1)
+        fail("the lifecycle's message was not delivered");
+    if (keep) {
+        add_sample(&s->whole, end - start);
+        add_sample(&s->load, loaded - start);
+        add_sample(&s->free, freed - start);
+        add_sample(&s->gone, end - freed);
+    }
+}
+
+static void put_cycle(const char *key, const cycle_samples *s)
+{
+    char name[96];
+
+    put_stats(key, &s->whole);
+    snprintf(name, sizeof name, "%s_load", key);
+    put_stats(name, &s->load);
+    snprintf(name, sizeof name, "%s_to_free", key);
+    put_stats(name, &s->free);
+    snprintf(name, sizeof name, "%s_free_to_gone", key);
+    put_stats(name, &s->gone);
+}
+
 void lifecycle(const options *o)
 {
     enum {
         UNLOAD,
         CYCLE,
+        CYCLE_MEMORY,
         PLAIN,
         PLAIN_TWO,
         RESOURCES, /* RESOURCE_SHAPES kinds, one per resource_shape */
         THREAD = RESOURCES + RESOURCE_SHAPES,
         KINDS
     };
-    static bench_run one;
     wchar_t front_path[PATH_CAPACITY];
+    wchar_t memory_front_path[PATH_CAPACITY];
     wchar_t plain_path[2][PATH_CAPACITY];
     const wchar_t *plain_paths[2] = { plain_path[0], plain_path[1] };
     samples unload = { .count = 0 };
     samples unload_free = { .count = 0 };
-    samples cycle = { .count = 0 };
-    samples cycle_load = { .count = 0 };
-    samples cycle_free = { .count = 0 };
-    samples cycle_gone = { .count = 0 };
+    static cycle_samples cycle;
+    static cycle_samples cycle_memory;
     samples plain = { .count = 0 };
     samples plain_two = { .count = 0 };
     samples resources[RESOURCE_SHAPES] = { { .count = 0 } };
@@ -149,6 +209,7 @@ void lifecycle(const options *o)
 
     progress("3-4. unload completion, full lifecycle and plain DLL, %d rounds\n", o->cycle_rounds);
     bin_path(L"bench_front.dll", front_path);
+    bin_path(L"bench_front_memory.dll", memory_front_path);
     bin_path(L"bench_plain.dll", plain_path[0]);
     bin_path(L"bench_plain_2.dll", plain_path[1]);
     for (int round = -2; round < o->cycle_rounds; round++) {
@@ -172,36 +233,11 @@ void lifecycle(const options *o)
                     add_sample(&unload, end - start);
                     add_sample(&unload_free, freed - start);
                 }
-            } else if (which == CYCLE) {
-                /* LoadLibrary(front), one call, FreeLibrary(front), worker gone. */
-                HMODULE module;
-                HMODULE worker;
-                bench_front_post_function post;
-                bench_message message = { &one, NULL };
-                double loaded;
-                double freed;
-
-                start_run(&one, 1, 0, bench_events[0]);
-                start = now_ms();
-                module = LoadLibraryW(front_path);
-                if (module == NULL)
-                    fail("cannot load bench_front.dll (error %lu)", GetLastError());
-                loaded = now_ms();
-                post = (bench_front_post_function)(void (*)(void))GetProcAddress(module, "bench_front_post");
-                if (post == NULL || post(&message) != SHIM_OK)
-                    fail("the lifecycle's call failed");
-                worker = GetModuleHandleW(L"bench_worker.dll");
-                freed = now_ms();
-                FreeLibrary(module);
-                end = wait_unmapped(worker, L"bench_worker.dll");
-                if (one.done != 1)
-                    fail("the lifecycle's message was not delivered");
-                if (round >= 0) {
-                    add_sample(&cycle, end - start);
-                    add_sample(&cycle_load, loaded - start);
-                    add_sample(&cycle_free, freed - start);
-                    add_sample(&cycle_gone, end - freed);
-                }
+            } else if (which == CYCLE || which == CYCLE_MEMORY) {
+                if (which == CYCLE)
+                    twinshim_cycle(front_path, L"bench_worker.dll", &cycle, round >= 0);
+                else
+                    twinshim_cycle(memory_front_path, L"bench_worker_memory.dll", &cycle_memory, round >= 0);
             } else if (which == PLAIN || which == PLAIN_TWO) {
                 double ms = plain_cycle(plain_paths, which == PLAIN ? 1 : 2);
 
@@ -232,24 +268,26 @@ void lifecycle(const options *o)
     put_stats("unload_completion_ms", &unload);
     put_number("unload_completion_ms", median_of(&unload));
     put_stats("unload_completion_free_ms", &unload_free);
-    put_stats("cycle_ms_twinshim", &cycle);
-    put_stats("cycle_ms_twinshim_load", &cycle_load);
-    put_stats("cycle_ms_twinshim_to_free", &cycle_free);
-    put_stats("cycle_ms_twinshim_free_to_gone", &cycle_gone);
+    put_cycle("cycle_ms_twinshim", &cycle);
+    put_cycle("cycle_ms_twinshim_memory_journal", &cycle_memory);
     put_stats("cycle_ms_plain_dll", &plain);
     put_stats("cycle_ms_two_plain_dlls", &plain_two);
     put_stats("cycle_ms_same_resources", &resources[PRIVATE_POOL_AND_THREAD]);
     put_stats("cycle_ms_private_pool_floor", &resources[PRIVATE_POOL_ONLY]);
     put_stats("cycle_ms_default_pool_floor", &resources[DEFAULT_POOL]);
     put_stats("thread_create_exit_ms", &thread);
-    ratio = ratios(&cycle, &plain);
+    ratio = ratios(&cycle.whole, &plain);
     put_number("cycle_ratio_vs_plain_dll", median_of(&ratio));
     put_stats("cycle_ratio_vs_plain_dll", &ratio);
+    ratio = ratios(&cycle_memory.whole, &plain);
+    put_number("cycle_ratio_memory_journal_vs_plain_dll", median_of(&ratio));
+    ratio = ratios(&cycle.whole, &cycle_memory.whole);
+    put_number("cycle_ratio_journal_file_vs_memory", median_of(&ratio));
     ratio = ratios(&plain_two, &plain);
     put_number("two_plain_dlls_ratio_vs_plain_dll", median_of(&ratio));
     ratio = ratios(&resources[PRIVATE_POOL_AND_THREAD], &plain);
     put_number("same_resources_ratio_vs_plain_dll", median_of(&ratio));
-    ratio = ratios(&cycle, &resources[PRIVATE_POOL_AND_THREAD]);
+    ratio = ratios(&cycle.whole, &resources[PRIVATE_POOL_AND_THREAD]);
     put_number("cycle_ratio_vs_same_resources", median_of(&ratio));
     ratio = ratios(&resources[PRIVATE_POOL_ONLY], &plain);
     put_number("private_pool_floor_ratio_vs_plain_dll", median_of(&ratio));
