@@ -111,6 +111,16 @@ static void release_finished(session_journal *journal)
         InterlockedExchange(&journal->drained, 1);
 }
 
+static BOOL release_is_due(const shim_session *session, const session_journal *journal)
+{
+    const message_ring *ring = &journal->ring;
+    uint64_t release = __atomic_load_n(&ring->view.header->release, __ATOMIC_ACQUIRE);
+    uint64_t head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+
+    return head - release >= session->wake_span ||
+           head == __atomic_load_n(&ring->view.header->tail, __ATOMIC_ACQUIRE);
+}
+
 /* Under the delivery lock: a batch from the first journal that has one,
  * dead processes' journals first. Skips what a dead process claimed and
  * never published. Returns the journal's index, or -1. */
@@ -140,7 +150,8 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
 
             InterlockedExchangeAdd64(&session->skipped, (LONG64)(journal->ring.torn - torn));
             if (taken > 0) {
-                journal->batches_running++;
+                if (journal->recovered)
+                    journal->batches_running++;
                 *count_taken = taken;
                 return (int)index;
             }
@@ -242,10 +253,18 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
         if (shim__read_flag(&session->stop_requested))
             SwitchToThread();
     }
-    AcquireSRWLockExclusive(&session->delivery_lock);
-    journal->batches_running--;
-    release_finished(journal);
-    ReleaseSRWLockExclusive(&session->delivery_lock);
+    /* The release point moves under the lock, so not after every batch of
+     * the own journal: only once the finished records behind it are a wake
+     * span's worth, or the callbacks have caught up. A lap of the ring
+     * then costs a few locks, not one per message; the records' own marks
+     * say what is finished meanwhile (exit and recovery go by them). */
+    if (journal->recovered || release_is_due(session, journal)) {
+        AcquireSRWLockExclusive(&session->delivery_lock);
+        if (journal->recovered)
+            journal->batches_running--;
+        release_finished(journal);
+        ReleaseSRWLockExclusive(&session->delivery_lock);
+    }
     return TRUE;
 }
 
