@@ -1,22 +1,27 @@
 #!/bin/sh
-# End to end with a real third-party DLL and its unchanged program: Debian's
-# libgpg-error-0.dll and gpg-error.exe (package libgpg-error-mingw-w64-dev),
-# wrapped with --intercept '*' (an observing stub on every code export, no
-# prototypes). For several command lines the wrapped run must print byte for
-# byte what the original prints, with the same exit code, and the worker must
-# log every function of the DLL the program imports and is bound to call.
+# End to end with a real third-party DLL, its own header and its unchanged
+# program: Debian's libgpg-error-0.dll, gpg-error.h and gpg-error.exe
+# (package libgpg-error-mingw-w64-dev), wrapped with --header gpg-error.h and
+# no --intercept: a typed stub on every export the header declares, an
+# observing stub on the variadic ones. For several command lines the wrapped
+# run must print byte for byte what the original prints, with the same exit
+# code; the trace must be JSON Lines, every call of a declared export typed
+# (arguments, result, last error, duration), the variadic ones observed, and
+# every function of the DLL the program imports and is bound to call logged;
+# and `shimgen report` on the trace must count what the trace holds.
 # gpg-error.exe takes the DLL only from its import table, so it is unloaded
 # only at process exit: the log also shows the exit hand-over at work. The
 # cases run twice: as generated, then with the generated worker's delivery
 # delay set to 10 ms: the program then exits with its last records still
 # waiting for their window, and the same checks must hold (by hand, --list
 # logged 611 calls in both passes).
-# Usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR]
+# Usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR [MINGW_INCLUDE_DIR]]
 set -eu
 
 shimgen=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-work=${2:?usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR]}
+work=${2:?usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR [MINGW_INCLUDE_DIR]]}
 mingw_bin=${3:-/usr/x86_64-w64-mingw32/bin}
+mingw_include=${4:-/usr/x86_64-w64-mingw32/include}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 wine_run=$top/cmake/wine-run
@@ -35,9 +40,18 @@ mkdir -p "$work/original" "$work/wrapped"
 work=$(cd "$work" && pwd)
 cp "$mingw_bin/libgpg-error-0.dll" "$mingw_bin/gpg-error.exe" "$work/original/"
 
-echo "== shimgen wrap libgpg-error-0.dll --intercept '*'"
-"$shimgen" wrap "$work/original/libgpg-error-0.dll" -o "$work/project" --intercept '*' > "$work/wrap.log" 2>&1 || {
-    cat "$work/wrap.log"; fail "shimgen wrap"; }
+[ -f "$mingw_include/gpg-error.h" ] ||
+    fail "$mingw_include/gpg-error.h is missing: install libgpg-error-mingw-w64-dev (scripts/install-dependencies.sh)"
+echo "== shimgen wrap libgpg-error-0.dll --header gpg-error.h"
+"$shimgen" wrap "$work/original/libgpg-error-0.dll" -o "$work/project" --header "$mingw_include/gpg-error.h" \
+    > "$work/wrap.log" 2>&1 || { cat "$work/wrap.log"; fail "shimgen wrap"; }
+cat "$work/wrap.log"
+# What wrap says it left observed: the variadic functions (the header declares every export).
+grep -q '^shimgen: [0-9]* of [0-9]* intercepted exports typed from gpg-error.h' "$work/wrap.log" ||
+    fail "wrap did not say how many exports it typed"
+sed -n 's/^shimgen:   variadic[^:]*: //p' "$work/wrap.log" | tr ',' '\n' | tr -d ' ' | sort > "$work/observed.txt"
+[ -s "$work/observed.txt" ] || fail "wrap named no variadic export (gpgrt_fprintf, gpgrt_log...)"
+grep -q 'not declared there' "$work/wrap.log" && fail "wrap found exports gpg-error.h does not declare"
 "$here/build-project.sh" "$work/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$work" ||
     fail "building the generated project"
 cp "$work/original/gpg-error.exe" "$work/project/build/bin/libgpg-error-0.dll" \
@@ -68,8 +82,10 @@ check() {
     [ "$status_original" = "$status_wrapped" ] ||
         fail "gpg-error $*: exit code $status_wrapped, the original's is $status_original"
     [ -f "$work/wrapped/calls.log" ] || fail "gpg-error $*: no log (pass-through?)"
-    sed -n 's/^\([^ ]*\) (ordinal [0-9]*) called on thread .*/\1/p' "$work/wrapped/calls.log" | sort -u \
-        > "$work/logged.$case_number"
+    python3 "$here/jsonl-check.py" "$work/wrapped/calls.log" > /dev/null || fail "gpg-error $*: not JSON Lines"
+    python3 "$here/typed-or-observed.py" "$work/wrapped/calls.log" "$work/observed.txt" \
+        > "$work/logged.$case_number" || fail "gpg-error $*: a call typed or observed the wrong way"
+    cp "$work/wrapped/calls.log" "$work/trace.$case_number.jsonl"
     unexpected=$(comm -23 "$work/logged.$case_number" "$work/imported.txt")
     [ -z "$unexpected" ] || fail "gpg-error $*: logged calls the program does not import: $unexpected"
     echo "gpg-error $*: same $(wc -c < "$work/original.$case_number") bytes, exit $status_original;" \
@@ -111,5 +127,12 @@ cmake --build "$work/project/build" > "$work/build-delayed.log" 2>&1 || {
     cat "$work/build-delayed.log"; fail "rebuilding the worker with a delay"; }
 cp "$work/project/build/bin/libgpg-error-0_worker.dll" "$work/wrapped/"
 run_cases
+
+echo "== shimgen report on a trace: the counts the trace holds"
+"$shimgen" report "$work/trace.3.jsonl" -o "$work/report.html" > "$work/report.txt" ||
+    { cat "$work/report.txt"; fail "shimgen report"; }
+cat "$work/report.txt"
+python3 "$here/../tests/report-counts.py" "$work/trace.3.jsonl" "$work/report.txt" "$work/report.html" ||
+    fail "shimgen report's counts differ from the trace's"
 
 echo "wrap-gpg-error: passed ($case_number command lines, same bytes and exit codes, every call logged is an import)"

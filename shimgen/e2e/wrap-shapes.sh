@@ -90,22 +90,24 @@ data=$(sed -n 's/^shapes_calls (data) = //p' "$work/wrapped.txt")
 
 echo "== what the worker saw"
 cat "$work/wrapped/cwd/calls.log"
+python3 "$here/jsonl-check.py" "$work/wrapped/cwd/calls.log" || fail "the log is not JSON Lines"
 # The host returns from main right after its last call: a call whose line
 # the worker was writing then is handed over again at exit, marked
-# "(possible repeat)". Every call here has its own return address, so a
-# line that differs only by the mark is the same call.
-grep -v ' (possible repeat)$' "$work/wrapped/cwd/calls.log" | sort | uniq -d | grep -q . &&
+# "possible_repeat". Every call here has its own timestamp and return
+# address, so a line that differs only by the mark is the same call.
+grep -v '"possible_repeat":true' "$work/wrapped/cwd/calls.log" | sort | uniq -d | grep -q . &&
     fail "a call was logged twice without the possible-repeat mark"
 for export in shape_floats shape_structs shape_variadic shape_many shape_stdcall shape_fastcall shape_thiscall; do
     expected=1
     [ "$export" = shape_floats ] && expected=2
-    seen=$(grep "^$export (ordinal [0-9]*) called on thread [0-9]* registers " "$work/wrapped/cwd/calls.log" |
-        sed 's/ (possible repeat)$//' | sort -u | wc -l)
+    seen=$(grep "\"export\":\"$export\",\"ordinal\":[0-9]*,\"last_error\":[0-9]*,\"registers\":\[" \
+        "$work/wrapped/cwd/calls.log" | sed 's/,"possible_repeat":true}$/}/' | sort -u | wc -l)
     [ "$seen" -eq "$expected" ] || fail "the worker logged $seen of $expected calls of $export"
 done
-grep -q '^shapes_bump\|^shapes_count' "$work/wrapped/cwd/calls.log" && fail "a jump stub posted a record"
+grep -q '"export":"shapes_bump"\|"export":"shapes_count"' "$work/wrapped/cwd/calls.log" &&
+    fail "a jump stub posted a record"
 # The raw registers of shape_stdcall(12, 34): rcx = 12, rdx = 34.
-grep -q '^shape_stdcall (ordinal 5) called on thread [0-9]* registers 0xc 0x22 ' "$work/wrapped/cwd/calls.log" ||
-    fail "shape_stdcall's record does not hold its arguments in rcx and rdx"
+grep -q '"export":"shape_stdcall","ordinal":5,"last_error":[0-9]*,"registers":\["0xc","0x22",' \
+    "$work/wrapped/cwd/calls.log" || fail "shape_stdcall's record does not hold its arguments in rcx and rdx"
 
 echo "wrap-shapes: passed (every shape observed with the original's results, one copy of the original, no impostor)"
