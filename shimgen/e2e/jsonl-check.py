@@ -20,7 +20,9 @@ for number, line in enumerate(data.split(b"\n")[:-1], 1):
         sys.exit(f"{sys.argv[1]}:{number}: not JSON in UTF-8 ({error}): {line[:200]!r}")
     missing = [field for field in REQUIRED if field not in record]
     typed = "args" in record
-    if missing or typed == ("registers" in record) or typed != ("duration_ns" in record):
+    # A typed call the process exited in is "unfinished": no result, no duration.
+    timed = "duration_ns" in record or record.get("unfinished") is True
+    if missing or typed == ("registers" in record) or typed != timed:
         sys.exit(f"{sys.argv[1]}:{number}: neither a typed nor an observed record: {record}")
     count += 1
 print(f"{sys.argv[1]}: {count} JSON records")

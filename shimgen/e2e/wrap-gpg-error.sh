@@ -78,7 +78,7 @@ check() {
         > "$work/wrapped.$case_number" 2>&1 || status_wrapped=$?
     cmp -s "$work/original.$case_number" "$work/wrapped.$case_number" || {
         diff "$work/original.$case_number" "$work/wrapped.$case_number" || true
-        fail "gpg-error $*: the wrapped run printed something else"; }
+        fail "gpg-error $*: the wrapped run printed something else (exit $status_wrapped, the original's $status_original)"; }
     [ "$status_original" = "$status_wrapped" ] ||
         fail "gpg-error $*: exit code $status_wrapped, the original's is $status_original"
     [ -f "$work/wrapped/calls.log" ] || fail "gpg-error $*: no log (pass-through?)"
@@ -111,6 +111,10 @@ check 1 2 16383 GPG_ERR_EOF
 expect_logged gpg_strerror gpg_strsource
 check --version
 expect_logged gpgrt_argparse
+# gpgrt_argparse prints the version and exits the process from inside: its
+# stub never sees it return, and the record says so.
+grep -q '"export":"gpgrt_argparse",.*"unfinished":true' "$work/trace.$case_number.jsonl" ||
+    fail "--version: gpgrt_argparse, which exits the process, not logged unfinished"
 check --no-such-option
 expect_logged gpgrt_argparse
 }

@@ -91,7 +91,7 @@ static void write_observer(FILE *out, const wrap_plan *plan)
             "    record->header.last_error = last_error;\n"
             "    record->header.text_size = 0;\n"
             "    record->header.has_result = 0;\n"
-            "    record->header.reserved = 0;\n"
+            "    record->header.flags = 0;\n"
             "    record->header.timestamp = shim_front_utc_now();\n"
             "    record->header.duration_ns = 0;\n"
             "}\n\n"
@@ -170,9 +170,11 @@ static void write_configuration(FILE *out, const wrap_plan *plan)
             "#include <limits.h>\n"
             "#include <stdint.h>\n"
             "#include <string.h>\n\n"
-            "#include <windows.h>\n\n"
+            "#include <windows.h>\n"
+            "%s\n"
             "#include \"twinshim/front.h\"\n\n",
-            plan->input_path, plan->names.front_file, plan->stubs_source_file, plan->def_file);
+            plan->input_path, plan->names.front_file, plan->stubs_source_file, plan->def_file,
+            typed_stub_any(plan) ? "#include <winternl.h> /* the typed calls' chain, in the TEB */\n" : "");
     if (plan->include_count > 0) {
         fputs("/* Given with --include: the types of the prototypes. */\n", out);
         for (size_t index = 0; index < plan->include_count; index++) {

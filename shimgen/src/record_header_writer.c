@@ -19,8 +19,10 @@ static void write_record(FILE *out, const char *identifier)
             "/* A record's kind: what follows its header. */\n"
             "#define %s_RECORD_TYPED 1    /* a typed stub's: values[value_count], kinds[value_count], text "
             "*/\n"
-            "#define %s_RECORD_OBSERVED 2 /* an observing stub's: registers[%s_RECORD_REGISTERS] */\n\n",
-            identifier, identifier, identifier, identifier, identifier, identifier);
+            "#define %s_RECORD_OBSERVED 2 /* an observing stub's: registers[%s_RECORD_REGISTERS] */\n"
+            "/* A typed call the process exited in: its arguments, no result, no duration. */\n"
+            "#define %s_RECORD_UNFINISHED 0x1 /* in flags */\n\n",
+            identifier, identifier, identifier, identifier, identifier, identifier, identifier);
     fprintf(out,
             "/* What a typed record's value is, so that the worker can write it: the\n"
             " * low bits a kind, the high bits what happened to a string. */\n"
@@ -48,7 +50,7 @@ static void write_record(FILE *out, const char *identifier)
             "    unsigned long last_error;\n"
             "    unsigned short text_size; /* typed: bytes of text after the kinds */\n"
             "    unsigned char has_result; /* typed: the last value is the result */\n"
-            "    unsigned char reserved;\n"
+            "    unsigned char flags;      /* %s_RECORD_UNFINISHED */\n"
             "    /* When the call began, in UTC: a FILETIME (100 ns units since\n"
             "     * 1601-01-01), from the front runtime's record clock (twinshim/front.h). */\n"
             "    unsigned long long timestamp;\n"
@@ -67,7 +69,7 @@ static void write_record(FILE *out, const char *identifier)
             "} %s_call_record;\n\n"
             "_Static_assert(sizeof(%s_call_record) == 40, \"the record's header is 40 bytes on both "
             "architectures\");\n",
-            identifier, identifier, identifier, identifier, identifier, identifier, identifier);
+            identifier, identifier, identifier, identifier, identifier, identifier, identifier, identifier);
 }
 
 /* A typed export's parameter names, as a static array. */

@@ -102,7 +102,10 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
                 "    end = shim_front_counter_now();\n"
                 "    /* The host sees the original's last error, not the post's. */\n"
                 "    last_error = GetLastError();\n");
-    expect_text("    SHIMGEN_RECORD(&call, 0, context);\n");
+    expect_text("    SHIMGEN_RECORD(&call, 0, context);\n"
+                "    enter_typed_call(&call, __builtin_return_address(0));\n");
+    expect_text("    last_error = GetLastError();\n"
+                "    leave_typed_call(&call);\n");
     expect_text("    SHIMGEN_RECORD(&call, 1, result);\n");
     expect_text("    SetLastError(last_error);\n    return result;\n}\n");
     /* alpha has none: observed, by its index in the table. */
@@ -112,7 +115,17 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
     /* No lookup and no system call per call: the record's time is the
      * front runtime's clock; and no session settings: those are the worker's. */
     expect_text("    record->header.timestamp = shim_front_utc_now();\n");
-    expect_no_text("GetProcAddress");
+    /* One lookup, when the front loads (ntdll's exit flag, for the typed
+     * calls the process exits in), never one per call. */
+    {
+        const char *lookup = strstr(written, "GetProcAddress");
+        const char *constructor = strstr(written, "static void start_in_flight_chain(void)\n{\n");
+
+        assert_non_null(lookup);
+        assert_non_null(constructor);
+        assert_true(lookup > constructor && lookup < strstr(constructor, "\n}\n"));
+        assert_null(strstr(lookup + 1, "GetProcAddress"));
+    }
     expect_no_text("GetSystemTime");
     expect_no_text("shim_front_get_original_symbol");
     expect_no_text("original_symbol");
@@ -207,7 +220,7 @@ static void a_record_carries_the_export_index(void **state)
     expect_no_text("strncpy");
     /* #14 is the second intercept, typed: index 1, its argument and result. */
     expect_text("    begin_typed_call(&call, 1, 2, 1);\n");
-    expect_text("    post_typed_call(&call, end, last_error, __builtin_return_address(0));\n");
+    expect_text("    post_typed_call(&call, end, last_error);\n");
     write_with(worker_write_source, &plan);
     expect_text("legacy_export(record->export_index)");
     wrap_plan_free(&plan);

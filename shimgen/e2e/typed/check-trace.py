@@ -68,6 +68,9 @@ def one_with(found, field, value):
 
 def typed(record, args, result="absent", last_error=None):
     name = record.get("export", "?")
+    if record.get("unfinished"):
+        fail(f"{name}: unfinished: {record}")
+        return
     if "registers" in record or "duration_ns" not in record:
         fail(f"{name}: not a typed record: {record}")
         return
@@ -88,7 +91,9 @@ def address(value):
     return isinstance(value, str) and re.match(r"^0x[0-9a-f]+$", value) is not None
 
 
-typed(calls("typed_add", 1)[0], {"a": 2, "b": 3}, 5)
+adds = calls("typed_add", 2)
+typed(one_with(adds, "a", 2), {"a": 2, "b": 3}, 5)
+typed(one_with(adds, "a", 40), {"a": 40, "b": 2}, 42)
 typed(calls("typed_scale", 1)[0], {"value": -5, "factor": 65535, "shift": -3, "flags": 255}, -5 * 65535 - 3 + 255)
 typed(calls("typed_average", 1)[0], {"a": 1.5, "b": -2.25}, -0.375)
 typed(calls("typed_next_color", 1)[0], {"color": 2}, 40)
@@ -114,9 +119,21 @@ typed(one_with(ignored, "text", "<unreadable 0x10>"), {"text": "<unreadable 0x10
 partial = [record for record in ignored if record.get("args", {}).get("text") != "<unreadable 0x10>"]
 if len(partial) != 1 or not re.match(r"^<unreadable 0x[0-9a-f]+ffd>$", partial[0].get("args", {}).get("text", "")):
     fail(f"typed_ignore: a string running into an uncommitted page is not unreadable: {partial}")
-record = calls("typed_visit_all", 1)[0]
-if not address(record.get("args", {}).get("visit")) or record.get("args", {}).get("context") != "0x0":
-    fail(f"typed_visit_all: a function pointer or NULL is not an address: {record}")
+# Three calls: one returns, one is left by longjmp (no record: its stub never
+# ends it), one is still running when the process exits inside it: unfinished.
+visits = calls("typed_visit_all", 2)
+finished = [record for record in visits if "duration_ns" in record]
+unfinished = [record for record in visits if record.get("unfinished") is True]
+if len(finished) != 1 or len(unfinished) != 1:
+    fail(f"typed_visit_all: expected one finished and one unfinished record: {visits}")
+for record in visits:
+    if not address(record.get("args", {}).get("visit")) or record.get("args", {}).get("context") != "0x0":
+        fail(f"typed_visit_all: a function pointer or NULL is not an address: {record}")
+for record in unfinished + calls("typed_exit", 1):
+    if not record.get("unfinished") or "result" in record or "duration_ns" in record:
+        fail(f"a call the process exited in is not unfinished: {record}")
+if by_export.get("typed_exit", [{}])[0].get("args") != {"code": 3}:
+    fail(f"typed_exit: args {by_export.get('typed_exit')}")
 typed(calls("typed_greeting", 1)[0], {}, "hello from typed.dll")
 typed(calls("typed_fail", 1)[0], {"error": 5}, 0, last_error=5)
 record = calls("typed_sleep_ms", 1)[0]

@@ -2,6 +2,7 @@
  * (typed.h). typed_hidden is exported but in no header. */
 #define TYPED_BUILDING
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "typed.h"
@@ -113,6 +114,11 @@ int typed_fill(char *buffer, size_t size)
 int WINAPI typed_window(HWND window, LPCWSTR title, UINT flags)
 {
     return (window == NULL ? 1 : 2) + (int)wcslen(title) + (int)flags;
+}
+
+void typed_exit(int code)
+{
+    exit(code);
 }
 
 __declspec(dllexport) int typed_hidden(int value);

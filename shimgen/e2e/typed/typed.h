@@ -52,6 +52,8 @@ TYPED_API int typed_sum(int count, ...);
 TYPED_API int typed_first_byte(const char *bytes);
 TYPED_API int typed_fill(char *buffer, size_t size);
 TYPED_API int WINAPI typed_window(HWND window, LPCWSTR title, UINT flags);
+/* Ends the process with `code`, from inside the library. */
+TYPED_API void typed_exit(int code);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,8 @@
 /* The program that uses typed.dll from its import table, unchanged whether
- * typed.dll is the original or a front: prints every result, then returns
- * from main (its last calls reach the worker through process exit). */
+ * typed.dll is the original or a front: prints every result; leaves one call
+ * by longjmp; then exits the process (code 3) from inside two nested calls,
+ * so its last records reach the worker through process exit. */
+#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,10 +10,30 @@
 
 __declspec(dllimport) int typed_hidden(int value);
 
+static jmp_buf escape;
+
 static int count_visit(void *context, const char *name)
 {
     (void)context;
     return (int)strlen(name);
+}
+
+/* Leaves typed_visit_all, and its stub, without returning. */
+static int escaping_visit(void *context, const char *name)
+{
+    (void)context;
+    (void)name;
+    longjmp(escape, 1);
+}
+
+/* Ends the process from inside typed_exit, itself inside typed_visit_all. */
+static int exiting_visit(void *context, const char *name)
+{
+    (void)context;
+    (void)name;
+    fflush(stdout);
+    typed_exit(3);
+    return 0;
 }
 
 int main(void)
@@ -70,5 +92,9 @@ int main(void)
     printf("fill %d %s\n", typed_fill(buffer, sizeof buffer), buffer);
     printf("window %d\n", typed_window(NULL, L"title", 4));
     printf("hidden %d\n", typed_hidden(14));
-    return 0;
+    if (setjmp(escape) == 0)
+        typed_visit_all(escaping_visit, NULL);
+    printf("escaped by longjmp; add %d\n", typed_add(40, 2));
+    /* Never returns: the process exits with 3 inside two typed calls. */
+    return typed_visit_all(exiting_visit, NULL);
 }
