@@ -3,7 +3,7 @@
 PRESET ?= mingw-x64-gcc
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all deps configure build shimgen test demo bench torture clean
+.PHONY: all deps configure build shimgen test demo bench torture wrap clean
 
 all: build shimgen
 
@@ -27,6 +27,11 @@ test: build
 
 demo: build
 	@examples/legacy/run-demo.sh build/demo
+
+# Wraps your own DLL into a folder to copy next to its program (README.md):
+#   make wrap DLL=path/foo.dll [HEADER=foo.h] [INTERCEPT='*'] [INCLUDE='dir ...'] [OUT=folder]
+wrap: shimgen
+	@shimgen/wrap-dll.sh "$(DLL)" "$(HEADER)" "$(INTERCEPT)" "$(INCLUDE)" "$(OUT)"
 
 # The torture suite at full size; regenerates docs/reliability.md.
 torture: build shimgen
