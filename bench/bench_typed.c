@@ -35,7 +35,12 @@
 typedef int (*add4_function)(int a, int b, int c, int d);
 typedef int (*name_function)(const char *name);
 
-typedef enum variant_kind { ADD4, STRING, UNREADABLE, VARIANT_KINDS } variant_kind;
+typedef enum variant_kind {
+    ADD4,
+    STRING,
+    UNREADABLE,
+    VARIANT_KINDS
+} variant_kind;
 
 static const char *const variant_keys[VARIANT_KINDS] = { "typed_added_ns", "typed_string_added_ns",
                                                          "typed_unreadable_added_ns" };
@@ -62,8 +67,8 @@ static void calls(const targets *t, variant_kind kind, int typed, int first)
 }
 
 /* p50 and p99 in ns per call over `batches` batches. */
-static void time_variant(const targets *t, variant_kind kind, int typed, int batches, double *values, double *p50,
-                         double *p99)
+static void time_variant(const targets *t, variant_kind kind, int typed, int batches, double *values,
+                         double *p50, double *p99)
 {
     double ns_per_tick = 1e9 / (double)bench_frequency.QuadPart;
 
@@ -118,7 +123,8 @@ int main(int argc, char **argv)
     t.add4[1] = (add4_function)symbol(front.module, "bench_original_add4");
     t.name[0] = (name_function)symbol(original, "bench_original_name");
     t.name[1] = (name_function)symbol(front.module, "bench_original_name");
-    progress("typed stubs: %d rounds of %d batches of %d calls per variant (a tenth for the unreadable one)\n",
+    progress("typed stubs: %d rounds of %d batches of %d calls per variant (a tenth for the unreadable "
+             "one)\n",
              rounds, batches, BATCH_CALLS);
     start = now_ms();
     for (int round = -1; round < rounds; round++) {

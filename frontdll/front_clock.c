@@ -47,7 +47,7 @@
 #define RATE_SPAN_MIN_NS 1000000ull
 /* The rates the counter may have, in ns per tick times 2^32: 100 MHz to
  * 20 GHz. Anything else is a bad measurement. */
-#define RATE_MIN (((unsigned long long)1 << 32) / 20)
+#define RATE_MIN 214748364ull /* 2^32 / 20, rounded down */
 #define RATE_MAX (((unsigned long long)10) << 32)
 /* A measured rate moves the one in use by at most this fraction. */
 #define RATE_STEP_DIVISOR 64

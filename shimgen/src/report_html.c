@@ -203,11 +203,15 @@ static void write_timeline(FILE *out, const trace *read, const trace_summary *su
 {
     const int label_width = 220;
     char span[32];
-    int rows = (int)(summary->export_count < TIMELINE_ROWS_MAX ? summary->export_count : TIMELINE_ROWS_MAX);
+    size_t shown = summary->export_count;
+    int rows;
     size_t *by_calls = malloc((summary->export_count + 1) * sizeof *by_calls);
 
     if (by_calls == NULL)
         return;
+    if (shown > TIMELINE_ROWS_MAX)
+        shown = TIMELINE_ROWS_MAX;
+    rows = (int)shown;
     /* The exports with the most calls, in the table's order among them. */
     for (size_t index = 0; index < summary->export_count; index++)
         by_calls[index] = index;
@@ -225,7 +229,7 @@ static void write_timeline(FILE *out, const trace *read, const trace_summary *su
             "<h2>Calls over time</h2>\n<p class=\"note\">%d export%s with the most calls, %d bins over the "
             "trace's %s; darker: more calls, red: a call failed.</p>\n<svg id=\"timeline\" width=\"%d\" "
             "height=\"%d\">",
-            rows, rows == 1 ? "" : "s", TIMELINE_BINS, span, label_width + TIMELINE_BINS * 3 + 10,
+            rows, shown == 1 ? "" : "s", TIMELINE_BINS, span, label_width + TIMELINE_BINS * 3 + 10,
             rows * 14 + 18);
     for (int row = 0; row < rows; row++)
         write_timeline_row(out, read, summary, summary->exports[by_calls[row]].export_index, row,

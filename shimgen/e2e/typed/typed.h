@@ -20,7 +20,11 @@
 extern "C" {
 #endif
 
-typedef enum typed_color { TYPED_RED = 1, TYPED_GREEN = 2, TYPED_BLUE = 40 } typed_color;
+typedef enum typed_color {
+    TYPED_RED = 1,
+    TYPED_GREEN = 2,
+    TYPED_BLUE = 40
+} typed_color;
 typedef struct typed_point {
     int x;
     int y;
