@@ -72,6 +72,16 @@ static void load_clock(const wchar_t *fixture_name, front_clock *clock)
     clock->counter_utc = (counter_utc_function)symbol_of(clock->front.module, "test_front_counter_utc");
 }
 
+/* The same with a change the clock's fault injection makes 100 ms after
+ * attach: `variable` (TWINSHIM_FAULT_CLOCK_*) set to `value`. */
+static void load_clock_changing(const wchar_t *fixture_name, const wchar_t *variable, const wchar_t *value,
+                                front_clock *clock)
+{
+    assert_win32(SetEnvironmentVariableW(variable, value));
+    assert_win32(SetEnvironmentVariableW(L"TWINSHIM_FAULT_CLOCK_AFTER_MS", L"100"));
+    load_clock(fixture_name, clock);
+}
+
 static void unload_clock(front_clock *clock)
 {
     assert_true(free_library_within(clock->front.module, TEST_DEADLINE_MS, NULL));
@@ -301,9 +311,7 @@ static void a_forward_clock_step_is_no_elapsed_time(void **state)
     double qpc_elapsed_ms;
 
     (void)state;
-    assert_win32(SetEnvironmentVariableW(L"TWINSHIM_FAULT_CLOCK_STEP_MS", L"10000"));
-    assert_win32(SetEnvironmentVariableW(L"TWINSHIM_FAULT_CLOCK_AFTER_MS", L"100"));
-    load_clock(L"front-clock-step", &clock);
+    load_clock_changing(L"front-clock-step", L"TWINSHIM_FAULT_CLOCK_STEP_MS", L"10000", &clock);
     qpc_start = qpc_ms();
     start = clock.counter_now();
     check.utc_now = clock.utc_now;
@@ -332,9 +340,7 @@ static void a_rate_change_is_followed_in_bounded_steps(void **state)
     double after;
 
     (void)state;
-    assert_win32(SetEnvironmentVariableW(L"TWINSHIM_FAULT_CLOCK_FAST", L"2"));
-    assert_win32(SetEnvironmentVariableW(L"TWINSHIM_FAULT_CLOCK_AFTER_MS", L"100"));
-    load_clock(L"front-clock-fast", &clock);
+    load_clock_changing(L"front-clock-fast", L"TWINSHIM_FAULT_CLOCK_FAST", L"2", &clock);
     before = duration_ratio(&clock, 20);
     Sleep(150);
     for (int i = 0; i < 10; i++) {

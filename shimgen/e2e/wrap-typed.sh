@@ -113,22 +113,24 @@ done
 echo "stdcall stubs pop their arguments, cdecl ones do not"
 
 echo "== refusals: a declaration that contradicts a decorated name, a header that does not parse"
-sed 's/TYPED_API BOOL WINAPI typed_fail(DWORD error);/TYPED_API BOOL WINAPI typed_fail(DWORD error, int extra);/' \
-    "$fixture/typed.h" > "$work/lying.h"
-rc=0
-"$shimgen" wrap "$work/original-i686/typed.dll" -o "$work/refused" --header "$work/lying.h" > "$work/lying.log" 2>&1 ||
-    rc=$?
-[ "$rc" = 5 ] || { cat "$work/lying.log"; fail "a contradicting declaration: exit $rc, not 5"; }
-grep -q 'export typed_fail@4 takes 4 bytes of arguments (its @4), but .*lying.h:[0-9]* declares typed_fail with 8' \
-    "$work/lying.log" || { cat "$work/lying.log"; fail "the refusal does not say what contradicts"; }
-sed 's/TYPED_API int typed_add(int a, int b);/TYPED_API int typed_add(int a, undeclared_type b);/' \
-    "$fixture/typed.h" > "$work/broken.h"
-rc=0
-"$shimgen" wrap "$work/original/typed.dll" -o "$work/refused" --header "$work/broken.h" > "$work/broken.log" 2>&1 ||
-    rc=$?
-[ "$rc" = 5 ] || { cat "$work/broken.log"; fail "a header that does not parse: exit $rc, not 5"; }
-grep -q 'broken.h does not parse: .*broken.h:[0-9]*:[0-9]*: error: unknown type name .undeclared_type.' \
-    "$work/broken.log" || { cat "$work/broken.log"; fail "the refusal does not give clang's diagnostic"; }
+# expect_refusal NAME DLL SED_EDIT PATTERN: typed.h edited by SED_EDIT into
+# NAME.h is refused for DLL with exit code 5 and an error matching PATTERN.
+expect_refusal() {
+    sed "$3" "$fixture/typed.h" > "$work/$1.h"
+    rc=0
+    "$shimgen" wrap "$2" -o "$work/refused" --header "$work/$1.h" > "$work/$1.log" 2>&1 || rc=$?
+    [ "$rc" = 5 ] || { cat "$work/$1.log"; fail "$1.h: exit $rc, not 5"; }
+    grep -q "$4" "$work/$1.log" || { cat "$work/$1.log"; fail "$1.h: the refusal does not say why"; }
+}
+expect_refusal lying "$work/original-i686/typed.dll" \
+    's/TYPED_API BOOL WINAPI typed_fail(DWORD error);/TYPED_API BOOL WINAPI typed_fail(DWORD error, int extra);/' \
+    'export typed_fail@4 takes 4 bytes of arguments (its @4), but .*lying.h:[0-9]* declares typed_fail with 8'
+expect_refusal cdecl "$work/original-i686/typed.dll" \
+    's/TYPED_API BOOL WINAPI typed_fail(DWORD error);/TYPED_API BOOL typed_fail(DWORD error);/' \
+    'export typed_fail@4 is decorated as stdcall, but .*cdecl.h:[0-9]* declares typed_fail as cdecl'
+expect_refusal broken "$work/original/typed.dll" \
+    's/TYPED_API int typed_add(int a, int b);/TYPED_API int typed_add(int a, undeclared_type b);/' \
+    "broken.h does not parse: .*broken.h:[0-9]*:[0-9]*: error: unknown type name .undeclared_type."
 [ ! -e "$work/refused" ] || fail "a refused wrap wrote files"
 
 echo "wrap-typed: passed"
