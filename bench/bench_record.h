@@ -46,8 +46,8 @@ typedef bench_record_counter *(*bench_worker_record_counter_function)(void);
 typedef int (*bench_worker_set_message_batch_function)(unsigned max_messages);
 /* The delivery delay of section 6's sporadic_intercept_added_ns_delayed,
  * in milliseconds. */
-#define BENCH_DELIVERY_DELAY_MS 10u
-/* bench_worker.dll: shim_session_set_delivery_delay on its session. */
+#define BENCH_DELIVERY_DELAY_MS 100u
+/* bench_worker.dll: shim_session_set_delivery_latency on its session. */
 typedef int (*bench_worker_set_delivery_delay_function)(unsigned milliseconds);
 
 /* Builds the record of one call, as every variant of section 6 does. */

@@ -47,16 +47,17 @@ static void bench_stopping(shim_session *session, void *plugin_state)
     InterlockedCompareExchangePointer((void *volatile *)&current_session, NULL, session);
 }
 
-static void bench_message_arrived(shim_session *session, const void *payload, size_t size)
+static void bench_message_arrived(shim_session *session, const shim_message *arrived)
 {
-    const bench_message *message = payload;
+    const bench_message *message = arrived->payload;
 
     (void)session;
-    if (size == BENCH_RECORD_SIZE) {
+    if (arrived->size == BENCH_RECORD_SIZE) {
         bench_count_record(&records);
         return;
     }
-    if (size != sizeof *message)
+    /* A run of a bench process that died: its pointers are that process's. */
+    if (arrived->size != sizeof *message || (arrived->flags & SHIM_MESSAGE_RECOVERED))
         return;
     if (message->gate != NULL) {
         InterlockedIncrement(&message->run->started);
@@ -93,7 +94,7 @@ int bench_worker_set_message_batch(unsigned max_messages)
 
 int bench_worker_set_delivery_delay(unsigned milliseconds)
 {
-    return shim_session_set_delivery_delay(current_session, milliseconds);
+    return shim_session_set_delivery_latency(current_session, milliseconds);
 }
 
 static const shim_plugin bench_plugin = {

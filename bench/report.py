@@ -264,8 +264,8 @@ def tables(r, meta):
                  "included; the rows below are less it)"),
                 ("sporadic_intercept_added_ns", "the example front (runtime defaults: no delivery delay)"),
                 ("sporadic_intercept_added_ns_delayed",
-                 f"the example front, delivery delay {count(v.get('sporadic_delivery_delay_ms'))} ms "
-                 "(`shim_session_set_delivery_delay`)")]
+                 f"the example front, delivery delay {count(v.get('sporadic_delivery_latency_ms'))} ms "
+                 "(`shim_session_set_delivery_latency`)")]
     if with_generated:
         sporadic.append(("sporadic_generated_added_ns", "the generated front (runtime defaults)"))
     for key, label in sporadic:

@@ -540,7 +540,7 @@ static void run_pass(const options *o, const call_targets *targets, const timing
                 set_delivery_delay(targets, BENCH_DELIVERY_DELAY_MS);
             ns = sporadic_call_ns((sporadic_kind)k, targets);
             if (k == SPORADIC_DELAYED)
-                set_delivery_delay(targets, 0);
+                set_delivery_delay(targets, 20);
             if (round >= 0)
                 add_sample(&s->sporadic[k], ns);
         }
@@ -619,7 +619,7 @@ void intercept_cost(const options *o)
     put_number("intercept_records_per_run", o->intercept_records);
     put_number("intercept_load_threads", load_threads);
     put_number("intercept_message_batch", BENCH_MESSAGE_BATCH);
-    put_number("sporadic_delivery_delay_ms", BENCH_DELIVERY_DELAY_MS);
+    put_number("sporadic_delivery_latency_ms", BENCH_DELIVERY_DELAY_MS);
     put_number("sporadic_calls", SPORADIC_CALLS);
     put_number("sporadic_spacing_us", SPORADIC_SPACING_US);
     put_number("qpc_tick_ns", 1e9 / (double)bench_frequency.QuadPart);

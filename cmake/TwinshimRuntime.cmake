@@ -22,12 +22,20 @@ set(TWINSHIM_FRONT_RUNTIME_HEADERS frontdll/front_state.h common/fault_injection
 
 set(TWINSHIM_WORKER_RUNTIME_SOURCES
     workerdll/callback_accounting.c
+    workerdll/consumers.c
     workerdll/exit_delivery.c
     workerdll/io.c
     workerdll/item_queue.c
+    workerdll/journal_file.c
+    workerdll/journal_reader.c
+    workerdll/journal_recovery.c
     workerdll/loader_lock.c
+    workerdll/message_delivery.c
+    workerdll/message_post.c
+    workerdll/message_ring.c
     workerdll/session_api.c
     workerdll/session_counters.c
+    workerdll/session_journal.c
     workerdll/session_objects.c
     workerdll/session_registry.c
     workerdll/session_settings.c
@@ -37,13 +45,14 @@ set(TWINSHIM_WORKER_RUNTIME_SOURCES
     workerdll/submit_gate.c
     workerdll/timers.c
     workerdll/waits.c
-    workerdll/work_queue.c
+    workerdll/work_items.c
     workerdll/worker_entry.c
     common/fault_injection.c
     common/report.c
     common/status_text.c)
-set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h workerdll/item_queue.h common/fault_injection.h common/protocol.h
-    common/report.h)
+set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h workerdll/item_queue.h workerdll/journal_file.h
+    workerdll/journal_format.h workerdll/journal_reader.h workerdll/message_ring.h common/fault_injection.h
+    common/protocol.h common/report.h)
 
 # The runtime's own compile definitions, never its consumers': a front's
 # generic Win32 calls (TEXT, A or W) stay what its own build says.

@@ -5,31 +5,22 @@
 #ifdef SHIM_FAULT_INJECTION
 
 /* Per module. Attaches and session starts run one at a time, under the
- * loader lock, so plain variables suffice; the later point (a delivery
- * timer) is failed by tests that make nothing else at the same time. */
-static long fault_target;
-static long fault_points_passed;
+ * loader lock, so plain variables suffice. */
+static long fault_target[SHIM_FAULT_CHANNELS];
+static long fault_points_passed[SHIM_FAULT_CHANNELS];
 
-void shim__fault_begin(const wchar_t *variable)
+void shim__fault_begin(shim_fault_channel channel, const wchar_t *variable)
 {
     wchar_t text[16];
     DWORD length = GetEnvironmentVariableW(variable, text, 16);
 
-    fault_points_passed = 0;
-    fault_target = length > 0 && length < 16 ? wcstol(text, NULL, 10) : 0;
+    fault_points_passed[channel] = 0;
+    fault_target[channel] = length > 0 && length < 16 ? wcstol(text, NULL, 10) : 0;
 }
 
-long shim__fault_limit(const wchar_t *variable)
+int shim__fault_now(shim_fault_channel channel)
 {
-    wchar_t text[16];
-    DWORD length = GetEnvironmentVariableW(variable, text, 16);
-
-    return length > 0 && length < 16 ? wcstol(text, NULL, 10) : -1;
-}
-
-int shim__fault_now(void)
-{
-    return fault_target > 0 && ++fault_points_passed == fault_target;
+    return fault_target[channel] > 0 && ++fault_points_passed[channel] == fault_target[channel];
 }
 
 #else

@@ -13,7 +13,7 @@
 
 #include "twinshim/worker.h"
 
-#define SHIM_PROTOCOL_NUMBER 4
+#define SHIM_PROTOCOL_NUMBER 5
 #define SHIM_PROTOCOL_VERSION ((uint32_t)SHIM_PROTOCOL_NUMBER)
 /* The same number as text in every front and worker image, for tools that
  * read files without loading them (shimgen check). */
@@ -34,21 +34,26 @@ typedef struct shim_session_options {
      * start_session succeeds; on failure the caller still owns them. */
     HMODULE handed_over_modules[SHIM_MAX_HANDED_OVER_MODULES];
     unsigned handed_over_count;
+    /* The front's own full path: which journals are this front's. */
+    const wchar_t *front_path;
+    /* The front's configured journal folder, or NULL (front.h). */
+    const wchar_t *journal_folder;
 } shim_session_options;
 
 typedef struct shim_worker_interface {
     uint32_t protocol_version;
 
     /* Called from the front's DLL_PROCESS_ATTACH, under the loader lock:
-     * allocates the session, its pool and its session thread, and never
-     * waits. SHIM_E_SYSTEM leaves the failed call's error as the last error. */
+     * allocates the session, its journal, its pool and its session thread,
+     * and never waits for another thread. SHIM_E_SYSTEM leaves the failed
+     * call's error as the last error. */
     int (*start_session)(const shim_session_options *options, shim_session **session);
 
     /* Called from the front's DLL_PROCESS_DETACH: sets the stop token and
      * wakes the session thread. No wait, no allocation, no loader call. */
     void (*signal_stop)(shim_session *session);
 
-    /* Copies payload and queues it for the plugin's on_message. */
+    /* Copies payload into the journal for the plugin's on_message. */
     int (*post)(shim_session *session, const void *payload, size_t size);
 
     /* SHIM_OK while the session runs, SHIM_E_START_FAILED if on_start failed,

@@ -34,9 +34,11 @@ const char *shim_status_text(int status)
     case SHIM_E_CLOSED:
         return "the handle was closed";
     case SHIM_E_TOO_LARGE:
-        return "size too large";
+        return "larger than the session's message limit";
     case SHIM_E_PROCESS_EXITING:
         return "the process is exiting, message not handed over";
+    case SHIM_E_FULL:
+        return "the journal is full, message dropped";
     }
     return "unknown twinshim status";
 }

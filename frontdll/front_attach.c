@@ -10,6 +10,7 @@ __attribute__((used)) static const char protocol_tag[] = SHIM_PROTOCOL_TAG;
 
 front_state shim__front = { .status = SHIM_E_PASS_THROUGH };
 static wchar_t sibling_path[PATH_CAPACITY];
+static wchar_t own_path[PATH_CAPACITY];
 
 static void set_status(int status, DWORD system_error)
 {
@@ -65,6 +66,7 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
     shim_worker_connect_function connect;
     const shim_worker_interface *worker_interface = NULL;
     shim_session_options options = { .worker_reference = NULL };
+    DWORD own_path_length;
     int status;
 
     status = load_sibling(self, config->worker_file_name, SHIM_E_WORKER_MISSING, SHIM_E_WORKER_LOAD_FAILED,
@@ -91,6 +93,11 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
 
     /* The session drops these references after its drain, the worker's last. */
     options.worker_reference = worker;
+    /* The worker keeps this front's journals by its path. */
+    own_path_length = GetModuleFileNameW(self, own_path, PATH_CAPACITY);
+    if (own_path_length > 0 && own_path_length < PATH_CAPACITY)
+        options.front_path = own_path;
+    options.journal_folder = config->journal_folder;
     if (shim__front.original != NULL)
         options.handed_over_modules[options.handed_over_count++] = shim__front.original;
     status = worker_interface->start_session(&options, &shim__front.session);
@@ -145,7 +152,7 @@ BOOL shim__front_attach(HINSTANCE self)
 
     /* Fails harmlessly for images with TLS callbacks (mingw's often have one). */
     DisableThreadLibraryCalls(self);
-    shim__fault_begin(L"TWINSHIM_FAULT_FRONT_AT");
+    shim__fault_begin(SHIM_FAULTS_ATTACH, L"TWINSHIM_FAULT_FRONT_AT");
     find_shutdown_flag();
     shim__front_clock_start();
 

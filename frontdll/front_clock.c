@@ -23,11 +23,11 @@
  * bad reading nor a long span can make the clock run a thousand times fast
  * or wrap. */
 #include <cpuid.h>
+#include <wchar.h>
 #include <x86intrin.h>
 
 #include <windows.h>
 
-#include "../common/fault_injection.h"
 #include "front_state.h"
 
 #define CPUID_ADVANCED_POWER 0x80000007u
@@ -84,7 +84,7 @@ static unsigned long long qpc_now(void)
 }
 
 #ifdef SHIM_FAULT_INJECTION
-/* Test-only (common/fault_injection.h), read at attach: the events a test
+/* Test-only (built with SHIM_FAULT_INJECTION), read at attach: the events a test
  * cannot make happen under Wine.
  *   TWINSHIM_FAULT_CLOCK_STALL_US  the clock's first precise reading stalls
  *                                  this long after it has read the time, as
@@ -101,15 +101,24 @@ static struct {
     volatile LONGLONG fast_from; /* the real counter when it sped up; 0: not yet */
 } fault;
 
+/* A number from the environment, or -1 when the variable is not set. */
+static long clock_fault_setting(const wchar_t *variable)
+{
+    wchar_t text[16];
+    DWORD length = GetEnvironmentVariableW(variable, text, 16);
+
+    return length > 0 && length < 16 ? wcstol(text, NULL, 10) : -1;
+}
+
 static void read_clock_faults(void)
 {
     LARGE_INTEGER frequency;
-    long after_ms = shim__fault_limit(L"TWINSHIM_FAULT_CLOCK_AFTER_MS");
+    long after_ms = clock_fault_setting(L"TWINSHIM_FAULT_CLOCK_AFTER_MS");
 
     QueryPerformanceFrequency(&frequency);
-    fault.stall_us = shim__fault_limit(L"TWINSHIM_FAULT_CLOCK_STALL_US");
-    fault.step_ms = shim__fault_limit(L"TWINSHIM_FAULT_CLOCK_STEP_MS");
-    fault.fast = shim__fault_limit(L"TWINSHIM_FAULT_CLOCK_FAST");
+    fault.stall_us = clock_fault_setting(L"TWINSHIM_FAULT_CLOCK_STALL_US");
+    fault.step_ms = clock_fault_setting(L"TWINSHIM_FAULT_CLOCK_STEP_MS");
+    fault.fast = clock_fault_setting(L"TWINSHIM_FAULT_CLOCK_FAST");
     fault.precise_reads = 0;
     fault.fast_from = 0;
     fault.change_qpc = qpc_now() + (unsigned long long)(after_ms > 0 ? after_ms : 0) *

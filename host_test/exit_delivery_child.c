@@ -7,8 +7,9 @@
  * "batched" gives the session a message batch and has its callback take the
  * cut-off job together with queued ones: those are then neither queued nor
  * begun at exit, but in the callback's batch.
- * "delayed" gives the session the longest delivery delay and cuts nothing
- * off: every job is queued, waiting out the delay, when the exit comes. */
+ * "delayed" gives the session the longest delivery latency and cuts nothing
+ * off on purpose: the jobs are in the journal, most of them (all unless the
+ * session thread looked in between) not yet taken, when the exit comes. */
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -53,8 +54,8 @@ int wmain(int argc, wchar_t **argv)
     report->settings.max_threads = (test_setting){ TRUE, EXIT_REPORT_CUT_OFF, TEST_STATUS_PENDING };
     report->settings.message_batch =
         (test_setting){ batched, MESSAGE_BATCH, batched ? TEST_STATUS_PENDING : SHIM_OK };
-    report->settings.delivery_delay_ms =
-        (test_setting){ delayed, SHIM_DELIVERY_DELAY_LIMIT, delayed ? TEST_STATUS_PENDING : SHIM_OK };
+    report->settings.delivery_latency_ms =
+        (test_setting){ delayed, SHIM_MAX_DELIVERY_LATENCY_MS, delayed ? TEST_STATUS_PENDING : SHIM_OK };
     job = job_for(&report->observer, NULL);
     job.kind = TEST_JOB_SETTINGS;
     job.settings = &report->settings;
@@ -64,11 +65,10 @@ int wmain(int argc, wchar_t **argv)
     if (front.post_job(&job) != SHIM_OK || front.post_job(&observe) != SHIM_OK ||
         !counter_reaches_within(&report->observer.ran, 2, SETUP_DEADLINE_MS) ||
         report->settings.max_threads.status != SHIM_OK || report->settings.message_batch.status != SHIM_OK ||
-        report->settings.delivery_delay_ms.status != SHIM_OK)
+        report->settings.delivery_latency_ms.status != SHIM_OK)
         return EXIT_SETUP_FAILED; /* cppcheck-suppress resourceLeak */
-    /* Delayed: the observer's job waited the delay out and the pool is
-     * idle; the first of these arms the delay again, and the exit comes
-     * long before it passes. */
+    /* Delayed: the pool is idle; the session thread looks only every 250 ms,
+     * and the exit comes right after the posts. */
     if (delayed) {
         job = job_for(&report->queued, never_opened);
         for (unsigned i = 0; i < EXIT_REPORT_JOBS; i++)

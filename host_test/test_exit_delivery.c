@@ -251,17 +251,19 @@ static void a_callback_s_batch_reaches_the_exit_hook(void **state)
     assert_every_job_handed_over(L"batched");
 }
 
-/* Every job was queued behind the delivery delay, none begun. */
-static void messages_waiting_out_the_delay_reach_the_exit_hook(void **state)
+/* Every job was in the journal, waiting for the session thread's next look:
+ * all reach the exit hook. A look that came between the posts and the exit
+ * started one at most (one callback), which is then marked. */
+static void messages_waiting_for_a_look_reach_the_exit_hook(void **state)
 {
     HANDLE mapping;
     exit_report *report;
 
     (void)state;
     report = run_exit_delivery_child(L"test_worker.dll", L"delayed", &mapping);
-    assert_int_equal(report->queued.started, 0);
+    assert_in_range(report->queued.started, 0, EXIT_REPORT_CUT_OFF);
     assert_int_equal(report->queued.at_exit, EXIT_REPORT_JOBS);
-    assert_int_equal(report->queued.repeated_at_exit, 0);
+    assert_int_equal(report->queued.repeated_at_exit, report->queued.started);
     assert_int_equal(report->queued.cancelled, 0);
     assert_true(report->trace_events & (1L << SHIM_TRACE_PROCESS_EXIT));
     assert_int_equal(report->counters_at_last_event.delivered_at_exit, EXIT_REPORT_JOBS);
@@ -269,18 +271,43 @@ static void messages_waiting_out_the_delay_reach_the_exit_hook(void **state)
     release_report(report, mapping);
 }
 
-static void without_the_hook_the_jobs_are_counted_lost(void **state)
+/* Nobody takes them at exit: they stay in the journal, whose file outlives
+ * the process for the next session to deliver. */
+static void without_the_hook_the_jobs_stay_in_the_journal(void **state)
 {
+    wchar_t journals[TEST_PATH_CAPACITY];
     HANDLE mapping;
     exit_report *report;
 
     (void)state;
+    assert_true(fresh_journal_folder(L"exit-without-hook", journals));
     report = run_exit_delivery_child(L"test_worker_without_exit_hook.dll", L"keep", &mapping);
     assert_int_equal(report->cut_off.started, EXIT_REPORT_CUT_OFF);
     assert_int_equal(report->cut_off.at_exit + report->queued.at_exit, 0);
     assert_true(report->trace_events & (1L << SHIM_TRACE_PROCESS_EXIT));
     assert_int_equal(report->counters_at_last_event.delivered_at_exit, 0);
+    assert_int_equal(report->counters_at_last_event.kept_in_journal, EXIT_REPORT_JOBS);
+    assert_int_equal(report->counters_at_last_event.lost_at_exit, 0);
+    assert_int_equal(journal_files_in(journals, L"*.journal"), 1);
+    release_report(report, mapping);
+}
+
+/* A plugin that keeps its messages in memory loses them: counted. */
+static void without_the_hook_a_memory_journal_counts_them_lost(void **state)
+{
+    wchar_t journals[TEST_PATH_CAPACITY];
+    HANDLE mapping;
+    exit_report *report;
+
+    (void)state;
+    assert_true(fresh_journal_folder(L"exit-without-hook-memory", journals));
+    assert_win32(SetEnvironmentVariableW(TEST_WORKER_JOURNAL_VARIABLE, L"memory"));
+    report = run_exit_delivery_child(L"test_worker_without_exit_hook.dll", L"keep", &mapping);
+    assert_int_equal(report->cut_off.at_exit + report->queued.at_exit, 0);
+    assert_int_equal(report->counters_at_last_event.journal, SHIM_JOURNAL_MEMORY);
+    assert_int_equal(report->counters_at_last_event.kept_in_journal, 0);
     assert_int_equal(report->counters_at_last_event.lost_at_exit, EXIT_REPORT_JOBS);
+    assert_int_equal(journal_files_in(journals, L"*.journal"), 0);
     release_report(report, mapping);
 }
 
@@ -290,8 +317,9 @@ int main(void)
         isolated_test(jobs_cut_off_and_queued_reach_the_exit_hook),
         isolated_test(a_draining_session_is_reached_through_the_worker),
         isolated_test(a_callback_s_batch_reaches_the_exit_hook),
-        isolated_test(messages_waiting_out_the_delay_reach_the_exit_hook),
-        isolated_test(without_the_hook_the_jobs_are_counted_lost),
+        isolated_test(messages_waiting_for_a_look_reach_the_exit_hook),
+        isolated_test(without_the_hook_the_jobs_stay_in_the_journal),
+        isolated_test(without_the_hook_a_memory_journal_counts_them_lost),
         isolated_test(load_library_host_exits_with_records_queued),
         isolated_test(load_library_host_exits_while_the_session_drains),
         isolated_test(import_table_host_exits_with_records_queued),

@@ -1,8 +1,9 @@
 /* Every resource acquisition on the attach path fails in turn, through the
  * test-only fault points (common/fault_injection.h). Each time, the host
  * stays healthy, the front falls back to pass-through with a readable reason
- * (or, for its original DLL, refuses to load), and nothing leaks: the
- * process's handle count and loaded modules return to their baseline. */
+ * (or, for its original DLL, refuses to load; or, for the journal file, the
+ * session runs on memory), and nothing leaks: the process's handle count
+ * and loaded modules return to their baseline. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,14 +26,21 @@
 #define FRONT_FAULT_POINTS 2
 /* The fault points of a session start, in order (workerdll/session_start.c):
  *   1. HeapAlloc of the session
+ *   (the journal: its own channel, below; a memory journal's VirtualAlloc
+ *    is a point of this channel, reached only when there is no file)
  *   2. CreateThreadpool
  *   3. CreateThreadpoolCleanupGroup
  *   4. CreateThreadpoolWork of the queue's work object
  *   5. CreateThread of the session thread */
 #define WORKER_FAULT_POINTS 5
-/* The next one is reached later, by the first nonzero delivery delay:
- *   6. CreateThreadpoolTimer of its timer (workerdll/session_settings.c) */
-#define DELIVERY_TIMER_FAULT_POINT (WORKER_FAULT_POINTS + 1)
+#define MEMORY_JOURNAL_FAULT_POINT 2
+/* The journal file's, in order (workerdll/journal_file.c): a failure of any
+ * leaves the session on a memory journal.
+ *   1. the folders
+ *   2. CreateFileW of the file
+ *   3. the zeros that allocate its space
+ *   4. the mapping and its view */
+#define JOURNAL_FAULT_POINTS 4
 
 /* Handles and modules of this process; Wine 8's GetProcessHandleCount is a
  * stub, so process_handle_count reads the system's handle table instead. */
@@ -162,32 +170,65 @@ static void failing_to_load_the_original_refuses_the_front(void **state)
     assert_back_to(&before);
 }
 
-/* The failure is reported and the delay stays unset: a job posted next
- * runs (a delay without its timer would have nothing to arm). The next
- * try makes the timer. */
-static void a_delivery_timer_that_fails_leaves_the_delay_unset(void **state)
+/* A journal file that cannot be made: the session runs on a memory
+ * journal, says so in its counters, serves its messages, and leaves no
+ * file and no handle behind. */
+static void each_journal_acquisition_fails_in_turn(void **state)
 {
     static job_counters counters;
     test_job job = job_for(&counters, NULL);
     wchar_t folder[TEST_PATH_CAPACITY];
-    unsigned long system_error = 0;
-    test_front front;
-    int status;
+    wchar_t journals[TEST_PATH_CAPACITY];
+    shim_session_counters session_counters;
+    baseline before;
+    int failed = 0;
 
     (void)state;
     memset((void *)&counters, 0, sizeof counters);
-    assert_true(front_and_worker_folder(L"faults-delivery-timer", folder));
-    set_fault_point(L"TWINSHIM_FAULT_WORKER_AT", DELIVERY_TIMER_FAULT_POINT);
+    assert_true(fresh_journal_folder(L"faults-journal", journals));
+    assert_true(front_and_worker_folder(L"faults-journal", folder));
+    assert_int_equal(cycle(folder), SHIM_OK); /* warm-up */
+    before = take_baseline();
+    for (int point = 1;; point++) {
+        test_front front;
+        LONG ran_before = counters.ran;
+
+        set_fault_point(L"TWINSHIM_FAULT_JOURNAL_AT", point);
+        assert_true(load_test_front(folder, &front));
+        set_fault_point(L"TWINSHIM_FAULT_JOURNAL_AT", 0);
+        assert_int_equal(front.status(NULL), SHIM_OK);
+        assert_int_equal(front.get_counters(&session_counters), SHIM_OK);
+        assert_int_equal(front.post_job(&job), SHIM_OK);
+        assert_true(counter_reaches_within(&counters.ran, ran_before + 1, TEST_DEADLINE_MS));
+        assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
+        assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+        assert_back_to(&before);
+        assert_int_equal(journal_files_in(journals, L"*.journal"), 0);
+        if (session_counters.journal == SHIM_JOURNAL_FILE)
+            break; /* past the last fault point */
+        assert_int_equal(session_counters.journal, SHIM_JOURNAL_MEMORY);
+        failed++;
+    }
+    print_message("journal: %d fault points failed in turn, each on memory, nothing leaked\n", failed);
+    assert_int_equal(failed, JOURNAL_FAULT_POINTS);
+}
+
+/* A plugin that keeps its messages in memory, where there is none: the
+ * session cannot start, and the front passes through, saying why. */
+static void a_memory_journal_that_cannot_be_had_passes_through(void **state)
+{
+    wchar_t folder[TEST_PATH_CAPACITY];
+    unsigned long system_error = 0;
+    test_front front;
+
+    (void)state;
+    assert_win32(SetEnvironmentVariableW(TEST_WORKER_JOURNAL_VARIABLE, L"memory"));
+    assert_true(front_and_worker_folder(L"faults-memory-journal", folder));
+    set_fault_point(L"TWINSHIM_FAULT_WORKER_AT", MEMORY_JOURNAL_FAULT_POINT);
     assert_true(load_test_front(folder, &front));
-    assert_int_equal(front.status(&system_error), SHIM_OK);
-
-    status = setting_status(&front, delivery_delay_ms, SHIM_DELIVERY_DELAY_LIMIT);
     set_fault_point(L"TWINSHIM_FAULT_WORKER_AT", 0);
-    assert_int_equal(status, SHIM_E_SYSTEM);
-    assert_int_equal(front.post_job(&job), SHIM_OK);
-    assert_true(counter_reaches_within(&counters.ran, 1, TEST_DEADLINE_MS));
-
-    assert_int_equal(setting_status(&front, delivery_delay_ms, SHIM_DELIVERY_DELAY_LIMIT), SHIM_OK);
+    assert_int_equal(front.status(&system_error), SHIM_E_OUT_OF_MEMORY);
+    assert_int_equal(front.multiply(6, 7), 42);
     assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
 }
@@ -198,7 +239,8 @@ int main(void)
         isolated_test(each_front_acquisition_fails_in_turn),
         isolated_test(each_session_acquisition_fails_in_turn),
         isolated_test(failing_to_load_the_original_refuses_the_front),
-        isolated_test(a_delivery_timer_that_fails_leaves_the_delay_unset),
+        isolated_test(each_journal_acquisition_fails_in_turn),
+        isolated_test(a_memory_journal_that_cannot_be_had_passes_through),
     };
     return cmocka_run_group_tests_name("fault_injection", tests, NULL, NULL);
 }

@@ -1,10 +1,7 @@
-/* The session's queue (workerdll/item_queue.c): producers claim slots
- * without a lock, in blocks that are linked in as they fill and reused
- * once read. Many host threads posting one- and two-slot messages at once
- * across hundreds of blocks lose nothing, damage nothing and keep each
- * thread's order; a block that cannot be
- * allocated refuses the post with a clear error, loses nothing queued, and
- * the queue carries on once blocks are free again. */
+/* The session's journal (workerdll/message_ring.c): producers claim records
+ * without a lock, and the ring is reused lap after lap. Many host threads
+ * posting messages of mixed sizes at once, across many laps of the ring,
+ * lose nothing, damage nothing and keep each thread's order. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +14,7 @@
 #include "twinshim/status.h"
 
 #define PRODUCERS 4
-#define MESSAGES_PER_PRODUCER 20000 /* about 840 blocks of 127 slots in all */
+#define MESSAGES_PER_PRODUCER 20000 /* about 8 MB in all: two laps of the default journal */
 
 static ordered_log log_of_messages;
 
@@ -33,8 +30,8 @@ typedef struct ordered_with_tail {
     BYTE tail[TEST_ORDERED_TAIL_MAX];
 } ordered_with_tail;
 
-/* Every third message carries a tail that makes it take two queue slots:
- * two-slot claims race one-slot ones, and meet blocks' ends. */
+/* Every third message carries a tail that makes its record longer: long
+ * claims race short ones, and meet the ring's end (padding). */
 static DWORD WINAPI post_in_order(void *parameter)
 {
     producer *self = parameter;
@@ -99,78 +96,10 @@ static void concurrent_posts_arrive_once_and_in_order(void **state)
         assert_int_equal(log_of_messages.last[i], MESSAGES_PER_PRODUCER);
 }
 
-/* Posts ordered messages from producer 0 until one is refused; returns how
- * many were taken. Fails the test if none is refused within `most`. */
-static LONG post_until_refused(test_front *front, LONG first_sequence, LONG most)
-{
-    ordered_message message = { .magic = TEST_ORDERED_MESSAGE_MAGIC, .producer = 0, .log = &log_of_messages };
-    LONG taken = 0;
-    int status = SHIM_OK;
-
-    for (; taken < most; taken++) {
-        message.sequence = first_sequence + taken;
-        status = front->post_raw(&message, sizeof message);
-        if (status != SHIM_OK)
-            break;
-    }
-    assert_int_equal(status, SHIM_E_OUT_OF_MEMORY);
-    return taken;
-}
-
-static void a_block_that_cannot_be_allocated_refuses_the_post_and_loses_nothing(void **state)
-{
-    static job_counters held;
-    HANDLE gate = new_gate();
-    test_job blocker = job_for(&held, gate);
-    shim_session_counters counters;
-    test_front front;
-    LONG taken;
-    LONG taken_again;
-
-    (void)state;
-    memset(&log_of_messages, 0, sizeof log_of_messages);
-    use_one_callback();
-    /* The queue's own first block and two more. */
-    assert_win32(SetEnvironmentVariableW(TEST_QUEUE_BLOCKS_VARIABLE, L"2"));
-    load_front_and_worker(L"queue-blocks", &front);
-
-    /* The only callback waits at the gate: nothing is read, no block freed. */
-    assert_int_equal(front.post_job(&blocker), SHIM_OK);
-    assert_true(counter_reaches_within(&held.started, 1, TEST_DEADLINE_MS));
-    taken = post_until_refused(&front, 1, 100000);
-    print_message("%ld messages queued behind the held callback before a post was refused\n", (long)taken);
-    assert_true(taken > 0);
-    assert_int_equal(front.get_counters(&counters), SHIM_OK);
-    assert_int_equal(counters.refused, 1);
-
-    /* Once read, the blocks are used again: no allocation needed. */
-    assert_win32(SetEvent(gate));
-    assert_true(counter_reaches_within(&log_of_messages.arrived, taken, TEST_DEADLINE_MS));
-    assert_int_equal(front.post_job(&blocker), SHIM_OK);
-    assert_true(counter_reaches_within(&held.ran, 2, TEST_DEADLINE_MS));
-    ResetEvent(gate);
-    assert_int_equal(front.post_job(&blocker), SHIM_OK);
-    assert_true(counter_reaches_within(&held.started, 3, TEST_DEADLINE_MS));
-    taken_again = post_until_refused(&front, 1 + taken, 100000);
-    print_message("%ld more after the queue was read\n", (long)taken_again);
-    /* The same three blocks again, less the slots of the one job more than
-     * before (two: a test_job is over 112 bytes) and of a block's end
-     * skipped as padding: without reuse, not one block would be had. */
-    assert_true(taken_again >= taken - 4);
-    assert_win32(SetEvent(gate));
-
-    assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
-    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
-    assert_int_equal(log_of_messages.arrived, taken + taken_again);
-    assert_int_equal(log_of_messages.out_of_order, 0);
-    assert_int_equal(held.ran, 3);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         isolated_test(concurrent_posts_arrive_once_and_in_order),
-        isolated_test(a_block_that_cannot_be_allocated_refuses_the_post_and_loses_nothing),
     };
     return cmocka_run_group_tests_name("queue_blocks", tests, NULL, NULL);
 }

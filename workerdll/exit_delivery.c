@@ -1,157 +1,227 @@
-/* Process exit: what a session still holds is handed to the plugin's
- * on_exit_message on the exiting thread. Every other thread was ended
- * wherever it was, so nothing here waits: the queue is read only if its
- * lock can be had at once, and nothing is freed (the process is going). */
+/* Process exit: the messages a session's journal still holds are handed to
+ * the plugin's on_exit_message on the exiting thread, for at most about a
+ * second in all; what is left stays in the journal, where the next session
+ * of the front finds it (a memory journal loses it: counted). Every other
+ * thread was ended wherever it was, so nothing here waits or takes a lock:
+ * the walk reads each record's state, which consumers write before and
+ * after each message, and marks what the plugin accepted as finished. It
+ * keeps no state but the session's and the stack's, so an on_exit_message
+ * that calls into another front sharing this worker (whose post then hands
+ * over its own session's messages) is safe. */
+#include <string.h>
+
 #include "../common/report.h"
 #include "session.h"
+
+/* How long the exit hands messages over, at most, for every session of
+ * this worker together: the rest waits in the journals. */
+#define EXIT_HAND_OVER_MS 1000
+
+static volatile LONG64 hand_over_deadline_ms;
+
+static BOOL time_is_left(void)
+{
+    LONG64 now = (LONG64)GetTickCount64();
+
+    if (shim__read_flag64(&hand_over_deadline_ms) == 0)
+        InterlockedCompareExchange64(&hand_over_deadline_ms, now + EXIT_HAND_OVER_MS, 0);
+    return now < shim__read_flag64(&hand_over_deadline_ms);
+}
 
 static BOOL plugin_is_running(const shim_session *session)
 {
     return shim__read_flag(&session->started) && shim__read_flag(&session->start_status) == SHIM_OK;
 }
 
-static void hand_over(shim_session *session, const queue_entry *entry, const void *payload,
-                      int possible_repeat)
+/* What one walk found: messages the plugin did not take (declined, or no
+ * time left), and claims whose posts the exit ended before they returned. */
+typedef struct exit_tally {
+    long long not_taken;
+    long long cut_off;
+} exit_tally;
+
+/* A message taken and not finished was in on_message when the exit came
+ * only if a callback's slot says so; otherwise it had not begun. */
+static BOOL in_on_message(const shim_session *session, shim_message_ticket ticket)
 {
-    const shim_plugin *plugin = session->plugin;
-
-    if (entry->runtime_item)
-        return; /* a handle's close: nothing of the plugin's */
-    /* Work items carry code to run, which exit cannot run safely. */
-    if (entry->work == NULL && plugin->on_exit_message != NULL && plugin_is_running(session) &&
-        plugin->on_exit_message(session, payload, entry->payload_size, possible_repeat) == SHIM_OK)
-        InterlockedIncrement64(&session->delivered_at_exit);
-    else
-        InterlockedIncrement64(&session->lost_at_exit);
-}
-
-/* What the queue walk needs: the batches the callbacks had taken, whose
- * positions are handed over (or were run) from there. */
-typedef struct exit_walk {
-    shim_session *session;
-    queue_batch cut_off[SHIM_MAX_THREADS_LIMIT];
-    LONG cut_off_next[SHIM_MAX_THREADS_LIMIT]; /* where the first entry not finished is */
-    unsigned cut_off_count;
-} exit_walk;
-
-static BOOL was_cut_off(const exit_walk *walk, LONG64 position)
-{
-    for (unsigned i = 0; i < walk->cut_off_count; i++) {
-        if (position >= walk->cut_off[i].first && position < walk->cut_off[i].first + walk->cut_off[i].slots)
+    for (unsigned i = 0; i < SHIM_MAX_THREADS_LIMIT; i++) {
+        if ((shim_message_ticket)__atomic_load_n(&session->consumers[i].delivering, __ATOMIC_ACQUIRE) ==
+            ticket + 1)
             return TRUE;
     }
     return FALSE;
 }
 
-/* The callbacks' batches, oldest first: older than anything still queued. */
-static void collect_cut_off(exit_walk *walk)
+static BOOL hand_over(shim_session *session, const journal_entry *entry)
 {
+    const session_journal *own = &session->journals[0];
+    const shim_plugin *plugin = session->plugin;
+    shim_message message;
+
+    if (plugin->on_exit_message == NULL || !plugin_is_running(session))
+        return FALSE;
+    /* Not taken yet: numbered here, as a callback would have. */
+    if (__atomic_load_n(&entry->record->sequence, __ATOMIC_ACQUIRE) == 0)
+        entry->record->sequence =
+            __atomic_fetch_add(&own->ring.view.header->next_sequence, 1, __ATOMIC_RELAXED);
+    shim__message_of(own, entry, &message);
+    if ((entry->state & (JOURNAL_STATE_DEFERRED | JOURNAL_STATE_REPEAT)) ||
+        ((entry->state & JOURNAL_STATE_TAKEN) && in_on_message(session, shim__ticket_of(0, entry->position))))
+        message.flags |= SHIM_MESSAGE_POSSIBLE_REPEAT;
+    if (plugin->on_exit_message(session, &message) != SHIM_OK)
+        return FALSE;
+    ring_mark(entry->record, JOURNAL_STATE_FINISHED);
+    InterlockedIncrement64(&session->delivered_at_exit);
+    return TRUE;
+}
+
+/* From the release point to the tail, read again at each step: a post made
+ * by on_exit_message itself lands behind the walk, and is handed over by
+ * it. */
+static void walk_own_journal(shim_session *session, exit_tally *tally)
+{
+    const journal_view *view = &session->journals[0].ring.view;
+    uint64_t position;
+    uint64_t tail;
+
+    journal_bounds(view, &position, &tail);
+    while (position < (tail = __atomic_load_n(&view->header->tail, __ATOMIC_ACQUIRE))) {
+        journal_entry entry;
+
+        journal_read_record(view, position, tail, &entry);
+        position += entry.length;
+        if (entry.kind == RECORD_UNPUBLISHED || entry.kind == RECORD_HOLE)
+            tally->cut_off++;
+        else if (entry.kind == RECORD_MESSAGE &&
+                 !(entry.state & (JOURNAL_STATE_FINISHED | JOURNAL_STATE_DROPPED)) &&
+                 !(time_is_left() && hand_over(session, &entry)))
+            tally->not_taken++;
+    }
+}
+
+/* Work items carry code, which exit cannot run: each one queued, or cut off
+ * in its callback, is counted lost. */
+static void count_work_item(void *context, LONG64 position, const queue_entry *entry, const void *payload,
+                            BOOL published)
+{
+    long long *lost = context;
+
+    (void)position;
+    (void)payload;
+    if (!published || !entry->runtime_item)
+        (*lost)++;
+}
+
+static long long lost_work_items(shim_session *session)
+{
+    long long lost = 0;
+
     for (unsigned i = 0; i < SHIM_MAX_THREADS_LIMIT; i++) {
-        const consumer_slot *slot = &walk->session->consumers[i];
-        unsigned at = walk->cut_off_count;
-
-        if (__atomic_load_n(&slot->batch_first_plus_one, __ATOMIC_ACQUIRE) == 0)
-            continue;
-        while (at > 0 && walk->cut_off[at - 1].first > slot->batch.first) {
-            walk->cut_off[at] = walk->cut_off[at - 1];
-            walk->cut_off_next[at] = walk->cut_off_next[at - 1];
-            at--;
-        }
-        walk->cut_off[at] = slot->batch;
-        walk->cut_off_next[at] = __atomic_load_n(&slot->batch_next, __ATOMIC_ACQUIRE);
-        walk->cut_off_count++;
+        if (__atomic_load_n(&session->consumers[i].batch_first_plus_one, __ATOMIC_ACQUIRE) != 0)
+            lost++;
     }
+    /* The queue's lock is not taken: a thread the exit ended may hold it,
+     * and nothing but the head moves under it. */
+    shim__queue_visit_at_exit(&session->queue, count_work_item, &lost);
+    return lost;
 }
 
-/* The entry a callback was in may have run in part: marked. The ones after
- * it in its batch never began. */
-static void hand_over_cut_off(const exit_walk *walk)
+/* The counter a message the exit could not hand over goes to. */
+static volatile LONG64 *not_taken_counter(shim_session *session)
 {
-    static queue_payload_copy copy; /* exit runs on one thread */
-
-    for (unsigned b = 0; b < walk->cut_off_count; b++) {
-        unsigned offset = (unsigned)walk->cut_off_next[b];
-        BOOL first = TRUE;
-        queue_entry entry;
-        const void *payload;
-
-        while (shim__queue_batch_next(&walk->cut_off[b], &offset, &entry, &payload, &copy)) {
-            hand_over(walk->session, &entry, payload, first);
-            first = FALSE;
-        }
-    }
+    return session->journal_kind == SHIM_JOURNAL_FILE ? &session->kept_in_journal : &session->lost_at_exit;
 }
 
-static void hand_over_queued(void *context, LONG64 position, const queue_entry *entry, const void *payload,
-                             BOOL published)
-{
-    exit_walk *walk = context;
-
-    if (was_cut_off(walk, position))
-        return;
-    /* Claimed by a producer that exit ended before it finished writing:
-     * what it held is unknown. */
-    if (!published)
-        InterlockedIncrement64(&walk->session->lost_at_exit);
-    else
-        hand_over(walk->session, entry, payload, 0);
-}
-
-static void report_exit(shim_session *session, BOOL queue_was_locked)
+static void report_exit(shim_session *session, const exit_tally *tally)
 {
     shim_report report = { .length = 0 };
     LONG64 lost = shim__read_flag64(&session->lost_at_exit);
+    LONG64 kept = shim__read_flag64(&session->kept_in_journal);
 
-    if (lost == 0 && !queue_was_locked)
+    if (lost == 0 && kept == 0)
         return;
     shim__report_ascii(&report, "twinshim worker: process exit: ");
     shim__report_number(&report, (unsigned long long)shim__read_flag64(&session->delivered_at_exit));
-    shim__report_ascii(&report, " queued messages handed over, ");
+    shim__report_ascii(&report, " messages handed over, ");
+    shim__report_number(&report, (unsigned long long)kept);
+    shim__report_ascii(&report, " kept in the journal for the next session, ");
     shim__report_number(&report, (unsigned long long)lost);
-    shim__report_ascii(&report, " lost");
-    if (queue_was_locked)
-        shim__report_ascii(&report, ", read while a thread the exit ended held its lock");
-    shim__report_ascii(&report, "\n");
+    shim__report_ascii(&report, " lost (");
+    shim__report_number(&report, (unsigned long long)tally->cut_off);
+    shim__report_ascii(&report, " posts cut off before they returned)\n");
     shim__report_send(&report, SHIM_REPORT_NO_WAIT, SHIM_REPORT_NOTICE);
 }
 
 void shim__session_deliver_at_exit(shim_session *session)
 {
-    static exit_walk walk; /* large, and exit runs on one thread */
-    BOOL queue_was_locked;
+    exit_tally tally = { 0, 0 };
 
-    if (session == NULL || InterlockedExchange(&session->exit_delivered, 1) != 0)
+    if (session == NULL || InterlockedCompareExchange(&session->exit_delivered, 1, 0) != 0)
         return;
-    walk.session = session;
-    walk.cut_off_count = 0;
-    collect_cut_off(&walk);
-    hand_over_cut_off(&walk);
-    /* Kept, never released: under Wine a release wakes waiters through
-     * RtlWakeAddressAll, which spins on a hash-bucket lock that an ended
-     * thread may hold. Nobody is left to want it. If a thread the exit
-     * ended holds it, the queue is read anyway: nothing but the head moves
-     * under it, and the head moves past an entry only after the entry is
-     * in its callback's batch. */
-    queue_was_locked = !TryAcquireSRWLockExclusive(&session->queue.lock);
-    shim__queue_visit_at_exit(&session->queue, hand_over_queued, &walk);
+    walk_own_journal(session, &tally);
+    InterlockedExchangeAdd64(not_taken_counter(session), tally.not_taken);
+    InterlockedExchangeAdd64(&session->lost_at_exit, tally.cut_off + lost_work_items(session));
+    /* After the walk: a post from now on hands its message over itself. */
+    InterlockedExchange(&session->exit_delivered, 2);
     shim__trace(session, SHIM_TRACE_PROCESS_EXIT);
-    report_exit(session, queue_was_locked);
+    report_exit(session, &tally);
 }
 
-int shim__session_post_at_exit(shim_session *session, const void *payload, size_t size)
+/* The journal had no room for a message posted at exit: handed over from
+ * the poster's own buffer, unjournaled. */
+static int hand_over_unjournaled(shim_session *session, const void *payload, size_t size)
 {
-    const shim_plugin *plugin;
+    const shim_plugin *plugin = session->plugin;
+    const journal_header *header = session->journals[0].ring.view.header;
+    shim_message message = {
+        .payload = payload,
+        .size = size,
+        .sequence =
+            __atomic_fetch_add(&session->journals[0].ring.view.header->next_sequence, 1, __ATOMIC_RELAXED),
+        .process_id = header->process_id,
+        .process_started = header->process_started,
+    };
 
-    if (session == NULL || (payload == NULL && size != 0))
-        return SHIM_E_INVALID_ARGUMENT;
-    /* What was queued before goes first. */
-    shim__session_deliver_at_exit(session);
-    plugin = session->plugin;
     if (plugin->on_exit_message != NULL && plugin_is_running(session) &&
-        plugin->on_exit_message(session, payload, size, 0) == SHIM_OK) {
+        plugin->on_exit_message(session, &message) == SHIM_OK) {
         InterlockedIncrement64(&session->delivered_at_exit);
         return SHIM_OK;
     }
     InterlockedIncrement64(&session->lost_at_exit);
     return SHIM_E_PROCESS_EXITING;
+}
+
+int shim__session_post_at_exit(shim_session *session, const void *payload, size_t size)
+{
+    message_ring *ring;
+    ring_claim claim;
+    journal_entry entry;
+
+    if (session == NULL || (payload == NULL && size != 0))
+        return SHIM_E_INVALID_ARGUMENT;
+    if (size > session->queue_settings.message_limit)
+        return shim__refuse(session, SHIM_E_TOO_LARGE);
+    ring = &session->journals[0].ring;
+    /* What was queued before goes first; a walk under way (this post came
+     * from on_exit_message) reaches a message journaled now itself. */
+    if (InterlockedCompareExchange(&session->exit_delivered, 0, 0) == 0)
+        shim__session_deliver_at_exit(session);
+    /* Never a wait for room: the threads that would make it are gone. A
+     * full journal (callers posting flat out when the exit came) is
+     * passed by. */
+    if (!ring_claim_record(ring, (uint32_t)size, (uint32_t)GetCurrentThreadId(), &claim))
+        return hand_over_unjournaled(session, payload, size);
+    if (size != 0)
+        memcpy(claim.payload, payload, size);
+    ring_publish(ring, &claim, journal_record_length(size));
+    if (InterlockedCompareExchange(&session->exit_delivered, 0, 0) == 1)
+        return SHIM_OK;
+    /* A call the program makes during its exit (another DLL's detach) is
+     * handed over even once the backlog's time is spent: there are few,
+     * and they are the program's last. */
+    journal_read_record(&ring->view, claim.position, claim.position + journal_record_length(size), &entry);
+    if (hand_over(session, &entry))
+        return SHIM_OK;
+    InterlockedIncrement64(not_taken_counter(session));
+    return session->journal_kind == SHIM_JOURNAL_FILE ? SHIM_OK : SHIM_E_PROCESS_EXITING;
 }

@@ -6,7 +6,6 @@
 #include <stdalign.h>
 #include <string.h>
 
-#include "../common/fault_injection.h"
 #include "item_queue.h"
 
 /* Read blocks kept once the queue is empty (about 128 KB). */
@@ -50,7 +49,6 @@ void shim__queue_init(item_queue *queue, HANDLE heap)
     queue->head = 0;
     queue->runtime_items = 0;
     queue->slots_without_entry = 0;
-    queue->blocks_allowed = shim__fault_limit(L"TWINSHIM_FAULT_QUEUE_BLOCKS");
 }
 
 static void free_block(item_queue *queue, queue_block *block)
@@ -68,12 +66,9 @@ static queue_block *take_block(item_queue *queue)
     if (entry != NULL) {
         block = CONTAINING_RECORD(entry, queue_block, free_link);
     } else {
-        if (queue->blocks_allowed >= 0 &&
-            InterlockedIncrement(&queue->blocks_allocated) > queue->blocks_allowed) {
-            SetLastError(ERROR_NOT_ENOUGH_MEMORY);
-            return NULL;
-        }
-        allocation = HeapAlloc(queue->heap, 0, sizeof *block + alignof(queue_block));
+        /* Zeroed: heap memory can hold anything, a slot's own position + 1
+         * among it, which would read as published. */
+        allocation = HeapAlloc(queue->heap, HEAP_ZERO_MEMORY, sizeof *block + alignof(queue_block));
         if (allocation == NULL)
             return NULL;
         block = (queue_block *)(((ULONG_PTR)allocation + alignof(queue_block) - 1) &

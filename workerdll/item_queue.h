@@ -114,10 +114,6 @@ typedef struct item_queue {
     HANDLE heap;
     volatile LONG64 runtime_items;       /* claimed by the runtime's own work */
     volatile LONG64 slots_without_entry; /* continuations and padding */
-    /* Tests cap the blocks a queue may allocate (fault injection); -1: no cap. */
-    long blocks_allowed;
-    volatile LONG blocks_allocated;
-
     /* The first block is part of the queue: a session never lacks one. */
     queue_block first_block;
 } item_queue;

@@ -12,15 +12,17 @@
 
 #include "../common/protocol.h"
 #include "item_queue.h"
+#include "journal_file.h"
+#include "message_ring.h"
 
 /* Posts run on many host threads at once: what they read, what they write
  * and what the pool's callbacks write sit on separate cache lines, so that a
  * post never waits for a line another CPU just wrote. */
 #define SHIM_CACHE_LINE 64
 
-/* A pool callback that runs queued entries, as process exit may find it:
- * the batch it took, and how far it got, so that exit hands over what it
- * had not finished (the entry it was in marked as a possible repeat). */
+/* A pool callback, as process exit may find it: the work item it runs,
+ * and the message whose on_message runs (so that exit marks that one alone
+ * as a possible repeat). */
 typedef struct consumer_slot {
     _Alignas(SHIM_CACHE_LINE) volatile LONG in_use;
     /* Written last when a batch is taken, first when it is done: the batch
@@ -29,7 +31,28 @@ typedef struct consumer_slot {
     queue_batch batch;
     /* Where in the batch (in slots) the entry that runs or runs next is. */
     volatile LONG batch_next;
+    /* The ticket + 1 of the message in on_message, or 0. */
+    volatile LONG64 delivering;
 } consumer_slot;
+
+/* The most journals of dead processes one session delivers; more wait for
+ * the next session. */
+#define SHIM_MAX_RECOVERED_JOURNALS 15
+/* journals[0] is the session's own; recovered ones follow. */
+#define SHIM_MAX_JOURNALS (1 + SHIM_MAX_RECOVERED_JOURNALS)
+
+/* A journal whose messages the session delivers. */
+typedef struct session_journal {
+    message_ring ring;
+    journal_file storage;
+    /* Recovered: a dead process's journal, its messages flagged so. */
+    int recovered;
+    /* Set by a consumer once every record is finished; the session thread
+     * then closes (and removes) it. */
+    volatile LONG drained;
+    /* Set under the delivery lock before the journal is unmapped. */
+    volatile LONG closed;
+} session_journal;
 
 /* The padding between the groups below is the point (see above). */
 struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
@@ -37,25 +60,49 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Alignas(SHIM_CACHE_LINE) volatile LONG stop_requested;
     volatile LONG started;
     volatile LONG start_status;
-    volatile LONG max_callbacks;     /* the pool's thread maximum */
-    volatile LONG message_batch;     /* the most messages a callback takes at once */
-    volatile LONG delivery_delay_ms; /* 0: a post into an idle session submits at once */
+    volatile LONG max_callbacks; /* the pool's thread maximum */
+    volatile LONG message_batch; /* the most messages a callback takes at once */
     const shim_plugin *plugin;
-    /* One work object for the whole session. Its callbacks drain the queue
-     * below; at most max_callbacks are submitted at a time (scheduled). */
+    /* The plugin's queue settings, defaults filled in (session_start.c). */
+    shim_queue_settings queue_settings;
+    /* A post that ends past a multiple of this many journal bytes looks
+     * whether a callback is scheduled (a power of two). */
+    unsigned long long wake_span;
+    /* One work object for the whole session. Its callbacks run the
+     * journals' messages and the queue's work items; at most max_callbacks
+     * are submitted at a time (scheduled). */
     PTP_WORK work;
-    /* With a delivery delay, what a post into an idle session arms instead
-     * of submitting `work`; created by the setting (session_settings.c). */
-    PTP_TIMER delivery_timer;
 
-    /* Written by the pool's callbacks, read by posts that find no callback
-     * lingering. */
-    _Alignas(SHIM_CACHE_LINE) volatile LONG lingering; /* 1 while a callback polls the empty queue */
-    volatile LONG scheduled;                           /* callbacks submitted and not yet returned */
-    volatile LONG delivery_armed; /* 1 from a post's arm of delivery_timer to its callback */
+    /* Written by the pool's callbacks, read by posts past a wake span and by
+     * the session thread's look. */
+    _Alignas(SHIM_CACHE_LINE) volatile LONG scheduled; /* callbacks submitted and not yet returned */
+    volatile LONG deferred_now;                        /* messages deferred and not finished */
+    volatile LONG deferred_limit;
+    volatile LONG delivery_latency_ms;
 
-    /* Producers claim and publish without a lock; callbacks take entries
-     * under the queue's own lock (item_queue.h). */
+    /* Posts after a full journal's wait ran out drop at once until the
+     * release point moves past where it was then (message_post.c). */
+    _Alignas(SHIM_CACHE_LINE) volatile LONG full_wait_gave_up;
+    volatile LONG64 gave_up_at_release;
+    volatile LONG64 dropped;
+    volatile LONG64 dropped_reported;
+
+    /* The session's journals: its own first, then those of dead processes
+     * (added by the session thread; journal_count is read with acquire).
+     * Consumers take messages under delivery_lock. */
+    session_journal journals[SHIM_MAX_JOURNALS];
+    volatile LONG journal_count;
+    _Alignas(SHIM_CACHE_LINE) SRWLOCK delivery_lock;
+    /* SHIM_JOURNAL_FILE, or SHIM_JOURNAL_MEMORY when the plugin chose it or
+     * the file could not be made (journal_failure then says why). */
+    int journal_kind;
+    int journal_failure;
+    DWORD journal_failure_error;
+    journal_identity identity;
+
+    /* Work items (shim_session_submit) and the runtime's own: producers
+     * claim and publish without a lock; callbacks take entries under the
+     * queue's own lock (item_queue.h). */
     item_queue queue;
 
     /* Written by the pool's callbacks. */
@@ -121,6 +168,11 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     volatile LONG module_pinned;
     volatile LONG64 delivered_at_exit;
     volatile LONG64 lost_at_exit;
+    volatile LONG64 recovered;
+    volatile LONG64 skipped;
+    volatile LONG64 kept_in_journal;
+    volatile LONG64 posted_at_close; /* the own journal's posts, once it is closed */
+    volatile LONG64 callbacks_scheduled;
     /* Set under objects_lock before the cleanup group closes its members:
      * from then on no object may be closed on its own. */
     int group_closing;
@@ -170,10 +222,9 @@ void shim__session_signal_stop(shim_session *session);
 int shim__session_status(const shim_session *session);
 int shim__session_post(shim_session *session, const void *payload, size_t size);
 
-/* Queues one entry: work(session, context) when work is set, otherwise a
- * message of `size` bytes copied from payload for the plugin's on_message. */
+/* Queues a work item: work(session, context) on a pool callback. */
 int shim__queue_item(shim_session *session, shim_work_function work, shim_work_cancel_function on_cancel,
-                     void *context, const void *payload, size_t size);
+                     void *context);
 /* Queues the runtime's own work: it runs even when queued work is dropped,
  * is not counted, and is never handed to the plugin at exit. */
 int shim__queue_runtime_item(shim_session *session, shim_work_function work, void *context);
@@ -251,16 +302,65 @@ BOOL shim__session_is_idle(const shim_session *session);
 /* The session thread's body; ends in FreeLibraryAndExitThread. */
 DWORD WINAPI shim__session_thread(void *parameter);
 
-/* The pool callbacks that run queued items until the queue is empty: the
- * work object's, and the delivery timer's (a delivery delay is set). */
+/* The pool callback (consumers.c): runs messages and work items until
+ * neither has anything for it. */
 void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work);
-void CALLBACK shim__run_delayed_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_TIMER timer);
-/* The stop does not wait out a delivery delay: an armed delivery timer
- * fires at once. */
-void shim__deliver_now(shim_session *session);
+/* One more callback, if fewer than max_callbacks are scheduled. */
+void shim__add_consumer(shim_session *session);
+/* A callback, if none is scheduled and on_start has returned: after a
+ * seq_cst fence, so that what the caller published is seen by it or by a
+ * callback that leaves (message_post.c). */
+void shim__wake_consumer(shim_session *session);
+/* Whether a callback has something to do now. */
+BOOL shim__has_work_for_callbacks(shim_session *session);
 
-/* True when no item is queued and no pool callback is scheduled to run one. */
+/* True when no callback is scheduled and none has anything to do. */
 BOOL shim__queue_is_idle(const shim_session *session);
+
+/* Work items (work_items.c): runs (or cancels) one, FALSE if none. */
+BOOL shim__run_work_item(shim_session *session, consumer_slot *slot);
+
+/* Messages (message_delivery.c). The thread slot of shim_message_defer,
+ * from the worker's DllMain. */
+void shim__delivery_attach(void);
+void shim__delivery_detach(void);
+/* Takes a batch from the journals (recovered ones first) and runs it, or
+ * with cancelling, hands each to on_message_cancelled. FALSE if there was
+ * none (or delivery is held back). */
+BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL cancelling);
+/* The stop under the cancel policy: every message waiting is cancelled. */
+void shim__cancel_queued_messages(shim_session *session);
+/* Whether a callback would find a message it may take now. */
+BOOL shim__messages_deliverable(shim_session *session);
+/* While deferred messages reach the session's limit, none is delivered. */
+BOOL shim__delivery_paused(const shim_session *session);
+shim_message_ticket shim__ticket_of(unsigned journal_index, uint64_t position);
+/* The message a record holds, as the plugin sees it. */
+void shim__message_of(const session_journal *journal, const journal_entry *entry, shim_message *message);
+
+/* The session's journals (session_journal.c). */
+int shim__resolve_queue_settings(const shim_queue_settings *wanted, shim_queue_settings *settings);
+/* At attach: the session's own journal, a file or memory. */
+int shim__open_own_journal(shim_session *session, const shim_session_options *options);
+/* On the session thread: says why the journal is in memory, if it is. */
+void shim__report_journal_start(shim_session *session);
+/* What the session thread keeps between its looks. */
+typedef struct session_watch {
+    uint64_t stuck_position; /* a head claimed and not published, or UINT64_MAX */
+    ULONGLONG stuck_since;
+    uint64_t taken_at_last_look;
+} session_watch;
+/* The session thread's look: wakes a callback for messages waiting, skips
+ * a claim whose producer is gone, closes drained recovered journals,
+ * reports drops. */
+void shim__look_at_journals(shim_session *session, session_watch *watch);
+/* The end of the stop: closes each journal, removing those with nothing
+ * unfinished. */
+void shim__close_journals(shim_session *session);
+/* Messages posted into the own journal so far. */
+long long shim__messages_posted(shim_session *session);
+/* Recovery (journal_recovery.c): takes over dead journals of this front. */
+void shim__recover_dead_journals(shim_session *session);
 
 /* TRUE inside DllMain and other loader calls on this thread (loader_lock.c). */
 BOOL shim__holds_loader_lock(void);
@@ -283,7 +383,7 @@ void shim__register_session(shim_session *session);
 void shim__unregister_session(shim_session *session);
 void shim__deliver_all_at_exit(void);
 
-/* Takes every queued item off the queue and runs its cancel function. */
+/* Takes every queued work item off the queue and runs its cancel function. */
 void shim__cancel_queued_items(shim_session *session);
 
 /* Nonzero once queued items are to be dropped rather than run: the stop

@@ -7,7 +7,7 @@ int shim_session_get_counters(const shim_session *session, shim_session_counters
 
     if (session == NULL || counters == NULL)
         return SHIM_E_INVALID_ARGUMENT;
-    counters->submitted = shim__queue_claimed_count(&session->queue);
+    counters->submitted = shim__queue_claimed_count(&session->queue) + shim__messages_posted(writable);
     counters->completed = InterlockedCompareExchange64(&writable->completed, 0, 0);
     counters->cancelled = InterlockedCompareExchange64(&writable->cancelled, 0, 0);
     counters->refused = InterlockedCompareExchange64(&writable->refused, 0, 0);
@@ -18,6 +18,17 @@ int shim_session_get_counters(const shim_session *session, shim_session_counters
     counters->module_pinned = shim__read_flag(&session->module_pinned) != 0;
     counters->delivered_at_exit = InterlockedCompareExchange64(&writable->delivered_at_exit, 0, 0);
     counters->lost_at_exit = InterlockedCompareExchange64(&writable->lost_at_exit, 0, 0);
+    counters->journal = session->journal_kind;
+    counters->dropped = InterlockedCompareExchange64(&writable->dropped, 0, 0);
+    counters->recovered = InterlockedCompareExchange64(&writable->recovered, 0, 0);
+    counters->deferred = shim__read_flag(&session->deferred_now);
+    counters->kept_in_journal = InterlockedCompareExchange64(&writable->kept_in_journal, 0, 0);
+    counters->skipped = InterlockedCompareExchange64(&writable->skipped, 0, 0);
+    counters->callbacks_scheduled = InterlockedCompareExchange64(&writable->callbacks_scheduled, 0, 0);
+    /* The own journal, until the stop has closed it. */
+    counters->backlog_bytes = session->journal_count > 0 && !shim__read_flag(&session->journals[0].closed)
+                                  ? (long long)ring_backlog(&session->journals[0].ring)
+                                  : 0;
     return SHIM_OK;
 }
 

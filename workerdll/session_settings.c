@@ -1,6 +1,5 @@
 /* A session's settings, chosen by its plugin. The stop reads each once, when
  * it is requested. */
-#include "../common/fault_injection.h"
 #include "session.h"
 
 int shim_session_set_stop_policy(shim_session *session, shim_stop_policy policy)
@@ -27,40 +26,22 @@ int shim_session_set_message_batch(shim_session *session, unsigned max_messages)
     return SHIM_OK;
 }
 
-/* The timer is a member of the cleanup group, like the work object: made
- * behind the submit gate, so that it cannot race the stop's close of the
- * group, and once per session. */
-static int create_delivery_timer(shim_session *session)
+int shim_session_set_delivery_latency(shim_session *session, unsigned milliseconds)
 {
-    PTP_TIMER timer;
-    int status = SHIM_OK;
-
-    AcquireSRWLockShared(&session->submit_lock);
-    if (!session->accepting || shim__read_flag(&session->stop_requested))
-        status = SHIM_E_STOPPING;
-    else if (__atomic_load_n(&session->delivery_timer, __ATOMIC_ACQUIRE) == NULL) {
-        timer =
-            SHIM__FAULTABLE(CreateThreadpoolTimer(shim__run_delayed_items, session, &session->environment),
-                            NULL);
-        if (timer == NULL)
-            status = SHIM_E_SYSTEM;
-        else if (InterlockedCompareExchangePointer((void *volatile *)&session->delivery_timer, timer, NULL) !=
-                 NULL)
-            CloseThreadpoolTimer(timer); /* another thread's came first */
-    }
-    ReleaseSRWLockShared(&session->submit_lock);
-    return status;
+    if (session == NULL || milliseconds < SHIM_MIN_DELIVERY_LATENCY_MS ||
+        milliseconds > SHIM_MAX_DELIVERY_LATENCY_MS)
+        return SHIM_E_INVALID_ARGUMENT;
+    InterlockedExchange(&session->delivery_latency_ms, (LONG)milliseconds);
+    return SHIM_OK;
 }
 
-int shim_session_set_delivery_delay(shim_session *session, unsigned milliseconds)
+int shim_session_set_deferred_limit(shim_session *session, unsigned limit)
 {
-    int status;
-
-    if (session == NULL || milliseconds > SHIM_DELIVERY_DELAY_LIMIT)
+    if (session == NULL || limit == 0 || limit > SHIM_MAX_DEFERRED_LIMIT)
         return SHIM_E_INVALID_ARGUMENT;
-    if (milliseconds > 0 && (status = create_delivery_timer(session)) != SHIM_OK)
-        return status;
-    InterlockedExchange(&session->delivery_delay_ms, (LONG)milliseconds);
+    InterlockedExchange(&session->deferred_limit, (LONG)limit);
+    /* A higher limit may let held-back delivery go on. */
+    shim__wake_consumer(session);
     return SHIM_OK;
 }
 

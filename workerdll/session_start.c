@@ -43,6 +43,8 @@ static void destroy_partial_session(shim_session *session)
         CloseThreadpoolCleanupGroup(session->cleanup_group);
     if (session->pool != NULL)
         CloseThreadpool(session->pool);
+    if (session->journal_count > 0)
+        shim__journal_close(&session->journals[0].storage, TRUE);
     shim__destroy_session_heap(session);
     shim__free_session(session);
     SetLastError(error);
@@ -65,7 +67,8 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     if (plugin == NULL || plugin->on_message == NULL)
         return SHIM_E_WORKER_INVALID;
 
-    shim__fault_begin(L"TWINSHIM_FAULT_WORKER_AT");
+    shim__fault_begin(SHIM_FAULTS_ATTACH, L"TWINSHIM_FAULT_WORKER_AT");
+    shim__fault_begin(SHIM_FAULTS_JOURNAL, L"TWINSHIM_FAULT_JOURNAL_AT");
     session = SHIM__FAULTABLE(shim__allocate_session(), NULL);
     if (session == NULL)
         return SHIM_E_OUT_OF_MEMORY;
@@ -76,6 +79,9 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
         session->heap = GetProcessHeap();
     shim__queue_init(&session->queue, session->heap);
     session->plugin = plugin;
+    InitializeSRWLock(&session->delivery_lock);
+    session->delivery_latency_ms = SHIM_DEFAULT_DELIVERY_LATENCY_MS;
+    session->deferred_limit = SHIM_DEFAULT_DEFERRED_LIMIT;
     session->stop_policy = SHIM_STOP_DRAIN;
     session->accepting = 1;
     InitializeSRWLock(&session->submit_lock);
@@ -84,6 +90,14 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
 
     session->max_callbacks = SHIM_DEFAULT_MAX_THREADS;
     session->message_batch = 1;
+    /* The journal exists before attach returns: a post may come at once. */
+    status = shim__resolve_queue_settings(&plugin->queue, &session->queue_settings);
+    if (status != SHIM_OK)
+        goto done;
+    status = shim__open_own_journal(session, options);
+    if (status != SHIM_OK)
+        goto done;
+    status = SHIM_E_SYSTEM;
     session->pool = SHIM__FAULTABLE(CreateThreadpool(NULL), NULL);
     if (session->pool == NULL)
         goto done;

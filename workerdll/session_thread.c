@@ -27,6 +27,13 @@ static void stop_accepting_work(shim_session *session)
     ReleaseSRWLockExclusive(&session->submit_lock);
 }
 
+/* How often the session thread looks for messages: four times per
+ * delivery latency. */
+static DWORD look_interval_ms(const shim_session *session)
+{
+    return (DWORD)shim__read_flag(&session->delivery_latency_ms) / 4;
+}
+
 /* How often the stop cancels I/O again while it waits (see below). */
 #define IO_CANCEL_INTERVAL_MS 20
 
@@ -39,20 +46,23 @@ static BOOL wait_until_idle(shim_session *session)
 {
     LONG deadline = shim__read_flag(&session->stop_deadline_ms);
     ULONGLONG start = GetTickCount64();
+    session_watch watch = { .stuck_position = UINT64_MAX };
 
     for (;;) {
         ULONGLONG waited = GetTickCount64() - start;
-        DWORD slice = INFINITE;
+        DWORD slice = look_interval_ms(session);
         BOOL has_io = shim__cancel_pending_io(session);
 
         if (deadline > 0 && waited >= (ULONGLONG)deadline)
             return shim__session_is_idle(session);
-        if (deadline > 0)
+        if (deadline > 0 && slice > (ULONGLONG)deadline - waited)
             slice = (DWORD)((ULONGLONG)deadline - waited);
         if (has_io && slice > IO_CANCEL_INTERVAL_MS)
             slice = IO_CANCEL_INTERVAL_MS;
         if (shim__wait_for_session(session, shim__session_is_idle, slice))
             return TRUE;
+        /* A post that a callback missed, or a claim whose producer is gone. */
+        shim__look_at_journals(session, &watch);
     }
 }
 
@@ -97,6 +107,19 @@ static DECLSPEC_NORETURN void release_session(shim_session *session)
     FreeLibraryAndExitThread(own_module_reference, 0);
 }
 
+/* Until the stop: a look at the journals every look interval. Posts do not
+ * wake anyone (message_post.c), so this is how a message that a program
+ * posted now and then reaches the plugin. The wait is on a condition
+ * variable (a futex under Wine, no wineserver call), and ends early when
+ * the stop is requested. */
+static void look_until_stop(shim_session *session)
+{
+    session_watch watch = { .stuck_position = UINT64_MAX };
+
+    while (!shim__wait_for_session(session, shim__session_stop_was_requested, look_interval_ms(session)))
+        shim__look_at_journals(session, &watch);
+}
+
 DWORD WINAPI shim__session_thread(void *parameter)
 {
     shim_session *session = parameter;
@@ -104,32 +127,45 @@ DWORD WINAPI shim__session_thread(void *parameter)
     int start_status = SHIM_OK;
     BOOL cancel;
 
+    shim__report_journal_start(session);
     /* This thread runs only after the loader lock is released: hooks may do
      * what DllMain must not (files, sockets, COM, LoadLibrary). */
     if (plugin->on_start != NULL && plugin->on_start(session, &session->plugin_state) != SHIM_OK)
         start_status = SHIM_E_START_FAILED;
+    /* Before any callback may run: what dead processes left is delivered
+     * before this process's own messages. */
+    if (start_status == SHIM_OK)
+        shim__recover_dead_journals(session);
     InterlockedExchange(&session->start_status, start_status);
     InterlockedExchange(&session->started, 1);
     shim__wake_session_waiters();
     if (start_status != SHIM_OK)
-        report("twinshim worker: the plugin's start hook failed; queued work will be cancelled\n");
+        report("twinshim worker: the plugin's start hook failed; queued work will be cancelled, "
+               "messages stay in the journal\n");
     shim__trace(session, SHIM_TRACE_SESSION_STARTED);
 
-    shim__wait_for_session(session, shim__session_stop_was_requested, INFINITE);
+    look_until_stop(session);
     shim__trace(session, SHIM_TRACE_STOP_RECEIVED);
     stop_accepting_work(session);
     /* Handles first, so that nothing new becomes due while we wait. */
     shim__disarm_objects(session);
-    /* Queued messages waiting out a delivery delay run now. */
-    shim__deliver_now(session);
 
-    /* Cancel: drop the queue before on_stopping, without waiting for running
-     * callbacks; pool callbacks drop what they pop from now on as well. */
+    /* Cancel: drop what is queued before on_stopping, without waiting for
+     * running callbacks; pool callbacks drop what they take from now on as
+     * well. Messages are dropped only by the cancel policy: when on_start
+     * failed they stay in the journal for the next session. */
     cancel = shim__dropping_queued_items(session);
-    if (cancel)
+    if (cancel) {
         shim__cancel_queued_items(session);
+        if (start_status == SHIM_OK)
+            shim__cancel_queued_messages(session);
+    }
     if (start_status == SHIM_OK && plugin->on_stopping != NULL)
         plugin->on_stopping(session, session->plugin_state);
+    /* The drain: what the journals hold runs now, without waiting for the
+     * next look. */
+    if (shim__has_work_for_callbacks(session))
+        shim__add_consumer(session);
     if (!wait_until_idle(session))
         abandon_session(session);
 
@@ -145,6 +181,9 @@ DWORD WINAPI shim__session_thread(void *parameter)
     shim__release_objects(session);
     if (start_status == SHIM_OK && plugin->on_stopped != NULL)
         plugin->on_stopped(session, session->plugin_state);
+    /* After on_stopped: a deferred message the plugin finished there
+     * leaves the journal before it closes. */
+    shim__close_journals(session);
 
     release_session(session);
 }

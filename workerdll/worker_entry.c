@@ -32,8 +32,13 @@ __declspec(dllexport) int shim_worker_connect(uint32_t requested_version,
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
 {
     /* Fails harmlessly for images with TLS callbacks (mingw's often have one). */
-    if (reason == DLL_PROCESS_ATTACH)
+    if (reason == DLL_PROCESS_ATTACH) {
         DisableThreadLibraryCalls(instance);
+        shim__delivery_attach();
+    }
+    /* An unload (not exit): every session of this worker has ended. */
+    if (reason == DLL_PROCESS_DETACH && reserved == NULL)
+        shim__delivery_detach();
     /* Process exit: sessions whose front is already gone (still draining)
      * hand over what they hold; the others did so in their front's detach. */
     if (reason == DLL_PROCESS_DETACH && reserved != NULL)

@@ -28,13 +28,13 @@ static int open_log(shim_session *session, void **state)
     return SHIM_OK;
 }
 
-static void write_name(shim_session *session, const void *payload, size_t size)
+static void write_name(shim_session *session, const shim_message *message)
 {
     HANDLE file = shim_session_get_plugin_state(session);
     DWORD written;
 
     AcquireSRWLockExclusive(&log_lock);
-    WriteFile(file, payload, (DWORD)size, &written, NULL);
+    WriteFile(file, message->payload, (DWORD)message->size, &written, NULL);
     WriteFile(file, "\n", 1, &written, NULL);
     ReleaseSRWLockExclusive(&log_lock);
 }

@@ -137,11 +137,10 @@ static void echo_stopped(shim_session *session, void *plugin_state)
     WSACleanup();
 }
 
-static void echo_message(shim_session *session, const void *payload, size_t size)
+static void echo_message(shim_session *session, const shim_message *message)
 {
     (void)session;
-    (void)payload;
-    (void)size;
+    (void)message;
 }
 
 static const shim_plugin echo_plugin = {

@@ -698,3 +698,77 @@ long handles_above_baseline_after(long baseline, DWORD deadline_ms)
     }
     return count - baseline;
 }
+
+/* Deletes every file of folder and of the folders below it, then the
+ * folders below it; the folder itself stays. */
+static bool empty_tree(const wchar_t *folder)
+{
+    wchar_t pattern[TEST_PATH_CAPACITY];
+    wchar_t below[TEST_PATH_CAPACITY];
+    WIN32_FIND_DATAW found;
+    HANDLE search;
+    bool emptied = empty_folder(folder);
+
+    _snwprintf(pattern, TEST_PATH_CAPACITY, L"%ls*", folder);
+    search = FindFirstFileW(pattern, &found);
+    if (search == INVALID_HANDLE_VALUE)
+        return emptied;
+    do {
+        if (!(found.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || wcscmp(found.cFileName, L".") == 0 ||
+            wcscmp(found.cFileName, L"..") == 0)
+            continue;
+        _snwprintf(below, TEST_PATH_CAPACITY, L"%ls%ls\\", folder, found.cFileName);
+        emptied = empty_tree(below) && emptied;
+        if (!RemoveDirectoryW(below)) {
+            complain("cannot remove %ls: error %lu\n", below, GetLastError());
+            emptied = false;
+        }
+    } while (FindNextFileW(search, &found));
+    FindClose(search);
+    return emptied;
+}
+
+bool fresh_journal_folder(const wchar_t *name, wchar_t *folder)
+{
+    wchar_t journals[TEST_PATH_CAPACITY];
+
+    _snwprintf(journals, TEST_PATH_CAPACITY, L"%lsjournals\\", bin_folder());
+    _snwprintf(folder, TEST_PATH_CAPACITY, L"%ls%ls\\", journals, name);
+    CreateDirectoryW(journals, NULL);
+    if (!CreateDirectoryW(folder, NULL) && GetLastError() != ERROR_ALREADY_EXISTS) {
+        complain("cannot create %ls: error %lu\n", folder, GetLastError());
+        return false;
+    }
+    return empty_tree(folder) && SetEnvironmentVariableW(L"TWINSHIM_JOURNAL_DIR", folder);
+}
+
+long journal_files_in(const wchar_t *folder, const wchar_t *pattern)
+{
+    wchar_t search_pattern[TEST_PATH_CAPACITY];
+    wchar_t below[TEST_PATH_CAPACITY];
+    WIN32_FIND_DATAW found;
+    HANDLE fronts;
+    long count = 0;
+
+    _snwprintf(search_pattern, TEST_PATH_CAPACITY, L"%ls*", folder);
+    fronts = FindFirstFileW(search_pattern, &found);
+    if (fronts == INVALID_HANDLE_VALUE)
+        return 0;
+    do {
+        WIN32_FIND_DATAW file;
+        HANDLE files;
+
+        if (!(found.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || found.cFileName[0] == L'.')
+            continue;
+        _snwprintf(below, TEST_PATH_CAPACITY, L"%ls%ls\\%ls", folder, found.cFileName, pattern);
+        files = FindFirstFileW(below, &file);
+        if (files == INVALID_HANDLE_VALUE)
+            continue;
+        do {
+            count++;
+        } while (FindNextFileW(files, &file));
+        FindClose(files);
+    } while (FindNextFileW(fronts, &found));
+    FindClose(fronts);
+    return count;
+}

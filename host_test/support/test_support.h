@@ -187,4 +187,16 @@ bool run_child_within(const wchar_t *program, const wchar_t *arguments, DWORD de
  * baseline; returns the last count minus the baseline (0: no leak). */
 long handles_above_baseline_after(long baseline, DWORD deadline_ms);
 
+/* ---- Journals ------------------------------------------------------------ */
+
+/* Makes bin\journals\<name>\ exist and hold nothing, and points
+ * TWINSHIM_JOURNAL_DIR at it (for this process and its children): a test's
+ * sessions keep their journals there and find no other test's. Writes its
+ * path, with a trailing backslash, to folder (TEST_PATH_CAPACITY). */
+bool fresh_journal_folder(const wchar_t *name, wchar_t *folder);
+
+/* Files matching `pattern` (such as L"*.journal") in the front folders just
+ * below `folder`: the journals sessions left there. */
+long journal_files_in(const wchar_t *folder, const wchar_t *pattern);
+
 #endif

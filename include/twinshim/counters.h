@@ -19,7 +19,16 @@ typedef struct shim_session_counters {
     long long stop_finished_ms;  /* GetTickCount64 when the drain ended or gave up, or 0 */
     int module_pinned;           /* nonzero: the stop deadline passed and the worker was pinned */
     long long delivered_at_exit; /* messages handed to on_exit_message that it accepted */
-    long long lost_at_exit;      /* messages and work items process exit left undone */
+    long long lost_at_exit;      /* messages and work items process exit left undone and could not keep */
+    /* The journal (twinshim/worker.h, shim_queue_settings). */
+    int journal;               /* the session's journal: SHIM_JOURNAL_FILE, or SHIM_JOURNAL_MEMORY */
+    long long dropped;         /* messages the full journal refused: never silent, also reported */
+    long long recovered;       /* messages of dead processes' journals delivered by this session */
+    long long deferred;        /* messages deferred and not finished, now */
+    long long kept_in_journal; /* messages left in the journal for the next session by the stop or exit */
+    long long skipped;         /* records skipped: claims never published, torn records of a dead journal */
+    long long backlog_bytes; /* journal bytes in use now: what posts wrote and the plugin has not finished */
+    long long callbacks_scheduled; /* pool callbacks the session started for messages and work items */
 } shim_session_counters;
 
 typedef enum shim_trace_event {

@@ -51,6 +51,11 @@ typedef struct shim_front_config {
      * to load with SHIM_E_NOT_FOUND: it was built for another original. */
     const shim_front_binding *bindings;
     size_t binding_count;
+    /* Where the session's journal lives (an absolute folder), or NULL for
+     * the default, %LOCALAPPDATA%\twinshim\journal. The environment
+     * variable TWINSHIM_JOURNAL_DIR, when set, wins over both. Each front
+     * gets a folder of its own below it (docs/journal.md). */
+    const wchar_t *journal_folder;
 } shim_front_config;
 
 /* A code export of the original that the front does not intercept, bound
@@ -77,16 +82,21 @@ typedef struct shim_front_config {
 extern const shim_front_config shim_front_configuration;
 
 /* Sends a copy of payload to the worker plugin's on_message, on a pool
- * thread. Returns SHIM_OK, SHIM_E_PASS_THROUGH when there is no session
- * (nothing is sent), or the worker's refusal (SHIM_E_STOPPING,
- * SHIM_E_OUT_OF_MEMORY, SHIM_E_TOO_LARGE...). payload may be NULL only when
- * size is 0. Takes no lock and makes no system call while the worker keeps
- * up; a payload of up to 224 bytes travels inside the queue, a larger one
- * is copied into a block of the worker's heap (HeapAlloc). Until the plugin's on_start has returned it waits for it (2 s at
- * most), except under the loader lock, so that a program that exits at
- * once does not lose its first messages. Once process exit has begun (another DLL's detach, a destructor), it
- * hands the message to the plugin's on_exit_message on this thread instead,
- * without waiting: SHIM_OK if accepted, else SHIM_E_PROCESS_EXITING. */
+ * thread. The copy is written into the session's journal before this
+ * returns, so it survives the death of the process (twinshim/worker.h,
+ * shim_queue_settings). Returns SHIM_OK, SHIM_E_PASS_THROUGH when there is
+ * no session (nothing is sent), SHIM_E_TOO_LARGE above the plugin's message
+ * limit (64 KiB unless it chose another), SHIM_E_FULL when the journal was
+ * full and the plugin's policy dropped it (counted and reported), or
+ * SHIM_E_STOPPING. payload may be NULL only when size is 0. Takes no lock,
+ * makes no system call and wakes no thread while the journal has room: a
+ * callback looks within the plugin's delivery latency (20 ms unless it
+ * chose another). It never waits for the plugin's on_start. When the
+ * journal is full and the policy is to wait, it waits for room (1 s at
+ * most), except under the loader lock. Once process exit has begun
+ * (another DLL's detach, a destructor), the message goes into the journal
+ * and to the plugin's on_exit_message on this thread, without waiting:
+ * SHIM_OK if accepted or kept, else SHIM_E_PROCESS_EXITING. */
 int shim_front_post(const void *payload, size_t size);
 
 /* Why the front is or is not connected to its worker: SHIM_OK while a session

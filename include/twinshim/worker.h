@@ -47,24 +47,111 @@ typedef struct shim_timer shim_timer;
 typedef struct shim_wait shim_wait;
 typedef struct shim_io shim_io;
 
+/* ---- Messages ------------------------------------------------------------ */
+
+/* A message as the plugin receives it: one shim_front_post of some front
+ * process, taken from the session's journal. */
+typedef struct shim_message {
+    /* A copy of what was posted, aligned for any type. Valid until the hook
+     * returns; for a message on_message deferred, until it is finished. */
+    const void *payload;
+    size_t size;
+    /* 1, 2, 3... in the order the posting process's messages were taken,
+     * per journal (one per process and front). A message delivered again
+     * keeps its number: a sink tells a repeat by it. */
+    unsigned long long sequence;
+    unsigned flags; /* SHIM_MESSAGE_* */
+    /* The process that posted it: this one, or a dead one's (recovered). */
+    unsigned long process_id;
+    unsigned long long process_started; /* that process's creation time, FILETIME */
+} shim_message;
+
+/* Its handling may have begun before (an on_message cut off by the death of
+ * the process, a deferred message never finished): it may be a repeat. */
+#define SHIM_MESSAGE_POSSIBLE_REPEAT 0x1u
+/* From the journal of a process that died (or a session that stopped
+ * before finishing it), delivered by a later session of the same front. */
+#define SHIM_MESSAGE_RECOVERED 0x2u
+
+/* ---- The session's queue: chosen before the first post ------------------ */
+
+/* Where messages wait between the post and the plugin. */
+typedef enum shim_journal_kind {
+    /* A file mapped into the process (the default): a message whose post
+     * returned survives the death of the process, whatever kills it, and
+     * the next session of the same front delivers it (docs/journal.md). */
+    SHIM_JOURNAL_FILE = 0,
+    /* Process memory: lost if the process dies; still bounded. */
+    SHIM_JOURNAL_MEMORY = 1
+} shim_journal_kind;
+
+/* What a post does when the journal is full. Every message dropped is
+ * counted (counters.dropped) and reported. */
+typedef enum shim_full_policy {
+    /* The poster waits for room, up to full_wait_ms, then the message is
+     * dropped (the default). A poster under the loader lock never waits;
+     * after a wait that ran out, posts drop at once until the plugin has
+     * made room again. */
+    SHIM_FULL_WAIT = 0,
+    SHIM_FULL_DROP = 1 /* dropped at once */
+} shim_full_policy;
+
+/* When a message reaches the disk. The journal's pages survive the death
+ * of the process without any flush; an operating system crash or a power
+ * cut loses what the system had not written yet (seconds of messages). */
+typedef enum shim_flush_policy {
+    SHIM_FLUSH_NEVER = 0,     /* the system writes when it will (the default) */
+    SHIM_FLUSH_EVERY_POST = 1 /* each post returns once its message is on disk: milliseconds a post */
+} shim_flush_policy;
+
+/* The most messages a journal holds is capacity / (32 + size rounded up to
+ * 64) bytes. */
+#define SHIM_DEFAULT_JOURNAL_CAPACITY_KIB 4096u
+#define SHIM_MIN_JOURNAL_CAPACITY_KIB 64u
+#define SHIM_MAX_JOURNAL_CAPACITY_KIB (1024u * 1024u)
+#define SHIM_DEFAULT_MESSAGE_LIMIT 65536u
+#define SHIM_DEFAULT_FULL_WAIT_MS 1000u
+#define SHIM_MAX_FULL_WAIT_MS 60000u
+
+/* Read when the session starts (inside the front's attach), so that posts
+ * made before on_start have a place: zero in every field means the
+ * defaults. A value out of range refuses the session (the front then
+ * passes through, and says why). */
+typedef struct shim_queue_settings {
+    shim_journal_kind journal;
+    /* The journal's size in KiB: SHIM_MIN_JOURNAL_CAPACITY_KIB to
+     * SHIM_MAX_JOURNAL_CAPACITY_KIB, a multiple of 4; 0 for the default. */
+    unsigned capacity_kib;
+    /* The largest message, in bytes: a bigger post gets SHIM_E_TOO_LARGE.
+     * At most a quarter of the capacity; 0 for SHIM_DEFAULT_MESSAGE_LIMIT. */
+    unsigned message_limit;
+    shim_full_policy when_full;
+    /* SHIM_FULL_WAIT's bound, at most SHIM_MAX_FULL_WAIT_MS; 0 for the default. */
+    unsigned full_wait_ms;
+    shim_flush_policy flush;
+} shim_queue_settings;
+
 /* ---- The plugin ---------------------------------------------------------- */
 
 typedef struct shim_plugin {
     /* Session thread, before any callback runs. Return SHIM_OK, or an error
-     * to refuse the session: its queued work is then cancelled, never run.
+     * to refuse the session: its work items are then cancelled, never run,
+     * and its messages stay in the journal for the next session.
      * `*plugin_state` starts NULL; whatever is stored there is handed to the
      * other hooks and returned by shim_session_get_plugin_state. The place
      * to choose the session's settings (shim_session_set_*). May be NULL. */
     int (*on_start)(shim_session *session, void **plugin_state);
 
-    /* Pool thread: one message posted by the front (shim_front_post). The
-     * payload is a private copy, aligned for any type, valid until this
-     * returns. Required. */
-    void (*on_message)(shim_session *session, const void *payload, size_t size);
+    /* Pool thread: one message posted by a front (shim_front_post), in post
+     * order per posting process. Messages of journals left by dead processes
+     * come first (SHIM_MESSAGE_RECOVERED). Once it returns, the message is
+     * finished and leaves the journal, unless it called shim_message_defer.
+     * Required. */
+    void (*on_message)(shim_session *session, const shim_message *message);
 
-    /* Instead of on_message when the message is dropped (cancel policy, or
-     * on_start failed). May be NULL. */
-    void (*on_message_cancelled)(shim_session *session, const void *payload, size_t size);
+    /* Instead of on_message when the message is dropped (the cancel policy).
+     * May be NULL. */
+    void (*on_message_cancelled)(shim_session *session, const shim_message *message);
 
     /* Session thread, right after the stop is requested and before the
      * drain: the place to close listening sockets or cancel I/O. Under the
@@ -84,11 +171,14 @@ typedef struct shim_plugin {
     void (*on_trace)(shim_session *session, shim_trace_event event, const shim_session_counters *counters);
 
     /* Process exit (ExitProcess, or a return from main): the exiting thread
-     * hands over, in order, every message still queued or cut off while its
-     * on_message ran (possible_repeat is then nonzero: it may have been
-     * handled already), then each message posted after the exit began, at
-     * its post. Return SHIM_OK once the message is handled; any other value
-     * declines it, and it is counted in lost_at_exit and reported.
+     * hands over, in order, every message of this process still in the
+     * journal (flagged SHIM_MESSAGE_POSSIBLE_REPEAT when its on_message may
+     * have begun, or it was deferred), then each message posted after the
+     * exit began, at its post. For at most about a second in all: what is
+     * left stays in the journal for the next session (with
+     * SHIM_JOURNAL_MEMORY, it is lost), counted and reported. Return SHIM_OK
+     * once the message is handled; any other value declines it, and it
+     * stays in the journal (memory: it is lost), counted.
      *
      * It runs inside DllMain, and every other thread has been ended wherever
      * it was, holding whatever locks it held. So: never wait, and never
@@ -99,8 +189,12 @@ typedef struct shim_plugin {
      * no thread pool, no LoadLibrary, no new threads, no heap allocation
      * (the heap's own lock may be held). Writing with WriteFile to a handle
      * opened in on_start is what it is for.
-     * May be NULL: messages queued at exit are then counted as lost. */
-    int (*on_exit_message)(shim_session *session, const void *payload, size_t size, int possible_repeat);
+     * May be NULL: messages then stay in the journal (memory: lost). */
+    int (*on_exit_message)(shim_session *session, const shim_message *message);
+
+    /* The session's queue (see shim_queue_settings): all zero for the
+     * defaults, a journal file of 4 MiB. */
+    shim_queue_settings queue;
 } shim_plugin;
 
 /* The worker runtime asks for the plugin through this function, which
@@ -177,37 +271,64 @@ int shim_session_set_max_threads(shim_session *session, unsigned max_threads);
 
 /* How many messages a callback may take at once, 1 (the default) to
  * SHIM_MESSAGE_BATCH_LIMIT; any time, from the next take on. A batch costs
- * one lock instead of one per message, and its slots are read together:
- * it helps when the callbacks, not the posting threads, are what limits a
- * short on_message (docs/benchmarks.md, section 6). What it trades: the
- * messages of a batch run one after the other on the callback that took
- * them, so a slow one delays the rest of its batch even while another
- * callback is idle; under SHIM_STOP_CANCEL they are cancelled when that
- * callback reaches them, which may be after on_stopping began; a lowered
- * maximum of threads holds once the batch is done. With more than one
- * thread allowed, a callback takes at most half of the messages it finds,
- * leaving the rest to the others. At process exit a batch is handed over
- * like the queue. Work items (shim_session_submit) are always taken alone. */
+ * one lock instead of one per message: it helps when the callbacks, not the
+ * posting threads, are what limits a short on_message (docs/benchmarks.md,
+ * section 6). What it trades: the messages of a batch run one after the
+ * other on the callback that took them, so a slow one delays the rest of
+ * its batch even while another callback is idle; under SHIM_STOP_CANCEL
+ * they are cancelled when that callback reaches them, which may be after
+ * on_stopping began. Work items (shim_session_submit) are always taken
+ * alone. */
 int shim_session_set_message_batch(shim_session *session, unsigned max_messages);
 
-/* The longest delivery delay, in milliseconds. */
-#define SHIM_DELIVERY_DELAY_LIMIT 1000u
+/* The bounds of shim_session_set_delivery_latency, in milliseconds. */
+#define SHIM_DEFAULT_DELIVERY_LATENCY_MS 20u
+#define SHIM_MIN_DELIVERY_LATENCY_MS 4u
+#define SHIM_MAX_DELIVERY_LATENCY_MS 1000u
 
-/* How long a message posted while no callback is scheduled waits before one
- * starts, in milliseconds: 0 (the default: at once) to
- * SHIM_DELIVERY_DELAY_LIMIT; any time, from the next such post on.
- * Everything posted meanwhile goes to that callback, and a window that ran
- * messages starts the next itself: a host that posts now and then, and
- * would find the pool asleep at every post, pays one wake per busy stretch
- * instead of one per post (docs/plugin-guide.md, "Delivery delay"; posts
- * back to back gain nothing). What it trades: a message waits up to the
- * delay before it runs. The stop does not wait it out: a stop requested
- * meanwhile starts the callback at once. At process exit, messages still
- * waiting are handed over like the rest of the queue. The first nonzero
- * delay creates a pool timer for the session: SHIM_E_STOPPING once the stop
- * is requested, SHIM_E_SYSTEM if the timer could not be created (the
- * setting is then unchanged). */
-int shim_session_set_delivery_delay(shim_session *session, unsigned milliseconds);
+/* How long a message may wait in the journal before a callback looks at
+ * it, in milliseconds (default SHIM_DEFAULT_DELIVERY_LATENCY_MS); any time.
+ * A post does not wake the pool: it writes its message and returns, and the
+ * session thread looks for messages four times per latency, so a program
+ * that calls now and then pays nanoseconds, not a thread wake, per call. A
+ * post wakes a callback itself only when the journal fills past an eighth
+ * of its capacity. What it trades: a message waits up to about a quarter of
+ * the latency before it runs (more when the machine is busy), and an idle
+ * session wakes its session thread 4000 / latency times a second. */
+int shim_session_set_delivery_latency(shim_session *session, unsigned milliseconds);
+
+/* The most deferred messages of shim_session_set_deferred_limit. */
+#define SHIM_DEFAULT_DEFERRED_LIMIT 1024u
+#define SHIM_MAX_DEFERRED_LIMIT 65536u
+
+/* The most messages that may be deferred and not yet finished at once, 1 to
+ * SHIM_MAX_DEFERRED_LIMIT (default SHIM_DEFAULT_DEFERRED_LIMIT). While it
+ * is reached, no message is delivered: the journal holds the backlog. */
+int shim_session_set_deferred_limit(shim_session *session, unsigned limit);
+
+/* ---- Finishing a message later --------------------------------------------
+ *
+ * A sink that has finished with a message only when something else says so
+ * (a collector's acknowledgement, a transaction's commit) defers it: the
+ * message then stays in the journal, its payload valid and unchanged, until
+ * the plugin finishes it, from any thread. A message deferred and never
+ * finished when the session stops stays in the journal: the next session of
+ * the same front delivers it again (SHIM_MESSAGE_RECOVERED |
+ * SHIM_MESSAGE_POSSIBLE_REPEAT), and so does a process exit (handed to
+ * on_exit_message, flagged SHIM_MESSAGE_POSSIBLE_REPEAT, first). */
+
+typedef unsigned long long shim_message_ticket;
+
+/* Only inside on_message, for the message it was given: once on_message
+ * returns, the message is not finished. *ticket names it for
+ * shim_message_finish. SHIM_E_INVALID_ARGUMENT outside on_message or for
+ * another message. */
+int shim_message_defer(shim_session *session, const shim_message *message, shim_message_ticket *ticket);
+
+/* Any thread, once per ticket: the deferred message is done and leaves the
+ * journal. SHIM_E_INVALID_ARGUMENT for a ticket that names no deferred
+ * message of this session (finished already, or never deferred). */
+int shim_message_finish(shim_session *session, shim_message_ticket ticket);
 
 /* ---- Handles: timers, waits and I/O -------------------------------------
  *

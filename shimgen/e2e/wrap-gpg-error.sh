@@ -7,14 +7,17 @@
 # run must print byte for byte what the original prints, with the same exit
 # code; the trace must be JSON Lines, every call of a declared export typed
 # (arguments, result, last error, duration), the variadic ones observed, and
-# every function of the DLL the program imports and is bound to call logged;
-# and `shimgen report` on the trace must count what the trace holds.
+# every function of the DLL the program imports and is bound to call logged
+# (--version's gpgrt_argparse, which exits the process, unfinished); and
+# `shimgen report` on the trace must count what the trace holds.
 # gpg-error.exe takes the DLL only from its import table, so it is unloaded
-# only at process exit: the log also shows the exit hand-over at work. The
-# cases run twice: as generated, then with the generated worker's delivery
-# delay set to 10 ms: the program then exits with its last records still
-# waiting for their window, and the same checks must hold (by hand, --list
-# logged 611 calls in both passes).
+# only at process exit: the log also shows the exit hand-over at work, and
+# the journal: a run that exits before the worker has started leaves its
+# records there, and the next run delivers them (so the log is one for all
+# the runs, checked as a whole, and a last run takes what the one before
+# left). The cases run twice: as generated, then with the generated
+# worker's delivery latency at 1 s: the program then exits with its records
+# still in the journal, and the same checks must hold.
 # Usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR [MINGW_INCLUDE_DIR]]
 set -eu
 
@@ -66,6 +69,10 @@ x86_64-w64-mingw32-objdump -p "$work/original/gpg-error.exe" |
 [ -s "$work/imported.txt" ] || fail "found no import of libgpg-error-0.dll in gpg-error.exe"
 
 case_number=0
+# One journal folder and one log for every run.
+mkdir -p "$work/journal"
+TWINSHIM_JOURNAL_DIR="Z:$(printf '%s' "$work/journal" | tr / '\\')\\"
+export TWINSHIM_JOURNAL_DIR
 check() {
     # check ARGUMENTS... : one run of each, compared byte for byte.
     case_number=$((case_number + 1))
@@ -73,70 +80,68 @@ check() {
     status_wrapped=0
     (cd "$work/original" && timeout 120 "$wine_run" gpg-error.exe "$@") > "$work/original.$case_number" 2>&1 ||
         status_original=$?
-    rm -f "$work/wrapped/calls.log"
     (cd "$work/wrapped" && LIBGPG_ERROR_0_SHIM_LOG=calls.log timeout 120 "$wine_run" gpg-error.exe "$@") \
         > "$work/wrapped.$case_number" 2>&1 || status_wrapped=$?
     cmp -s "$work/original.$case_number" "$work/wrapped.$case_number" || {
         diff "$work/original.$case_number" "$work/wrapped.$case_number" || true
-        fail "gpg-error $*: the wrapped run printed something else (exit $status_wrapped, the original's $status_original)"; }
+        fail "gpg-error $*: the wrapped run printed something else (exit $status_wrapped, the original's" \
+            "$status_original)"; }
     [ "$status_original" = "$status_wrapped" ] ||
         fail "gpg-error $*: exit code $status_wrapped, the original's is $status_original"
-    [ -f "$work/wrapped/calls.log" ] || fail "gpg-error $*: no log (pass-through?)"
+    touch "$work/wrapped/calls.log"
     python3 "$here/jsonl-check.py" "$work/wrapped/calls.log" > /dev/null || fail "gpg-error $*: not JSON Lines"
-    python3 "$here/typed-or-observed.py" "$work/wrapped/calls.log" "$work/observed.txt" \
-        > "$work/logged.$case_number" || fail "gpg-error $*: a call typed or observed the wrong way"
-    cp "$work/wrapped/calls.log" "$work/trace.$case_number.jsonl"
-    unexpected=$(comm -23 "$work/logged.$case_number" "$work/imported.txt")
+    python3 "$here/typed-or-observed.py" "$work/wrapped/calls.log" "$work/observed.txt" > "$work/logged.all" ||
+        fail "gpg-error $*: a call typed or observed the wrong way"
+    unexpected=$(comm -23 "$work/logged.all" "$work/imported.txt")
     [ -z "$unexpected" ] || fail "gpg-error $*: logged calls the program does not import: $unexpected"
     echo "gpg-error $*: same $(wc -c < "$work/original.$case_number") bytes, exit $status_original;" \
-        "$(wc -l < "$work/wrapped/calls.log") calls logged: $(tr '\n' ' ' < "$work/logged.$case_number")"
+        "$(wc -l < "$work/wrapped/calls.log") calls logged so far"
 }
 
 expect_logged() {
-    # expect_logged EXPORT... : in the last case's log.
+    # expect_logged EXPORT... : in the log of the runs so far.
     for export in "$@"; do
-        grep -qx "$export" "$work/logged.$case_number" || fail "case $case_number: no call of $export logged"
+        grep -qx "$export" "$work/logged.all" || fail "case $case_number: no call of $export logged"
     done
 }
 
 run_cases() {
+rm -f "$work/wrapped/calls.log"
 check 1
+check GPG_ERR_ENOMEM
+check --list
+check 1 2 16383 GPG_ERR_EOF
+check --version
+check --no-such-option
+# A run that exited before its worker started is delivered by the next one.
+check --version
 # Every run initialises the library, parses its arguments, then describes the code.
 expect_logged gpg_err_init gpgrt_set_strusage gpgrt_argparse gpg_strerror gpg_strsource
-check GPG_ERR_ENOMEM
-expect_logged gpg_err_init gpgrt_argparse gpg_strerror gpg_strsource
-check --list
-expect_logged gpg_err_init gpgrt_argparse gpg_strerror gpg_strsource
-check 1 2 16383 GPG_ERR_EOF
-expect_logged gpg_strerror gpg_strsource
-check --version
-expect_logged gpgrt_argparse
-# gpgrt_argparse prints the version and exits the process from inside: its
-# stub never sees it return, and the record says so.
-grep -q '"export":"gpgrt_argparse",.*"unfinished":true' "$work/trace.$case_number.jsonl" ||
+# --version prints the version and exits the process from inside
+# gpgrt_argparse: its stub never sees it return, and the record says so.
+grep -q '"export":"gpgrt_argparse",.*"unfinished":true' "$work/wrapped/calls.log" ||
     fail "--version: gpgrt_argparse, which exits the process, not logged unfinished"
-check --no-such-option
-expect_logged gpgrt_argparse
 }
 
 echo "== the unchanged gpg-error.exe, original and wrapped"
 run_cases
 
-echo "== the same, the generated worker with a delivery delay of 10 ms"
-worker_source="$work/project/libgpg_error_0_worker.c"
-grep -q 'shim_session_set_delivery_delay(session, 0)' "$worker_source" ||
-    fail "the generated worker sets no delivery delay"
-sed -i 's/shim_session_set_delivery_delay(session, 0)/shim_session_set_delivery_delay(session, 10)/' "$worker_source"
-cmake --build "$work/project/build" > "$work/build-delayed.log" 2>&1 || {
-    cat "$work/build-delayed.log"; fail "rebuilding the worker with a delay"; }
-cp "$work/project/build/bin/libgpg-error-0_worker.dll" "$work/wrapped/"
-run_cases
-
-echo "== shimgen report on a trace: the counts the trace holds"
-"$shimgen" report "$work/trace.3.jsonl" -o "$work/report.html" > "$work/report.txt" ||
+echo "== shimgen report on the trace of those runs: the counts the trace holds"
+cp "$work/wrapped/calls.log" "$work/trace.jsonl"
+"$shimgen" report "$work/trace.jsonl" -o "$work/report.html" > "$work/report.txt" ||
     { cat "$work/report.txt"; fail "shimgen report"; }
 cat "$work/report.txt"
-python3 "$here/../tests/report-counts.py" "$work/trace.3.jsonl" "$work/report.txt" "$work/report.html" ||
+python3 "$here/../tests/report-counts.py" "$work/trace.jsonl" "$work/report.txt" "$work/report.html" ||
     fail "shimgen report's counts differ from the trace's"
+
+echo "== the same, the generated worker with a delivery latency of 1 s"
+worker_source="$work/project/libgpg_error_0_worker.c"
+grep -q 'shim_session_set_delivery_latency(session, SHIM_DEFAULT_DELIVERY_LATENCY_MS)' "$worker_source" ||
+    fail "the generated worker sets no delivery latency"
+sed -i 's/shim_session_set_delivery_latency(session, SHIM_DEFAULT_DELIVERY_LATENCY_MS)/shim_session_set_delivery_latency(session, 1000)/' "$worker_source"
+cmake --build "$work/project/build" > "$work/build-delayed.log" 2>&1 || {
+    cat "$work/build-delayed.log"; fail "rebuilding the worker with a latency"; }
+cp "$work/project/build/bin/libgpg-error-0_worker.dll" "$work/wrapped/"
+run_cases
 
 echo "wrap-gpg-error: passed ($case_number command lines, same bytes and exit codes, every call logged is an import)"

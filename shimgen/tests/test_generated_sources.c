@@ -252,9 +252,17 @@ static void the_worker_uses_the_session_api(void **state)
     expect_text("shim_session_get_plugin_state(session)");
     expect_text("shim_session_set_stop_policy(session, SHIM_STOP_DRAIN)");
     expect_text("shim_session_set_max_threads(session, SHIM_DEFAULT_MAX_THREADS)");
-    expect_text("shim_session_set_delivery_delay(session, 0)");
+    expect_text("shim_session_set_delivery_latency(session, SHIM_DEFAULT_DELIVERY_LATENCY_MS)");
     expect_text("GetEnvironmentVariableW(L\"LEGACY_SHIM_LOG\"");
     expect_text("SHIM_DEFINE_PLUGIN(legacy_plugin)");
+    /* Each line says what the runtime said of its message, in one function
+     * (format_record), written by one (write_line). */
+    expect_text("    delivery.sequence = message->sequence;\n"
+                "    delivery.process_id = message->process_id;\n"
+                "    delivery.possible_repeat = (message->flags & SHIM_MESSAGE_POSSIBLE_REPEAT) != 0;\n"
+                "    delivery.recovered = (message->flags & SHIM_MESSAGE_RECOVERED) != 0;\n");
+    expect_text("format_record(&line, message->payload, message->size, &delivery)");
+    expect_text("static BOOL write_line(HANDLE file, const json_line *line)");
     wrap_plan_free(&plan);
 }
 

@@ -19,8 +19,8 @@ typedef struct audit_log {
     HANDLE file;
 } audit_log;
 
-/* Longest line: three ints, a thread id and the repeat mark, well under this. */
-#define AUDIT_LINE_CAPACITY 128
+/* Longest line: three ints, a thread id and both marks, well under this. */
+#define AUDIT_LINE_CAPACITY 192
 
 typedef struct audit_line {
     char text[AUDIT_LINE_CAPACITY];
@@ -52,9 +52,13 @@ static void append_number(audit_line *line, long long value)
 }
 
 /* "legacy_add(A, B) = R [thread T]", then " [possible repeat]" for a call
- * whose on_message the exit cut off (its line may be in the log already). */
-static void format_record(const audit_record *record, int possible_repeat, audit_line *line)
+ * whose handling may have begun before (its line may be in the log
+ * already), and " [recovered from process P]" for a call of a process that
+ * died before its record was written. */
+static void format_record(const shim_message *message, audit_line *line)
 {
+    const audit_record *record = message->payload;
+
     line->length = 0;
     append_text(line, "legacy_add(");
     append_number(line, record->a);
@@ -65,8 +69,13 @@ static void format_record(const audit_record *record, int possible_repeat, audit
     append_text(line, " [thread ");
     append_number(line, (long long)record->thread_id);
     append_text(line, "]");
-    if (possible_repeat)
+    if (message->flags & SHIM_MESSAGE_POSSIBLE_REPEAT)
         append_text(line, " [possible repeat]");
+    if (message->flags & SHIM_MESSAGE_RECOVERED) {
+        append_text(line, " [recovered from process ");
+        append_number(line, (long long)message->process_id);
+        append_text(line, "]");
+    }
     append_text(line, "\n");
 }
 
@@ -102,14 +111,14 @@ static int audit_start(shim_session *session, void **plugin_state)
     return SHIM_OK;
 }
 
-static void audit_write(shim_session *session, const void *payload, size_t size)
+static void audit_write(shim_session *session, const shim_message *message)
 {
     const audit_log *log = shim_session_get_plugin_state(session);
     audit_line line;
 
-    if (log == NULL || size != sizeof(audit_record))
+    if (log == NULL || message->size != sizeof(audit_record))
         return;
-    format_record(payload, 0, &line);
+    format_record(message, &line);
     AcquireSRWLockExclusive(&log_lock);
     InterlockedExchange(&log_writer, (LONG)GetCurrentThreadId());
     write_line(log, &line);
@@ -159,16 +168,16 @@ static int write_line_at_exit(const audit_log *log, const audit_line *line)
     return written ? SHIM_OK : SHIM_E_SYSTEM;
 }
 
-static int audit_write_at_exit(shim_session *session, const void *payload, size_t size, int possible_repeat)
+static int audit_write_at_exit(shim_session *session, const shim_message *message)
 {
     const audit_log *log = shim_session_get_plugin_state(session);
     audit_line line;
 
-    if (size != sizeof(audit_record))
+    if (message->size != sizeof(audit_record))
         return SHIM_E_INVALID_ARGUMENT;
     if (log == NULL)
         return SHIM_OK; /* no log asked for: nothing to write */
-    format_record(payload, possible_repeat, &line);
+    format_record(message, &line);
     return write_line_at_exit(log, &line);
 }
 

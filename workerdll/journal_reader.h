@@ -1,0 +1,71 @@
+/* Reading a journal's bytes: the header's checks, and the records one by
+ * one. Shared by the live consumer, process exit and recovery, which differ
+ * only in what they do with a record that is not published. Plain C, no
+ * Windows header: the fuzz target (workerdll/fuzz/) runs it natively over
+ * hostile images, and nothing here may read outside the image it is given. */
+#ifndef TWINSHIM_WORKER_JOURNAL_READER_H
+#define TWINSHIM_WORKER_JOURNAL_READER_H
+
+#include <stdint.h>
+
+#include "journal_format.h"
+
+typedef enum journal_verdict {
+    JOURNAL_VALID = 0,
+    JOURNAL_TOO_SHORT,     /* smaller than a header and the smallest ring */
+    JOURNAL_NOT_A_JOURNAL, /* the magic is wrong */
+    JOURNAL_OTHER_VERSION, /* a version this reader does not know */
+    JOURNAL_BAD_HEADER,    /* sizes or positions that cannot hold */
+    JOURNAL_SIZE_MISMATCH, /* the file is not header + ring bytes long */
+    JOURNAL_OTHER_OWNER    /* another front's or another user's */
+} journal_verdict;
+
+/* A short English description of a verdict, for reports. */
+const char *journal_verdict_text(journal_verdict verdict);
+
+/* A journal's bytes as the reader sees them. */
+typedef struct journal_view {
+    journal_header *header;
+    unsigned char *ring;
+    uint64_t ring_size;
+    uint32_t message_limit;
+} journal_view;
+
+/* Checks the header of `image_size` bytes at `image` (as read from a file)
+ * and fills *view. owner_key 0 accepts any owner (a tool reading a file). */
+journal_verdict journal_validate(void *image, uint64_t image_size, uint64_t owner_key, journal_view *view);
+
+/* Release and tail as the header has them, kept within what the ring can
+ * hold: a reader walks from *release to *tail. */
+void journal_bounds(const journal_view *view, uint64_t *release, uint64_t *tail);
+
+typedef enum journal_record_kind {
+    RECORD_MESSAGE,     /* published, with a payload */
+    RECORD_PADDING,     /* published, the rest of a lap */
+    RECORD_UNPUBLISHED, /* claimed, not (yet) published; length known */
+    RECORD_HOLE,        /* nothing readable here: length is the alignment step */
+    RECORD_TORN         /* published, but its header does not hold */
+} journal_record_kind;
+
+typedef struct journal_entry {
+    journal_record_kind kind;
+    uint64_t position;
+    uint64_t length; /* ring bytes to the next record */
+    journal_record *record;
+    const void *payload;
+    uint32_t size;
+    uint32_t state; /* as read */
+} journal_entry;
+
+/* Reads the record at `position` (a multiple of JOURNAL_RECORD_ALIGNMENT,
+ * below `end`). The stamp is read with acquire order, so a published
+ * record's header and payload are complete when this says so. */
+void journal_read_record(const journal_view *view, uint64_t position, uint64_t end, journal_entry *entry);
+
+/* The record at `position` in the ring, as a header. */
+static inline journal_record *journal_record_at(const journal_view *view, uint64_t position)
+{
+    return (journal_record *)(view->ring + position % view->ring_size);
+}
+
+#endif

@@ -1,0 +1,270 @@
+/* Delivering the journals' messages to the plugin: a callback takes a
+ * batch in order under the delivery lock, runs each message where it lies
+ * in the journal, marks it finished (or deferred), then moves the release
+ * point so that its space can be reused. What each record's state says
+ * is what process exit and the next session's recovery go by. */
+#include "session.h"
+
+/* Thread-local: the message whose on_message runs on this thread, so that
+ * shim_message_defer can tell it is called for that message. */
+static DWORD delivery_slot = TLS_OUT_OF_INDEXES;
+
+typedef struct delivery_frame {
+    shim_message message;
+    shim_session *session;
+    shim_message_ticket ticket;
+    int deferred;
+} delivery_frame;
+
+void shim__delivery_attach(void)
+{
+    delivery_slot = TlsAlloc();
+}
+
+void shim__delivery_detach(void)
+{
+    if (delivery_slot != TLS_OUT_OF_INDEXES)
+        TlsFree(delivery_slot);
+    delivery_slot = TLS_OUT_OF_INDEXES;
+}
+
+/* A ticket: the journal's index in the top byte, the record's position in
+ * 64-byte units below (positions are multiples of 64). */
+#define TICKET_JOURNAL_SHIFT 56
+
+shim_message_ticket shim__ticket_of(unsigned journal_index, uint64_t position)
+{
+    return (shim_message_ticket)journal_index << TICKET_JOURNAL_SHIFT | position / JOURNAL_RECORD_ALIGNMENT;
+}
+
+static unsigned journal_of_ticket(shim_message_ticket ticket)
+{
+    return (unsigned)(ticket >> TICKET_JOURNAL_SHIFT);
+}
+
+static uint64_t position_of_ticket(shim_message_ticket ticket)
+{
+    return (ticket & ((1ull << TICKET_JOURNAL_SHIFT) - 1)) * JOURNAL_RECORD_ALIGNMENT;
+}
+
+void shim__message_of(const session_journal *journal, const journal_entry *entry, shim_message *message)
+{
+    const journal_header *header = journal->ring.view.header;
+
+    message->payload = entry->payload;
+    message->size = entry->size;
+    message->sequence = __atomic_load_n(&entry->record->sequence, __ATOMIC_RELAXED);
+    message->flags = 0;
+    if (entry->state & JOURNAL_STATE_REPEAT)
+        message->flags |= SHIM_MESSAGE_POSSIBLE_REPEAT;
+    if (journal->recovered)
+        message->flags |= SHIM_MESSAGE_RECOVERED;
+    message->process_id = header->process_id;
+    message->process_started = header->process_started;
+}
+
+BOOL shim__delivery_paused(const shim_session *session)
+{
+    return shim__read_flag(&session->deferred_now) >= shim__read_flag(&session->deferred_limit);
+}
+
+/* Whether a callback would find a message to take now: not while on_start
+ * has not returned or failed (messages then wait in the journal), nor while
+ * deferred messages hold delivery back. */
+BOOL shim__messages_deliverable(shim_session *session)
+{
+    LONG count = shim__read_flag(&session->journal_count);
+
+    if (!shim__read_flag(&session->started) || shim__read_flag(&session->start_status) != SHIM_OK ||
+        shim__delivery_paused(session))
+        return FALSE;
+    for (LONG i = 0; i < count; i++) {
+        const session_journal *journal = &session->journals[i];
+
+        if (!shim__read_flag(&journal->drained) && !shim__read_flag(&journal->closed) &&
+            ring_head_is_takeable(&journal->ring))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Under the delivery lock: a batch from the first journal that has one,
+ * dead processes' journals first. Skips what a dead process claimed and
+ * never published. Returns the journal's index, or -1. */
+static int take_messages(shim_session *session, unsigned limit, uint64_t *first, uint64_t *end)
+{
+    LONG count = shim__read_flag(&session->journal_count);
+
+    for (LONG pass = 0; pass < count; pass++) {
+        LONG index = pass + 1 < count ? pass + 1 : 0; /* recovered ones, then the own */
+        session_journal *journal = &session->journals[index];
+
+        if (shim__read_flag(&journal->closed) || shim__read_flag(&journal->drained))
+            continue;
+        /* With more than one callback allowed, about half of what waits:
+         * another callback takes the rest instead of waiting behind slow
+         * messages (shim_session_set_message_batch). */
+        if (limit > 1 && shim__read_flag(&session->max_callbacks) > 1) {
+            unsigned waiting = ring_takeable(&journal->ring, limit);
+
+            if (waiting > 1)
+                limit = (waiting + 1) / 2;
+        }
+        for (;;) {
+            if (ring_take(&journal->ring, limit, first, end) > 0)
+                return (int)index;
+            /* A dead process's claim will never be published. */
+            if (!journal->recovered || ring_skip_unpublished(&journal->ring) == 0)
+                break;
+            InterlockedIncrement64(&session->skipped);
+        }
+    }
+    return -1;
+}
+
+/* Under the delivery lock: what finishing made reusable is released; a
+ * recovered journal with nothing left is handed to the session thread to
+ * close. */
+static void release_finished(session_journal *journal)
+{
+    uint64_t release = ring_release_finished(&journal->ring);
+
+    if (journal->recovered && release == __atomic_load_n(&journal->ring.view.header->tail, __ATOMIC_ACQUIRE))
+        InterlockedExchange(&journal->drained, 1);
+}
+
+static void deliver(shim_session *session, consumer_slot *slot, unsigned index, const journal_entry *entry)
+{
+    session_journal *journal = &session->journals[index];
+    delivery_frame frame = { .session = session, .ticket = shim__ticket_of(index, entry->position) };
+
+    shim__message_of(journal, entry, &frame.message);
+    if (slot != NULL)
+        __atomic_store_n(&slot->delivering, (LONG64)frame.ticket + 1, __ATOMIC_RELEASE);
+    TlsSetValue(delivery_slot, &frame);
+    session->plugin->on_message(session, &frame.message);
+    TlsSetValue(delivery_slot, NULL);
+    ring_mark(entry->record, frame.deferred ? JOURNAL_STATE_DEFERRED : JOURNAL_STATE_FINISHED);
+    if (slot != NULL)
+        __atomic_store_n(&slot->delivering, 0, __ATOMIC_RELEASE);
+    InterlockedIncrement64(&session->completed);
+    if (journal->recovered)
+        InterlockedIncrement64(&session->recovered);
+}
+
+static void cancel(shim_session *session, unsigned index, const journal_entry *entry)
+{
+    session_journal *journal = &session->journals[index];
+    shim_message message;
+
+    shim__message_of(journal, entry, &message);
+    if (session->plugin->on_message_cancelled != NULL)
+        session->plugin->on_message_cancelled(session, &message);
+    ring_mark(entry->record, JOURNAL_STATE_FINISHED);
+    InterlockedIncrement64(&session->cancelled);
+}
+
+BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL cancelling)
+{
+    uint64_t first;
+    uint64_t end;
+    uint64_t position;
+    journal_entry entry;
+    session_journal *journal;
+    int index;
+
+    /* Until on_start has returned, and for good if it failed, messages wait
+     * in the journal (the next session delivers them). */
+    if (!cancelling && (!shim__read_flag(&session->started) ||
+                        shim__read_flag(&session->start_status) != SHIM_OK || shim__delivery_paused(session)))
+        return FALSE;
+    AcquireSRWLockExclusive(&session->delivery_lock);
+    index = take_messages(session,
+                          cancelling ? SHIM_MESSAGE_BATCH_LIMIT
+                                     : (unsigned)shim__read_flag(&session->message_batch),
+                          &first, &end);
+    ReleaseSRWLockExclusive(&session->delivery_lock);
+    if (index < 0)
+        return FALSE;
+    journal = &session->journals[index];
+    /* More than this callback took: another one may help, up to the
+     * session's maximum of threads. */
+    if (!cancelling && shim__messages_deliverable(session))
+        shim__add_consumer(session);
+
+    position = first;
+    while (ring_next_taken(&journal->ring, &position, end, &entry)) {
+        /* Checked per message: under the cancel policy nothing queued runs
+         * once the stop is requested, not even in a batch already taken. */
+        if (cancelling || shim__dropping_queued_items(session))
+            cancel(session, (unsigned)index, &entry);
+        else
+            deliver(session, slot, (unsigned)index, &entry);
+        /* A stopping session drains behind the host: the thread that freed
+         * the front, and the wineserver that unmaps it, may wait for the
+         * CPU this drain holds. */
+        if (shim__read_flag(&session->stop_requested))
+            SwitchToThread();
+    }
+    AcquireSRWLockExclusive(&session->delivery_lock);
+    release_finished(journal);
+    ReleaseSRWLockExclusive(&session->delivery_lock);
+    return TRUE;
+}
+
+void shim__cancel_queued_messages(shim_session *session)
+{
+    while (shim__run_message_batch(session, NULL, TRUE)) {
+    }
+}
+
+int shim_message_defer(shim_session *session, const shim_message *message, shim_message_ticket *ticket)
+{
+    delivery_frame *frame = delivery_slot != TLS_OUT_OF_INDEXES ? TlsGetValue(delivery_slot) : NULL;
+
+    if (ticket != NULL)
+        *ticket = 0;
+    if (session == NULL || message == NULL || ticket == NULL || frame == NULL || &frame->message != message ||
+        frame->session != session)
+        return SHIM_E_INVALID_ARGUMENT;
+    if (!frame->deferred) {
+        frame->deferred = 1;
+        InterlockedIncrement(&session->deferred_now);
+    }
+    *ticket = frame->ticket;
+    return SHIM_OK;
+}
+
+int shim_message_finish(shim_session *session, shim_message_ticket ticket)
+{
+    unsigned index = journal_of_ticket(ticket);
+    session_journal *journal;
+    journal_record *record;
+    int status = SHIM_E_INVALID_ARGUMENT;
+    LONG deferred;
+
+    if (session == NULL || index >= (unsigned)shim__read_flag(&session->journal_count))
+        return SHIM_E_INVALID_ARGUMENT;
+    journal = &session->journals[index];
+    AcquireSRWLockExclusive(&session->delivery_lock);
+    record = shim__read_flag(&journal->closed)
+                 ? NULL
+                 : ring_record_for_ticket(&journal->ring, position_of_ticket(ticket));
+    if (record != NULL) {
+        uint32_t state = __atomic_load_n(&record->state, __ATOMIC_ACQUIRE);
+
+        if ((state & JOURNAL_STATE_DEFERRED) && !(state & JOURNAL_STATE_FINISHED)) {
+            ring_mark(record, JOURNAL_STATE_FINISHED);
+            release_finished(journal);
+            status = SHIM_OK;
+        }
+    }
+    ReleaseSRWLockExclusive(&session->delivery_lock);
+    if (status != SHIM_OK)
+        return status;
+    deferred = InterlockedDecrement(&session->deferred_now);
+    /* Delivery held back by the limit can go on. */
+    if (deferred + 1 >= shim__read_flag(&session->deferred_limit))
+        shim__wake_consumer(session);
+    return SHIM_OK;
+}

@@ -1,0 +1,116 @@
+/* A front's post: the message is written into the session's journal and
+ * published, and the post returns. It wakes nobody: the session thread
+ * looks for messages several times per delivery latency. Only a post that
+ * carries the backlog past a wake span (an eighth of the journal) wakes a
+ * callback, so a host that posts faster than the session thread looks
+ * does not wait for it, and a host that posts now and then never pays a
+ * wake. When the journal is full, the plugin's policy applies
+ * (shim_queue_settings): wait for room within a bound, or drop; either
+ * way a dropped message is counted, and the session thread reports it. */
+#include <string.h>
+
+#include "session.h"
+
+/* Reads each page of the payload before anything is claimed: a bad
+ * pointer faults here, where the host may catch it, and not between claim
+ * and publish, where the unpublished record would hold back every later
+ * one. */
+static void probe_payload(const void *payload, size_t size)
+{
+    const volatile unsigned char *bytes = payload;
+
+    if (size == 0)
+        return;
+    for (size_t offset = 0; offset < size; offset += 4096)
+        (void)bytes[offset];
+    (void)bytes[size - 1];
+}
+
+static int drop(shim_session *session)
+{
+    InterlockedIncrement64(&session->dropped);
+    return SHIM_E_FULL;
+}
+
+/* Waits for room: callbacks make it by finishing messages. Never under the
+ * loader lock (a callback may need it), and not again after a wait ran out
+ * until the plugin has made room since. Returns SHIM_OK with *claim filled,
+ * or the reason the message is not posted. */
+static int wait_for_room(shim_session *session, message_ring *ring, uint32_t size, uint32_t producer,
+                         ring_claim *claim)
+{
+    LONG64 release = (LONG64)__atomic_load_n(&ring->view.header->release, __ATOMIC_ACQUIRE);
+    ULONGLONG start;
+    unsigned waits = 0;
+
+    if (session->queue_settings.when_full == SHIM_FULL_DROP || shim__holds_loader_lock())
+        return drop(session);
+    if (shim__read_flag(&session->full_wait_gave_up)) {
+        if (shim__read_flag64(&session->gave_up_at_release) == release)
+            return drop(session);
+        InterlockedExchange(&session->full_wait_gave_up, 0);
+    }
+    start = GetTickCount64();
+    for (;;) {
+        shim__wake_consumer(session);
+        if (++waits < 64)
+            SwitchToThread();
+        else
+            Sleep(1);
+        if (ring_claim_record(ring, size, producer, claim))
+            return SHIM_OK;
+        if (shim__read_flag(&session->stop_requested))
+            return shim__refuse(session, SHIM_E_STOPPING);
+        if (GetTickCount64() - start >= session->queue_settings.full_wait_ms) {
+            InterlockedExchange64(&session->gave_up_at_release,
+                                  (LONG64)__atomic_load_n(&ring->view.header->release, __ATOMIC_ACQUIRE));
+            InterlockedExchange(&session->full_wait_gave_up, 1);
+            return drop(session);
+        }
+    }
+}
+
+/* Wakes a callback when none is scheduled: after the backlog crossed a wake
+ * span, or while a poster waits for room. The fence orders the publish
+ * before the read of `scheduled`, as a callback that leaves orders its
+ * decrement before its last look at the journal (message_delivery.c); if
+ * both missed each other, the session thread's next look finds it. */
+void shim__wake_consumer(shim_session *session)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (shim__read_flag(&session->scheduled) == 0 && shim__read_flag(&session->started))
+        shim__add_consumer(session);
+}
+
+int shim__session_post(shim_session *session, const void *payload, size_t size)
+{
+    message_ring *ring;
+    ring_claim claim;
+    uint32_t producer;
+    int status;
+
+    if (session == NULL || (payload == NULL && size != 0))
+        return SHIM_E_INVALID_ARGUMENT;
+    if (size > session->queue_settings.message_limit)
+        return shim__refuse(session, SHIM_E_TOO_LARGE);
+    if (shim__read_flag(&session->stop_requested))
+        return shim__refuse(session, SHIM_E_STOPPING);
+    if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK)
+        return shim__refuse(session, SHIM_E_START_FAILED);
+    ring = &session->journals[0].ring;
+    producer = (uint32_t)GetCurrentThreadId();
+    probe_payload(payload, size);
+    if (!ring_claim_record(ring, (uint32_t)size, producer, &claim) &&
+        (status = wait_for_room(session, ring, (uint32_t)size, producer, &claim)) != SHIM_OK)
+        return status;
+    if (size != 0)
+        memcpy(claim.payload, payload, size);
+    ring_publish(ring, &claim, journal_record_length(size));
+    if (session->queue_settings.flush == SHIM_FLUSH_EVERY_POST)
+        shim__journal_flush(&session->journals[0].storage, claim.record, (size_t)journal_record_length(size));
+    /* Past a multiple of the wake span: the backlog may be growing faster
+     * than the session thread looks. */
+    if ((claim.position ^ (claim.position + journal_record_length(size))) >= session->wake_span)
+        shim__wake_consumer(session);
+    return SHIM_OK;
+}
