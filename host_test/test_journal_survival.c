@@ -189,11 +189,15 @@ static void dies_in_every_run(const wchar_t *name, const wchar_t *how, DWORD exi
     unsigned long runs = torture_size(RUNS_VARIABLE, 3);
     survival place;
     long recovered = 0;
+    /* A kill point that differs from run to run; no need for a good generator. */
+    unsigned long seed = GetTickCount();
 
     install(name, &place);
-    srand((unsigned)GetTickCount());
     for (unsigned long run_number = 0; run_number < runs; run_number++) {
-        LONG calls = random_point ? 1 + rand() % (2 * CALLS) : CALLS;
+        LONG calls;
+
+        seed = seed * 1103515245u + 12345u;
+        calls = random_point ? 1 + (LONG)((seed >> 16) % (2 * CALLS)) : CALLS;
 
         print_message("run %lu of %lu: %ls after %ld calls\n", run_number + 1, runs, how, (long)calls);
         recovered += die_and_recover(&place, how, calls, exit_code);

@@ -96,11 +96,9 @@ void journal_read_record(const journal_view *view, uint64_t position, uint64_t e
     entry->length = header_holds ? length : JOURNAL_RECORD_ALIGNMENT;
     if (stamp != position + 1)
         entry->kind = header_holds ? RECORD_UNPUBLISHED : RECORD_HOLE;
-    else if (!header_holds)
-        entry->kind = RECORD_TORN;
-    else if (entry->state & JOURNAL_STATE_PADDING)
+    else if (header_holds && (entry->state & JOURNAL_STATE_PADDING))
         entry->kind = RECORD_PADDING;
-    else if (size > view->message_limit)
+    else if (!header_holds || size > view->message_limit)
         entry->kind = RECORD_TORN;
     else
         entry->kind = RECORD_MESSAGE;

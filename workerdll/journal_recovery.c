@@ -68,7 +68,10 @@ static BOOL take_over(shim_session *session, const wchar_t *name)
     journal->recovered = 1;
     journal->drained = 0;
     journal->closed = 0;
-    if (!ring_has_unread(&journal->ring)) {
+    journal->batches_running = 0;
+    /* Everything handed over at its exit, or finished before: only the
+     * file is left to remove. */
+    if (shim__unfinished_messages(journal) == 0) {
         shim__journal_close(&journal->storage, TRUE);
         return TRUE;
     }

@@ -88,6 +88,19 @@ BOOL shim__messages_deliverable(shim_session *session)
     return FALSE;
 }
 
+/* Under the delivery lock: what finishing made reusable is released; a
+ * recovered journal with nothing left, and no batch of it still being run
+ * (whose callback will come back to release it), is handed to the session
+ * thread to close. */
+static void release_finished(session_journal *journal)
+{
+    uint64_t release = ring_release_finished(&journal->ring);
+
+    if (journal->recovered && journal->batches_running == 0 &&
+        release == __atomic_load_n(&journal->ring.view.header->tail, __ATOMIC_ACQUIRE))
+        InterlockedExchange(&journal->drained, 1);
+}
+
 /* Under the delivery lock: a batch from the first journal that has one,
  * dead processes' journals first. Skips what a dead process claimed and
  * never published. Returns the journal's index, or -1. */
@@ -111,26 +124,25 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
                 limit = (waiting + 1) / 2;
         }
         for (;;) {
-            if (ring_take(&journal->ring, limit, first, end) > 0)
+            uint64_t torn = journal->ring.torn;
+            unsigned taken = ring_take(&journal->ring, limit, first, end);
+
+            InterlockedExchangeAdd64(&session->skipped, (LONG64)(journal->ring.torn - torn));
+            if (taken > 0) {
+                journal->batches_running++;
                 return (int)index;
+            }
             /* A dead process's claim will never be published. */
             if (!journal->recovered || ring_skip_unpublished(&journal->ring) == 0)
                 break;
             InterlockedIncrement64(&session->skipped);
         }
+        /* A recovered journal whose last records were finished or
+         * skipped: nothing is left in it. */
+        if (journal->recovered)
+            release_finished(journal);
     }
     return -1;
-}
-
-/* Under the delivery lock: what finishing made reusable is released; a
- * recovered journal with nothing left is handed to the session thread to
- * close. */
-static void release_finished(session_journal *journal)
-{
-    uint64_t release = ring_release_finished(&journal->ring);
-
-    if (journal->recovered && release == __atomic_load_n(&journal->ring.view.header->tail, __ATOMIC_ACQUIRE))
-        InterlockedExchange(&journal->drained, 1);
 }
 
 static void deliver(shim_session *session, consumer_slot *slot, unsigned index, const journal_entry *entry)
@@ -207,6 +219,7 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
             SwitchToThread();
     }
     AcquireSRWLockExclusive(&session->delivery_lock);
+    journal->batches_running--;
     release_finished(journal);
     ReleaseSRWLockExclusive(&session->delivery_lock);
     return TRUE;

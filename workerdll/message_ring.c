@@ -127,13 +127,15 @@ unsigned ring_take(message_ring *ring, unsigned limit, uint64_t *first, uint64_t
         if (entry.kind == RECORD_UNPUBLISHED || entry.kind == RECORD_HOLE)
             break;
         if (is_takeable(&entry)) {
+            uint32_t mark = JOURNAL_STATE_TAKEN;
+
             /* A recovered record keeps the number it had, and one whose
              * delivery began before is marked a possible repeat. */
             if (entry.record->sequence == 0)
                 entry.record->sequence = __atomic_fetch_add(&header->next_sequence, 1, __ATOMIC_RELAXED);
-            ring_mark(entry.record, entry.state & (JOURNAL_STATE_TAKEN | JOURNAL_STATE_DEFERRED)
-                                        ? JOURNAL_STATE_TAKEN | JOURNAL_STATE_REPEAT
-                                        : JOURNAL_STATE_TAKEN);
+            if ((entry.state & (JOURNAL_STATE_TAKEN | JOURNAL_STATE_DEFERRED)) != 0)
+                mark |= JOURNAL_STATE_REPEAT;
+            ring_mark(entry.record, mark);
             count++;
         } else if (entry.kind == RECORD_TORN) {
             ring->torn++;

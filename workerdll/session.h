@@ -47,9 +47,11 @@ typedef struct session_journal {
     journal_file storage;
     /* Recovered: a dead process's journal, its messages flagged so. */
     int recovered;
-    /* Set by a consumer once every record is finished; the session thread
-     * then closes (and removes) it. */
+    /* Set by a consumer once every record is finished and no batch of it is
+     * being run; the session thread then closes (and removes) it. */
     volatile LONG drained;
+    /* Batches taken from it and not yet released (under the delivery lock). */
+    LONG batches_running;
     /* Set under the delivery lock before the journal is unmapped. */
     volatile LONG closed;
 } session_journal;
@@ -357,6 +359,9 @@ void shim__look_at_journals(shim_session *session, session_watch *watch);
 /* The end of the stop: closes each journal, removing those with nothing
  * unfinished. */
 void shim__close_journals(shim_session *session);
+/* The messages of a journal not finished yet, counted by a walk (not for a
+ * hot path). */
+long long shim__unfinished_messages(const session_journal *journal);
 /* Messages posted into the own journal so far. */
 long long shim__messages_posted(shim_session *session);
 /* Recovery (journal_recovery.c): takes over dead journals of this front. */

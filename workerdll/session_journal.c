@@ -224,9 +224,7 @@ void shim__look_at_journals(shim_session *session, session_watch *watch)
     report_drops(session);
 }
 
-/* The messages of a journal not finished yet, counted by a walk: the stop
- * is not a hot path. */
-static long long unfinished_messages(const session_journal *journal)
+long long shim__unfinished_messages(const session_journal *journal)
 {
     uint64_t release;
     uint64_t tail;
@@ -261,7 +259,7 @@ void shim__close_journals(shim_session *session)
         AcquireSRWLockExclusive(&session->delivery_lock);
         InterlockedExchange(&journal->closed, 1);
         ReleaseSRWLockExclusive(&session->delivery_lock);
-        unfinished = unfinished_messages(journal);
+        unfinished = shim__unfinished_messages(journal);
         kept += unfinished;
         /* A journal that still holds a message is left for the next
          * session: it is dead once closed. */

@@ -699,9 +699,10 @@ long handles_above_baseline_after(long baseline, DWORD deadline_ms)
     return count - baseline;
 }
 
-/* Deletes every file of folder and of the folders below it, then the
- * folders below it; the folder itself stays. */
-static bool empty_tree(const wchar_t *folder)
+/* Deletes every file of folder and of the folders just below it (a
+ * journal folder's front folders), then those folders; the folder itself
+ * stays. */
+static bool empty_two_levels(const wchar_t *folder)
 {
     wchar_t pattern[TEST_PATH_CAPACITY];
     wchar_t below[TEST_PATH_CAPACITY];
@@ -718,7 +719,7 @@ static bool empty_tree(const wchar_t *folder)
             wcscmp(found.cFileName, L"..") == 0)
             continue;
         _snwprintf(below, TEST_PATH_CAPACITY, L"%ls%ls\\", folder, found.cFileName);
-        emptied = empty_tree(below) && emptied;
+        emptied = empty_folder(below) && emptied;
         if (!RemoveDirectoryW(below)) {
             complain("cannot remove %ls: error %lu\n", below, GetLastError());
             emptied = false;
@@ -739,7 +740,7 @@ bool fresh_journal_folder(const wchar_t *name, wchar_t *folder)
         complain("cannot create %ls: error %lu\n", folder, GetLastError());
         return false;
     }
-    return empty_tree(folder) && SetEnvironmentVariableW(L"TWINSHIM_JOURNAL_DIR", folder);
+    return empty_two_levels(folder) && SetEnvironmentVariableW(L"TWINSHIM_JOURNAL_DIR", folder);
 }
 
 long journal_files_in(const wchar_t *folder, const wchar_t *pattern)
