@@ -34,7 +34,7 @@ now = datetime.datetime.now(datetime.timezone.utc)
 stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 by_export = {}
 for record in records:
-    for field in ("ts", "thread", "export", "ordinal", "last_error", "return_address"):
+    for field in ("ts", "seq", "pid", "thread", "export", "ordinal", "last_error", "return_address"):
         if field not in record:
             fail(f"{record.get('export')}: no {field}: {record}")
     if not stamp.match(record.get("ts", "")):
