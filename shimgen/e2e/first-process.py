@@ -3,9 +3,8 @@
 the pid with the earliest `ts`, one per `seq` (a possible repeat of a seq
 already written is dropped). A short program that takes the front from its
 import table can exit before its worker has started: its records wait in the
-journal and a later run of the same front delivers them, flagged recovered.
-So a test runs the program twice into one log (and one journal folder) and
-checks the first run's calls here. Usage: first-process.py TRACE OUT"""
+journal, and a later session of the same front (drain_host.exe) delivers
+them, flagged recovered, into the same log. Usage: first-process.py TRACE OUT"""
 
 import json
 import sys
@@ -21,4 +20,4 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
             seen.add(record["seq"])
             out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
 recovered = sum(1 for record in records if record["pid"] == first and record.get("recovered"))
-print(f"first-process: {len(seen)} records of process {first} ({recovered} delivered by the next run)")
+print(f"first-process: {len(seen)} records of process {first} ({recovered} recovered from the journal)")

@@ -68,6 +68,17 @@ x86_64-w64-mingw32-objdump -p "$work/original/gpg-error.exe" |
     awk 'NF == 3 && $2 ~ /^[0-9]+$/ { print $3 }' | sort > "$work/imported.txt"
 [ -s "$work/imported.txt" ] || fail "found no import of libgpg-error-0.dll in gpg-error.exe"
 
+# The log so far: JSON Lines, each call typed or observed as wrap said, and
+# only calls of functions the program imports.
+check_log() {
+    touch "$work/wrapped/calls.log"
+    python3 "$here/jsonl-check.py" "$work/wrapped/calls.log" > /dev/null || fail "case $case_number: not JSON Lines"
+    python3 "$here/typed-or-observed.py" "$work/wrapped/calls.log" "$work/observed.txt" > "$work/logged.all" ||
+        fail "case $case_number: a call typed or observed the wrong way"
+    unexpected=$(comm -23 "$work/logged.all" "$work/imported.txt")
+    [ -z "$unexpected" ] || fail "case $case_number: logged calls the program does not import: $unexpected"
+}
+
 case_number=0
 # One journal folder and one log for every run.
 mkdir -p "$work/journal"
@@ -88,12 +99,7 @@ check() {
             "$status_original)"; }
     [ "$status_original" = "$status_wrapped" ] ||
         fail "gpg-error $*: exit code $status_wrapped, the original's is $status_original"
-    touch "$work/wrapped/calls.log"
-    python3 "$here/jsonl-check.py" "$work/wrapped/calls.log" > /dev/null || fail "gpg-error $*: not JSON Lines"
-    python3 "$here/typed-or-observed.py" "$work/wrapped/calls.log" "$work/observed.txt" > "$work/logged.all" ||
-        fail "gpg-error $*: a call typed or observed the wrong way"
-    unexpected=$(comm -23 "$work/logged.all" "$work/imported.txt")
-    [ -z "$unexpected" ] || fail "gpg-error $*: logged calls the program does not import: $unexpected"
+    check_log
     echo "gpg-error $*: same $(wc -c < "$work/original.$case_number") bytes, exit $status_original;" \
         "$(wc -l < "$work/wrapped/calls.log") calls logged so far"
 }
@@ -103,6 +109,19 @@ expect_logged() {
     for export in "$@"; do
         grep -qx "$export" "$work/logged.all" || fail "case $case_number: no call of $export logged"
     done
+}
+
+# After the runs: a program that loads the front by its path and unloads it
+# once its worker has left, so that what the runs left in the journal (a run
+# that exits before its worker has started leaves its records there) is in
+# the log when it is read.
+x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -municode -o "$work/drain_host.exe" "$here/drain_host.c" ||
+    fail "building drain_host.exe"
+drain() {
+    (cd "$work/wrapped" && LIBGPG_ERROR_0_SHIM_LOG=calls.log timeout 120 "$wine_run" ../drain_host.exe \
+        "$(printf 'Z:%s' "$work/wrapped/libgpg-error-0.dll" | tr / '\\')" libgpg-error-0_worker.dll) ||
+        fail "draining the journal"
+    check_log
 }
 
 run_cases() {
@@ -115,6 +134,7 @@ check --version
 check --no-such-option
 # A run that exited before its worker started is delivered by the next one.
 check --version
+drain
 # Every run initialises the library, parses its arguments, then describes the code.
 expect_logged gpg_err_init gpgrt_set_strusage gpgrt_argparse gpg_strerror gpg_strsource
 # --version prints the version and exits the process from inside
