@@ -74,7 +74,8 @@ make wrap: $out holds the wrapped $file_name:
 Copy the three into the folder of the program that loads $file_name, replacing
 its $file_name (keep a copy), then run the program with $log_variable set:
   $log_variable=trace.jsonl program.exe
-and read the trace (JSON Lines, one call a line; docs/shimgen.md):
+and read the trace (JSON Lines, one call a line; docs/shimgen.md; a run that
+ends before the worker has started leaves its calls to the next run):
   $shimgen report trace.jsonl -o report.html
 EOF
 if [ -n "$override" ]; then
