@@ -3,7 +3,9 @@
 #
 #   twinshim_define_runtimes(SOURCE_ROOT <dir> INCLUDE_DIR <dir>)
 #     defines twinshim::headers, twinshim::front_runtime and
-#     twinshim::worker_runtime (object libraries), once per build.
+#     twinshim::worker_runtime (static libraries, libtwinshim_<kind>_runtime.a,
+#     prebuilt or compiled: the linker can then keep their symbols out of a
+#     front's exports by the archive's name), once per build.
 
 set(TWINSHIM_FRONT_RUNTIME_SOURCES
     frontdll/front_api.c
@@ -86,11 +88,12 @@ function(twinshim_define_runtimes)
     foreach(kind front worker)
         string(TOUPPER ${kind} upper)
         list(TRANSFORM TWINSHIM_${upper}_RUNTIME_SOURCES PREPEND ${ARG_SOURCE_ROOT}/ OUTPUT_VARIABLE sources)
-        add_library(twinshim_${kind}_runtime OBJECT ${sources})
+        add_library(twinshim_${kind}_runtime STATIC ${sources})
         add_library(twinshim::${kind}_runtime ALIAS twinshim_${kind}_runtime)
         target_link_libraries(twinshim_${kind}_runtime PUBLIC twinshim_headers)
         target_compile_definitions(twinshim_${kind}_runtime PRIVATE ${TWINSHIM_RUNTIME_DEFINITIONS})
-        set_target_properties(twinshim_${kind}_runtime PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON)
+        set_target_properties(twinshim_${kind}_runtime PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON
+            OUTPUT_NAME twinshim_${kind}_runtime)
         if(TWINSHIM_FAULT_INJECTION)
             target_compile_definitions(twinshim_${kind}_runtime PRIVATE SHIM_FAULT_INJECTION)
         endif()

@@ -176,8 +176,19 @@ BOOL shim__front_attach(HINSTANCE self)
     if (connect_worker(self, config) == SHIM_OK)
         return TRUE;
 
-    shim__front_report("no worker, legacy exports pass through", shim__front.status, shim__front.system_error,
-                       sibling_path, SHIM_REPORT_NOTICE);
+    if (config->require_worker) {
+        shim__front_report("no worker, and this front requires one: refusing to attach", shim__front.status,
+                           shim__front.system_error, sibling_path, SHIM_REPORT_FATAL);
+        if (shim__front.original != NULL)
+            abandon_module(shim__front.original);
+        return FALSE;
+    }
+    /* A wrapper still serves the original's exports; a front that wraps
+     * nothing only runs its own code, and its posts are refused. */
+    shim__front_report(shim__front.original != NULL
+                           ? "no worker, legacy exports pass through"
+                           : "no worker, the front runs without one and sends nothing",
+                       shim__front.status, shim__front.system_error, sibling_path, SHIM_REPORT_NOTICE);
     if (shim__front.original != NULL) {
         shim__front.original_release_thread = shim__module_release_thread(shim__front.original, TRUE);
         if (shim__front.original_release_thread == NULL)

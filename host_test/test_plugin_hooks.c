@@ -70,6 +70,31 @@ static void work_never_overtakes_on_start(void **state)
     assert_int_equal(hooks.start_gate_result, WAIT_TIMEOUT);
 }
 
+/* The front is freed while on_start runs: what on_start creates and arms
+ * then is still taken, and the stop closes it (on_closed runs). A refusal
+ * would make a plugin that makes a timer at start fail its start on a
+ * quick unload. */
+static void on_start_may_make_handles_after_the_stop_is_requested(void **state)
+{
+    static start_timer_report report = { .status = 1 };
+    HANDLE start_gate = new_gate();
+    wchar_t text[32];
+    test_front front;
+
+    (void)state;
+    _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)start_gate);
+    assert_win32(SetEnvironmentVariableW(TEST_WORKER_START_GATE_VARIABLE, text));
+    _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)&report);
+    assert_win32(SetEnvironmentVariableW(TEST_WORKER_START_TIMER_VARIABLE, text));
+
+    load_front_and_worker(L"hooks-start-handles", &front);
+    assert_true(free_library_within(front.module, TEST_DEADLINE_MS, NULL));
+    assert_win32(SetEvent(start_gate)); /* on_start goes on: the stop is requested */
+    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+    assert_int_equal(report.status, SHIM_OK);
+    assert_int_equal(report.closed, 1);
+}
+
 static void cancelled_work_gets_its_on_cancel(void **state)
 {
     enum {
@@ -106,6 +131,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         isolated_test(hooks_run_in_order_on_the_session_thread),
         isolated_test(work_never_overtakes_on_start),
+        isolated_test(on_start_may_make_handles_after_the_stop_is_requested),
         isolated_test(cancelled_work_gets_its_on_cancel),
     };
     return cmocka_run_group_tests_name("plugin_hooks", tests, NULL, NULL);

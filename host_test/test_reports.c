@@ -53,7 +53,7 @@ static void pass_through_is_reported_in_a_file_next_to_the_front(void **state)
     load_and_free(folder, L"test_front.dll");
     text_of(report_path, text, sizeof text);
     print_message("report: %s", text);
-    assert_non_null(strstr(text, "no worker, legacy exports pass through"));
+    assert_non_null(strstr(text, "no worker, the front runs without one"));
     assert_non_null(strstr(text, shim_status_text(SHIM_E_WORKER_MISSING)));
 }
 

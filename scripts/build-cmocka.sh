@@ -73,7 +73,7 @@ cmake -S cmocka-src -B "cmocka-build-$target" \
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" \
     -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF \
     -DCMAKE_SHARED_LINKER_FLAGS=-static-libgcc >/dev/null
-cmake --build "cmocka-build-$target" --parallel >/dev/null
+cmake --build "cmocka-build-$target" --parallel "$(nproc 2>/dev/null || echo 2)" >/dev/null
 cmake --install "cmocka-build-$target" >/dev/null
 echo "$recipe" > "$stamp"
 echo "twinshim: cmocka for $target installed in $prefix"

@@ -8,7 +8,10 @@
 #      file, in all three builds, and checks it against the .def: ordinals,
 #      NONAME, forwarders, and no decorated (stdcall `name@N`) export names;
 #   4. links an i686 probe with a __stdcall intercepted export the way a .def
-#      must spell it, and checks the export comes out undecorated.
+#      must spell it, and checks the export comes out undecorated;
+#   5. makes a plugin project from the installed template and runs its
+#      README as written, ./ci.sh included: GCC and Clang for x86-64 (tests
+#      run under Wine) and GCC for i686, with -Werror.
 # Run from anywhere, after `make test` (which installs the dependencies).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,9 +32,9 @@ cmake --preset mingw-x64-clang >/dev/null
 cmake --build --preset mingw-x64-clang --parallel "$jobs"
 
 step "mingw-x64-clang: tests under Wine"
-log=build/mingw-x64-clang/ctest.log
-if ctest --preset mingw-x64-clang >"$log" 2>&1; then
-    grep -E '^ *[0-9]+/[0-9]+ Test|tests passed' "$log"
+log=build/mingw-x64-clang/run-tests.log
+if scripts/run-tests.sh mingw-x64-clang --no-shimgen >"$log" 2>&1; then
+    sed -n '/^== elapsed time of each suite/,$p' "$log"
 else
     cat "$log"
     echo "ci-extra-toolchains: the Clang build's tests failed" >&2
@@ -151,5 +154,9 @@ i686-w64-mingw32-gcc -shared -static-libgcc -Wall -Wextra -Werror -Wl,--fatal-wa
     -o "$probe/probe.dll" "$probe/probe.c" "$probe/probe.def"
 check_exports i686-w64-mingw32-objdump "$probe/probe.dll" "$probe/probe.def"
 
+step "the plugin template, with every toolchain"
+package_test/template-project.sh build/mingw-x64-gcc --all-toolchains
+
 echo
-echo "ci-extra-toolchains: Clang and i686 builds clean, Clang tests passed, export tables intact"
+echo "ci-extra-toolchains: Clang and i686 builds clean, Clang tests passed, export tables intact," \
+    "the template builds with every toolchain"

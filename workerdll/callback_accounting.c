@@ -41,7 +41,7 @@ int shim__batch_enter(shim_session *session)
 void shim__callback_leave(shim_session *session, int completed)
 {
     if (completed)
-        InterlockedIncrement64(&session->completed);
+        InterlockedIncrement64(&session->handle_callbacks);
     shim__batch_leave(session);
     shim__outstanding_done(session);
 }

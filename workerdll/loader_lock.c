@@ -1,5 +1,6 @@
-/* Whether the calling thread holds the loader lock, that is, runs inside
- * some DLL's DllMain (or a loader call of its own). */
+/* What the loader says of this thread and of the process: whether the
+ * calling thread holds the loader lock (runs inside some DLL's DllMain, or
+ * a loader call of its own), and whether process exit has begun. */
 #include "session.h"
 
 /* PEB.LoaderLock, a RTL_CRITICAL_SECTION pointer: not in the SDK's
@@ -22,4 +23,27 @@ BOOL shim__holds_loader_lock(void)
     lock = *(RTL_CRITICAL_SECTION *const *)(peb + PEB_LOADER_LOCK_OFFSET);
 
     return lock != NULL && (DWORD)(ULONG_PTR)lock->OwningThread == GetCurrentThreadId();
+}
+
+/* ntdll's RtlDllShutdownInProgress, looked up by the first session start
+ * (ntdll is always loaded: nothing is mapped under the loader lock). */
+static BOOLEAN(NTAPI *volatile shutdown_in_progress)(void);
+
+void shim__find_shutdown_flag(void)
+{
+    HMODULE ntdll;
+    FARPROC address;
+
+    if (shutdown_in_progress != NULL)
+        return;
+    ntdll = GetModuleHandleW(L"ntdll.dll");
+    address = ntdll != NULL ? GetProcAddress(ntdll, "RtlDllShutdownInProgress") : NULL;
+    shutdown_in_progress = (BOOLEAN(NTAPI *)(void))(void (*)(void))address;
+}
+
+BOOL shim__process_is_exiting(void)
+{
+    BOOLEAN(NTAPI *in_progress)(void) = shutdown_in_progress;
+
+    return in_progress != NULL && in_progress();
 }

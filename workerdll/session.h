@@ -175,6 +175,7 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     volatile LONG64 kept_in_journal;
     volatile LONG64 posted_at_close; /* the own journal's posts, once it is closed */
     volatile LONG64 callbacks_scheduled;
+    volatile LONG64 handle_callbacks;
     /* Set under objects_lock before the cleanup group closes its members:
      * from then on no object may be closed on its own. */
     int group_closing;
@@ -369,6 +370,10 @@ void shim__recover_dead_journals(shim_session *session);
 
 /* TRUE inside DllMain and other loader calls on this thread (loader_lock.c). */
 BOOL shim__holds_loader_lock(void);
+/* TRUE once process exit has begun: every other thread may have been ended
+ * holding any lock (loader_lock.c; the lookup is made at session start). */
+void shim__find_shutdown_flag(void);
+BOOL shim__process_is_exiting(void);
 
 /* Makes the pool keep max_callbacks threads, once. */
 void shim__reserve_pool_threads(shim_session *session);

@@ -25,6 +25,7 @@ int shim_session_get_counters(const shim_session *session, shim_session_counters
     counters->kept_in_journal = InterlockedCompareExchange64(&writable->kept_in_journal, 0, 0);
     counters->skipped = InterlockedCompareExchange64(&writable->skipped, 0, 0);
     counters->callbacks_scheduled = InterlockedCompareExchange64(&writable->callbacks_scheduled, 0, 0);
+    counters->handle_callbacks = InterlockedCompareExchange64(&writable->handle_callbacks, 0, 0);
     /* The own journal, until the stop has closed it. */
     counters->backlog_bytes = session->journal_count > 0 && !shim__read_flag(&session->journals[0].closed)
                                   ? (long long)ring_backlog(&session->journals[0].ring)

@@ -282,6 +282,10 @@ void shim__close_journals(shim_session *session)
 long long shim__messages_posted(shim_session *session)
 {
     const message_ring *ring = &session->journals[0].ring;
+    /* At process exit (the trace hook, another DLL's detach) a thread the
+     * exit ended may hold the lock for ever: read without it then, and the
+     * count may be off by what moved meanwhile. */
+    BOOL locked = !shim__process_is_exiting() && shim__read_flag(&session->exit_delivered) == 0;
     uint64_t head;
     uint64_t tail;
     long long count;
@@ -293,7 +297,8 @@ long long shim__messages_posted(shim_session *session)
         return shim__read_flag64(&session->posted_at_close);
     /* Taken ones have a number; those not taken yet are counted by a walk
      * (counters are not a hot path). */
-    AcquireSRWLockShared(&session->delivery_lock);
+    if (locked)
+        AcquireSRWLockShared(&session->delivery_lock);
     count = (long long)__atomic_load_n(&ring->view.header->next_sequence, __ATOMIC_ACQUIRE) - 1;
     head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
     tail = __atomic_load_n(&ring->view.header->tail, __ATOMIC_ACQUIRE);
@@ -305,6 +310,7 @@ long long shim__messages_posted(shim_session *session)
             count++;
         position += entry.length;
     }
-    ReleaseSRWLockShared(&session->delivery_lock);
+    if (locked)
+        ReleaseSRWLockShared(&session->delivery_lock);
     return count;
 }

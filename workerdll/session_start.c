@@ -67,6 +67,7 @@ int shim__session_start(const shim_session_options *options, shim_session **out_
     if (plugin == NULL || plugin->on_message == NULL)
         return SHIM_E_WORKER_INVALID;
 
+    shim__find_shutdown_flag();
     shim__fault_begin(SHIM_FAULTS_ATTACH, L"TWINSHIM_FAULT_WORKER_AT");
     shim__fault_begin(SHIM_FAULTS_JOURNAL, L"TWINSHIM_FAULT_JOURNAL_AT");
     session = SHIM__FAULTABLE(shim__allocate_session(), NULL);

@@ -5,7 +5,11 @@
 int shim__gate_enter(shim_session *session)
 {
     AcquireSRWLockShared(&session->submit_lock);
-    if (!session->accepting || shim__read_flag(&session->stop_requested)) {
+    /* While on_start runs, a stop already requested waits for it: what it
+     * creates and arms is disarmed and closed by that stop like the rest,
+     * and a plugin need not treat a quick unload as a failed start. */
+    if (!session->accepting ||
+        (shim__read_flag(&session->stop_requested) && shim__read_flag(&session->started))) {
         ReleaseSRWLockShared(&session->submit_lock);
         return shim__refuse(session, SHIM_E_STOPPING);
     }

@@ -15,7 +15,7 @@
  * condition again, the sleep only yields the CPU between checks. */
 #define POLL_INTERVAL_MS 1
 
-static void complain(const char *format, ...)
+void complain(const char *format, ...)
 {
     va_list arguments;
 
@@ -646,45 +646,6 @@ void print_torture_result(const torture_result *result)
            result->scenario, result->size, result->cycles, result->calls, lost, handles, modules,
            result->failures, result->seconds, result->passed ? "pass" : "fail");
     fflush(stdout);
-}
-
-bool run_child_within(const wchar_t *program, const wchar_t *arguments, DWORD deadline_ms, DWORD *exit_code)
-{
-    wchar_t path[TEST_PATH_CAPACITY];
-    wchar_t command_line[3 * TEST_PATH_CAPACITY];
-    STARTUPINFOW startup = { .cb = sizeof startup };
-    PROCESS_INFORMATION process;
-    DWORD waited;
-
-    *exit_code = 0xdead;
-    _snwprintf(path, TEST_PATH_CAPACITY, L"%ls%ls", bin_folder(), program);
-    _snwprintf(command_line, 3 * TEST_PATH_CAPACITY, L"\"%ls\" %ls", path, arguments);
-    /* Wine 8 has failed a start with ERROR_INTERNAL_ERROR about once in a
-     * thousand (and a test starts hundreds). It reports a process created
-     * once its Unix side is up, before any DLL of the child attaches, so no
-     * code under test has run: one more try, said out loud. */
-    if (!CreateProcessW(path, command_line, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &process)) {
-        DWORD first_error = GetLastError();
-
-        if (first_error != ERROR_INTERNAL_ERROR ||
-            !CreateProcessW(path, command_line, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &process)) {
-            complain("CreateProcess(%ls) failed: error %lu\n", path, GetLastError());
-            return false;
-        }
-        print_message("CreateProcess(%ls) failed with error %lu and succeeded when tried again\n", path,
-                      first_error);
-    }
-    waited = WaitForSingleObject(process.hProcess, deadline_ms);
-    if (waited != WAIT_OBJECT_0) {
-        complain("%ls %ls did not exit within %lu ms\n", program, arguments, deadline_ms);
-        TerminateProcess(process.hProcess, 0xdead);
-        WaitForSingleObject(process.hProcess, TEST_DEADLINE_MS);
-    } else {
-        GetExitCodeProcess(process.hProcess, exit_code);
-    }
-    CloseHandle(process.hThread);
-    CloseHandle(process.hProcess);
-    return waited == WAIT_OBJECT_0;
 }
 
 long handles_above_baseline_after(long baseline, DWORD deadline_ms)

@@ -9,6 +9,7 @@
 
 #include <windows.h>
 
+#include "child_process.h"
 #include "test_job.h"
 
 #define TEST_PATH_CAPACITY 1024
@@ -25,6 +26,10 @@ typedef struct fixture_file {
 /* Makes bin\fixtures\<name>\ hold exactly `files`; writes its path, with a
  * trailing backslash, to folder. Returns false (and prints why) on failure. */
 bool fixture_folder(const wchar_t *name, const fixture_file *files, size_t count, wchar_t *folder);
+
+/* Like printf, to standard error, flushed at once: what a test says about
+ * a failure while it happens. */
+void complain(const char *format, ...);
 
 /* The build's bin folder, with a trailing backslash. */
 const wchar_t *bin_folder(void);
@@ -177,11 +182,6 @@ typedef struct torture_result {
 } torture_result;
 
 void print_torture_result(const torture_result *result);
-
-/* Runs bin\<program> <arguments> and waits up to deadline_ms for it. On time,
- * *exit_code gets its exit code and the result is true. Late, the child is
- * terminated (exit code 0xdead) and the result is false. */
-bool run_child_within(const wchar_t *program, const wchar_t *arguments, DWORD deadline_ms, DWORD *exit_code);
 
 /* Waits up to deadline_ms for process_handle_count() to come down to
  * baseline; returns the last count minus the baseline (0: no leak). */

@@ -10,7 +10,7 @@ extern "C" {
 
 typedef struct shim_session_counters {
     long long submitted;         /* work items and messages accepted */
-    long long completed;         /* callbacks of any kind that ran to the end */
+    long long completed;         /* work items and messages whose callback ran to the end */
     long long cancelled;         /* work items and messages dropped: their cancel function ran */
     long long refused;           /* submissions and re-arms refused */
     long running;                /* callbacks running now */
@@ -29,6 +29,7 @@ typedef struct shim_session_counters {
     long long skipped;         /* records skipped: claims never published, torn records of a dead journal */
     long long backlog_bytes; /* journal bytes in use now: what posts wrote and the plugin has not finished */
     long long callbacks_scheduled; /* pool callbacks the session started for messages and work items */
+    long long handle_callbacks;    /* timer, wait and I/O callbacks that ran to the end */
 } shim_session_counters;
 
 typedef enum shim_trace_event {

@@ -8,8 +8,9 @@
  * by absolute path from the front's own folder (never the DLL search path or
  * the current directory) and starts a worker session. At DLL_PROCESS_DETACH it
  * only signals that session to stop. If the worker is missing or unusable the
- * front still loads: it runs in pass-through mode, where intercepted exports
- * still call the original and shim_front_post reports SHIM_E_PASS_THROUGH.
+ * front still loads (unless its configuration sets require_worker): it runs
+ * in pass-through mode, where intercepted exports still call the original
+ * and shim_front_post reports SHIM_E_PASS_THROUGH.
  *
  * Every function here may be called from any thread, never blocks on the
  * worker's work, and returns SHIM_OK (0) or a negative shim_status. The
@@ -56,6 +57,15 @@ typedef struct shim_front_config {
      * variable TWINSHIM_JOURNAL_DIR, when set, wins over both. Each front
      * gets a folder of its own below it (docs/journal.md). */
     const wchar_t *journal_folder;
+    /* Nonzero: when the worker is missing, fails to load, speaks another
+     * protocol version or cannot start a session, the front refuses to load:
+     * LoadLibrary returns NULL, a program that imports it does not start,
+     * and the reason always goes to standard error. For a plugin front whose
+     * exports mean nothing without its worker. (A failing on_start runs
+     * after the attach, on the session thread, so it cannot refuse the
+     * load.) 0, the default: the front loads without its worker, as a
+     * wrapper must. */
+    int require_worker;
 } shim_front_config;
 
 /* A code export of the original that the front does not intercept, bound

@@ -254,16 +254,27 @@ int shim_session_get_counters(const shim_session *session, shim_session_counters
 int shim_session_set_stop_policy(shim_session *session, shim_stop_policy policy);
 
 /* How long a stop waits for callbacks, in milliseconds, at most MAXLONG; 0
- * (the default) waits forever. When it passes, the worker module is pinned
- * (never unloaded, so code still running is never unmapped), the session is
- * abandoned as it is, and the event is traced and sent to OutputDebugString.
- * No thread is ever terminated. */
+ * (the default) waits forever. The wait begins after on_stopping returns.
+ * When it passes, the worker module is pinned (never unloaded, so code still
+ * running is never unmapped), the session is abandoned as it is, and the
+ * event is traced and sent to OutputDebugString. No thread is ever
+ * terminated. After the pin, running callbacks finish, and under
+ * SHIM_STOP_DRAIN the messages and work items still queued run too, as pool
+ * threads come free (timer ticks already due as well); on_stopped and the
+ * handles' on_closed never run. What the session holds stays until the
+ * process ends: its pool and threads, its memory, its journal, what
+ * on_start opened, a wrapper's original DLL. docs/plugin-guide.md, "The stop deadline", has
+ * the measurements. */
 int shim_session_set_stop_deadline(shim_session *session, unsigned milliseconds);
 
 /* The most callbacks that run at once on the session's pool, 1 to
  * SHIM_MAX_THREADS_LIMIT (default SHIM_DEFAULT_MAX_THREADS). Lowered while
  * more run, it holds from then on: a callback beyond it finishes what it
- * runs and takes nothing more. */
+ * runs and takes nothing more. Callbacks of every kind count: while this
+ * many slow messages run, timer ticks wait for a thread and then run at
+ * once, late (measured: none of 50 ticks of a 100 ms timer during two 5 s
+ * handlers with 2 threads, then 50 within 5 ms). Allow one thread more than
+ * the callbacks that may be slow to keep a timer on time. */
 int shim_session_set_max_threads(shim_session *session, unsigned max_threads);
 
 /* The most messages a callback takes from the queue at once. */
@@ -334,11 +345,13 @@ int shim_message_finish(shim_session *session, shim_message_ticket ticket);
  *
  * Every handle kind follows the same rules:
  *   create   binds a callback and a context to the session. SHIM_E_STOPPING
- *            once the stop is requested. The handle is returned unarmed.
+ *            once the stop is requested and on_start has returned (while
+ *            on_start runs, creating and starting still work: the stop
+ *            that follows it closes the handle like the others). The
+ *            handle is returned unarmed.
  *   start    arms it (a timer's due time, a wait's object, an I/O
  *            operation). Re-arming from its own callback is allowed.
- *            SHIM_E_STOPPING once the stop is requested, SHIM_E_CLOSED after
- *            close.
+ *            SHIM_E_STOPPING as for create, SHIM_E_CLOSED after close.
  *   close    any thread, including the handle's own callback; once per
  *            handle. Once close returns, no new timer or wait callback
  *            begins (one already running finishes); I/O operations still

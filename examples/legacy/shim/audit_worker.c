@@ -107,6 +107,17 @@ static int audit_start(shim_session *session, void **plugin_state)
         HeapFree(GetProcessHeap(), 0, log);
         return SHIM_E_SYSTEM;
     }
+    /* Under Wine, a write fetches the file's descriptor from the wineserver
+     * the first time, and a thread the exit ends in the middle of another
+     * fetch leaves its descriptor behind for the next one to receive: a
+     * first write at exit then aborts the process. Written once here, the
+     * descriptor is cached before any exit (docs/wine-vs-windows.md,
+     * section 15). */
+    {
+        DWORD written = 0;
+
+        WriteFile(log->file, "", 0, &written, NULL);
+    }
     *plugin_state = log;
     return SHIM_OK;
 }
@@ -150,9 +161,12 @@ static BOOL thread_has_ended(DWORD id)
  * exit comes with records queued): once it has ended, nobody else can
  * append, so the line is written anyway. Any other holder: declined. The
  * line is on the stack; WriteFile goes to the handle on_start opened. */
-/* Writes a line at exit if the log can be had without waiting (see above). */
+/* Writes a line at exit if the log can be had without waiting (see above).
+ * A writer found ended stays ended: asked once (three wineserver round
+ * trips), not for every line of a large backlog. */
 static int write_line_at_exit(const audit_log *log, const audit_line *line)
 {
+    static LONG ended_writer;
     const LONG self = (LONG)GetCurrentThreadId();
     LONG writer = InterlockedCompareExchange(&log_writer, self, 0);
     BOOL written;
@@ -160,7 +174,8 @@ static int write_line_at_exit(const audit_log *log, const audit_line *line)
     if (writer == 0) {
         written = write_line(log, line);
         InterlockedExchange(&log_writer, 0);
-    } else if (writer != self && thread_has_ended((DWORD)writer)) {
+    } else if (writer != self && (writer == ended_writer || thread_has_ended((DWORD)writer))) {
+        ended_writer = writer;
         written = write_line(log, line);
     } else {
         return SHIM_E_PROCESS_EXITING;
