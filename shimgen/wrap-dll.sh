@@ -1,9 +1,11 @@
 #!/bin/sh
 # make wrap: from a DLL (and optionally its header) to a folder holding the
 # front, the worker and the renamed original, ready to copy next to the
-# program. Builds shimgen if needed (make shimgen), runs `shimgen wrap`, and
-# builds the generated project from this source tree (the runtimes too, with
-# the toolchain for the DLL's architecture: x86-64 or i686).
+# program. Runs `shimgen wrap` (make builds shimgen first) and builds the
+# generated project against twinshim installed from this tree for the DLL's
+# architecture (x86-64 or i686): the runtimes are built in Release and
+# installed once into build/wrap/.twinshim-<target> (a minute or so), and
+# brought up to date, incrementally, by every later make wrap.
 # Usage: shimgen/wrap-dll.sh DLL [HEADER] [INTERCEPT] [INCLUDE_DIRS] [OUT]
 #   INTERCEPT     exports to trace (shimgen wrap --intercept), default '*'
 #   INCLUDE_DIRS  -I folders for the header, separated by spaces
@@ -35,12 +37,22 @@ out=$(cd "$out" && pwd)
 project=$out-project
 
 case $("$shimgen" exports "$dll" | head -n 1) in
-*"PE32+, x86-64"*) toolchain=toolchain-x86_64-w64-mingw32-gcc.cmake ;;
-*"PE32, i686"*) toolchain=toolchain-i686-w64-mingw32-gcc.cmake ;;
+*"PE32+, x86-64"*) target=x86_64-w64-mingw32 ;;
+*"PE32, i686"*) target=i686-w64-mingw32 ;;
 *) "$shimgen" exports "$dll" > /dev/null; fail "$dll: not an x86 or x86-64 DLL" ;;
 esac
+toolchain=toolchain-$target-gcc.cmake
 
-set -- "$dll" -o "$project" --force --twinshim "$top" --intercept "$intercept"
+echo "== twinshim for $target, installed into build/wrap/.twinshim-$target"
+package=$top/build/wrap/.twinshim-$target
+mkdir -p "$package"
+{
+    cmake -S "$top" -B "$package-build" -DCMAKE_TOOLCHAIN_FILE="$top/cmake/$toolchain" -DCMAKE_BUILD_TYPE=Release \
+        -DTWINSHIM_BUILD_TESTS=OFF -DTWINSHIM_BUILD_EXAMPLES=OFF -DTWINSHIM_BUILD_BENCH=OFF &&
+        cmake --build "$package-build" --parallel && cmake --install "$package-build" --prefix "$package"
+} > "$package.log" 2>&1 || { cat "$package.log"; fail "building twinshim for $target failed"; }
+
+set -- "$dll" -o "$project" --force --intercept "$intercept"
 if [ -n "$header" ]; then
     set -- "$@" --header "$header"
     for folder in $include_dirs; do
@@ -50,8 +62,8 @@ fi
 echo "== shimgen wrap $*"
 "$shimgen" wrap "$@" || fail "shimgen wrap refused (above)"
 
-echo "== building the front and the worker ($toolchain; the first build compiles the runtimes)"
-cmake -S "$project" -B "$project/build" -DCMAKE_TOOLCHAIN_FILE="$top/cmake/$toolchain" \
+echo "== building the front and the worker against it"
+cmake -S "$project" -B "$project/build" -DCMAKE_TOOLCHAIN_FILE="$package/lib/cmake/twinshim/$toolchain" \
     -DCMAKE_BUILD_TYPE=Release > "$project/configure.log" 2>&1 || { cat "$project/configure.log"; fail "configure failed"; }
 cmake --build "$project/build" --parallel > "$project/build.log" 2>&1 || { cat "$project/build.log"; fail "build failed"; }
 
