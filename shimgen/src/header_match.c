@@ -219,10 +219,11 @@ int header_match_apply(const wrap_request *request, wrap_plan *plan, FILE *warni
         .wanted = is_wanted,
         .wanted_context = &wanted,
     };
-    int rc = reads != NULL ? 0 : error_set(error, SHIMGEN_EXIT_INTERNAL, "out of memory");
+    int rc;
 
-    if (rc == 0)
-        rc = resolve_paths(request, plan, error);
+    if (reads == NULL)
+        return error_set(error, SHIMGEN_EXIT_INTERNAL, "out of memory");
+    rc = resolve_paths(request, plan, error);
     if (rc == 0)
         rc = collect_wanted(plan, reads, &wanted, error);
     if (rc == 0) {

@@ -208,46 +208,12 @@ static bool skip_number(json_cursor *cursor)
     return cursor->at != start || fail(cursor);
 }
 
-static bool skip_nested(json_cursor *cursor, int depth);
-
-/* The elements of an array or the members of an object, after its opening
- * bracket, to its closing one. */
-static bool skip_members(json_cursor *cursor, char closing, int depth)
+/* One scalar value: a string, a literal or a number. */
+static bool skip_scalar(json_cursor *cursor)
 {
-    skip_space(cursor);
-    if (cursor->at < cursor->end && *cursor->at == closing) {
-        cursor->at++;
-        return true;
-    }
-    for (;;) {
-        if (closing == '}' && !(json_read_string(cursor, NULL, 0) && take(cursor, ':')))
-            return false;
-        if (!skip_nested(cursor, depth + 1))
-            return false;
-        skip_space(cursor);
-        if (cursor->at < cursor->end && *cursor->at == closing) {
-            cursor->at++;
-            return true;
-        }
-        if (!take(cursor, ','))
-            return false;
-    }
-}
-
-static bool skip_nested(json_cursor *cursor, int depth)
-{
-    skip_space(cursor);
-    if (depth > JSON_DEPTH_MAX || cursor->at >= cursor->end)
-        return fail(cursor);
     switch (*cursor->at) {
     case '"':
         return json_read_string(cursor, NULL, 0);
-    case '{':
-        cursor->at++;
-        return skip_members(cursor, '}', depth);
-    case '[':
-        cursor->at++;
-        return skip_members(cursor, ']', depth);
     case 't':
         return skip_literal(cursor, "true");
     case 'f':
@@ -259,6 +225,62 @@ static bool skip_nested(json_cursor *cursor, int depth)
     }
 }
 
+/* A member's key and its ':' inside an object. */
+static bool skip_key(json_cursor *cursor)
+{
+    return json_read_string(cursor, NULL, 0) && take(cursor, ':');
+}
+
+/* Any value, arrays and objects included, without recursion: the brackets
+ * still open are a stack of their closing characters. */
+static bool skip_nested(json_cursor *cursor)
+{
+    char open[JSON_DEPTH_MAX];
+    int depth = 0;
+
+    for (;;) {
+        /* A value starts here. */
+        skip_space(cursor);
+        if (cursor->at >= cursor->end)
+            return fail(cursor);
+        if (*cursor->at == '{' || *cursor->at == '[') {
+            char closing = *cursor->at == '{' ? '}' : ']';
+
+            if (depth == JSON_DEPTH_MAX)
+                return fail(cursor);
+            open[depth++] = closing;
+            cursor->at++;
+            skip_space(cursor);
+            if (cursor->at < cursor->end && *cursor->at == closing) {
+                cursor->at++;
+                depth--;
+            } else {
+                if (closing == '}' && !skip_key(cursor))
+                    return false;
+                continue;
+            }
+        } else if (!skip_scalar(cursor)) {
+            return false;
+        }
+        /* A value ended: close what it ends, or go on to the next member. */
+        for (;;) {
+            if (depth == 0)
+                return true;
+            skip_space(cursor);
+            if (cursor->at < cursor->end && *cursor->at == open[depth - 1]) {
+                cursor->at++;
+                depth--;
+                continue;
+            }
+            if (!take(cursor, ','))
+                return false;
+            if (open[depth - 1] == '}' && !skip_key(cursor))
+                return false;
+            break;
+        }
+    }
+}
+
 bool json_skip_value(json_cursor *cursor, const char **start, const char **end)
 {
     bool skipped;
@@ -266,7 +288,7 @@ bool json_skip_value(json_cursor *cursor, const char **start, const char **end)
     skip_space(cursor);
     if (start != NULL)
         *start = cursor->at;
-    skipped = skip_nested(cursor, 0);
+    skipped = skip_nested(cursor);
     if (end != NULL)
         *end = cursor->at;
     return skipped;

@@ -170,7 +170,7 @@ static size_t export_of(trace *read, const char *name, unsigned long long ordina
     snprintf(read->exports[read->export_count].name, sizeof read->exports[0].name, "%s", name);
     read->exports[read->export_count].ordinal = ordinal;
     read->export_count++;
-    if (read->export_count * 2 > read->name_index_size)
+    if (read->name_index_size == 0 || read->export_count * 2 > read->name_index_size)
         return rebuild_index(read) ? read->export_count - 1 : (size_t)-1;
     for (slot = hash_name(name) % read->name_index_size; read->name_index[slot] != (size_t)-1;
          slot = (slot + 1) % read->name_index_size)

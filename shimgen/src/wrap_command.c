@@ -1,3 +1,4 @@
+#include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,9 @@ static int parse_wrap_options(int argc, char **argv, wrap_request *request, cons
     size_t include_dir_count = 0;
     size_t define_count = 0;
 
+    /* Says so to the static analyser, which otherwise takes &request->field
+     * for a pointer that may be NULL. */
+    assert(request != NULL);
     for (int index = 1; index < argc; index++) {
         const char *option = argv[index];
         const char **value_slot = NULL;
@@ -204,11 +208,14 @@ static int parse_wrap_options(int argc, char **argv, wrap_request *request, cons
         else if (strcmp(option, "--header") == 0)
             value_slot = &request->header;
         else if (strncmp(option, "-I", 2) == 0 || strncmp(option, "-D", 2) == 0) {
-            const char **slot = option[1] == 'I' ? &lists[LIST_INCLUDE_DIRS][include_dir_count++]
-                                                 : &lists[LIST_DEFINES][define_count++];
+            const char *value = short_option_value(argc, argv, &index);
 
-            if ((*slot = short_option_value(argc, argv, &index)) == NULL || **slot == '\0')
+            if (value == NULL || value[0] == '\0')
                 return command_usage_error(wrap_usage, "wrap: %.2s needs a value", option);
+            if (option[1] == 'I')
+                lists[LIST_INCLUDE_DIRS][include_dir_count++] = value;
+            else
+                lists[LIST_DEFINES][define_count++] = value;
         } else if (strcmp(option, "--force") == 0)
             request->force = true;
         else if (command_is_option(option))
