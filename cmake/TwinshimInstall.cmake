@@ -32,6 +32,7 @@ foreach(kind front worker)
 endforeach()
 
 install(DIRECTORY include/twinshim DESTINATION include)
+twinshim_install_sinks(RUNTIME_DIR ${TWINSHIM_INSTALL_RUNTIME_DIR} PREBUILT_DIR ${TWINSHIM_INSTALL_PREBUILT_DIR})
 foreach(file IN LISTS TWINSHIM_FRONT_RUNTIME_SOURCES TWINSHIM_FRONT_RUNTIME_HEADERS
                       TWINSHIM_WORKER_RUNTIME_SOURCES TWINSHIM_WORKER_RUNTIME_HEADERS)
     get_filename_component(folder ${file} DIRECTORY)

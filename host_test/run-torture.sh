@@ -13,6 +13,8 @@
 #                            report it
 #   TWINSHIM_FUZZ_LOG        or: report an earlier libFuzzer run from its log
 #                            (-print_final_stats=1 output)
+#   TWINSHIM_JOURNAL_FUZZ_SECONDS  how long to fuzz the journal reader
+#                            (workerdll/fuzz/run-fuzz.sh; default 300, 0: not)
 # The "Fault injection" section of an existing docs/reliability.md, between
 # its markers, is kept as it is.
 set -u
@@ -85,6 +87,45 @@ for program in $programs; do
     [ -n "$size" ] || continue
     run_one "$program" full "$size"
 done
+
+# The journal (issue 24): its suites at full size, the kill -9 script, and
+# the journal reader's fuzz target. Each line of journal-results.txt:
+# name, sizes, result, seconds.
+: > "$out/journal-results.txt"
+run_journal() { # label [VAR=value...] command...
+    label=$1
+    shift
+    log=$out/journal-$label.log
+    sizes=""
+    for word in "$@"; do
+        case "$word" in
+            *=*) sizes="$sizes $word" ;;
+            *) break ;;
+        esac
+    done
+    echo "== $label ($sizes )"
+    start=$(date +%s)
+    if env "$@" > "$log" 2>&1 9>&-; then
+        status=pass
+    else
+        status=fail
+        failed=1
+        tail -n 20 "$log"
+    fi
+    end=$(date +%s)
+    echo "   $label: $status in $((end - start)) s"
+    echo "$label|${sizes# }|$status|$((end - start))" >> "$out/journal-results.txt"
+}
+run_journal survival TWINSHIM_TORTURE_JOURNAL_RUNS=30 "$wine_run" "$bin/test_journal_survival.exe"
+run_journal recovery TWINSHIM_TORTURE_RECOVERY_RACES=30 TWINSHIM_TORTURE_RECOVERY_MANY_ROUNDS=60 \
+    "$wine_run" "$bin/test_journal_recovery.exe"
+run_journal kill-9 TWINSHIM_TORTURE_KILL_RUNS=20 TWINSHIM_TORTURE_KILL_CALLS=20000 \
+    sh "$top/host_test/journal-kill.sh" "$bin"
+journal_fuzz_seconds=${TWINSHIM_JOURNAL_FUZZ_SECONDS:-300}
+if [ "$journal_fuzz_seconds" -gt 0 ]; then
+    run_journal journal-fuzz TWINSHIM_JOURNAL_FUZZ_DIR="$out/journal-fuzz" \
+        sh "$top/workerdll/fuzz/run-fuzz.sh" "$journal_fuzz_seconds"
+fi
 
 wine_session_stop
 # test_exit_hang's runs, one line each, for docs/wine-vs-windows.md.
@@ -315,6 +356,27 @@ These suites run in `make test` at one size; this script does not run them.
 
 EOF
     cat "$fault_section"
+    cat <<'EOF'
+
+## The journal
+
+What survives the death of a process, and what recovery does with journals
+that are not what a clean death leaves (issue 24), at full size. In `make
+test` the same programs run at their CI sizes: `test_journal_survival` 3
+runs per way of dying, `test_journal_recovery` 3 rounds of two recoverers
+and 6 rounds of 15 journals at once, `journal-kill.sh` 2 runs per spacing
+of at least 2,000 (200 us apart) and 20,000 (flat out) returned calls, the
+journal fuzz target for 20 s.
+
+| what | sizes | result | time (s) |
+|---|---|---|---:|
+EOF
+    awk -F'|' '{ printf "| %s | `%s` | %s | %s |\n", $1, $2, $3, $4 }' "$out/journal-results.txt"
+    if [ -f "$out/journal-fuzz/fuzz.log" ]; then
+        echo
+        echo "The journal reader's fuzz target (\`workerdll/fuzz/fuzz_journal.c\`, libFuzzer with ASan and"
+        echo "UBSan), last status line: \`$(grep -E '^#[0-9]+' "$out/journal-fuzz/fuzz.log" | tail -n 1)\`"
+    fi
     cat <<'EOF'
 
 ## Fuzzing

@@ -2,7 +2,7 @@
 # Lint twinshim's own C code and fail on any finding:
 #   1. clang-tidy with the checks in .clang-tidy, over every file in the
 #      compile databases of the Clang preset (frontdll, workerdll, common,
-#      host_test, examples, bench, and include/ through them) and of a native
+#      sinks, host_test, examples, bench, and include/ through them) and of a native
 #      shimgen build (shimgen/src);
 #   2. cppcheck over the same databases;
 #   3. clang-format --dry-run over every tracked .c and .h file (.clang-format).
@@ -35,7 +35,7 @@ cmake -S shimgen -B build/lint-shimgen -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TY
     -DSHIMGEN_BUILD_TESTS=OFF -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 windows_db=build/mingw-x64-clang
 shimgen_db=build/lint-shimgen
-files_of "$windows_db" | grep -E "^$top/(frontdll|workerdll|common|host_test|examples|bench)/" >"$out/windows-files"
+files_of "$windows_db" | grep -E "^$top/(frontdll|workerdll|common|sinks|host_test|examples|bench)/" >"$out/windows-files"
 files_of "$shimgen_db" | grep -E "^$top/shimgen/src/" >"$out/shimgen-files"
 echo "$(wc -l <"$out/windows-files") Windows sources, $(wc -l <"$out/shimgen-files") shimgen sources"
 
@@ -44,7 +44,7 @@ tidy() {
     local db=$1 list=$2
     # clang-tidy exits non-zero on a finding (WarningsAsErrors in .clang-tidy).
     xargs -P "$jobs" -n 1 clang-tidy -p "$db" --quiet \
-        --header-filter="^$top/(include/twinshim|frontdll|workerdll|common|host_test|examples|bench|shimgen/src)/" \
+        --header-filter="^$top/(include/twinshim|frontdll|workerdll|common|sinks|host_test|examples|bench|shimgen/src)/" \
         <"$list" 2>"$out/clang-tidy-stderr.log"
 }
 if tidy "$windows_db" "$out/windows-files" && tidy "$shimgen_db" "$out/shimgen-files"; then
@@ -101,7 +101,7 @@ step "clang-format"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     git ls-files '*.c' '*.h' >"$out/format-files"
 else
-    find frontdll workerdll common include host_test examples bench shimgen -name '*.[ch]' >"$out/format-files"
+    find frontdll workerdll common sinks include host_test examples bench shimgen -name '*.[ch]' >"$out/format-files"
 fi
 if xargs clang-format --dry-run -Werror <"$out/format-files"; then
     echo "clang-format: $(wc -l <"$out/format-files") files formatted"

@@ -226,19 +226,14 @@ static void set_delete_on_close(HANDLE file)
     SetFileInformationByHandle(file, FileDispositionInfo, &disposition, sizeof disposition);
 }
 
-int shim__journal_create(journal_identity *identity, unsigned number, uint64_t ring_size,
-                         uint32_t message_limit, journal_file *journal, journal_view *view)
+/* "<process id>-<process start>-<number>.journal": unique per process
+ * and session, and a name says whose it was. */
+static void name_journal(const journal_identity *identity, unsigned number, journal_file *journal)
 {
     wchar_t text[20];
     size_t length = 0;
-    int status = SHIM_E_SYSTEM;
-    DWORD error;
 
-    memset(journal, 0, sizeof *journal);
-    journal->file = INVALID_HANDLE_VALUE;
-    journal->image_size = JOURNAL_HEADER_SIZE + ring_size;
-    /* "<process id>-<process start>-<number>.journal": unique per process
-     * and session, and a name says whose it was. */
+    journal->name[0] = L'\0';
     format_hex(text, identity->process_id, 8);
     append(journal->name, &length, text);
     append(journal->name, &length, L"-");
@@ -248,25 +243,45 @@ int shim__journal_create(journal_identity *identity, unsigned number, uint64_t r
     format_hex(text, number, 8);
     append(journal->name, &length, text);
     append(journal->name, &length, JOURNAL_EXTENSION);
+}
 
+/* A worker unloaded and loaded again counts its sessions from 1 again: a
+ * name an earlier session of this process kept (it held unfinished
+ * messages) is passed over. */
+#define JOURNAL_NAME_TRIES 64
+
+int shim__journal_create(journal_identity *identity, unsigned number, uint64_t ring_size,
+                         uint32_t message_limit, journal_file *journal, journal_view *view)
+{
+    int status = SHIM_E_SYSTEM;
+    DWORD error;
+
+    memset(journal, 0, sizeof *journal);
+    journal->file = INVALID_HANDLE_VALUE;
+    journal->image_size = JOURNAL_HEADER_SIZE + ring_size;
     wcscpy(identity->path, identity->folder);
     if (!SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL, create_folders(identity->path), FALSE))
         return SHIM_E_SYSTEM;
-    if (!shim__journal_path(identity, journal->name, identity->path))
-        return SHIM_E_PATH_TOO_LONG;
-    /* Shared for reading only: a session of another process that tries to
-     * recover it opens it with no sharing, and fails while we live. */
-    journal->file =
-        SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL,
-                           CreateFileW(identity->path, GENERIC_READ | GENERIC_WRITE | DELETE, FILE_SHARE_READ,
-                                       NULL, CREATE_NEW,
-                                       FILE_ATTRIBUTE_NORMAL | FILE_ATTRIBUTE_NOT_CONTENT_INDEXED, NULL),
-                           INVALID_HANDLE_VALUE);
+    for (unsigned attempt = 0; attempt < JOURNAL_NAME_TRIES; attempt++) {
+        name_journal(identity, number + attempt * 0x10000u, journal);
+        if (!shim__journal_path(identity, journal->name, identity->path))
+            return SHIM_E_PATH_TOO_LONG;
+        /* Shared for reading only: a session of another process that tries
+         * to recover it opens it with no sharing, and fails while we live. */
+        journal->file =
+            SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL,
+                               CreateFileW(identity->path, GENERIC_READ | GENERIC_WRITE | DELETE, FILE_SHARE_READ,
+                                           NULL, CREATE_NEW,
+                                           FILE_ATTRIBUTE_NORMAL | FILE_ATTRIBUTE_NOT_CONTENT_INDEXED, NULL),
+                               INVALID_HANDLE_VALUE);
+        if (journal->file != INVALID_HANDLE_VALUE || GetLastError() != ERROR_FILE_EXISTS)
+            break;
+    }
     if (journal->file == INVALID_HANDLE_VALUE)
         return SHIM_E_SYSTEM;
     if (!SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL, allocate_space(journal->file, journal->image_size), FALSE) ||
-        !SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL,
-                            map_file(journal, PAGE_READWRITE, FILE_MAP_READ | FILE_MAP_WRITE), FALSE))
+        !SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL, map_file(journal, PAGE_READWRITE, FILE_MAP_READ | FILE_MAP_WRITE),
+                            FALSE))
         goto done;
     write_header(journal->image, identity, ring_size, message_limit);
     if (journal_validate(journal->image, journal->image_size, identity->owner_key, view) != JOURNAL_VALID) {

@@ -12,6 +12,7 @@ static DWORD delivery_slot = TLS_OUT_OF_INDEXES;
 typedef struct delivery_frame {
     shim_message message;
     shim_session *session;
+    journal_record *record;
     shim_message_ticket ticket;
     int deferred;
 } delivery_frame;
@@ -63,9 +64,18 @@ void shim__message_of(const session_journal *journal, const journal_entry *entry
     message->process_started = header->process_started;
 }
 
+/* How many more messages may be taken now: the deferred limit counts the
+ * messages deferred and those taken whose on_message has not returned yet
+ * (each may defer), so that callbacks running side by side cannot pass it. */
+static LONG room_below_deferred_limit(const shim_session *session)
+{
+    return shim__read_flag(&session->deferred_limit) - shim__read_flag(&session->deferred_now) -
+           shim__read_flag(&session->undecided);
+}
+
 BOOL shim__delivery_paused(const shim_session *session)
 {
-    return shim__read_flag(&session->deferred_now) >= shim__read_flag(&session->deferred_limit);
+    return room_below_deferred_limit(session) <= 0;
 }
 
 /* Whether a callback would find a message to take now: not while on_start
@@ -104,7 +114,8 @@ static void release_finished(session_journal *journal)
 /* Under the delivery lock: a batch from the first journal that has one,
  * dead processes' journals first. Skips what a dead process claimed and
  * never published. Returns the journal's index, or -1. */
-static int take_messages(shim_session *session, unsigned limit, uint64_t *first, uint64_t *end)
+static int take_messages(shim_session *session, unsigned limit, uint64_t *first, uint64_t *end,
+                         unsigned *count_taken)
 {
     LONG count = shim__read_flag(&session->journal_count);
 
@@ -130,6 +141,7 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
             InterlockedExchangeAdd64(&session->skipped, (LONG64)(journal->ring.torn - torn));
             if (taken > 0) {
                 journal->batches_running++;
+                *count_taken = taken;
                 return (int)index;
             }
             /* A dead process's claim will never be published. */
@@ -148,7 +160,9 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
 static void deliver(shim_session *session, consumer_slot *slot, unsigned index, const journal_entry *entry)
 {
     session_journal *journal = &session->journals[index];
-    delivery_frame frame = { .session = session, .ticket = shim__ticket_of(index, entry->position) };
+    delivery_frame frame = {
+        .session = session, .record = entry->record, .ticket = shim__ticket_of(index, entry->position)
+    };
 
     shim__message_of(journal, entry, &frame.message);
     if (slot != NULL)
@@ -156,7 +170,10 @@ static void deliver(shim_session *session, consumer_slot *slot, unsigned index, 
     TlsSetValue(delivery_slot, &frame);
     session->plugin->on_message(session, &frame.message);
     TlsSetValue(delivery_slot, NULL);
-    ring_mark(entry->record, frame.deferred ? JOURNAL_STATE_DEFERRED : JOURNAL_STATE_FINISHED);
+    /* A deferred one was marked so by shim_message_defer, and may be
+     * finished already. */
+    if (!frame.deferred)
+        ring_mark(entry->record, JOURNAL_STATE_FINISHED);
     if (slot != NULL)
         __atomic_store_n(&slot->delivering, 0, __ATOMIC_RELEASE);
     InterlockedIncrement64(&session->completed);
@@ -183,18 +200,23 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
     uint64_t position;
     journal_entry entry;
     session_journal *journal;
-    int index;
+    unsigned limit = cancelling ? SHIM_MESSAGE_BATCH_LIMIT : (unsigned)shim__read_flag(&session->message_batch);
+    unsigned taken = 0;
+    LONG room;
+    int index = -1;
 
     /* Until on_start has returned, and for good if it failed, messages wait
      * in the journal (the next session delivers them). */
-    if (!cancelling && (!shim__read_flag(&session->started) ||
-                        shim__read_flag(&session->start_status) != SHIM_OK || shim__delivery_paused(session)))
+    if (!cancelling &&
+        (!shim__read_flag(&session->started) || shim__read_flag(&session->start_status) != SHIM_OK))
         return FALSE;
     AcquireSRWLockExclusive(&session->delivery_lock);
-    index = take_messages(session,
-                          cancelling ? SHIM_MESSAGE_BATCH_LIMIT
-                                     : (unsigned)shim__read_flag(&session->message_batch),
-                          &first, &end);
+    room = cancelling ? (LONG)limit : room_below_deferred_limit(session);
+    if (room > 0) {
+        index = take_messages(session, (unsigned)room < limit ? (unsigned)room : limit, &first, &end, &taken);
+        if (index >= 0 && !cancelling)
+            InterlockedExchangeAdd(&session->undecided, (LONG)taken);
+    }
     ReleaseSRWLockExclusive(&session->delivery_lock);
     if (index < 0)
         return FALSE;
@@ -212,6 +234,8 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
             cancel(session, (unsigned)index, &entry);
         else
             deliver(session, slot, (unsigned)index, &entry);
+        if (!cancelling)
+            InterlockedDecrement(&session->undecided);
         /* A stopping session drains behind the host: the thread that freed
          * the front, and the wineserver that unmaps it, may wait for the
          * CPU this drain holds. */
@@ -243,6 +267,9 @@ int shim_message_defer(shim_session *session, const shim_message *message, shim_
     if (!frame->deferred) {
         frame->deferred = 1;
         InterlockedIncrement(&session->deferred_now);
+        /* Marked now, not when on_message returns: an acknowledgement may
+         * finish it on another thread before that. */
+        ring_mark(frame->record, JOURNAL_STATE_DEFERRED);
     }
     *ticket = frame->ticket;
     return SHIM_OK;

@@ -79,6 +79,7 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
      * the session thread's look. */
     _Alignas(SHIM_CACHE_LINE) volatile LONG scheduled; /* callbacks submitted and not yet returned */
     volatile LONG deferred_now;                        /* messages deferred and not finished */
+    volatile LONG undecided; /* messages taken whose on_message has not returned: each may defer */
     volatile LONG deferred_limit;
     volatile LONG delivery_latency_ms;
 

@@ -26,7 +26,7 @@ typedef enum shim_status {
     SHIM_E_CLOSED = -14,            /* the handle was closed: nothing started */
     SHIM_E_TOO_LARGE = -15,         /* larger than the message limit, or than can be represented */
     SHIM_E_PROCESS_EXITING = -16,   /* the process is exiting and the message was not handed over */
-    SHIM_E_FULL = -17               /* the journal is full: the message was dropped (counted) */
+    SHIM_E_FULL = -17               /* the journal (or a sink) is full: the message was dropped, counted */
 } shim_status;
 
 /* A short constant English description of `status`; never NULL. */

@@ -1,26 +1,27 @@
-/* The worker for legacy.dll: one line per intercepted call, appended to the
- * file named by TWINSHIM_EXAMPLE_LOG (no log when it is unset). Calls still
- * queued when the process exits are written by on_exit_message. */
+/* The worker for legacy.dll: one record per intercepted call, written by
+ * the sink library (twinshim/sink.h) to the target named by
+ * TWINSHIM_EXAMPLE_LOG (no log when it is unset): a file's path, one line
+ * per call; or relp://HOST:PORT, a JSON record per call sent to rsyslog,
+ * each message leaving the journal once rsyslog acknowledged it. Calls
+ * still in the journal when the process exits are written to the file by
+ * on_exit_message (over RELP they wait for the next session). */
+#include <wchar.h>
+
 #include <windows.h>
 
+#include "twinshim/sink.h"
 #include "twinshim/worker.h"
 
 #include "audit_record.h"
 
-/* Module-wide, not per session: a draining session and its successor may
- * append to the same file at once, and Wine appends with fstat then pwrite,
- * which is not atomic between two writers. log_writer names the thread that
- * is writing: pool threads set it under log_lock; process exit claims it
- * alone (audit_write_at_exit). */
-static SRWLOCK log_lock = SRWLOCK_INIT;
-static volatile LONG log_writer;
-
 typedef struct audit_log {
-    HANDLE file;
+    shim_sink *sink;
+    int json; /* RELP: the record as JSON; a file: the line */
 } audit_log;
 
-/* Longest line: three ints, a thread id and both marks, well under this. */
-#define AUDIT_LINE_CAPACITY 192
+/* Longest line or JSON record: three ints, a thread id, the sequence and
+ * both marks, well under this. */
+#define AUDIT_LINE_CAPACITY 256
 
 typedef struct audit_line {
     char text[AUDIT_LINE_CAPACITY];
@@ -55,7 +56,7 @@ static void append_number(audit_line *line, long long value)
  * whose handling may have begun before (its line may be in the log
  * already), and " [recovered from process P]" for a call of a process that
  * died before its record was written. */
-static void format_record(const shim_message *message, audit_line *line)
+static void format_line(const shim_message *message, audit_line *line)
 {
     const audit_record *record = message->payload;
 
@@ -76,21 +77,46 @@ static void format_record(const shim_message *message, audit_line *line)
         append_number(line, (long long)message->process_id);
         append_text(line, "]");
     }
-    append_text(line, "\n");
 }
 
-static BOOL write_line(const audit_log *log, const audit_line *line)
+static void append_flag(audit_line *line, const char *name, int value)
 {
-    DWORD written = 0;
-
-    return WriteFile(log->file, line->text, (DWORD)line->length, &written, NULL) && written == line->length;
+    append_text(line, name);
+    append_text(line, value ? "true" : "false");
 }
 
+/* The record as JSON, for a collector: {"seq":S,"export":"legacy_add",
+ * "args":{"a":A,"b":B},"result":R,"thread":T,"possible_repeat":false,
+ * "recovered":false}. seq, with the process (RFC 5424 PROCID), tells a
+ * record sent twice. */
+static void format_json(const shim_message *message, audit_line *line)
+{
+    const audit_record *record = message->payload;
+
+    line->length = 0;
+    append_text(line, "{\"seq\":");
+    append_number(line, (long long)message->sequence);
+    append_text(line, ",\"export\":\"legacy_add\",\"args\":{\"a\":");
+    append_number(line, record->a);
+    append_text(line, ",\"b\":");
+    append_number(line, record->b);
+    append_text(line, "},\"result\":");
+    append_number(line, record->result);
+    append_text(line, ",\"thread\":");
+    append_number(line, (long long)record->thread_id);
+    append_flag(line, ",\"possible_repeat\":", (message->flags & SHIM_MESSAGE_POSSIBLE_REPEAT) != 0);
+    append_flag(line, ",\"recovered\":", (message->flags & SHIM_MESSAGE_RECOVERED) != 0);
+    append_text(line, "}");
+}
+
+/* The log's target: a file's path, or relp://HOST:PORT for rsyslog. */
 static int audit_start(shim_session *session, void **plugin_state)
 {
-    wchar_t path[MAX_PATH];
-    DWORD length = GetEnvironmentVariableW(L"TWINSHIM_EXAMPLE_LOG", path, MAX_PATH);
+    wchar_t target[MAX_PATH];
+    DWORD length = GetEnvironmentVariableW(L"TWINSHIM_EXAMPLE_LOG", target, MAX_PATH);
+    shim_sink_options options = { .app_name = "legacy.dll" };
     audit_log *log;
+    int status;
 
     /* Every call is audited: a stop runs the records still queued (also the
      * default, stated here because the demo counts on it). */
@@ -101,27 +127,26 @@ static int audit_start(shim_session *session, void **plugin_state)
     log = HeapAlloc(GetProcessHeap(), 0, sizeof *log);
     if (log == NULL)
         return SHIM_E_OUT_OF_MEMORY;
-    log->file = CreateFileW(path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS,
-                            FILE_ATTRIBUTE_NORMAL, NULL);
-    if (log->file == INVALID_HANDLE_VALUE) {
+    log->json = _wcsnicmp(target, SHIM_SINK_RELP_PREFIX, wcslen(SHIM_SINK_RELP_PREFIX)) == 0;
+    status = shim_sink_open(session, target, &options, &log->sink);
+    if (status != SHIM_OK) {
         HeapFree(GetProcessHeap(), 0, log);
-        return SHIM_E_SYSTEM;
-    }
-    /* Under Wine, a write fetches the file's descriptor from the wineserver
-     * the first time, and a thread the exit ends in the middle of another
-     * fetch leaves its descriptor behind for the next one to receive: a
-     * first write at exit then aborts the process. Written once here, the
-     * descriptor is cached before any exit (docs/wine-vs-windows.md,
-     * section 15). */
-    {
-        DWORD written = 0;
-
-        WriteFile(log->file, "", 0, &written, NULL);
+        return status;
     }
     *plugin_state = log;
     return SHIM_OK;
 }
 
+static void format_record(const audit_log *log, const shim_message *message, audit_line *line)
+{
+    if (log->json)
+        format_json(message, line);
+    else
+        format_line(message, line);
+}
+
+/* The message leaves the journal once its record is durable: written to the
+ * file, or acknowledged by rsyslog. */
 static void audit_write(shim_session *session, const shim_message *message)
 {
     const audit_log *log = shim_session_get_plugin_state(session);
@@ -129,71 +154,28 @@ static void audit_write(shim_session *session, const shim_message *message)
 
     if (log == NULL || message->size != sizeof(audit_record))
         return;
-    format_record(message, &line);
-    AcquireSRWLockExclusive(&log_lock);
-    InterlockedExchange(&log_writer, (LONG)GetCurrentThreadId());
-    write_line(log, &line);
-    InterlockedExchange(&log_writer, 0);
-    ReleaseSRWLockExclusive(&log_lock);
+    format_record(log, message, &line);
+    shim_sink_deliver(log->sink, message, line.text, line.length);
 }
 
-/* True when thread `id` has ended: the exit ended it, and it will not write
- * again. A zero-timeout wait asks, it does not wait. A thread that no longer
- * exists cannot be opened. */
-static BOOL thread_has_ended(DWORD id)
-{
-    HANDLE thread = OpenThread(SYNCHRONIZE, FALSE, id);
-    BOOL ended;
-
-    if (thread == NULL)
-        return GetLastError() == ERROR_INVALID_PARAMETER;
-    ended = WaitForSingleObject(thread, 0) == WAIT_OBJECT_0;
-    CloseHandle(thread);
-    return ended;
-}
-
-/* On the exiting thread, inside DllMain: the other threads were ended where
- * they stood, so nothing here waits. log_lock is not touched: under Wine 8
- * even releasing an SRW lock got with a try goes through RtlWakeAddressAll,
- * which spins forever on a hash-bucket lock that an ended thread may hold.
- * The exit claims log_writer instead, with one compare-exchange. If a pool
- * thread holds it, that thread was ended inside its write (often, when the
- * exit comes with records queued): once it has ended, nobody else can
- * append, so the line is written anyway. Any other holder: declined. The
- * line is on the stack; WriteFile goes to the handle on_start opened. */
-/* Writes a line at exit if the log can be had without waiting (see above).
- * A writer found ended stays ended: asked once (three wineserver round
- * trips), not for every line of a large backlog. */
-static int write_line_at_exit(const audit_log *log, const audit_line *line)
-{
-    static LONG ended_writer;
-    const LONG self = (LONG)GetCurrentThreadId();
-    LONG writer = InterlockedCompareExchange(&log_writer, self, 0);
-    BOOL written;
-
-    if (writer == 0) {
-        written = write_line(log, line);
-        InterlockedExchange(&log_writer, 0);
-    } else if (writer != self && (writer == ended_writer || thread_has_ended((DWORD)writer))) {
-        ended_writer = writer;
-        written = write_line(log, line);
-    } else {
-        return SHIM_E_PROCESS_EXITING;
-    }
-    return written ? SHIM_OK : SHIM_E_SYSTEM;
-}
-
+/* On the exiting thread, inside DllMain: the sink appends the line to the
+ * file without waiting or allocating (and declines if a thread that is still
+ * alive holds the file); over RELP it declines, and the message stays in the
+ * journal for the next session. */
 static int audit_write_at_exit(shim_session *session, const shim_message *message)
 {
     const audit_log *log = shim_session_get_plugin_state(session);
     audit_line line;
+    shim_sink_record record = { .sequence = message->sequence, .process_id = message->process_id };
 
     if (message->size != sizeof(audit_record))
         return SHIM_E_INVALID_ARGUMENT;
     if (log == NULL)
         return SHIM_OK; /* no log asked for: nothing to write */
-    format_record(message, &line);
-    return write_line_at_exit(log, &line);
+    format_record(log, message, &line);
+    record.text = line.text;
+    record.length = line.length;
+    return shim_sink_write_at_exit(log->sink, &record);
 }
 
 /* After the exit's hand-over, on the exiting thread: records the runtime
@@ -203,13 +185,25 @@ static void audit_trace(shim_session *session, shim_trace_event event, const shi
 {
     const audit_log *log = shim_session_get_plugin_state(session);
     audit_line line = { .length = 0 };
+    shim_sink_record record = { 0 };
 
-    if (event != SHIM_TRACE_PROCESS_EXIT || log == NULL || counters->lost_at_exit == 0)
+    if (event != SHIM_TRACE_PROCESS_EXIT || log == NULL || log->json || counters->lost_at_exit == 0)
         return;
     append_text(&line, "# process exit: ");
     append_number(&line, counters->lost_at_exit);
-    append_text(&line, " audit records lost\n");
-    write_line_at_exit(log, &line);
+    append_text(&line, " audit records lost");
+    record.text = line.text;
+    record.length = line.length;
+    shim_sink_write_at_exit(log->sink, &record);
+}
+
+static void audit_stopping(shim_session *session, void *plugin_state)
+{
+    audit_log *log = plugin_state;
+
+    (void)session;
+    if (log != NULL)
+        shim_sink_stop(log->sink);
 }
 
 static void audit_stopped(shim_session *session, void *plugin_state)
@@ -219,13 +213,14 @@ static void audit_stopped(shim_session *session, void *plugin_state)
     (void)session;
     if (log == NULL)
         return;
-    CloseHandle(log->file);
+    shim_sink_close(log->sink);
     HeapFree(GetProcessHeap(), 0, log);
 }
 
 static const shim_plugin audit_plugin = {
     .on_start = audit_start,
     .on_message = audit_write,
+    .on_stopping = audit_stopping,
     .on_stopped = audit_stopped,
     .on_trace = audit_trace,
     .on_exit_message = audit_write_at_exit,
