@@ -6,7 +6,7 @@ BUILD_DIR := build/$(PRESET)
 # generator (a load average of 34 on 2 cores).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps configure build shimgen test demo bench torture clean
+.PHONY: all deps configure build shimgen test demo bench torture wrap clean
 
 all: build shimgen
 
@@ -30,6 +30,11 @@ test: build
 
 demo: build
 	@examples/legacy/run-demo.sh build/demo
+
+# Wraps your own DLL into a folder to copy next to its program (README.md):
+#   make wrap DLL=path/foo.dll [HEADER=foo.h] [INTERCEPT='*'] [INCLUDE='dir ...'] [OUT=folder]
+wrap: shimgen
+	@shimgen/wrap-dll.sh "$(DLL)" "$(HEADER)" "$(INTERCEPT)" "$(INCLUDE)" "$(OUT)"
 
 # The torture suite at full size; regenerates docs/reliability.md.
 torture: build shimgen

@@ -1,15 +1,19 @@
 #!/bin/sh
 # Section 6's generated front: shimgen wraps the release build's
-# bench_original.dll (bench_original_add observed), the project it writes is
-# built in Release against the installed twinshim package, and OUT_DIR/front
-# gets what an installation holds: the front as bench_original.dll, its
-# worker, and the original renamed as the front expects. Prints that folder.
-# Usage: bench/build-generated-front.sh SHIMGEN RELEASE_BUILD OUT_DIR
+# bench_original.dll (by default bench_original_add observed; WRAP_OPTIONS
+# replace --intercept bench_original_add, as bench_typed.c's --header), the
+# project it writes is built in Release against the installed twinshim
+# package, and OUT_DIR/front gets what an installation holds: the front as
+# bench_original.dll, its worker, and the original renamed as the front
+# expects. Prints that folder.
+# Usage: bench/build-generated-front.sh SHIMGEN RELEASE_BUILD OUT_DIR [WRAP_OPTION...]
 set -eu
-usage="usage: build-generated-front.sh SHIMGEN RELEASE_BUILD OUT_DIR"
+usage="usage: build-generated-front.sh SHIMGEN RELEASE_BUILD OUT_DIR [WRAP_OPTION...]"
 shimgen=${1:?$usage}
 build=$(cd "${2:?$usage}" && pwd)
 out=${3:?$usage}
+shift 3
+[ $# -gt 0 ] || set -- --intercept bench_original_add
 original="$build/bin/bench_original.dll"
 
 fail() {
@@ -25,7 +29,7 @@ out=$(cd "$out" && pwd)
 
 cmake --install "$build" --prefix "$out/twinshim-prefix" >"$out/install.log" 2>&1 ||
     { cat "$out/install.log" >&2; fail "installing twinshim failed"; }
-"$shimgen" wrap "$original" -o "$out/project" --intercept bench_original_add >"$out/wrap.log" 2>&1 ||
+"$shimgen" wrap "$original" -o "$out/project" "$@" >"$out/wrap.log" 2>&1 ||
     { cat "$out/wrap.log" >&2; fail "shimgen wrap failed"; }
 # The bench's own export, beside the original's: the session's counters, so
 # that section 6 waits for this front's records as it does for the example

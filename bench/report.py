@@ -299,6 +299,9 @@ def tables(r, meta):
     add(f"| `cycle_ratio_vs_plain_dll` | ≤ 2.5 | {number(v.get('cycle_ratio_vs_plain_dll'))} | "
         f"{verdict(v.get('cycle_ratio_vs_plain_dll'), 2.5)} |")
     add(f"| `unload_completion_ms` | reported | {number(v.get('unload_completion_ms'))} ms | |")
+    if "typed_added_ns_p50" in v:
+        add(f"| `typed_added_ns_p50` (bench_typed.c) | ≤ 150 | {number(v.get('typed_added_ns_p50'))} | "
+            f"{verdict(v.get('typed_added_ns_p50'), 150)} |")
     add("")
     journal_targets(v, add)
 
@@ -460,6 +463,25 @@ def tables(r, meta):
             add(f"| {label}, {load_label} | {cells} |")
     add("")
     section_7(r, v, add)
+    if "typed_added_ns_p50" in v:
+        add("### 8. A typed stub (`shimgen wrap --header`), twinshim_bench_typed.exe")
+        add("")
+        add(f"What a typed stub adds to a call over the direct call of the original, back to back on one "
+            f"host thread, in ns per call: p50 and p99 of batches of {count(v.get('typed_batch_calls'))} "
+            f"calls, median over {count(v.get('typed_rounds'))} rounds; the stub records the arguments, "
+            f"the result, the last error, the start and the duration (two readings of the record clock) "
+            f"and posts the record ({count(v.get('typed_records'))} records in the run).")
+        add("")
+        add("| call | p50 | p99 |")
+        add("|---|---|---|")
+        for key, label in (("typed_added_ns", "`bench_original_add4(a, b, c, d)`: four ints"),
+                           ("typed_string_added_ns", "`bench_original_name(name)`, a 16-byte string copied"),
+                           ("typed_unreadable_added_ns", "`bench_original_name(0x10)`: the copy faults, "
+                            "its handler recovers")):
+            add(f"| {label} | {number(v.get(key + '_p50'))} | {number(v.get(key + '_p99'))} |")
+        add(f"| direct call of the original (p50 of a batch's ns per call) | "
+            f"{number(v.get('typed_direct_call_ns_p50'))} | |")
+        add("")
     add(END)
     return "\n".join(lines)
 
@@ -467,6 +489,7 @@ def tables(r, meta):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--program-output", required=True)
+    parser.add_argument("--typed-output", help="twinshim_bench_typed.exe's output, merged in")
     parser.add_argument("--results", required=True)
     parser.add_argument("--doc", required=True)
     parser.add_argument("--compiler", default="unknown")
@@ -481,6 +504,12 @@ def main():
     if start < 0:
         sys.exit("report.py: the benchmark program printed no results")
     values = json.loads(text[start:])
+    if args.typed_output:
+        with open(args.typed_output, encoding="utf-8", errors="replace") as output:
+            typed = output.read()
+        if typed.find("{") < 0:
+            sys.exit("report.py: twinshim_bench_typed.exe printed no results")
+        values.update(json.loads(typed[typed.find("{"):]))
 
     uname = platform.uname()
     meta = {

@@ -4,6 +4,8 @@
 # docs/benchmarks.md with the machine it ran on. Before the run it builds
 # section 6's generated front (bench/build-generated-front.sh) with shimgen,
 # which must be built already (make shimgen).
+# Then twinshim_bench_typed.exe (bench_typed.c) times the typed stubs of a
+# front generated from the same original with --header bench/bench_typed.h.
 # Usage: bench/run-bench.sh <build folder>   (e.g. build/mingw-x64-gcc-release)
 # TWINSHIM_BENCH_ARGS passes options to the program (e.g. --quick);
 # TWINSHIM_BENCH_OUT and TWINSHIM_BENCH_DOC replace build/bench and
@@ -37,10 +39,15 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 # shellcheck disable=SC2086 # the arguments are meant to split
 "$root/cmake/wine-run" "$program" --generated-front "$generated_windows" ${TWINSHIM_BENCH_ARGS:-} \
     >"$out/program-output.json"
+echo "typed stubs: a front generated with --header bench/bench_typed.h"
+typed=$("$root/bench/build-generated-front.sh" "$shimgen" "$build" "$out/typed" --header "$root/bench/bench_typed.h")
+"$root/cmake/wine-run" "$build/bin/twinshim_bench_typed.exe" "Z:$(printf '%s' "$typed" | tr / "\\\\")" \
+    >"$out/typed-output.json"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
 python3 "$root/bench/report.py" \
     --program-output "$out/program-output.json" \
+    --typed-output "$out/typed-output.json" \
     --results "$out/results.json" \
     --doc "$doc" \
     --compiler "$compiler_version" \

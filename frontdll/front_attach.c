@@ -154,6 +154,7 @@ BOOL shim__front_attach(HINSTANCE self)
     DisableThreadLibraryCalls(self);
     shim__fault_begin(SHIM_FAULTS_ATTACH, L"TWINSHIM_FAULT_FRONT_AT");
     find_shutdown_flag();
+    shim__front_clock_start();
 
     if (config->original_file_name != NULL &&
         load_sibling(self, config->original_file_name, SHIM_E_ORIGINAL_MISSING, SHIM_E_ORIGINAL_MISSING,

@@ -27,6 +27,10 @@ typedef struct front_state {
 extern front_state shim__front;
 
 BOOL shim__front_attach(HINSTANCE self);
+
+/* The record clock's lookups and first anchor (front_clock.c), at attach:
+ * its first use later takes no loader lock. */
+void shim__front_clock_start(void);
 void shim__front_detach(const void *reserved);
 
 /* Writes folder_of(self) + file_name into path (capacity in characters).

@@ -20,8 +20,12 @@
 #      the front on PATH beside a planted impostor original, and runs it;
 #  10. wraps the i686 build of that fixture and builds it with the i686
 #      toolchain (its export table is compared, not run: no 32-bit Wine);
-#  11. wraps Debian's libgpg-error-0.dll with --intercept '*' and runs the
-#      unchanged gpg-error.exe against it;
+#  11. wraps Debian's libgpg-error-0.dll with its header gpg-error.h (typed
+#      stubs, the variadic exports observed), runs the unchanged gpg-error.exe
+#      against it and reads the trace back with shimgen report;
+#  11b. wraps typed.dll (every shape a C header declares) with --header on
+#      x86-64 (run) and i686 (built and inspected), and the refusals;
+#  11c. make wrap, as the README shows it, on the example's legacy.dll;
 #  12. shimgen check on a good deployed folder and on one broken copy per
 #      kind of finding;
 #  13. wraps a legacy.dll carrying resources and checks, under Wine, that the
@@ -121,8 +125,14 @@ step "end to end: every function shape observed, one copy of the original, no pl
 step "32-bit: the i686 front builds with the i686 toolchain and keeps the original's exports"
 "$top/shimgen/e2e/wrap-i686.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/i686"
 
-step "end to end: Debian's libgpg-error-0.dll, every export observed, the unchanged gpg-error.exe"
+step "end to end: Debian's libgpg-error-0.dll typed from gpg-error.h, the unchanged gpg-error.exe, its trace"
 "$top/shimgen/e2e/wrap-gpg-error.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/gpg-error"
+
+step "typed stubs from a header: every shape, both architectures, exit inside a call, refusals"
+"$top/shimgen/e2e/wrap-typed.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/typed"
+
+step "make wrap DLL=... HEADER=...: one command to a folder to copy next to the program"
+"$top/shimgen/e2e/make-wrap.sh" "$preset_bin" "$top/build/shimgen-e2e/make-wrap"
 
 step "shimgen check: a good installation, and one broken installation per finding"
 "$top/shimgen/e2e/check-folder.sh" "$gcc_build/shimgen" "$preset_bin" "$gcc_build/tests/fixtures" \

@@ -126,16 +126,25 @@ int shim_front_get_original_symbol(const char *name, FARPROC *address);
 /* Copies the session's counters; SHIM_E_PASS_THROUGH without a session. */
 int shim_front_get_counters(shim_session_counters *counters);
 
-/* The time of day in UTC, as a FILETIME's 64 bits (100 ns units since
- * 1601-01-01), for a record: within a microsecond or so of
- * GetSystemTimePreciseAsFileTime at a third of its cost under Wine 8. It
- * extrapolates the CPU's time-stamp counter from the precise time taken
- * about every 0.1 s, so it follows a clock that is slewed or set within
- * that, and is not strictly monotonic across those anchors. Without an
- * invariant time-stamp counter (CPUID), and in the first millisecond after
- * the first call, each call asks GetSystemTimePreciseAsFileTime
- * (GetSystemTimeAsFileTime on Windows 7). Any thread, any time, DllMain
- * included; never blocks. */
+/* The record clock (frontdll/front_clock.c). Any thread, any time, DllMain
+ * included; never blocks and takes no lock the loader or a program holds.
+ *
+ * shim_front_counter_now reads a monotonic counter: the CPU's time-stamp
+ * counter where CPUID reports it invariant (12-15 ns under Wine 8), else
+ * QueryPerformanceCounter. shim_front_counter_ns gives the nanoseconds
+ * between two readings (0 if end is not after start), at the rate measured
+ * against QueryPerformanceCounter: never from the time of day, so a clock
+ * that is set changes no duration. */
+unsigned long long shim_front_counter_now(void);
+unsigned long long shim_front_counter_ns(unsigned long long start, unsigned long long end);
+
+/* The time of day in UTC at a reading of shim_front_counter_now, as a
+ * FILETIME's 64 bits (100 ns units since 1601-01-01), for a record: within a
+ * few microseconds of GetSystemTimePreciseAsFileTime. The counter is
+ * extrapolated from the precise time taken about every 0.1 s, so it follows
+ * a clock that is slewed or set within that, and is not strictly monotonic
+ * across those anchors. shim_front_utc_now is the time now. */
+unsigned long long shim_front_counter_utc(unsigned long long counter);
 unsigned long long shim_front_utc_now(void);
 
 #ifdef __cplusplus

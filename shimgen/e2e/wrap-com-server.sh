@@ -121,7 +121,8 @@ echo "== what the worker saw"
 [ -f "$work/wrapped/calls.log" ] || fail "the worker wrote no log: the front was not loaded, or found no worker"
 cat "$work/wrapped/calls.log"
 logged() {
-    grep -c "^$1 (ordinal [0-9]*) called on thread [0-9]* registers " "$work/wrapped/calls.log" || true
+    grep -c "\"export\":\"$1\",\"ordinal\":[0-9]*,\"last_error\":[0-9]*,\"registers\":\[" \
+        "$work/wrapped/calls.log" || true
 }
 class_objects=$(logged DllGetClassObject)
 unload_queries=$(logged DllCanUnloadNow)

@@ -1,10 +1,15 @@
 #!/bin/sh
-# End to end with a real third-party DLL and its unchanged program: Debian's
-# libgpg-error-0.dll and gpg-error.exe (package libgpg-error-mingw-w64-dev),
-# wrapped with --intercept '*' (an observing stub on every code export, no
-# prototypes). For several command lines the wrapped run must print byte for
-# byte what the original prints, with the same exit code, and the worker must
-# log every function of the DLL the program imports and is bound to call.
+# End to end with a real third-party DLL, its own header and its unchanged
+# program: Debian's libgpg-error-0.dll, gpg-error.h and gpg-error.exe
+# (package libgpg-error-mingw-w64-dev), wrapped with --header gpg-error.h and
+# no --intercept: a typed stub on every export the header declares, an
+# observing stub on the variadic ones. For several command lines the wrapped
+# run must print byte for byte what the original prints, with the same exit
+# code; the trace must be JSON Lines, every call of a declared export typed
+# (arguments, result, last error, duration), the variadic ones observed, and
+# every function of the DLL the program imports and is bound to call logged
+# (--version's gpgrt_argparse, which exits the process, unfinished); and
+# `shimgen report` on the trace must count what the trace holds.
 # gpg-error.exe takes the DLL only from its import table, so it is unloaded
 # only at process exit: the log also shows the exit hand-over at work, and
 # the journal: a run that exits before the worker has started leaves its
@@ -13,12 +18,13 @@
 # left). The cases run twice: as generated, then with the generated
 # worker's delivery latency at 1 s: the program then exits with its records
 # still in the journal, and the same checks must hold.
-# Usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR]
+# Usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR [MINGW_INCLUDE_DIR]]
 set -eu
 
 shimgen=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-work=${2:?usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR]}
+work=${2:?usage: wrap-gpg-error.sh SHIMGEN WORK_DIR [MINGW_BIN_DIR [MINGW_INCLUDE_DIR]]}
 mingw_bin=${3:-/usr/x86_64-w64-mingw32/bin}
+mingw_include=${4:-/usr/x86_64-w64-mingw32/include}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 wine_run=$top/cmake/wine-run
@@ -37,9 +43,18 @@ mkdir -p "$work/original" "$work/wrapped"
 work=$(cd "$work" && pwd)
 cp "$mingw_bin/libgpg-error-0.dll" "$mingw_bin/gpg-error.exe" "$work/original/"
 
-echo "== shimgen wrap libgpg-error-0.dll --intercept '*'"
-"$shimgen" wrap "$work/original/libgpg-error-0.dll" -o "$work/project" --intercept '*' > "$work/wrap.log" 2>&1 || {
-    cat "$work/wrap.log"; fail "shimgen wrap"; }
+[ -f "$mingw_include/gpg-error.h" ] ||
+    fail "$mingw_include/gpg-error.h is missing: install libgpg-error-mingw-w64-dev (scripts/install-dependencies.sh)"
+echo "== shimgen wrap libgpg-error-0.dll --header gpg-error.h"
+"$shimgen" wrap "$work/original/libgpg-error-0.dll" -o "$work/project" --header "$mingw_include/gpg-error.h" \
+    > "$work/wrap.log" 2>&1 || { cat "$work/wrap.log"; fail "shimgen wrap"; }
+cat "$work/wrap.log"
+# What wrap says it left observed: the variadic functions (the header declares every export).
+grep -q '^shimgen: [0-9]* of [0-9]* intercepted exports typed from gpg-error.h' "$work/wrap.log" ||
+    fail "wrap did not say how many exports it typed"
+sed -n 's/^shimgen:   variadic[^:]*: //p' "$work/wrap.log" | tr ',' '\n' | tr -d ' ' | sort > "$work/observed.txt"
+[ -s "$work/observed.txt" ] || fail "wrap named no variadic export (gpgrt_fprintf, gpgrt_log...)"
+grep -q 'not declared there' "$work/wrap.log" && fail "wrap found exports gpg-error.h does not declare"
 "$here/build-project.sh" "$work/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$work" ||
     fail "building the generated project"
 cp "$work/original/gpg-error.exe" "$work/project/build/bin/libgpg-error-0.dll" \
@@ -52,6 +67,17 @@ x86_64-w64-mingw32-objdump -p "$work/original/gpg-error.exe" |
     sed -n '/DLL Name: libgpg-error-0.dll/,/DLL Name:/p' |
     awk 'NF == 3 && $2 ~ /^[0-9]+$/ { print $3 }' | sort > "$work/imported.txt"
 [ -s "$work/imported.txt" ] || fail "found no import of libgpg-error-0.dll in gpg-error.exe"
+
+# The log so far: JSON Lines, each call typed or observed as wrap said, and
+# only calls of functions the program imports.
+check_log() {
+    touch "$work/wrapped/calls.log"
+    python3 "$here/jsonl-check.py" "$work/wrapped/calls.log" > /dev/null || fail "case $case_number: not JSON Lines"
+    python3 "$here/typed-or-observed.py" "$work/wrapped/calls.log" "$work/observed.txt" > "$work/logged.all" ||
+        fail "case $case_number: a call typed or observed the wrong way"
+    unexpected=$(comm -23 "$work/logged.all" "$work/imported.txt")
+    [ -z "$unexpected" ] || fail "case $case_number: logged calls the program does not import: $unexpected"
+}
 
 case_number=0
 # One journal folder and one log for every run.
@@ -69,14 +95,11 @@ check() {
         > "$work/wrapped.$case_number" 2>&1 || status_wrapped=$?
     cmp -s "$work/original.$case_number" "$work/wrapped.$case_number" || {
         diff "$work/original.$case_number" "$work/wrapped.$case_number" || true
-        fail "gpg-error $*: the wrapped run printed something else"; }
+        fail "gpg-error $*: the wrapped run printed something else (exit $status_wrapped, the original's" \
+            "$status_original)"; }
     [ "$status_original" = "$status_wrapped" ] ||
         fail "gpg-error $*: exit code $status_wrapped, the original's is $status_original"
-    touch "$work/wrapped/calls.log"
-    sed -n 's/^\([^ ]*\) (ordinal [0-9]*) called on thread .*/\1/p' "$work/wrapped/calls.log" | sort -u \
-        > "$work/logged.all"
-    unexpected=$(comm -23 "$work/logged.all" "$work/imported.txt")
-    [ -z "$unexpected" ] || fail "gpg-error $*: logged calls the program does not import: $unexpected"
+    check_log
     echo "gpg-error $*: same $(wc -c < "$work/original.$case_number") bytes, exit $status_original;" \
         "$(wc -l < "$work/wrapped/calls.log") calls logged so far"
 }
@@ -86,6 +109,19 @@ expect_logged() {
     for export in "$@"; do
         grep -qx "$export" "$work/logged.all" || fail "case $case_number: no call of $export logged"
     done
+}
+
+# After the runs: a program that loads the front by its path and unloads it
+# once its worker has left, so that what the runs left in the journal (a run
+# that exits before its worker has started leaves its records there) is in
+# the log when it is read.
+x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -municode -o "$work/drain_host.exe" "$here/drain_host.c" ||
+    fail "building drain_host.exe"
+drain() {
+    (cd "$work/wrapped" && LIBGPG_ERROR_0_SHIM_LOG=calls.log timeout 120 "$wine_run" ../drain_host.exe \
+        "$(printf 'Z:%s' "$work/wrapped/libgpg-error-0.dll" | tr / '\\')" libgpg-error-0_worker.dll) ||
+        fail "draining the journal"
+    check_log
 }
 
 run_cases() {
@@ -98,12 +134,25 @@ check --version
 check --no-such-option
 # A run that exited before its worker started is delivered by the next one.
 check --version
+drain
 # Every run initialises the library, parses its arguments, then describes the code.
 expect_logged gpg_err_init gpgrt_set_strusage gpgrt_argparse gpg_strerror gpg_strsource
+# --version prints the version and exits the process from inside
+# gpgrt_argparse: its stub never sees it return, and the record says so.
+grep -q '"export":"gpgrt_argparse",.*"unfinished":true' "$work/wrapped/calls.log" ||
+    fail "--version: gpgrt_argparse, which exits the process, not logged unfinished"
 }
 
 echo "== the unchanged gpg-error.exe, original and wrapped"
 run_cases
+
+echo "== shimgen report on the trace of those runs: the counts the trace holds"
+cp "$work/wrapped/calls.log" "$work/trace.jsonl"
+"$shimgen" report "$work/trace.jsonl" -o "$work/report.html" > "$work/report.txt" ||
+    { cat "$work/report.txt"; fail "shimgen report"; }
+cat "$work/report.txt"
+python3 "$here/../tests/report-counts.py" "$work/trace.jsonl" "$work/report.txt" "$work/report.html" ||
+    fail "shimgen report's counts differ from the trace's"
 
 echo "== the same, the generated worker with a delivery latency of 1 s"
 worker_source="$work/project/libgpg_error_0_worker.c"

@@ -59,8 +59,11 @@ echo "same output as the original, and nothing left loaded"
 
 echo "== what the worker saw"
 cat "$work/wrapped/calls.log"
-added=$(grep -c '^legacy_add (ordinal 1) called on thread ' "$work/wrapped/calls.log" || true)
-secret=$(grep -c '^#3 (ordinal 3) called on thread [0-9]* registers ' "$work/wrapped/calls.log" || true)
+python3 "$here/jsonl-check.py" "$work/wrapped/calls.log" || fail "the log is not JSON Lines"
+# legacy_add is typed (--prototype): its arguments and result; #3 observed: its registers.
+added=$(grep -c '"export":"legacy_add","ordinal":1,"args":{"a":[0-9-]*,"b":[0-9-]*},"result":[0-9-]*,' \
+    "$work/wrapped/calls.log" || true)
+secret=$(grep -c '"export":"#3","ordinal":3,"last_error":[0-9]*,"registers":\["0x' "$work/wrapped/calls.log" || true)
 [ "$added" -eq "$calls" ] || fail "the worker logged $added of $calls legacy_add calls"
 [ "$secret" -eq 1 ] || fail "the worker logged $secret of 1 call by ordinal 3"
 
@@ -78,8 +81,10 @@ while [ "$run" -le "$exit_runs" ]; do
     grep -q "^calls made: $exit_calls, wrong results: 0" "$work/exit.out" || fail "exit run $run: wrong results"
     # Every call is logged once; a record cut off at exit while on_message
     # wrote it may be logged again, marked as a possible repeat.
-    plain=$(grep -c '^legacy_add (ordinal 1) called on thread [0-9]*$' "$work/wrapped/exit.log" || true)
-    repeats=$(grep -c '^legacy_add (ordinal 1) called on thread [0-9]* (possible repeat)$' \
+    python3 "$here/jsonl-check.py" "$work/wrapped/exit.log" > /dev/null || fail "exit run $run: not JSON Lines"
+    plain=$(grep -c '^{"ts":"[^"]*",.*"export":"legacy_add",.*"return_address":"0x[0-9a-f]*"}$' \
+        "$work/wrapped/exit.log" || true)
+    repeats=$(grep -c '^{"ts":"[^"]*",.*"export":"legacy_add",.*,"possible_repeat":true}$' \
         "$work/wrapped/exit.log" || true)
     lines=$(wc -l < "$work/wrapped/exit.log")
     [ "$lines" -eq $((plain + repeats)) ] || fail "exit run $run: the log holds lines of another shape"

@@ -75,7 +75,7 @@ for name in libfoo-20.dll my-lib.v2.dll libstdc++-6.dll 7z.dll MixedCase.OCX; do
     grep -q '^after FreeLibrary: modules from this folder still loaded: 0$' "$case_dir/run.txt" ||
         fail "$name: a module stayed loaded after FreeLibrary"
     [ -f "$case_dir/installed/calls.log" ] || fail "$name: no log: the front ran without its worker (pass-through)"
-    seen=$(grep -c '^legacy_add (ordinal 1) called on thread ' "$case_dir/installed/calls.log" || true)
+    seen=$(grep -c '"export":"legacy_add","ordinal":1,"args":{' "$case_dir/installed/calls.log" || true)
     [ "$seen" -eq "$calls" ] || fail "$name: the worker logged $seen of $calls calls"
 done
 echo "wrap-names: passed (5 file names wrapped, built, loaded; every call reached the worker)"

@@ -60,18 +60,33 @@ cp "$work/project/build/bin/shapes.dll" "$work/project/build/bin/shapes_worker.d
 cp "$work/planted/shapes_orig.dll" "$work/wrapped/cwd/"
 cp "$work/planted/shapes_orig.dll" "$work/wrapped/early/"
 
+# run_host FOLDER [RUN]: the program in FOLDER, its output in RUN.out (RUN
+# defaults to FOLDER). The front's journal is in the work folder, so that a
+# later run of the same front finds what an earlier one left there.
 run_host() {
+    run=${2:-$1}
     (cd "$work/$1/cwd" &&
         WINEPATH="$(windows_path "$work/$1/early");$(windows_path "$work/$1/lib")" \
         SHAPES_PLANTED_MARKER="$(windows_path "$work/$1/planted-was-loaded")" SHAPES_SHIM_LOG=calls.log \
-        timeout 120 "$wine_run" ../app/shapes_host.exe) > "$work/$1.out" 2> "$work/$1.err" || {
-        cat "$work/$1.out" "$work/$1.err"; fail "the $1 run failed"; }
-    tr -d '\r' < "$work/$1.out" > "$work/$1.txt"
+        TWINSHIM_JOURNAL_DIR="$(windows_path "$work/journal")\\" \
+        timeout 120 "$wine_run" ../app/shapes_host.exe) > "$work/$run.out" 2> "$work/$run.err" || {
+        cat "$work/$run.out" "$work/$run.err"; fail "the $run run failed"; }
+    tr -d '\r' < "$work/$run.out" > "$work/$run.txt"
 }
 
 echo "== the program against the original, then against the wrapped DLL"
+mkdir -p "$work/journal"
 run_host direct
 run_host wrapped
+# The program takes the front from its import table and exits at once,
+# maybe before its worker has started: then its records wait in the
+# journal. drain_host.exe loads the front and unloads it once its worker
+# has delivered them and left.
+"$cc" -std=c11 -Wall -Wextra -Werror -municode -o "$work/drain_host.exe" "$here/drain_host.c" ||
+    fail "building drain_host.exe"
+(cd "$work/wrapped/cwd" && SHAPES_SHIM_LOG=calls.log TWINSHIM_JOURNAL_DIR="$(windows_path "$work/journal")\\" \
+    timeout 120 "$wine_run" ../../drain_host.exe "$(windows_path "$work/wrapped/lib/shapes.dll")" shapes_worker.dll) ||
+    fail "draining the journal"
 cat "$work/wrapped.txt"
 diff "$work/direct.txt" "$work/wrapped.txt" || fail "the wrapped DLL answered differently (< original, > wrapped)"
 echo "same output as the original"
@@ -88,24 +103,27 @@ count=$(sed -n 's/^shapes_count() = //p' "$work/wrapped.txt")
 data=$(sed -n 's/^shapes_calls (data) = //p' "$work/wrapped.txt")
 [ "$count" = 10 ] && [ "$data" = 10 ] || fail "shapes_count() = $count and shapes_calls = $data, both should be 10"
 
-echo "== what the worker saw"
-cat "$work/wrapped/cwd/calls.log"
+echo "== what the worker saw of the first run"
+python3 "$here/jsonl-check.py" "$work/wrapped/cwd/calls.log" || fail "the log is not JSON Lines"
+python3 "$here/first-process.py" "$work/wrapped/cwd/calls.log" "$work/first-run.log" || fail "no first run"
+cat "$work/first-run.log"
 # The host returns from main right after its last call: a call whose line
 # the worker was writing then is handed over again at exit, marked
-# "(possible repeat)". Every call here has its own return address, so a
-# line that differs only by the mark is the same call.
-grep -v ' (possible repeat)$' "$work/wrapped/cwd/calls.log" | sort | uniq -d | grep -q . &&
+# "possible_repeat". Every call here has its own timestamp and return
+# address, so a line that differs only by the mark is the same call.
+grep -v '"possible_repeat":true' "$work/first-run.log" | sort | uniq -d | grep -q . &&
     fail "a call was logged twice without the possible-repeat mark"
 for export in shape_floats shape_structs shape_variadic shape_many shape_stdcall shape_fastcall shape_thiscall; do
     expected=1
     [ "$export" = shape_floats ] && expected=2
-    seen=$(grep "^$export (ordinal [0-9]*) called on thread [0-9]* registers " "$work/wrapped/cwd/calls.log" |
-        sed 's/ (possible repeat)$//' | sort -u | wc -l)
+    seen=$(grep "\"export\":\"$export\",\"ordinal\":[0-9]*,\"last_error\":[0-9]*,\"registers\":\[" \
+        "$work/first-run.log" | sed 's/,"possible_repeat":true}$/}/' | sort -u | wc -l)
     [ "$seen" -eq "$expected" ] || fail "the worker logged $seen of $expected calls of $export"
 done
-grep -q '^shapes_bump\|^shapes_count' "$work/wrapped/cwd/calls.log" && fail "a jump stub posted a record"
+grep -q '"export":"shapes_bump"\|"export":"shapes_count"' "$work/first-run.log" &&
+    fail "a jump stub posted a record"
 # The raw registers of shape_stdcall(12, 34): rcx = 12, rdx = 34.
-grep -q '^shape_stdcall (ordinal 5) called on thread [0-9]* registers 0xc 0x22 ' "$work/wrapped/cwd/calls.log" ||
-    fail "shape_stdcall's record does not hold its arguments in rcx and rdx"
+grep -q '"export":"shape_stdcall","ordinal":5,"last_error":[0-9]*,"registers":\["0xc","0x22",' \
+    "$work/first-run.log" || fail "shape_stdcall's record does not hold its arguments in rcx and rdx"
 
 echo "wrap-shapes: passed (every shape observed with the original's results, one copy of the original, no impostor)"

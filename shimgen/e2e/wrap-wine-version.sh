@@ -64,7 +64,8 @@ grep -q '^after FreeLibrary: modules from this folder still loaded: 0$' "$work/w
 echo "== what the worker saw"
 [ -f "$work/wrapped/calls.log" ] || fail "the worker wrote no log: the front was not loaded, or found no worker"
 cat "$work/wrapped/calls.log"
-seen=$(grep -c '^GetFileVersionInfoSizeW (ordinal 7) called on thread ' "$work/wrapped/calls.log" || true)
+python3 "$here/jsonl-check.py" "$work/wrapped/calls.log" || fail "the log is not JSON Lines"
+seen=$(grep -c '"export":"GetFileVersionInfoSizeW","ordinal":7,' "$work/wrapped/calls.log" || true)
 [ "$seen" -eq 2 ] || fail "the worker logged $seen of 2 calls"
 
 echo "wrap-wine-version: passed (same results and last error as Wine's version.dll, calls seen, all unloaded)"

@@ -89,6 +89,21 @@ void project_write_cmake(FILE *out, const wrap_plan *plan)
             wrap_plan_has_resources(plan) ? " " : "", plan->resource_file, plan->def_file, names->identifier,
             names->front_stem, names->front_suffix, names->identifier, plan->worker_source_file,
             names->identifier, names->worker_stem);
+    if (plan->header_include_dir_count > 0) {
+        fprintf(out,
+                "# The typed stubs' types: --header %s, its folder and the -I folders.\n"
+                "target_include_directories(%s_front PRIVATE",
+                plan->header_name, names->identifier);
+        for (size_t index = 0; index < plan->header_include_dir_count; index++)
+            fprintf(out, "\n    \"%s\"", plan->header_include_dirs[index]);
+        fputs(")\n", out);
+    }
+    if (plan->header_define_count > 0) {
+        fprintf(out, "target_compile_definitions(%s_front PRIVATE", names->identifier);
+        for (size_t index = 0; index < plan->header_define_count; index++)
+            fprintf(out, "\n    \"%s\"", plan->header_defines[index]);
+        fputs(")\n", out);
+    }
 }
 
 /* Both ways to build: the installed package (the default, unless --twinshim
@@ -138,13 +153,19 @@ static void write_intercept_list(FILE *out, const wrap_plan *plan)
     for (size_t index = 0; index < plan->intercept_count; index++) {
         const intercept *stub = &plan->intercepts[index];
 
-        fprintf(out, "| `%s` | %" PRIu32 " | %s |\n", stub->display_name, stub->target->ordinal,
-                stub->has_prototype ? "typed, from `--prototype`" : "observing (raw registers)");
+        fprintf(out, "| `%s` | %" PRIu32 " | ", stub->display_name, stub->target->ordinal);
+        if (stub->has_prototype)
+            fprintf(out, "typed, from `%s` |\n", stub->signature.origin);
+        else if (stub->untyped_reason != NULL)
+            fprintf(out, "observing (raw registers): %s |\n", stub->untyped_reason);
+        else
+            fputs("observing (raw registers) |\n", out);
     }
     fprintf(out,
             "\nThe export table records names and addresses, never types. A typed stub\n"
-            "(in `%s`) calls the original with the prototype given, and can\n"
-            "record arguments and results. An observing stub (in `%s`) needs no\n"
+            "(in `%s`) calls the original with the prototype given (`--prototype`,\n"
+            "or the declaration in `--header`) and records its arguments, result, last\n"
+            "error and duration. An observing stub (in `%s`) needs no\n"
             "prototype: it records the raw argument registers and the return address,\n"
             "restores every register and jumps to the original with the caller's\n"
             "stack, so any calling convention, floating-point, struct and variadic\n"
@@ -283,10 +304,19 @@ void project_write_readme(FILE *out, const wrap_plan *plan)
     fprintf(out,
             "\n## The worker\n\n"
             "When the environment variable `%s` names a file, the worker appends one\n"
-            "line per intercepted call to it, from a pool thread:\n\n"
-            "```\n<export> (ordinal <n>) called on thread <id>\n```\n\n"
-            "Replace `call_seen` in `%s` with the real work. It runs outside\n"
-            "the loader lock; the front may already be unloaded, so never keep pointers\n"
-            "into it.\n",
-            names->log_variable, plan->worker_source_file);
+            "JSON line per intercepted call to it (JSON Lines), from a pool thread,\n"
+            "and at process exit for the calls still queued:\n\n"
+            "```json\n"
+            "{\"ts\":\"2024-05-01T12:34:56.123456Z\",\"thread\":36,\"export\":\"f\",\"ordinal\":1,"
+            "\"args\":{\"name\":\"abc\",\"flags\":3},\"result\":0,\"last_error\":0,\"duration_ns\":1250,"
+            "\"return_address\":\"0x1400083c4\"}\n"
+            "```\n\n"
+            "An observed call has `registers` instead of `args`, `result` and\n"
+            "`duration_ns`. twinshim's `docs/shimgen.md` names every field, and\n"
+            "`shimgen report %s.jsonl` summarises a trace (calls, errors, durations;\n"
+            "`-o report.html` for a page with histograms and a timeline).\n\n"
+            "Replace `call_seen` in `%s` with the real work, or `write_line` to\n"
+            "send the lines elsewhere. It runs outside the loader lock; the front may\n"
+            "already be unloaded, so never keep pointers into it.\n",
+            names->log_variable, names->identifier, plan->worker_source_file);
 }

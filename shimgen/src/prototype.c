@@ -15,6 +15,38 @@ bool is_c_identifier(const char *text, size_t length)
     return true;
 }
 
+void prototype_value_type(const char *return_type, char *value_type, size_t capacity)
+{
+    static const char *const conventions[] = {
+        "WINAPI", "WINAPIV",           "CALLBACK",  "APIENTRY",   "NTAPI",
+        "PASCAL", "STDMETHODCALLTYPE", "__stdcall", "_stdcall",   "__cdecl",
+        "_cdecl", "__fastcall",        "_fastcall", "__thiscall", "__vectorcall"
+    };
+    const char *at = return_type;
+    size_t length = 0;
+
+    value_type[0] = '\0';
+    while (*at != '\0') {
+        size_t word = strcspn(at, " \t*");
+        bool convention = false;
+
+        for (size_t index = 0; index < sizeof conventions / sizeof conventions[0]; index++)
+            convention = convention ||
+                         (word == strlen(conventions[index]) && strncmp(at, conventions[index], word) == 0);
+        if (word == 0)
+            word = 1;
+        if (!convention && length + word < capacity) {
+            memcpy(value_type + length, at, word);
+            length += word;
+            value_type[length] = '\0';
+        }
+        at += word;
+    }
+    /* "int WINAPI" leaves "int ": the space is the convention's. */
+    while (length > 0 && (value_type[length - 1] == ' ' || value_type[length - 1] == '\t'))
+        value_type[--length] = '\0';
+}
+
 /* Shrinks [*start, *end) past white space on both sides. */
 static void trim(const char **start, const char **end)
 {
@@ -101,9 +133,14 @@ static int add_parameter(prototype *parsed, const char *start, const char *end, 
         (append(parsed->parameter_list, sizeof parsed->parameter_list, ", ", 2, error) != 0 ||
          append(parsed->argument_list, sizeof parsed->argument_list, ", ", 2, error) != 0))
         return SHIMGEN_EXIT_BAD_REQUEST;
+    if (parsed->parameter_count > 0 &&
+        append(parsed->parameter_names, sizeof parsed->parameter_names, ",", 1, error) != 0)
+        return SHIMGEN_EXIT_BAD_REQUEST;
     if (append(parsed->parameter_list, sizeof parsed->parameter_list, start, (size_t)(end - start), error) !=
             0 ||
-        append(parsed->argument_list, sizeof parsed->argument_list, name, (size_t)(end - name), error) != 0)
+        append(parsed->argument_list, sizeof parsed->argument_list, name, (size_t)(end - name), error) != 0 ||
+        append(parsed->parameter_names, sizeof parsed->parameter_names, name, (size_t)(end - name), error) !=
+            0)
         return SHIMGEN_EXIT_BAD_REQUEST;
     parsed->parameter_count++;
     return 0;
@@ -171,6 +208,12 @@ int prototype_parse(const char *text, prototype *parsed, error_message *error)
         snprintf(parsed->return_type, sizeof parsed->return_type, "%.*s", (int)(type_end - type_start),
                  type_start);
     }
-    parsed->returns_void = strcmp(parsed->return_type, "void") == 0;
+    {
+        char value_type[PROTOTYPE_TEXT_MAX];
+
+        prototype_value_type(parsed->return_type, value_type, sizeof value_type);
+        parsed->returns_void = strcmp(value_type, "void") == 0;
+    }
+    snprintf(parsed->origin, sizeof parsed->origin, "--prototype");
     return parse_parameters(parsed, open + 1, close, error);
 }

@@ -1,6 +1,8 @@
 #include <inttypes.h>
 
+#include "c_literal.h"
 #include "stub_writer.h"
+#include "typed_stub_writer.h"
 
 /* The saved-register area of an observing stub, as <name>_front.c reads it
  * (observed_frame there): x86-64 saves rcx, rdx, r8, r9, rax, the slot
@@ -132,6 +134,99 @@ static void write_observe_common_i686(FILE *out, const wrap_plan *plan)
             plan->names.identifier);
 }
 
+/* shimgen_copy_units(target, source, most, unit) for the typed stubs: a
+ * byte or UTF-16 unit at a time, up to and with the terminating zero. A
+ * faulting read resumes at shimgen_copy_recovery through the function's own
+ * handler (shimgen_copy_fault_handler in the front's C source): x86-64
+ * names it in the function's unwind information, i686 registers it on the
+ * thread's exception chain for the copy's duration. Either way nothing is
+ * registered for the process: no handler outlives the front, and the host's
+ * own handlers see every other exception as before. */
+static const char *const copy_units_x64[] = {
+    "    /* rcx: target, rdx: source, r8: most, r9: unit (1 or 2). A leaf: the",
+    "     * stack is untouched, so the recovery label returns from the fault. */",
+    "    \".globl shimgen_copy_units\\n\"",
+    "    \".def shimgen_copy_units; .scl 2; .type 32; .endef\\n\"",
+    "    \".seh_proc shimgen_copy_units\\n\"",
+    "    \"shimgen_copy_units:\\n\"",
+    "    \"    .seh_endprologue\\n\"",
+    "    \"    .seh_handler shimgen_copy_fault_handler, @except\\n\"",
+    "    \"    xor %eax, %eax\\n\"",
+    "    \"    cmp $2, %r9\\n\"",
+    "    \"    je 3f\\n\"",
+    "    \"1:  cmp %r8, %rax\\n\"",
+    "    \"    jae 5f\\n\"",
+    "    \"    movzbl (%rdx,%rax), %r10d\\n\"",
+    "    \"    mov %r10b, (%rcx,%rax)\\n\"",
+    "    \"    test %r10d, %r10d\\n\"",
+    "    \"    jz 5f\\n\"",
+    "    \"    inc %rax\\n\"",
+    "    \"    jmp 1b\\n\"",
+    "    \"3:  cmp %r8, %rax\\n\"",
+    "    \"    jae 5f\\n\"",
+    "    \"    movzwl (%rdx,%rax,2), %r10d\\n\"",
+    "    \"    mov %r10w, (%rcx,%rax,2)\\n\"",
+    "    \"    test %r10d, %r10d\\n\"",
+    "    \"    jz 5f\\n\"",
+    "    \"    inc %rax\\n\"",
+    "    \"    jmp 3b\\n\"",
+    "    \"    .globl shimgen_copy_recovery\\n\"",
+    "    \"shimgen_copy_recovery:\\n\"",
+    "    \"    bts $63, %rax\\n\"",
+    "    \"5:  ret\\n\"",
+    "    \".seh_endproc\\n\"",
+};
+
+static const char *const copy_units_i686[] = {
+    "    /* cdecl: [ebp+8] target, [ebp+12] source, [ebp+16] most, [ebp+20] unit.",
+    "     * The registration record (previous, handler) stays at esp throughout,",
+    "     * so the recovery label unlinks it as the normal exit does. */",
+    "    \".globl _shimgen_copy_units\\n\"",
+    "    \".def _shimgen_copy_units; .scl 2; .type 32; .endef\\n\"",
+    "    \"_shimgen_copy_units:\\n\"",
+    "    \"    push %ebp\\n\"",
+    "    \"    mov %esp, %ebp\\n\"",
+    "    \"    push %ebx\\n\"",
+    "    \"    push %esi\\n\"",
+    "    \"    push %edi\\n\"",
+    "    \"    push $_shimgen_copy_fault_handler\\n\"",
+    "    \"    push %fs:0\\n\"",
+    "    \"    mov %esp, %fs:0\\n\"",
+    "    \"    mov 8(%ebp), %edi\\n\"",
+    "    \"    mov 12(%ebp), %esi\\n\"",
+    "    \"    mov 16(%ebp), %ecx\\n\"",
+    "    \"    xor %eax, %eax\\n\"",
+    "    \"    cmpl $2, 20(%ebp)\\n\"",
+    "    \"    je 3f\\n\"",
+    "    \"1:  cmp %ecx, %eax\\n\"",
+    "    \"    jae 5f\\n\"",
+    "    \"    movzbl (%esi,%eax), %ebx\\n\"",
+    "    \"    mov %bl, (%edi,%eax)\\n\"",
+    "    \"    test %ebx, %ebx\\n\"",
+    "    \"    jz 5f\\n\"",
+    "    \"    inc %eax\\n\"",
+    "    \"    jmp 1b\\n\"",
+    "    \"3:  cmp %ecx, %eax\\n\"",
+    "    \"    jae 5f\\n\"",
+    "    \"    movzwl (%esi,%eax,2), %ebx\\n\"",
+    "    \"    mov %bx, (%edi,%eax,2)\\n\"",
+    "    \"    test %ebx, %ebx\\n\"",
+    "    \"    jz 5f\\n\"",
+    "    \"    inc %eax\\n\"",
+    "    \"    jmp 3b\\n\"",
+    "    \"    .globl _shimgen_copy_recovery\\n\"",
+    "    \"_shimgen_copy_recovery:\\n\"",
+    "    \"    or $0x80000000, %eax\\n\"",
+    "    \"5:  mov (%esp), %edx\\n\"",
+    "    \"    mov %edx, %fs:0\\n\"",
+    "    \"    add $8, %esp\\n\"",
+    "    \"    pop %edi\\n\"",
+    "    \"    pop %esi\\n\"",
+    "    \"    pop %ebx\\n\"",
+    "    \"    pop %ebp\\n\"",
+    "    \"    ret\\n\"",
+};
+
 void stub_write_source(FILE *out, const wrap_plan *plan)
 {
     bool x64 = wrap_plan_is_x64(plan);
@@ -165,6 +260,10 @@ void stub_write_source(FILE *out, const wrap_plan *plan)
         write_observe_common_x64(out, plan);
     else if (observes)
         write_observe_common_i686(out, plan);
+    if (typed_stub_any(plan) && x64)
+        c_template_write(out, copy_units_x64, sizeof copy_units_x64 / sizeof copy_units_x64[0], "");
+    else if (typed_stub_any(plan))
+        c_template_write(out, copy_units_i686, sizeof copy_units_i686 / sizeof copy_units_i686[0], "");
     /* An empty statement keeps the translation unit valid when nothing jumps. */
     fputs(");\n", out);
 }

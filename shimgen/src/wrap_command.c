@@ -1,3 +1,4 @@
+#include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "front_writer.h"
 #include "output_files.h"
 #include "project_writer.h"
+#include "record_header_writer.h"
 #include "resource_object.h"
 #include "stub_writer.h"
 #include "twinshim_tree.h"
@@ -96,6 +98,8 @@ int wrap_run(const wrap_request *request, FILE *warnings, error_message *error)
             fprintf(warnings, "shimgen: warning: %s: the resources are not copied into the front: %s\n",
                     request->input_path, resource_error.text);
         rc = write_project(request, &plan, error);
+        if (rc == 0)
+            wrap_plan_print_typing(stdout, &plan);
     }
     wrap_plan_free(&plan);
     pe_resource_list_free(&resources);
@@ -106,6 +110,7 @@ int wrap_run(const wrap_request *request, FILE *warnings, error_message *error)
 
 const char wrap_usage[] =
     "usage: shimgen wrap FILE -o DIR [--name NAME] [--intercept SYMBOL,#ORDINAL,...]\n"
+    "                    [--header HEADER [-I DIR]... [-D MACRO[=VALUE]]...]\n"
     "                    [--prototype 'TYPE SYMBOL(TYPE NAME, ...)']... [--include HEADER]...\n"
     "                    [--twinshim DIR] [--force]\n";
 
@@ -129,6 +134,11 @@ void wrap_print_help(FILE *out)
                  "                     letters, digits and \"_-.+~\"\n"
                  "  --intercept LIST   exports to intercept: names, #ORDINAL for ordinal-only ones,\n"
                  "                     or shell patterns ('inflate*', '*': every code export)\n"
+                 "  --header HEADER    the DLL's C header: every intercepted export it declares\n"
+                 "                     gets a typed stub (arguments, result, last error and\n"
+                 "                     duration in the trace); the others, and variadic ones,\n"
+                 "                     keep the observing stub. Without --intercept: all of them\n"
+                 "  -I DIR, -D MACRO   for --header: an include folder, a macro (repeatable)\n"
                  "  --prototype DECL   the C prototype of an intercepted export (repeatable), with\n"
                  "                     the export named as the DLL spells it: 'int f(int a)',\n"
                  "                     'void ?f@@YAXH@Z(int a)', 'int _f@8(int a, int b)',\n"
@@ -153,11 +163,32 @@ static const char *option_value(int argc, char **argv, int *index)
     return argv[++*index];
 }
 
-/* Fills `request` from argv; the three lists have room for argc entries each,
- * more than the options argv can hold. */
-static int parse_wrap_options(int argc, char **argv, wrap_request *request, const char **intercepts,
-                              const char **prototypes, const char **includes)
+/* The value of "-I DIR" or "-IDIR" at argv[*index], or NULL when missing. */
+static const char *short_option_value(int argc, char **argv, int *index)
 {
+    return argv[*index][2] != '\0' ? argv[*index] + 2 : option_value(argc, argv, index);
+}
+
+/* The lists the repeatable options fill; each has room for argc entries,
+ * more than argv can hold. */
+enum {
+    LIST_INTERCEPTS,
+    LIST_PROTOTYPES,
+    LIST_INCLUDES,
+    LIST_INCLUDE_DIRS,
+    LIST_DEFINES,
+    LIST_COUNT
+};
+
+/* Fills `request` from argv. */
+static int parse_wrap_options(int argc, char **argv, wrap_request *request, const char **lists[LIST_COUNT])
+{
+    size_t include_dir_count = 0;
+    size_t define_count = 0;
+
+    /* Says so to the static analyser, which otherwise takes &request->field
+     * for a pointer that may be NULL. */
+    assert(request != NULL);
     for (int index = 1; index < argc; index++) {
         const char *option = argv[index];
         const char **value_slot = NULL;
@@ -169,12 +200,23 @@ static int parse_wrap_options(int argc, char **argv, wrap_request *request, cons
         else if (strcmp(option, "--twinshim") == 0)
             value_slot = &request->twinshim_source_dir;
         else if (strcmp(option, "--intercept") == 0)
-            value_slot = &intercepts[request->intercept_list_count++];
+            value_slot = &lists[LIST_INTERCEPTS][request->intercept_list_count++];
         else if (strcmp(option, "--prototype") == 0)
-            value_slot = &prototypes[request->prototype_count++];
+            value_slot = &lists[LIST_PROTOTYPES][request->prototype_count++];
         else if (strcmp(option, "--include") == 0)
-            value_slot = &includes[request->include_count++];
-        else if (strcmp(option, "--force") == 0)
+            value_slot = &lists[LIST_INCLUDES][request->include_count++];
+        else if (strcmp(option, "--header") == 0)
+            value_slot = &request->header;
+        else if (strncmp(option, "-I", 2) == 0 || strncmp(option, "-D", 2) == 0) {
+            const char *value = short_option_value(argc, argv, &index);
+
+            if (value == NULL || value[0] == '\0')
+                return command_usage_error(wrap_usage, "wrap: %.2s needs a value", option);
+            if (option[1] == 'I')
+                lists[LIST_INCLUDE_DIRS][include_dir_count++] = value;
+            else
+                lists[LIST_DEFINES][define_count++] = value;
+        } else if (strcmp(option, "--force") == 0)
             request->force = true;
         else if (command_is_option(option))
             return command_usage_error(wrap_usage, "wrap: unknown option %s", option);
@@ -190,17 +232,22 @@ static int parse_wrap_options(int argc, char **argv, wrap_request *request, cons
         return command_usage_error(wrap_usage, "wrap: no FILE given");
     if (request->output_directory == NULL)
         return command_usage_error(wrap_usage, "wrap: no output folder given (-o DIR)");
-    request->intercept_lists = intercepts;
-    request->prototypes = prototypes;
-    request->includes = includes;
+    if (request->header == NULL && include_dir_count + define_count > 0)
+        return command_usage_error(wrap_usage, "wrap: -I and -D are for --header, which is missing");
+    request->intercept_lists = lists[LIST_INTERCEPTS];
+    request->prototypes = lists[LIST_PROTOTYPES];
+    request->includes = lists[LIST_INCLUDES];
+    request->header_include_dirs = lists[LIST_INCLUDE_DIRS];
+    request->header_include_dir_count = include_dir_count;
+    request->header_defines = lists[LIST_DEFINES];
+    request->header_define_count = define_count;
     return SHIMGEN_EXIT_OK;
 }
 
 int wrap_main(int argc, char **argv)
 {
-    const char **intercepts;
-    const char **prototypes;
-    const char **includes;
+    const char **values;
+    const char **lists[LIST_COUNT];
     wrap_request request = { .twinshim_source_dir = NULL };
     char twinshim_tree[4096];
     error_message error = { "" };
@@ -213,15 +260,14 @@ int wrap_main(int argc, char **argv)
             printf("\n%s", command_exit_codes_help);
             return SHIMGEN_EXIT_OK;
         }
-    intercepts = calloc((size_t)argc, sizeof *intercepts);
-    prototypes = calloc((size_t)argc, sizeof *prototypes);
-    includes = calloc((size_t)argc, sizeof *includes);
-    if (intercepts == NULL || prototypes == NULL || includes == NULL) {
+    values = calloc((size_t)argc * LIST_COUNT, sizeof *values);
+    if (values == NULL) {
         fputs("shimgen: out of memory\n", stderr);
-        rc = SHIMGEN_EXIT_INTERNAL;
-    } else {
-        rc = parse_wrap_options(argc, argv, &request, intercepts, prototypes, includes);
+        return SHIMGEN_EXIT_INTERNAL;
     }
+    for (int list = 0; list < LIST_COUNT; list++)
+        lists[list] = values + (size_t)list * (size_t)argc;
+    rc = parse_wrap_options(argc, argv, &request, lists);
     if (rc == SHIMGEN_EXIT_OK && request.twinshim_source_dir != NULL) {
         rc = command_report(twinshim_tree_resolve(request.twinshim_source_dir, twinshim_tree,
                                                   sizeof twinshim_tree, &error),
@@ -232,8 +278,6 @@ int wrap_main(int argc, char **argv)
         rc = command_report(wrap_run(&request, stderr, &error), request.input_path, &error);
     if (rc == SHIMGEN_EXIT_OK)
         printf("shimgen: wrote the project for %s into %s\n", request.input_path, request.output_directory);
-    free(intercepts);
-    free(prototypes);
-    free(includes);
+    free(values);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
+#include "header_match.h"
 #include "name_pattern.h"
 #include "wrap_plan.h"
 
@@ -237,6 +238,11 @@ static int add_intercepts(const wrap_request *request, wrap_plan *plan, const pe
             start = comma + 1;
         }
     }
+    /* A header without --intercept: trace every function the DLL defines. */
+    if (request->header != NULL && request->intercept_list_count == 0)
+        for (size_t index = 0; index < table->count; index++)
+            if (!table->entries[index].is_data && table->entries[index].forwarder == NULL)
+                return add_pattern(plan, table, "*", error);
     return 0;
 }
 
@@ -400,6 +406,9 @@ int wrap_plan_build(const wrap_request *request, const pe_image *image, const pe
         rc = add_prototypes(request, plan, error);
     if (rc == 0)
         rc = check_includes(request, error);
+    /* --prototype wins: the header types only what it left. */
+    if (rc == 0 && request->header != NULL)
+        rc = header_match_apply(request, plan, warnings, error);
     if (rc != 0)
         return rc;
     if (table->count == 0)
@@ -429,8 +438,51 @@ bool wrap_plan_has_resources(const wrap_plan *plan)
     return plan->resources != NULL && plan->resources->count != 0;
 }
 
+void wrap_plan_print_typing(FILE *out, const wrap_plan *plan)
+{
+    size_t typed = 0;
+    size_t by_option = 0;
+    const char *reasons[32];
+    size_t reason_count = 0;
+
+    if (plan->header_path[0] == '\0')
+        return;
+    for (size_t index = 0; index < plan->intercept_count; index++) {
+        const intercept *stub = &plan->intercepts[index];
+        size_t known = 0;
+
+        typed += stub->has_prototype ? 1 : 0;
+        by_option += stub->has_prototype && strcmp(stub->signature.origin, "--prototype") == 0 ? 1 : 0;
+        while (stub->untyped_reason != NULL && known < reason_count &&
+               strcmp(reasons[known], stub->untyped_reason) != 0)
+            known++;
+        if (stub->untyped_reason != NULL && known == reason_count &&
+            reason_count < sizeof reasons / sizeof reasons[0])
+            reasons[reason_count++] = stub->untyped_reason;
+    }
+    fprintf(out, "shimgen: %zu of %zu intercepted exports typed from %s", typed - by_option,
+            plan->intercept_count, plan->header_name);
+    if (by_option > 0)
+        fprintf(out, ", %zu by --prototype", by_option);
+    fputs(typed < plan->intercept_count ? "; observed (raw registers) instead:\n" : "\n", out);
+    for (size_t reason = 0; reason < reason_count; reason++) {
+        const char *separator = "";
+
+        fprintf(out, "shimgen:   %s: ", reasons[reason]);
+        for (size_t index = 0; index < plan->intercept_count; index++)
+            if (plan->intercepts[index].untyped_reason != NULL &&
+                strcmp(plan->intercepts[index].untyped_reason, reasons[reason]) == 0) {
+                fprintf(out, "%s%s", separator, plan->intercepts[index].display_name);
+                separator = ", ";
+            }
+        fputc('\n', out);
+    }
+}
+
 void wrap_plan_free(wrap_plan *plan)
 {
+    free(plan->header_include_dirs);
+    plan->header_include_dirs = NULL;
     free(plan->intercepts);
     plan->intercepts = NULL;
     plan->intercept_count = 0;

@@ -31,6 +31,13 @@ typedef struct wrap_request {
     size_t include_count;
     const char *twinshim_source_dir; /* absolute, checked; NULL: the installed package */
     bool force;                      /* overwrite files that exist */
+    /* --header: the prototypes of the exports it declares (header_reader.c);
+     * without --intercept, every code export is intercepted. */
+    const char *header;
+    const char *const *header_include_dirs; /* -I */
+    size_t header_include_dir_count;
+    const char *const *header_defines; /* -D */
+    size_t header_define_count;
 } wrap_request;
 
 typedef struct intercept {
@@ -43,7 +50,12 @@ typedef struct intercept {
     char c_name[PE_EXPORT_NAME_MAX + 32];
     bool has_prototype; /* false: an observing stub (raw registers) */
     prototype signature;
+    /* With --header, for an export that keeps the observing stub: why
+     * ("not declared", "variadic ..."); NULL otherwise. */
+    const char *untyped_reason;
 } intercept;
+
+#define WRAP_PLAN_PATH_MAX 4096
 
 typedef struct wrap_plan {
     const char *input_path;
@@ -67,8 +79,16 @@ typedef struct wrap_plan {
     const char *const *includes;
     size_t include_count;
     const char *twinshim_source_dir; /* NULL: the project uses the installed package */
-    dll_loading loading;             /* what Windows and Wine will do with the front's name */
-    com_server_exports com_server;   /* an in-process COM server: its registration must name the front */
+    /* --header, absolute: the front includes it by name, from its folder and
+     * the -I folders, with the -D macros; "" and none without it. */
+    char header_path[WRAP_PLAN_PATH_MAX];
+    const char *header_name;                         /* the file name in header_path */
+    char (*header_include_dirs)[WRAP_PLAN_PATH_MAX]; /* its folder first, then each -I */
+    size_t header_include_dir_count;
+    const char *const *header_defines;
+    size_t header_define_count;
+    dll_loading loading;           /* what Windows and Wine will do with the front's name */
+    com_server_exports com_server; /* an in-process COM server: its registration must name the front */
 } wrap_plan;
 
 /* Checks the request against the image and its export table and fills
@@ -103,5 +123,10 @@ bool wrap_plan_first_jump_of_ordinal(const wrap_plan *plan, size_t index);
 
 /* True when the image is x86-64 (PE32+), false for i686 (PE32). */
 bool wrap_plan_is_x64(const wrap_plan *plan);
+
+/* With --header: how many intercepts are typed, and which are not and why,
+ * as lines for the user ("12 of 14 exports typed from foo.h; not declared
+ * there: a, b"). Nothing without --header. */
+void wrap_plan_print_typing(FILE *out, const wrap_plan *plan);
 
 #endif

@@ -14,6 +14,7 @@
 #include "exit_codes.h"
 #include "front_writer.h"
 #include "project_writer.h"
+#include "record_header_writer.h"
 #include "resource_object.h"
 #include "stub_writer.h"
 #include "test_capture.h"
@@ -24,7 +25,7 @@
 static uint8_t image_bytes[TEST_IMAGE_SIZE];
 static pe_image image;
 static pe_export_table table;
-static char written[16384];
+static char written[131072];
 
 static int read_test_image(void **state)
 {
@@ -95,14 +96,36 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
     expect_text("    ordinal_14_function original = (ordinal_14_function)(void "
                 "(*)(void))ordinal_14_original_slot;\n");
     expect_text("    result = original(context);\n");
+    /* Timed around the call alone, the last error taken right after it. */
+    expect_text("    call.start = shim_front_counter_now();\n"
+                "    result = original(context);\n"
+                "    end = shim_front_counter_now();\n"
+                "    /* The host sees the original's last error, not the post's. */\n"
+                "    last_error = GetLastError();\n");
+    expect_text("    SHIMGEN_RECORD(&call, 0, context);\n"
+                "    enter_typed_call(&call, __builtin_return_address(0));\n");
+    expect_text("    last_error = GetLastError();\n"
+                "    leave_typed_call(&call);\n");
+    expect_text("    SHIMGEN_RECORD(&call, 1, result);\n");
+    expect_text("    SetLastError(last_error);\n    return result;\n}\n");
     /* alpha has none: observed, by its index in the table. */
     expect_no_text("alpha_function");
     expect_text("void legacy_observe_call(unsigned index, const observed_frame *frame)\n{\n");
     expect_text("    post_observed_record(&record, last_error);\n");
     /* No lookup and no system call per call: the record's time is the
      * front runtime's clock; and no session settings: those are the worker's. */
-    expect_text("    record->timestamp = shim_front_utc_now();\n");
-    expect_no_text("GetProcAddress");
+    expect_text("    record->header.timestamp = shim_front_utc_now();\n");
+    /* One lookup, when the front loads (ntdll's exit flag, for the typed
+     * calls the process exits in), never one per call. */
+    {
+        const char *lookup = strstr(written, "GetProcAddress");
+        const char *constructor = strstr(written, "static void start_in_flight_chain(void)\n{\n");
+
+        assert_non_null(lookup);
+        assert_non_null(constructor);
+        assert_true(lookup > constructor && lookup < strstr(constructor, "\n}\n"));
+        assert_null(strstr(lookup + 1, "GetProcAddress"));
+    }
     expect_no_text("GetSystemTime");
     expect_no_text("shim_front_get_original_symbol");
     expect_no_text("original_symbol");
@@ -179,24 +202,27 @@ static void a_record_carries_the_export_index(void **state)
     (void)state;
     build_plan("dir/legacy.dll", "alpha,#14", &plan);
     write_with(front_write_record_header, &plan);
-    expect_text("    unsigned export_index;");
+    expect_text("    unsigned short export_index;");
     expect_text("    unsigned long long timestamp;\n");
+    expect_text("_Static_assert(sizeof(legacy_call_record) == 40,");
     expect_text("#define legacy_INTERCEPTED_EXPORT_COUNT 2\n");
-    expect_text("    { \"alpha\", 10 },\n    { \"#14\", 14 },\n};\n");
-    expect_text("    return index < legacy_INTERCEPTED_EXPORT_COUNT ? legacy_intercepted_exports[index].name "
-                ": NULL;\n");
+    /* The typed export's parameters by name, for the worker's "args". */
+    expect_text("static const char *const legacy_parameters_1[] = { \"context\" };\n");
+    expect_text("    { \"alpha\", 10, 0, NULL },\n    { \"#14\", 14, 1, legacy_parameters_1 },\n};\n");
+    expect_text(
+        "    return index < legacy_INTERCEPTED_EXPORT_COUNT ? &legacy_intercepted_exports[index] : NULL;\n");
     expect_no_text("symbol");
     write_with(front_write_source, &plan);
-    expect_text("    record->export_index = index;\n"
-                "    record->ordinal = legacy_intercepted_exports[index].ordinal;\n");
-    expect_text("    record->timestamp = shim_front_utc_now();\n");
+    expect_text("    record->header.export_index = (unsigned short)index;\n");
+    expect_text("    record->header.timestamp = shim_front_utc_now();\n");
     expect_no_text("QueryPerformanceCounter");
     expect_no_text("memset");
     expect_no_text("strncpy");
-    /* #14 is the second intercept, typed: it posts index 1. */
-    expect_text("    post_call_record(1, __builtin_return_address(0));\n");
+    /* #14 is the second intercept, typed: index 1, its argument and result. */
+    expect_text("    begin_typed_call(&call, 1, 2, 1);\n");
+    expect_text("    post_typed_call(&call, end, last_error);\n");
     write_with(worker_write_source, &plan);
-    expect_text("legacy_export_name(record->export_index)");
+    expect_text("legacy_export(record->export_index)");
     wrap_plan_free(&plan);
 }
 
@@ -211,7 +237,7 @@ static void a_record_header_without_intercepts_names_nothing(void **state)
     write_with(front_write_record_header, &plan);
     expect_text("#define legacy_INTERCEPTED_EXPORT_COUNT 0\n");
     expect_no_text("legacy_intercepted_exports[");
-    expect_text("static inline const char *legacy_export_name(unsigned index)\n{\n"
+    expect_text("static inline const legacy_intercepted_export *legacy_export(unsigned index)\n{\n"
                 "    (void)index;\n    return NULL;\n}\n");
     wrap_plan_free(&plan);
 }
@@ -229,6 +255,14 @@ static void the_worker_uses_the_session_api(void **state)
     expect_text("shim_session_set_delivery_latency(session, SHIM_DEFAULT_DELIVERY_LATENCY_MS)");
     expect_text("GetEnvironmentVariableW(L\"LEGACY_SHIM_LOG\"");
     expect_text("SHIM_DEFINE_PLUGIN(legacy_plugin)");
+    /* Each line says what the runtime said of its message, in one function
+     * (format_record), written by one (write_line). */
+    expect_text("    delivery.sequence = message->sequence;\n"
+                "    delivery.process_id = message->process_id;\n"
+                "    delivery.possible_repeat = (message->flags & SHIM_MESSAGE_POSSIBLE_REPEAT) != 0;\n"
+                "    delivery.recovered = (message->flags & SHIM_MESSAGE_RECOVERED) != 0;\n");
+    expect_text("format_record(&line, message->payload, message->size, &delivery)");
+    expect_text("static BOOL write_line(HANDLE file, const json_line *line)");
     wrap_plan_free(&plan);
 }
 
@@ -250,7 +284,7 @@ static void the_exit_hook_never_touches_the_lock(void **state)
     if (strstr(hook, "SRWLock") != NULL || strstr(hook, "log_lock") != NULL)
         fail_msg("the exit hook uses the SRW lock:\n%s", hook);
     if (strstr(hook, "InterlockedCompareExchange(&log_writer, self, 0)") == NULL ||
-        strstr(hook, "thread_has_ended((DWORD)writer)") == NULL ||
+        strstr(hook, "writer == ended_writer || thread_has_ended((DWORD)writer)") == NULL ||
         strstr(hook, "SHIM_E_PROCESS_EXITING") == NULL)
         fail_msg("the exit hook does not claim log_writer, or never declines:\n%s", hook);
     /* The pool threads take the lock, then name themselves in the flag. */
