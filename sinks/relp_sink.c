@@ -26,9 +26,6 @@
 #define DEFAULT_RETRY_MOST_MS 5000u
 #define DEFAULT_TIMEOUT_MS 10000u
 #define DEFAULT_ACK_TIMEOUT_MS 90000u
-/* Late finishes: tried again this often, for at most this long. */
-#define LATE_RETRY_MS 2u
-#define LATE_GIVE_UP_MS 2000u
 /* A failure like the last one is said again after this long. */
 #define REPEAT_REPORT_MS 60000u
 /* Room for the largest frame: its header, the syslog header, the record, LF. */
@@ -72,8 +69,7 @@ typedef struct relp_sink {
     relp_retry retry;
     relp_connection *connection; /* the current one, or NULL */
     relp_connection *to_close;   /* let go under the lock, closed by unlock */
-    relp_queue late;             /* acknowledged, their finish refused so far */
-    int late_given_up_said;
+    int refused_finish_said;
     unsigned attempt; /* connection attempts begun */
     shim_timer *timer;
     ULONGLONG timer_due;   /* when the timer is armed for, 0: not armed */
@@ -114,7 +110,6 @@ static void release(relp_sink *sink)
     if (InterlockedDecrement(&sink->references) != 0)
         return;
     free_entries(shim__relp_window_take_all(&sink->window));
-    free_entries(sink->late.head);
     WSACleanup();
     HeapFree(GetProcessHeap(), 0, sink);
 }
@@ -447,17 +442,15 @@ static void attempt_connection(relp_sink *sink)
     freeaddrinfo(addresses);
 }
 
-/* ---- Late finishes ---------------------------------------------------------
+/* ---- Finishing what was acknowledged --------------------------------------
  *
- * An acknowledgement can arrive before the on_message that wrote its record
- * has returned (a loopback round trip takes tens of microseconds), and the
- * runtime refuses to finish a message until on_message has returned
- * (shim_message_finish: SHIM_E_INVALID_ARGUMENT). Such records wait in
- * `late`; the timer tries them again every LATE_RETRY_MS. One still refused
- * after LATE_GIVE_UP_MS stays deferred: the next session delivers it again,
- * flagged as a possible repeat. */
+ * The runtime accepts a finish from any thread, even before the on_message
+ * that deferred the message has returned (an acknowledgement can come back
+ * within tens of microseconds). A refusal would be a sink bug (a ticket
+ * finished twice): said once, and the message stays in the journal for the
+ * next session, flagged as a possible repeat. */
 
-static void report_given_up(relp_sink *sink, size_t count)
+static void report_refused(relp_sink *sink, size_t count)
 {
     shim_report report;
 
@@ -469,52 +462,34 @@ static void report_given_up(relp_sink *sink, size_t count)
     shim__sink_report_send(&report);
 }
 
-/* Finishes each record of `records` (taken out of the sink) or keeps it in
- * the sink's `late` for another try. */
+/* Finishes each record of `records`, taken out of the sink. */
 static void finish_durable(relp_sink *sink, relp_queue *records)
 {
-    relp_queue again = { 0 };
-    ULONGLONG now = GetTickCount64();
-    size_t given_up = 0;
+    size_t refused = 0;
     int say;
 
     while (records->head != NULL) {
         relp_entry *entry = records->head;
 
         records->head = entry->next;
-        if (shim__sink_durable(&sink->base, entry->ticket, entry->sequence) == SHIM_OK) {
-            HeapFree(GetProcessHeap(), 0, entry);
-        } else if (entry->refused_at == 0 || now - entry->refused_at < LATE_GIVE_UP_MS) {
-            if (entry->refused_at == 0)
-                entry->refused_at = now;
-            shim__relp_queue_push_back(&again, entry);
-        } else {
-            HeapFree(GetProcessHeap(), 0, entry);
-            given_up++;
-        }
+        if (shim__sink_durable(&sink->base, entry->ticket, entry->sequence) != SHIM_OK)
+            refused++;
+        HeapFree(GetProcessHeap(), 0, entry);
     }
+    if (refused == 0)
+        return;
     lock(sink);
-    while (again.head != NULL) {
-        relp_entry *entry = again.head;
-
-        again.head = entry->next;
-        shim__relp_queue_push_back(&sink->late, entry);
-    }
-    if (sink->late.head != NULL && sink->state != STATE_STOPPED)
-        arm_timer(sink, now + LATE_RETRY_MS);
-    say = given_up > 0 && !sink->late_given_up_said;
-    if (say)
-        sink->late_given_up_said = 1;
+    say = !sink->refused_finish_said;
+    sink->refused_finish_said = 1;
     unlock(sink);
     if (say)
-        report_given_up(sink, given_up);
+        report_refused(sink, refused);
 }
 
 static void timer_fired(shim_session *session, shim_timer *timer, void *context)
 {
     relp_sink *sink = context;
     ULONGLONG now = GetTickCount64();
-    relp_queue late;
     int connect_now = 0;
 
     (void)session;
@@ -547,11 +522,7 @@ static void timer_fired(shim_session *session, shim_timer *timer, void *context)
     case STATE_STOPPED:
         break;
     }
-    late = sink->late;
-    sink->late = (relp_queue){ 0 };
     unlock(sink);
-    if (late.head != NULL)
-        finish_durable(sink, &late);
     if (connect_now)
         attempt_connection(sink);
 }

@@ -23,7 +23,6 @@ typedef struct relp_entry {
     unsigned long long sequence;
     unsigned txnr;                 /* while in flight */
     int times_sent;                /* on any connection */
-    unsigned long long refused_at; /* its finish was first refused (relp_sink.c, late finishes) */
     size_t length;                 /* of message */
     char message[];
 } relp_entry;

@@ -64,11 +64,10 @@ int shim__sink_read_target(const wchar_t *text, sink_target *target, const char 
 void shim__sink_init(shim_sink *sink, const sink_operations *operations, shim_session *session,
                      const wchar_t *label, const shim_sink_options *options);
 
-/* A record is durable: calls on_durable, or finishes its message. Never
- * under a lock. SHIM_OK, counted; or shim_message_finish's refusal, which a
- * sink that wrote the record from inside on_message may meet when the
- * record became durable before on_message returned: it tries again later
- * (see relp_sink.c, "Late finishes"). */
+/* A record is durable: calls on_durable, or finishes its message (from any
+ * thread, even before the on_message that deferred it has returned). Never
+ * under a lock. SHIM_OK, counted; or shim_message_finish's refusal (a
+ * ticket finished twice: a bug). */
 int shim__sink_durable(shim_sink *sink, unsigned long long ticket, unsigned long long sequence);
 
 /* The opening of a sink: the file sink, the RELP sink. */
