@@ -21,9 +21,9 @@ typedef struct relp_entry {
     struct relp_entry *next;
     unsigned long long ticket;
     unsigned long long sequence;
-    unsigned txnr;                 /* while in flight */
-    int times_sent;                /* on any connection */
-    size_t length;                 /* of message */
+    unsigned txnr;  /* while in flight */
+    int times_sent; /* on any connection */
+    size_t length;  /* of message */
     char message[];
 } relp_entry;
 

@@ -62,7 +62,7 @@ static uint64_t hash_user(uint64_t hash)
         TOKEN_USER user;
         unsigned char bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
     } buffer;
-    ULONG size = 0;
+    ULONG returned_length; /* not needed: the buffer holds the largest SID */
 
     if (ntdll == NULL)
         return hash;
@@ -74,7 +74,8 @@ static uint64_t hash_user(uint64_t hash)
     if (open_token == NULL || query_token == NULL || valid_sid == NULL || sid_length == NULL ||
         open_token(GetCurrentProcess(), TOKEN_QUERY, &token) < 0)
         return hash;
-    if (query_token(token, TokenUser, &buffer, sizeof buffer, &size) >= 0 && valid_sid(buffer.user.User.Sid))
+    if (query_token(token, TokenUser, &buffer, sizeof buffer, &returned_length) >= 0 &&
+        valid_sid(buffer.user.User.Sid))
         hash = hash_bytes(hash, buffer.user.User.Sid, sid_length(buffer.user.User.Sid));
     CloseHandle(token);
     return hash;
@@ -293,8 +294,8 @@ int shim__journal_create(journal_identity *identity, unsigned number, uint64_t r
          * to recover it opens it with no sharing, and fails while we live. */
         journal->file =
             SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL,
-                               CreateFileW(identity->path, GENERIC_READ | GENERIC_WRITE | DELETE, FILE_SHARE_READ,
-                                           NULL, CREATE_NEW,
+                               CreateFileW(identity->path, GENERIC_READ | GENERIC_WRITE | DELETE,
+                                           FILE_SHARE_READ, NULL, CREATE_NEW,
                                            FILE_ATTRIBUTE_NORMAL | FILE_ATTRIBUTE_NOT_CONTENT_INDEXED, NULL),
                                INVALID_HANDLE_VALUE);
         if (journal->file != INVALID_HANDLE_VALUE || GetLastError() != ERROR_FILE_EXISTS)
@@ -303,8 +304,8 @@ int shim__journal_create(journal_identity *identity, unsigned number, uint64_t r
     if (journal->file == INVALID_HANDLE_VALUE)
         return SHIM_E_SYSTEM;
     if (!SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL, allocate_space(journal->file, journal->image_size), FALSE) ||
-        !SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL, map_file(journal, PAGE_READWRITE, FILE_MAP_READ | FILE_MAP_WRITE),
-                            FALSE))
+        !SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL,
+                            map_file(journal, PAGE_READWRITE, FILE_MAP_READ | FILE_MAP_WRITE), FALSE))
         goto done;
     write_header(journal->image, identity, ring_size, message_limit);
     if (journal_validate(journal->image, journal->image_size, identity->owner_key, view) != JOURNAL_VALID) {

@@ -27,7 +27,8 @@ BOOL shim__holds_loader_lock(void)
 
 /* ntdll's RtlDllShutdownInProgress, looked up by the first session start
  * (ntdll is always loaded: nothing is mapped under the loader lock). */
-static BOOLEAN(NTAPI *volatile shutdown_in_progress)(void);
+typedef BOOLEAN(NTAPI *shutdown_query)(void);
+static volatile shutdown_query shutdown_in_progress;
 
 void shim__find_shutdown_flag(void)
 {
@@ -38,12 +39,12 @@ void shim__find_shutdown_flag(void)
         return;
     ntdll = GetModuleHandleW(L"ntdll.dll");
     address = ntdll != NULL ? GetProcAddress(ntdll, "RtlDllShutdownInProgress") : NULL;
-    shutdown_in_progress = (BOOLEAN(NTAPI *)(void))(void (*)(void))address;
+    shutdown_in_progress = (shutdown_query)(void (*)(void))address;
 }
 
 BOOL shim__process_is_exiting(void)
 {
-    BOOLEAN(NTAPI *in_progress)(void) = shutdown_in_progress;
+    shutdown_query in_progress = shutdown_in_progress;
 
     return in_progress != NULL && in_progress();
 }

@@ -171,9 +171,9 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
 static void deliver(shim_session *session, consumer_slot *slot, unsigned index, const journal_entry *entry)
 {
     session_journal *journal = &session->journals[index];
-    delivery_frame frame = {
-        .session = session, .record = entry->record, .ticket = shim__ticket_of(index, entry->position)
-    };
+    delivery_frame frame = { .session = session,
+                             .record = entry->record,
+                             .ticket = shim__ticket_of(index, entry->position) };
 
     shim__message_of(journal, entry, &frame.message);
     if (slot != NULL)
@@ -211,7 +211,8 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
     uint64_t position;
     journal_entry entry;
     session_journal *journal;
-    unsigned limit = cancelling ? SHIM_MESSAGE_BATCH_LIMIT : (unsigned)shim__read_flag(&session->message_batch);
+    unsigned limit =
+        cancelling ? SHIM_MESSAGE_BATCH_LIMIT : (unsigned)shim__read_flag(&session->message_batch);
     unsigned taken = 0;
     LONG room;
     int index = -1;
