@@ -113,6 +113,9 @@ done
 step "end to end: wrap the example legacy.dll and run it under Wine"
 "$top/shimgen/e2e/wrap-legacy.sh" "$gcc_build/shimgen" "$preset_bin" "$top/build/shimgen-e2e/legacy"
 
+step "end to end: the generated worker sends every call to a real rsyslog over RELP, also after a collector down at start"
+"$top/shimgen/e2e/wrap-relp.sh" "$gcc_build/shimgen" "$preset_bin" "$top/build/shimgen-e2e/relp"
+
 step "end to end: DLL file names with '-', '.', '+', a leading digit, mixed case and another extension"
 "$top/shimgen/e2e/wrap-names.sh" "$gcc_build/shimgen" "$preset_bin" "$top/build/shimgen-e2e/names"
 

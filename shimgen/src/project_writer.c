@@ -89,6 +89,25 @@ void project_write_cmake(FILE *out, const wrap_plan *plan)
             wrap_plan_has_resources(plan) ? " " : "", plan->resource_file, plan->def_file, names->identifier,
             names->front_stem, names->front_suffix, names->identifier, plan->worker_source_file,
             names->identifier, names->worker_stem);
+    fprintf(out,
+            "# The worker writes its records through twinshim's sink library: a JSON\n"
+            "# Lines file, or rsyslog over RELP (README.md, \"The worker\").\n"
+            "target_link_libraries(%s_worker PRIVATE twinshim::sinks)\n"
+            "# Where they go when the environment variable %s is unset: a file's\n"
+            "# path or relp://HOST:PORT; empty, no log.\n"
+            "set(%s_DEFAULT \"\" CACHE STRING\n"
+            "    \"Where the worker's records go when %s is unset: a file or relp://HOST:PORT\")\n"
+            "if(%s_DEFAULT MATCHES \"[\\\"\\n]\")\n"
+            "    message(FATAL_ERROR \"%s_DEFAULT holds a quote or a line break: \"\n"
+            "        \"no file's path or relp://HOST:PORT does\")\n"
+            "elseif(NOT %s_DEFAULT STREQUAL \"\")\n"
+            "    # A C wide string: its backslashes (a Windows path's) doubled.\n"
+            "    string(REPLACE \"\\\\\" \"\\\\\\\\\" log_default \"${%s_DEFAULT}\")\n"
+            "    target_compile_definitions(%s_worker PRIVATE \"%s_DEFAULT=L\\\"${log_default}\\\"\")\n"
+            "endif()\n",
+            names->identifier, names->log_variable, names->log_variable, names->log_variable,
+            names->log_variable, names->log_variable, names->log_variable, names->log_variable,
+            names->identifier, names->log_variable);
     if (plan->header_include_dir_count > 0) {
         fprintf(out,
                 "# The typed stubs' types: --header %s, its folder and the -I folders.\n"
@@ -255,6 +274,73 @@ static void write_com_section(FILE *out, const wrap_plan *plan)
           out);
 }
 
+/* Where the worker's records go, how to choose, and what is guaranteed. */
+static void write_worker_section(FILE *out, const wrap_plan *plan)
+{
+    const dll_names *names = &plan->names;
+
+    fprintf(out,
+            "\n## The worker\n\n"
+            "The worker makes one JSON record per intercepted call, on a pool thread,\n"
+            "and writes it through twinshim's sink library to the target that the\n"
+            "environment variable `%s` names:\n\n"
+            "| `%s` | where the records go |\n|---|---|\n"
+            "| a file's path, e.g. `C:\\logs\\%s.jsonl` | appended to that file as JSON Lines, one line a "
+            "call, "
+            "also at process exit for the calls still queued |\n"
+            "| `relp://HOST:PORT`, e.g. `relp://127.0.0.1:2514` or `relp://[::1]:2514` | sent to rsyslog "
+            "over RELP (its `imrelp` input), acknowledged: one RFC 5424 message a call, APP-NAME `%s`, "
+            "PROCID the calling process, MSG the JSON record |\n"
+            "| unset or empty | the project's default: `%s_DEFAULT`, a CMake cache variable "
+            "(`cmake -D%s_DEFAULT=relp://collector:2514 ...`), or the same macro in `%s`; "
+            "empty (as generated): no log |\n\n"
+            "A record:\n\n"
+            "```json\n"
+            "{\"ts\":\"2024-05-01T12:34:56.123456Z\",\"seq\":7,\"pid\":4242,\"thread\":36,\"export\":\"f\","
+            "\"ordinal\":1,\"args\":{\"name\":\"abc\",\"flags\":3},\"result\":0,\"last_error\":0,"
+            "\"duration_ns\":1250,\"return_address\":\"0x1400083c4\"}\n"
+            "```\n\n"
+            "An observed call has `registers` instead of `args`, `result` and\n"
+            "`duration_ns`. twinshim's `docs/shimgen.md` names every field, and\n"
+            "`shimgen report %s.jsonl` summarises a trace (calls, errors, durations;\n"
+            "`-o report.html` for a page with histograms and a timeline).\n\n"
+            "What is guaranteed (twinshim's `docs/sinks.md` says more):\n\n"
+            "- **Nothing is lost, and a repeat can be told.** A call's record waits in\n"
+            "  the front's journal until it is durable: appended to the file, or\n"
+            "  acknowledged by rsyslog (`rsp 200`). While the collector is down the\n"
+            "  worker reconnects with a backoff (each failure is one line in twinshim's\n"
+            "  report, `TWINSHIM_REPORT`) and the journal holds the backlog, up to its\n"
+            "  capacity, then applies its full policy, counted. A record sent but not\n"
+            "  acknowledged when a connection drops or the process ends may arrive\n"
+            "  twice, with the same `pid` and `seq`.\n"
+            "- **The program never waits on the network.** A call posts its record to\n"
+            "  the journal and returns; the sink runs on the worker's threads.\n"
+            "- **Over RELP nothing is sent at process exit, nor once the front is being\n"
+            "  unloaded.** What was not acknowledged by then stays in the journal, and\n"
+            "  the next program (or session) that loads this front sends it first,\n"
+            "  flagged `recovered`: a short-lived program's records go with a later one.\n"
+            "- **rsyslog's side** is an `imrelp` input (Debian: `rsyslog-relp`) and\n"
+            "  where to send on, e.g. `%%msg%%` (the JSON record) into an `omfile`:\n\n"
+            "  ```\n"
+            "  global(maxMessageSize=\"128k\")\n"
+            "  module(load=\"imrelp\")\n"
+            "  input(type=\"imrelp\" port=\"2514\" ruleset=\"twinshim\")\n"
+            "  template(name=\"twinshim_json\" type=\"string\" string=\"%%msg%%\\n\")\n"
+            "  ruleset(name=\"twinshim\" queue.type=\"LinkedList\" queue.filename=\"twinshim\"\n"
+            "          queue.saveOnShutdown=\"on\") {\n"
+            "      action(type=\"omfile\" file=\"/var/log/twinshim/%s.jsonl\" template=\"twinshim_json\")\n"
+            "  }\n"
+            "  ```\n"
+            "- Not done: TLS for RELP. Records over 64 KiB are refused by the RELP sink\n"
+            "  (this front's records are far smaller).\n\n"
+            "Replace `call_seen` (and `call_seen_at_exit`) in `%s` with the real\n"
+            "work. It runs outside the loader lock; the front may already be\n"
+            "unloaded, so never keep pointers into it.\n",
+            names->log_variable, names->log_variable, names->identifier, names->front_file,
+            names->log_variable, names->log_variable, plan->worker_source_file, names->identifier,
+            names->identifier, plan->worker_source_file);
+}
+
 void project_write_readme(FILE *out, const wrap_plan *plan)
 {
     const dll_names *names = &plan->names;
@@ -301,22 +387,5 @@ void project_write_readme(FILE *out, const wrap_plan *plan)
     write_com_section(out, plan);
     fputs("## Intercepted exports\n\n", out);
     write_intercept_list(out, plan);
-    fprintf(out,
-            "\n## The worker\n\n"
-            "When the environment variable `%s` names a file, the worker appends one\n"
-            "JSON line per intercepted call to it (JSON Lines), from a pool thread,\n"
-            "and at process exit for the calls still queued:\n\n"
-            "```json\n"
-            "{\"ts\":\"2024-05-01T12:34:56.123456Z\",\"thread\":36,\"export\":\"f\",\"ordinal\":1,"
-            "\"args\":{\"name\":\"abc\",\"flags\":3},\"result\":0,\"last_error\":0,\"duration_ns\":1250,"
-            "\"return_address\":\"0x1400083c4\"}\n"
-            "```\n\n"
-            "An observed call has `registers` instead of `args`, `result` and\n"
-            "`duration_ns`. twinshim's `docs/shimgen.md` names every field, and\n"
-            "`shimgen report %s.jsonl` summarises a trace (calls, errors, durations;\n"
-            "`-o report.html` for a page with histograms and a timeline).\n\n"
-            "Replace `call_seen` in `%s` with the real work, or `write_line` to\n"
-            "send the lines elsewhere. It runs outside the loader lock; the front may\n"
-            "already be unloaded, so never keep pointers into it.\n",
-            names->log_variable, names->identifier, plan->worker_source_file);
+    write_worker_section(out, plan);
 }

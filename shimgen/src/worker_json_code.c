@@ -1,6 +1,6 @@
-/* The generated worker's JSON Lines formatter, as lines of C with "@@" for
- * the front's identifier (c_template_write). It is plain C that builds each
- * line by hand, so that on_exit_message can build one too: no heap, no
+/* The generated worker's JSON formatter, as lines of C with "@@" for the
+ * front's identifier (c_template_write). It is plain C that builds each
+ * record by hand, so that on_exit_message can build one too: no heap, no
  * printf, no lock (docs/shimgen.md, "The worker at process exit"). */
 #include "worker_json_code.h"
 
@@ -434,8 +434,10 @@ const char *const worker_json_code[] = {
     "    int recovered;               /* left by a process that ended before it was handled */",
     "} record_delivery;",
     "",
-    "/* The JSON line of one record: the one place a line is made. Returns its",
-    " * length, or 0 for a payload that is not a record of this front. */",
+    "/* The JSON of one record, a line of the trace without its line break (the",
+    " * sink adds it to a file; over RELP it is the syslog message's MSG): the",
+    " * one place a record is made. Returns its length, or 0 for a payload that",
+    " * is not a record of this front. */",
     "static size_t format_record(json_line *line, const void *payload, size_t size,",
     "                            const record_delivery *delivery)",
     "{",
@@ -493,18 +495,8 @@ const char *const worker_json_code[] = {
     "        put_text(line, \",\\\"possible_repeat\\\":true\");",
     "    if (delivery->recovered)",
     "        put_text(line, \",\\\"recovered\\\":true\");",
-    "    put_text(line, \"}\\n\");",
+    "    put_text(line, \"}\");",
     "    return line->overflow ? 0 : line->length;",
-    "}",
-    "",
-    "/* Appends one line to the log: the one place the worker writes, so that a",
-    " * sink that sends lines elsewhere replaces only this. One WriteFile a line. */",
-    "static BOOL write_line(HANDLE file, const json_line *line)",
-    "{",
-    "    DWORD written;",
-    "",
-    "    return WriteFile(file, line->text, (DWORD)line->length, &written, NULL) &&",
-    "           written == (DWORD)line->length;",
     "}",
 };
 

@@ -1,5 +1,5 @@
-/* What worker_writer.c writes into every generated worker: the JSON line of
- * a record (format_record) and its one writer (write_line). */
+/* What worker_writer.c writes into every generated worker: the JSON of a
+ * record (format_record), one line of the trace. */
 #ifndef SHIMGEN_WORKER_JSON_CODE_H
 #define SHIMGEN_WORKER_JSON_CODE_H
 

@@ -253,27 +253,75 @@ static void the_worker_uses_the_session_api(void **state)
     expect_text("shim_session_set_stop_policy(session, SHIM_STOP_DRAIN)");
     expect_text("shim_session_set_max_threads(session, SHIM_DEFAULT_MAX_THREADS)");
     expect_text("shim_session_set_delivery_latency(session, SHIM_DEFAULT_DELIVERY_LATENCY_MS)");
-    expect_text("GetEnvironmentVariableW(L\"LEGACY_SHIM_LOG\"");
+    expect_text("shim_session_set_deferred_limit(session, SHIM_DEFAULT_DEFERRED_LIMIT)");
     expect_text("SHIM_DEFINE_PLUGIN(legacy_plugin)");
-    /* Each line says what the runtime said of its message, in one function
-     * (format_record), written by one (write_line). */
+    /* Each record says what the runtime said of its message, in one function
+     * (format_record), without a line break: the sink adds it to a file. */
     expect_text("    delivery.sequence = message->sequence;\n"
                 "    delivery.process_id = message->process_id;\n"
                 "    delivery.possible_repeat = (message->flags & SHIM_MESSAGE_POSSIBLE_REPEAT) != 0;\n"
                 "    delivery.recovered = (message->flags & SHIM_MESSAGE_RECOVERED) != 0;\n");
     expect_text("format_record(&line, message->payload, message->size, &delivery)");
-    expect_text("static BOOL write_line(HANDLE file, const json_line *line)");
+    expect_text("    put_text(line, \"}\");\n    return line->overflow ? 0 : line->length;\n");
+    expect_no_text("}\\n\");\n    return line->overflow");
     wrap_plan_free(&plan);
 }
 
-/* The exit hook never touches the SRW lock (a release wakes, and under Wine
- * the wake may spin forever on a lock an ended thread holds): it claims the
- * writer flag with a compare-exchange and writes over a holder only once
- * that holder has ended. */
-static void the_exit_hook_never_touches_the_lock(void **state)
+/* The records go through the sink library: the target from the log
+ * variable, else the project's default; RFC 5424 APP-NAME the front's file
+ * name; each message handed to the sink, which finishes it once durable;
+ * stopped and closed as sink.h says. The worker writes no file itself. */
+static void the_worker_writes_through_the_sinks(void **state)
+{
+    wrap_plan plan;
+
+    (void)state;
+    build_plan("dir/legacy.dll", "alpha", &plan);
+    write_with(worker_write_source, &plan);
+    expect_text("#include \"twinshim/sink.h\"\n");
+    expect_text("#ifndef LEGACY_SHIM_LOG_DEFAULT\n#define LEGACY_SHIM_LOG_DEFAULT L\"\"\n#endif\n");
+    expect_text("    static const wchar_t configured[] = LEGACY_SHIM_LOG_DEFAULT;\n");
+    expect_text("    shim_sink_options options = { .app_name = \"legacy.dll\" };\n");
+    /* The environment first; the default only when it names nothing. */
+    expect_text("    length = GetEnvironmentVariableW(L\"LEGACY_SHIM_LOG\", target, MAX_PATH);\n"
+                "    if (length == 0) {\n"
+                "        memcpy(target, configured, sizeof configured);\n");
+    expect_text("    status = shim_sink_open(session, target, &options, &sink);\n");
+    expect_text("    (void)shim_sink_deliver(sink, message, line.text, line.length);\n");
+    expect_text("    .on_stopping = stop_log,\n");
+    expect_text("        shim_sink_stop(plugin_state);\n");
+    expect_text("    .on_stopped = close_log,\n");
+    expect_text("        shim_sink_close(plugin_state);\n");
+    expect_no_text("CreateFile");
+    expect_no_text("WriteFile");
+    expect_no_text("write_line");
+    expect_no_text("CloseHandle");
+    /* The project links the library, and its cache variable becomes the
+     * default, as a C wide string. */
+    write_with(project_write_cmake, &plan);
+    expect_text("target_link_libraries(legacy_worker PRIVATE twinshim::sinks)\n");
+    expect_text("set(LEGACY_SHIM_LOG_DEFAULT \"\" CACHE STRING\n");
+    expect_text("    target_compile_definitions(legacy_worker PRIVATE "
+                "\"LEGACY_SHIM_LOG_DEFAULT=L\\\"${log_default}\\\"\")\n");
+    /* The README names the variable and its values. */
+    write_with(project_write_readme, &plan);
+    expect_text("environment variable `LEGACY_SHIM_LOG` names:\n");
+    expect_text("| `relp://HOST:PORT`, e.g. `relp://127.0.0.1:2514`");
+    expect_text("APP-NAME `legacy.dll`, PROCID the calling process");
+    expect_text("the project's default: `LEGACY_SHIM_LOG_DEFAULT`, a CMake cache variable");
+    wrap_plan_free(&plan);
+}
+
+/* The exit hook writes through the sink's exit path (no heap, no lock, no
+ * wait) with the record built on the stack, and the worker itself takes no
+ * lock anywhere: under Wine a lock's release may spin forever on one an
+ * ended thread holds. */
+static void the_exit_hook_uses_the_sinks_exit_path(void **state)
 {
     wrap_plan plan;
     const char *hook;
+    const char *end;
+    const char *deliver;
 
     (void)state;
     build_plan("dir/legacy.dll", "alpha", &plan);
@@ -281,16 +329,18 @@ static void the_exit_hook_never_touches_the_lock(void **state)
     expect_text("    .on_exit_message = call_seen_at_exit,\n");
     hook = strstr(written, "static int call_seen_at_exit(");
     assert_non_null(hook);
-    if (strstr(hook, "SRWLock") != NULL || strstr(hook, "log_lock") != NULL)
-        fail_msg("the exit hook uses the SRW lock:\n%s", hook);
-    if (strstr(hook, "InterlockedCompareExchange(&log_writer, self, 0)") == NULL ||
-        strstr(hook, "writer == ended_writer || thread_has_ended((DWORD)writer)") == NULL ||
-        strstr(hook, "SHIM_E_PROCESS_EXITING") == NULL)
-        fail_msg("the exit hook does not claim log_writer, or never declines:\n%s", hook);
-    /* The pool threads take the lock, then name themselves in the flag. */
-    expect_text("    AcquireSRWLockExclusive(&log_lock);\n"
-                "    /* Under the lock");
-    expect_text("    InterlockedExchange(&log_writer, (LONG)GetCurrentThreadId());\n");
+    end = strstr(hook, "\n}\n");
+    assert_non_null(end);
+    if (strstr(hook, "    return shim_sink_write_at_exit(sink, &record);\n") == NULL ||
+        strstr(hook, "shim_sink_write_at_exit") > end)
+        fail_msg("the exit hook does not write through shim_sink_write_at_exit:\n%s", hook);
+    deliver = strstr(hook, "shim_sink_deliver");
+    if (deliver != NULL && deliver < end)
+        fail_msg("the exit hook delivers as on_message does:\n%s", hook);
+    expect_no_text("SRWLock");
+    expect_no_text("HeapAlloc(");
+    expect_no_text("malloc(");
+    expect_no_text("printf(");
     wrap_plan_free(&plan);
 }
 
@@ -475,7 +525,8 @@ int main(void)
         cmocka_unit_test(a_record_carries_the_export_index),
         cmocka_unit_test(a_record_header_without_intercepts_names_nothing),
         cmocka_unit_test(the_worker_uses_the_session_api),
-        cmocka_unit_test(the_exit_hook_never_touches_the_lock),
+        cmocka_unit_test(the_worker_writes_through_the_sinks),
+        cmocka_unit_test(the_exit_hook_uses_the_sinks_exit_path),
         cmocka_unit_test(the_front_links_the_resource_object),
         cmocka_unit_test(file_names_agree_across_the_generated_files),
         cmocka_unit_test(the_front_includes_the_given_headers),
