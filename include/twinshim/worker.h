@@ -301,12 +301,13 @@ int shim_session_set_message_batch(shim_session *session, unsigned max_messages)
  * it, in milliseconds (default SHIM_DEFAULT_DELIVERY_LATENCY_MS); any time.
  * A post does not wake the pool: it writes its message and returns, and the
  * session thread looks for messages four times per latency while it finds
- * some, twice per latency while it finds none, so a program that calls now
- * and then pays nanoseconds, not a thread wake, per call. A post wakes a
- * callback itself only when the journal fills past an eighth of its
- * capacity. What it trades: a message waits up to half the latency before
- * its callback starts (more when the machine is busy), and an idle session
- * wakes its session thread 2000 / latency times a second. */
+ * some, every three quarters of it while it finds none, so a program that
+ * calls now and then pays nanoseconds, not a thread wake, per call. A post
+ * wakes a callback itself only when the journal fills past an eighth of
+ * its capacity. What it trades: a message waits up to three quarters of the
+ * latency before its callback starts (more when the machine is busy), and
+ * an idle session wakes its session thread 4000 / (3 x latency) times a
+ * second. */
 int shim_session_set_delivery_latency(shim_session *session, unsigned milliseconds);
 
 /* The most deferred messages of shim_session_set_deferred_limit. */
