@@ -51,10 +51,11 @@ set(TWINSHIM_WORKER_RUNTIME_SOURCES
     workerdll/worker_entry.c
     common/fault_injection.c
     common/report.c
-    common/status_text.c)
+    common/status_text.c
+    common/thread_state.c)
 set(TWINSHIM_WORKER_RUNTIME_HEADERS workerdll/session.h workerdll/item_queue.h workerdll/journal_file.h
     workerdll/journal_format.h workerdll/journal_reader.h workerdll/message_ring.h common/fault_injection.h
-    common/protocol.h common/report.h)
+    common/protocol.h common/report.h common/thread_state.h)
 
 # The runtime's own compile definitions, never its consumers': a front's
 # generic Win32 calls (TEXT, A or W) stay what its own build says.

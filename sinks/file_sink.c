@@ -3,6 +3,7 @@
  * flush_each). */
 #include <string.h>
 
+#include "../common/thread_state.h"
 #include "sink_report.h"
 
 /* Module-wide, not per sink: a draining session and its successor may
@@ -90,20 +91,6 @@ static int file_write(shim_sink *base, const shim_sink_record *record, int bound
     return SHIM_OK; /* durable: shim_sink_write and shim_sink_deliver say so */
 }
 
-/* True when thread `id` has ended: the exit ended it, and it will not write
- * again. A zero-timeout wait asks, it does not wait. */
-static BOOL thread_has_ended(DWORD id)
-{
-    HANDLE thread = OpenThread(SYNCHRONIZE, FALSE, id);
-    BOOL ended;
-
-    if (thread == NULL)
-        return GetLastError() == ERROR_INVALID_PARAMETER;
-    ended = WaitForSingleObject(thread, 0) == WAIT_OBJECT_0;
-    CloseHandle(thread);
-    return ended;
-}
-
 /* On the exiting thread inside DllMain: the other threads were ended where
  * they stood. file_lock is not touched (under Wine 8 even releasing an SRW
  * lock wakes through RtlWakeAddressAll, which spins on a bucket lock an
@@ -123,7 +110,7 @@ static int file_write_at_exit(shim_sink *base, const shim_sink_record *record)
     char on_stack[LINE_ON_STACK];
     BOOL written;
 
-    if (writer != 0 && (writer == self || (writer != ended_writer && !thread_has_ended((DWORD)writer))))
+    if (writer != 0 && (writer == self || (writer != ended_writer && !shim__thread_has_ended((DWORD)writer))))
         return SHIM_E_PROCESS_EXITING;
     if (writer != 0)
         ended_writer = writer;

@@ -4,6 +4,7 @@
  * the close at the end of the stop, which removes a journal only once
  * nothing in it is unfinished. */
 #include "../common/report.h"
+#include "../common/thread_state.h"
 #include "session.h"
 
 /* A claim left unpublished this long is looked into (its producer may be
@@ -126,20 +127,6 @@ static void report_drops(shim_session *session)
     send_report(&report);
 }
 
-/* Whether the thread that claimed a record has ended: then it will never
- * publish it. A thread that no longer exists cannot be opened. */
-static BOOL producer_has_ended(uint32_t producer)
-{
-    HANDLE thread = OpenThread(SYNCHRONIZE, FALSE, producer);
-    BOOL ended;
-
-    if (thread == NULL)
-        return GetLastError() == ERROR_INVALID_PARAMETER;
-    ended = WaitForSingleObject(thread, 0) == WAIT_OBJECT_0;
-    CloseHandle(thread);
-    return ended;
-}
-
 /* A claim that stays unpublished holds back every later message. Its
  * producer was ended between claim and publish (TerminateThread), or is
  * stopped there (a debugger). Skipped once its producer has ended, or when
@@ -169,7 +156,7 @@ static void skip_stuck_claim(shim_session *session, session_watch *watch)
     if (now - watch->stuck_since < STUCK_CLAIM_MS)
         return;
     if (entry.kind == RECORD_UNPUBLISHED && entry.record->producer != 0
-            ? !producer_has_ended(entry.record->producer)
+            ? !shim__thread_has_ended(entry.record->producer)
             : now - watch->stuck_since < NAMELESS_CLAIM_MS)
         return;
     AcquireSRWLockExclusive(&session->delivery_lock);
