@@ -4,7 +4,9 @@
  * deferred message are refused; so is a defer outside on_message or for
  * another message; the deferred limit holds delivery back and finishing
  * resumes it; a session that stops with deferred messages keeps them for
- * the next, which delivers them flagged recovered and possible repeat.
+ * the next, which delivers them flagged recovered and possible repeat; a
+ * stop linger keeps the session going after the front's unload until its
+ * deferred messages are finished, or it is set to 0, or it runs out.
  * The messages are deferred_message (test_job.h): the test worker defers
  * them as each says and reports into a defer_probe; the host finishes them
  * through the worker's export test_worker_finish_message. Each behaviour
@@ -522,6 +524,116 @@ static void a_finish_that_comes_before_on_message_returns_is_accepted(void **sta
     assert_int_equal(journal_files_in(session.journals, L"*.journal"), 0);
 }
 
+/* A session whose plugin set a stop linger, with an observe job: the trace
+ * and the counters of its last events, and two messages deferred. */
+typedef struct lingering_session {
+    deferring_session deferring;
+    test_set_stop_linger_function set_linger;
+    job_counters observed;
+    shim_session_counters last_counters;
+    volatile LONG trace_events;
+} lingering_session;
+
+static void start_lingering_session(const wchar_t *fixture, unsigned linger_ms, lingering_session *session)
+{
+    test_job observe = job_for(&session->observed, NULL);
+
+    memset((void *)&session->observed, 0, sizeof session->observed);
+    memset(&session->last_counters, 0, sizeof session->last_counters);
+    session->trace_events = 0;
+    start_session(fixture, &session->deferring);
+    session->set_linger = (test_set_stop_linger_function)symbol_of(GetModuleHandleW(L"test_worker.dll"),
+                                                                   "test_worker_set_stop_linger");
+    observe.kind = TEST_JOB_OBSERVE;
+    observe.trace_events = &session->trace_events;
+    observe.counters_at_last_event = &session->last_counters;
+    assert_int_equal(session->deferring.front.post_job(&observe), SHIM_OK);
+    assert_true(counter_reaches_within(&session->observed.ran, 1, TEST_DEADLINE_MS));
+    assert_int_equal(setting_status(&session->deferring.front, stop_linger_ms, linger_ms), SHIM_OK);
+    for (UINT32 i = 0; i < 2; i++)
+        assert_int_equal(post_deferred(&session->deferring, TEST_DEFER, i), SHIM_OK);
+    wait_completed(&session->deferring, 2 + 2); /* the observe and settings jobs, and the two */
+    assert_int_equal(probe.defer_status[0], SHIM_OK);
+    assert_int_equal(probe.defer_status[1], SHIM_OK);
+}
+
+static bool traced(const lingering_session *session, shim_trace_event event)
+{
+    return (session->trace_events & (1L << event)) != 0;
+}
+
+/* Unloads the front; returns once the session thread woke to the signal. */
+static void unload_front_only(lingering_session *session)
+{
+    DWORD start_tick = GetTickCount();
+
+    assert_true(free_library_within(session->deferring.front.module, TEST_DEADLINE_MS, NULL));
+    while (!traced(session, SHIM_TRACE_STOP_RECEIVED)) {
+        assert_true(GetTickCount() - start_tick < TEST_DEADLINE_MS);
+        Sleep(1);
+    }
+}
+
+/* A linger longer than the test: the front is unloaded with two messages
+ * deferred, and the session goes on until the host finishes both (the
+ * acknowledgements a sink waits for). Until the second finish the stop is
+ * not requested; after it the worker leaves, every message finished and
+ * the journal removed. Without the linger the stop would go on at once and
+ * keep both in the journal (the test above). */
+static void a_linger_keeps_the_stop_off_until_every_message_is_finished(void **state)
+{
+    static lingering_session session;
+
+    (void)state;
+    start_lingering_session(L"linger-finished", SHIM_MAX_STOP_LINGER_MS, &session);
+    unload_front_only(&session);
+    assert_false(traced(&session, SHIM_TRACE_LINGER_ENDED));
+    assert_int_equal(finish_from_another_thread(&session.deferring, 0, ticket_of(0)), SHIM_OK);
+    assert_false(traced(&session, SHIM_TRACE_LINGER_ENDED));
+    assert_false(traced(&session, SHIM_TRACE_DRAIN_FINISHED));
+    assert_int_equal(finish_from_another_thread(&session.deferring, 1, ticket_of(1)), SHIM_OK);
+    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+    assert_true(traced(&session, SHIM_TRACE_LINGER_ENDED));
+    assert_int_equal(session.last_counters.kept_in_journal, 0);
+    assert_int_equal(probe.damaged, 0);
+    assert_int_equal(journal_files_in(session.deferring.journals, L"*.journal"), 0);
+}
+
+/* The plugin sets the linger back to 0 after the front is gone (a sink
+ * whose collector went down): the stop goes on without the finishes, and
+ * both messages stay in the journal for the next session. */
+static void a_linger_set_to_zero_lets_the_stop_go_on(void **state)
+{
+    static lingering_session session;
+
+    (void)state;
+    start_lingering_session(L"linger-ended", SHIM_MAX_STOP_LINGER_MS, &session);
+    unload_front_only(&session);
+    assert_false(traced(&session, SHIM_TRACE_LINGER_ENDED));
+    assert_int_equal(session.set_linger(&probe, 0), SHIM_OK);
+    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+    assert_true(traced(&session, SHIM_TRACE_LINGER_ENDED));
+    assert_int_equal(session.last_counters.kept_in_journal, 2);
+    assert_int_equal(journal_files_in(session.deferring.journals, L"*.journal"), 1);
+}
+
+/* A short linger runs out with both messages unfinished: the stop goes on
+ * and keeps them. Out-of-range lingers are refused. */
+static void a_linger_that_runs_out_keeps_the_messages(void **state)
+{
+    static lingering_session session;
+
+    (void)state;
+    start_lingering_session(L"linger-out", 200, &session);
+    assert_int_equal(setting_status(&session.deferring.front, stop_linger_ms, SHIM_MAX_STOP_LINGER_MS + 1),
+                     SHIM_E_INVALID_ARGUMENT);
+    unload_front_only(&session);
+    assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
+    assert_true(traced(&session, SHIM_TRACE_LINGER_ENDED));
+    assert_int_equal(session.last_counters.kept_in_journal, 2);
+    assert_int_equal(journal_files_in(session.deferring.journals, L"*.journal"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +644,9 @@ int main(void)
         isolated_test(the_deferred_limit_bounds_what_two_callbacks_defer),
         isolated_test(a_stopped_session_keeps_its_deferred_messages_for_the_next),
         isolated_test(a_finish_that_comes_before_on_message_returns_is_accepted),
+        isolated_test(a_linger_keeps_the_stop_off_until_every_message_is_finished),
+        isolated_test(a_linger_set_to_zero_lets_the_stop_go_on),
+        isolated_test(a_linger_that_runs_out_keeps_the_messages),
     };
     return cmocka_run_group_tests_name("journal_deferred", tests, NULL, NULL);
 }

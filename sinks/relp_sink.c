@@ -26,6 +26,7 @@
 #define DEFAULT_RETRY_MOST_MS 5000u
 #define DEFAULT_TIMEOUT_MS 10000u
 #define DEFAULT_ACK_TIMEOUT_MS 90000u
+#define DEFAULT_STOP_LINGER_MS 2000u
 /* A failure like the last one is said again after this long. */
 #define REPEAT_REPORT_MS 60000u
 /* Room for the largest frame: its header, the syslog header, the record, LF. */
@@ -353,6 +354,8 @@ static void fail(relp_sink *sink, relp_failure failure, unsigned long error, con
         sink->state = STATE_STOPPED; /* the stop cancelled our I/O: not a failure to report */
         return;
     }
+    /* An unload now does not wait for a collector that is not there. */
+    (void)shim_session_set_stop_linger(sink->base.session, 0);
     InterlockedIncrement64(&sink->base.failures);
     sink->failures_in_row++;
     if (sink->outage_began == 0)
@@ -632,6 +635,8 @@ static void open_answered(relp_sink *sink, const relp_frame_parser *frame)
         return;
     }
     sink->state = STATE_READY;
+    /* An unload may again wait for the acknowledgements of what is held. */
+    (void)shim_session_set_stop_linger(sink->base.session, sink->base.options.stop_linger_ms);
     InterlockedIncrement64(&sink->base.connections);
     report_recovered(sink);
     pump(sink);
@@ -822,6 +827,7 @@ static void relp_stop(shim_sink *base)
     int said;
     shim_report report;
 
+    (void)shim_session_set_stop_linger(base->session, 0);
     lock(sink);
     sink->state = STATE_STOPPED;
     drop_connection(sink);
@@ -872,6 +878,12 @@ static void fill_defaults(shim_sink_options *options)
         options->timeout_ms = DEFAULT_TIMEOUT_MS;
     if (options->ack_timeout_ms == 0)
         options->ack_timeout_ms = DEFAULT_ACK_TIMEOUT_MS;
+    if (options->stop_linger_ms == 0)
+        options->stop_linger_ms = DEFAULT_STOP_LINGER_MS;
+    else if (options->stop_linger_ms == SHIM_SINK_NO_STOP_LINGER)
+        options->stop_linger_ms = 0;
+    else if (options->stop_linger_ms > SHIM_MAX_STOP_LINGER_MS)
+        options->stop_linger_ms = SHIM_MAX_STOP_LINGER_MS;
 }
 
 /* Whether the open offers the syslog command: always, except in a test
@@ -932,6 +944,9 @@ int shim__relp_sink_open(shim_session *session, const sink_target *target, const
         HeapFree(GetProcessHeap(), 0, sink);
         return status;
     }
+    /* An unload before the first connection was made waits for it, and
+     * for the acknowledgements: a program that runs for a moment. */
+    (void)shim_session_set_stop_linger(session, sink->base.options.stop_linger_ms);
     /* The first attempt on a pool thread: opening never waits on the network. */
     sink->state = STATE_WAITING;
     sink->retry_at = GetTickCount64();

@@ -60,6 +60,10 @@ typedef struct session_journal {
 struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     /* Read by every post, written rarely. */
     _Alignas(SHIM_CACHE_LINE) volatile LONG stop_requested;
+    /* The front's stop signal while a linger puts the stop off: the session
+     * thread then requests the stop itself (session_thread.c). */
+    volatile LONG stop_signalled;
+    volatile LONG stop_linger_ms; /* shim_session_set_stop_linger */
     volatile LONG started;
     volatile LONG start_status;
     volatile LONG max_callbacks; /* the pool's thread maximum */
@@ -304,6 +308,10 @@ BOOL shim__wait_for_session(shim_session *session, shim_session_ready_function r
 ULONGLONG shim__clock_us(void);
 BOOL shim__session_has_started(const shim_session *session);
 BOOL shim__session_stop_was_requested(const shim_session *session);
+/* The front signalled the stop: it was requested, or a linger puts it off. */
+BOOL shim__session_stop_was_signalled(const shim_session *session);
+/* The linger was set to 0: it ends at once. */
+BOOL shim__session_linger_was_ended(const shim_session *session);
 BOOL shim__session_is_idle(const shim_session *session);
 
 /* The session thread's body; ends in FreeLibraryAndExitThread. */
@@ -367,6 +375,8 @@ void shim__close_journals(shim_session *session);
 /* The messages of a journal not finished yet, counted by a walk (not for a
  * hot path). */
 long long shim__unfinished_messages(const session_journal *journal);
+/* TRUE while any open journal of the session holds a message not finished. */
+BOOL shim__session_has_unfinished_messages(shim_session *session);
 /* Messages posted into the own journal so far. */
 long long shim__messages_posted(shim_session *session);
 /* Recovery (journal_recovery.c): takes over dead journals of this front. */

@@ -232,6 +232,19 @@ long long shim__unfinished_messages(const session_journal *journal)
     return count;
 }
 
+BOOL shim__session_has_unfinished_messages(shim_session *session)
+{
+    LONG count = shim__read_flag(&session->journal_count);
+
+    for (LONG i = 0; i < count; i++) {
+        const session_journal *journal = &session->journals[i];
+
+        if (!shim__read_flag(&journal->closed) && shim__unfinished_messages(journal) > 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 void shim__close_journals(shim_session *session)
 {
     LONG count = shim__read_flag(&session->journal_count);

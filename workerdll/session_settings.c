@@ -35,6 +35,16 @@ int shim_session_set_delivery_latency(shim_session *session, unsigned millisecon
     return SHIM_OK;
 }
 
+int shim_session_set_stop_linger(shim_session *session, unsigned milliseconds)
+{
+    if (session == NULL || milliseconds > SHIM_MAX_STOP_LINGER_MS)
+        return SHIM_E_INVALID_ARGUMENT;
+    InterlockedExchange(&session->stop_linger_ms, (LONG)milliseconds);
+    /* A linger in progress looks again: 0 ends it at once. */
+    shim__wake_session_waiters();
+    return SHIM_OK;
+}
+
 int shim_session_set_deferred_limit(shim_session *session, unsigned limit)
 {
     if (session == NULL || limit == 0 || limit > SHIM_MAX_DEFERRED_LIMIT)

@@ -73,6 +73,16 @@ BOOL shim__session_stop_was_requested(const shim_session *session)
     return shim__read_flag(&session->stop_requested) != 0;
 }
 
+BOOL shim__session_stop_was_signalled(const shim_session *session)
+{
+    return shim__read_flag(&session->stop_signalled) != 0 || shim__read_flag(&session->stop_requested) != 0;
+}
+
+BOOL shim__session_linger_was_ended(const shim_session *session)
+{
+    return shim__read_flag(&session->stop_linger_ms) <= 0;
+}
+
 BOOL shim__session_is_idle(const shim_session *session)
 {
     return shim__read_flag(&session->outstanding) == 0 && shim__queue_is_idle(session);
@@ -83,8 +93,14 @@ void shim__session_signal_stop(shim_session *session)
     if (session == NULL)
         return;
     /* Loader lock held: a clock read, an exchange and a wake, no wineserver
-     * call. From the exchange on, the session may be freed: not touched again. */
+     * call. From the exchange on, the session may be freed: not touched again.
+     * With a linger the session thread requests the stop once it ends; before
+     * on_start has returned, once it has (on_start may set a linger: a
+     * program that unloads the front at once). */
     InterlockedExchange64(&session->stop_requested_ms, (LONG64)GetTickCount64());
-    InterlockedExchange(&session->stop_requested, 1);
+    if (shim__read_flag(&session->stop_linger_ms) > 0 || !shim__read_flag(&session->started))
+        InterlockedExchange(&session->stop_signalled, 1);
+    else
+        InterlockedExchange(&session->stop_requested, 1);
     shim__wake_session_waiters();
 }

@@ -130,8 +130,40 @@ static void look_until_stop(shim_session *session)
     session_watch watch = { .stuck_position = UINT64_MAX };
     DWORD interval = look_interval_ms(session);
 
-    while (!shim__wait_for_session(session, shim__session_stop_was_requested, interval))
+    while (!shim__wait_for_session(session, shim__session_stop_was_signalled, interval))
         interval = next_look_interval_ms(session, interval, shim__look_at_journals(session, &watch));
+}
+
+/* The stop was signalled under a linger (shim_session_set_stop_linger): the
+ * session runs on as before the stop (callbacks, I/O, timers) until no
+ * message is left unfinished, the plugin sets the linger to 0, or it has
+ * lasted as long as the linger says. Then the stop is requested. A plugin
+ * whose on_start failed takes no message: nothing to linger for. */
+static void linger_before_stop(shim_session *session, BOOL plugin_runs)
+{
+    session_watch watch = { .stuck_position = UINT64_MAX };
+    ULONGLONG start = shim__clock_us();
+
+    /* What the front posted last runs now, not at the next look. */
+    if (plugin_runs && shim__has_work_for_callbacks(session))
+        shim__add_consumer(session);
+    while (plugin_runs) {
+        ULONGLONG waited_ms = (shim__clock_us() - start) / 1000u;
+        LONG linger = shim__read_flag(&session->stop_linger_ms);
+        DWORD slice = look_interval_ms(session);
+
+        if (linger <= 0 || waited_ms >= (ULONGLONG)linger || !shim__session_has_unfinished_messages(session))
+            break;
+        if (slice > (ULONGLONG)linger - waited_ms)
+            slice = (DWORD)((ULONGLONG)linger - waited_ms);
+        if (shim__wait_for_session(session, shim__session_linger_was_ended, slice))
+            break;
+        shim__look_at_journals(session, &watch);
+    }
+    if (plugin_runs)
+        shim__trace(session, SHIM_TRACE_LINGER_ENDED);
+    InterlockedExchange(&session->stop_requested, 1);
+    shim__wake_session_waiters();
 }
 
 DWORD WINAPI shim__session_thread(void *parameter)
@@ -150,6 +182,11 @@ DWORD WINAPI shim__session_thread(void *parameter)
      * before this process's own messages. */
     if (start_status == SHIM_OK)
         shim__recover_dead_journals(session);
+    /* Signalled during on_start, which set no linger: requested before any
+     * callback runs, as if the signal had come now. */
+    if (shim__read_flag(&session->stop_signalled) &&
+        (start_status != SHIM_OK || shim__read_flag(&session->stop_linger_ms) <= 0))
+        InterlockedExchange(&session->stop_requested, 1);
     InterlockedExchange(&session->start_status, start_status);
     InterlockedExchange(&session->started, 1);
     shim__wake_session_waiters();
@@ -160,6 +197,8 @@ DWORD WINAPI shim__session_thread(void *parameter)
 
     look_until_stop(session);
     shim__trace(session, SHIM_TRACE_STOP_RECEIVED);
+    if (!shim__session_stop_was_requested(session))
+        linger_before_stop(session, start_status == SHIM_OK);
     stop_accepting_work(session);
     /* Handles first, so that nothing new becomes due while we wait. */
     shim__disarm_objects(session);

@@ -38,7 +38,8 @@ typedef enum shim_trace_event {
     SHIM_TRACE_DRAIN_FINISHED,      /* no callback runs or is queued any more */
     SHIM_TRACE_MODULE_RELEASED,     /* about to drop the module reference */
     SHIM_TRACE_MODULE_PINNED,       /* the stop deadline passed: the worker stays loaded */
-    SHIM_TRACE_PROCESS_EXIT         /* the exit handed over what was queued (exiting thread) */
+    SHIM_TRACE_PROCESS_EXIT,        /* the exit handed over what was queued (exiting thread) */
+    SHIM_TRACE_LINGER_ENDED         /* a stop's linger ended: the stop is requested now */
 } shim_trace_event;
 
 #ifdef __cplusplus

@@ -55,6 +55,8 @@ typedef struct shim_sink shim_sink;
  * KiB; rsyslog's own limit, maxMessageSize, must be at least this plus the
  * 400-octet syslog header for records this long to arrive whole). */
 #define SHIM_SINK_RELP_RECORD_LIMIT (64u * 1024u)
+/* shim_sink_options.stop_linger_ms: no linger. */
+#define SHIM_SINK_NO_STOP_LINGER 0xFFFFFFFFu
 
 /* Once per record written with SHIM_OK, when it is durable. The file sink
  * calls it inside shim_sink_write; the RELP sink on a pool thread of the
@@ -90,6 +92,14 @@ typedef struct shim_sink_options {
      * omrelp's: rsyslog holds acknowledgements back while its queue is
      * full, and a shorter wait would resend what it is still taking). */
     unsigned ack_timeout_ms;
+    /* RELP: how long the front's unload may wait for the collector to
+     * acknowledge what the session still holds (the session's stop linger,
+     * shim_session_set_stop_linger: default 2000 ms, at most
+     * SHIM_MAX_STOP_LINGER_MS; SHIM_SINK_NO_STOP_LINGER: none). The program
+     * never waits for it. While no connection is up (a failure, the
+     * collector down) the sink ends the linger at once: those records wait
+     * in the journal for the next session. */
+    unsigned stop_linger_ms;
     /* File: FlushFileBuffers after each record, before on_durable. */
     int flush_each;
     /* Called once per durable record, with `context`; NULL (the usual):

@@ -310,6 +310,24 @@ int shim_session_set_message_batch(shim_session *session, unsigned max_messages)
  * second. */
 int shim_session_set_delivery_latency(shim_session *session, unsigned milliseconds);
 
+/* The longest linger of shim_session_set_stop_linger. */
+#define SHIM_MAX_STOP_LINGER_MS 60000u
+
+/* Puts off the stop that the front's unload signals by up to `milliseconds`
+ * (0, the default: no linger; at most SHIM_MAX_STOP_LINGER_MS), for a
+ * plugin whose messages become durable later than on_message returns: a
+ * sink that waits for a collector's acknowledgements. Meanwhile the session
+ * runs as before the stop: shim_session_stop_requested says 0, messages
+ * are delivered at once and then as they come, and handles, I/O and timers
+ * work. The linger ends, and the stop is requested, as soon as no message
+ * of the session's journals is unfinished, when the plugin sets the linger
+ * to 0 (at any time, from any thread: a sink whose collector is down), or
+ * when it has lasted this long. Not at process exit, which hands over at
+ * once as always. The stop deadline (shim_session_set_stop_deadline) counts
+ * from after the linger. The sink library's RELP sink sets it
+ * (shim_sink_options.stop_linger_ms). */
+int shim_session_set_stop_linger(shim_session *session, unsigned milliseconds);
+
 /* The most deferred messages of shim_session_set_deferred_limit. */
 #define SHIM_DEFAULT_DEFERRED_LIMIT 1024u
 #define SHIM_MAX_DEFERRED_LIMIT 65536u

@@ -4,7 +4,9 @@
 # rsyslog (Debian's, with imrelp) runs on 127.0.0.1 with its own
 # configuration, work folder and port (scripts/rsyslog-harness.sh); the
 # unchanged programs run with LEGACY_SHIM_LOG=relp://127.0.0.1:PORT:
-#   collector up       legacy_loader.exe (LoadLibrary, calls, FreeLibrary)
+#   collector up       legacy_loader.exe (LoadLibrary, calls, FreeLibrary:
+#                      its session lingers until rsyslog acknowledged every
+#                      record, so they are there at once, none recovered)
 #                      and legacy_app.exe (legacy.dll from its import table,
 #                      main returns: the exit path, which cannot send over
 #                      RELP); both print what they print against the
@@ -147,6 +149,14 @@ echo "== collector up: legacy_loader.exe and legacy_app.exe, $calls calls each, 
 port=$("$harness" free-port)
 "$harness" start "$work/collector-up" "$port"
 run legacy_loader up "$port"
+# FreeLibrary with the collector up: the session lingers until rsyslog has
+# acknowledged every record (the RELP sink's stop linger), so they are
+# there, sent by the program's own session, before anything else runs.
+arrived up 1
+if grep -q '"recovered":true' "$work/collector-up/received.log"; then
+    fail "legacy_loader.exe's records came from a later session, not its own (no linger at FreeLibrary)"
+fi
+echo "legacy_loader.exe (up): every record acknowledged before its worker left"
 run legacy_app up "$port"
 hold up "$port"
 arrived up 2
