@@ -46,6 +46,8 @@ bench: deps shimgen
 	@cmake --preset $(PRESET)-release >/dev/null
 	@cmake --build --preset $(PRESET)-release --parallel $(JOBS)
 	@bench/run-bench.sh build/$(PRESET)-release
+	@echo "sinks: the file sink, the RELP sink to a real rsyslog, and the RELP sink with its collector down (docs/sinks.md)"
+	@sinks/tests/run-sink-bench.sh build/$(PRESET)-release 8 | tee build/bench/sinks.txt
 
 clean:
 	rm -rf build
