@@ -9,8 +9,9 @@
  * Lifecycle of one session, all on the session thread unless said otherwise:
  *   on_start            before any callback runs; may open files, sockets, COM
  *   ... work, timer, wait and I/O callbacks run on pool threads ...
- *   (front unloaded: the stop is requested, shim_session_stop_requested turns
- *    nonzero, new work and re-arms are refused with SHIM_E_STOPPING)
+ *   (front unloaded: after the stop linger, if the plugin set one, the stop
+ *    is requested, shim_session_stop_requested turns nonzero, new work and
+ *    re-arms are refused with SHIM_E_STOPPING)
  *   on_stopping         cancel your own I/O so that it can finish
  *   drain or cancel     every queued item runs, or (cancel policy) gets its
  *                       cancel function instead; running callbacks finish
