@@ -121,6 +121,10 @@ run_journal recovery TWINSHIM_TORTURE_RECOVERY_RACES=30 TWINSHIM_TORTURE_RECOVER
     "$wine_run" "$bin/test_journal_recovery.exe"
 run_journal kill-9 TWINSHIM_TORTURE_KILL_RUNS=20 TWINSHIM_TORTURE_KILL_CALLS=20000 \
     sh "$top/host_test/journal-kill.sh" "$bin"
+# The sinks (issue 26): rsyslog stopped for 30 s while records flow, then
+# started again: every record arrives, each once (make test stops it 3 s).
+run_journal sink-outage-30s TWINSHIM_SINK_OUTAGE_SECONDS=30 \
+    sh "$top/sinks/tests/test_sinks_rsyslog.sh" "$top/build/$preset" restart_flowing
 journal_fuzz_seconds=${TWINSHIM_JOURNAL_FUZZ_SECONDS:-300}
 if [ "$journal_fuzz_seconds" -gt 0 ]; then
     run_journal journal-fuzz TWINSHIM_JOURNAL_FUZZ_DIR="$out/journal-fuzz" \
