@@ -11,7 +11,10 @@ int shim_session_submit(shim_session *session, shim_work_function work, shim_wor
 
 int shim_session_stop_requested(const shim_session *session)
 {
-    return session == NULL || shim__read_flag(&session->stop_requested) != 0;
+    /* A signal that came while on_start ran is the stop already, unless a
+     * linger puts it off: an on_start that polls this still ends early. */
+    return session == NULL || shim__read_flag(&session->stop_requested) != 0 ||
+           (shim__read_flag(&session->stop_signalled) != 0 && shim__read_flag(&session->stop_linger_ms) <= 0);
 }
 
 void *shim_session_get_plugin_state(const shim_session *session)
