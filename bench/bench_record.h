@@ -6,6 +6,7 @@
 #include <windows.h>
 
 #include "twinshim/counters.h"
+#include "twinshim/current_thread.h"
 
 #define BENCH_RECORD_SIZE 64
 
@@ -64,7 +65,7 @@ static inline void bench_fill_record(bench_record *record, int a, int b, int res
     record->a = a;
     record->b = b;
     record->result = result;
-    record->thread_id = GetCurrentThreadId();
+    record->thread_id = shim_current_thread_id();
 }
 
 #endif

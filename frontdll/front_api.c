@@ -9,7 +9,7 @@ int shim_front_post(const void *payload, size_t size)
      * held: the message goes to the plugin on this thread instead. */
     if (shim__front.shutdown_in_progress != NULL && shim__front.shutdown_in_progress())
         return shim__front.worker->post_at_exit(shim__front.session, payload, size);
-    return shim__front.worker->post(shim__front.session, payload, size);
+    return shim__front.post(shim__front.session, payload, size);
 }
 
 int shim_front_status(unsigned long *system_error)

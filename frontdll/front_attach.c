@@ -107,6 +107,7 @@ static int connect_worker(HINSTANCE self, const shim_front_config *config)
         goto done;
     }
     shim__front.worker = worker_interface;
+    shim__front.post = worker_interface->post;
     set_status(SHIM_OK, 0);
     return SHIM_OK;
 

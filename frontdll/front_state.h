@@ -16,6 +16,10 @@ typedef struct front_state {
     HMODULE original;
     const shim_worker_interface *worker;
     shim_session *session;
+    /* worker->post, copied here at attach: a post then reads one line of
+     * the front's own data, not also a page of the worker's (a call made
+     * now and then finds each page cold). */
+    int (*post)(shim_session *session, const void *payload, size_t size);
     /* Pass-through only: created suspended at attach, resumed at detach, it
      * drops the original's reference, which DllMain may not do itself. */
     HANDLE original_release_thread;

@@ -56,6 +56,7 @@ journal_verdict journal_validate(void *image, uint64_t image_size, uint64_t owne
     view->header = header;
     view->ring = (unsigned char *)image + JOURNAL_HEADER_SIZE;
     view->ring_size = ring_size;
+    view->ring_mask = (ring_size & (ring_size - 1)) == 0 ? ring_size - 1 : 0;
     view->message_limit = header->message_limit;
     return JOURNAL_VALID;
 }
@@ -75,7 +76,7 @@ void journal_bounds(const journal_view *view, uint64_t *release, uint64_t *tail)
 /* Bytes from `position` to the end of the ring's lap. */
 static uint64_t room_to_lap_end(const journal_view *view, uint64_t position)
 {
-    return view->ring_size - position % view->ring_size;
+    return view->ring_size - journal_ring_offset(view, position);
 }
 
 void journal_read_record(const journal_view *view, uint64_t position, uint64_t end, journal_entry *entry)

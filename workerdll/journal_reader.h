@@ -28,6 +28,10 @@ typedef struct journal_view {
     journal_header *header;
     unsigned char *ring;
     uint64_t ring_size;
+    /* ring_size - 1 when it is a power of two (every capacity a session
+     * picks by default), else 0: a position's offset is then a mask, not a
+     * 64-bit division, on every post and every record read. */
+    uint64_t ring_mask;
     uint32_t message_limit;
 } journal_view;
 
@@ -62,10 +66,16 @@ typedef struct journal_entry {
  * record's header and payload are complete when this says so. */
 void journal_read_record(const journal_view *view, uint64_t position, uint64_t end, journal_entry *entry);
 
+/* Where `position` lies in the ring, in bytes from its start. */
+static inline uint64_t journal_ring_offset(const journal_view *view, uint64_t position)
+{
+    return view->ring_mask != 0 ? position & view->ring_mask : position % view->ring_size;
+}
+
 /* The record at `position` in the ring, as a header. */
 static inline journal_record *journal_record_at(const journal_view *view, uint64_t position)
 {
-    return (journal_record *)(view->ring + position % view->ring_size);
+    return (journal_record *)(view->ring + journal_ring_offset(view, position));
 }
 
 #endif

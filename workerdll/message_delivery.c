@@ -135,10 +135,10 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
 
         if (shim__read_flag(&journal->closed) || shim__read_flag(&journal->drained))
             continue;
-        /* With more than one callback allowed, about half of what waits:
-         * another callback takes the rest instead of waiting behind slow
-         * messages (shim_session_set_message_batch). */
-        if (limit > 1 && shim__read_flag(&session->max_callbacks) > 1) {
+        /* With another callback running, about half of what waits: it
+         * takes the rest instead of waiting behind slow messages
+         * (shim_session_set_message_batch). */
+        if (limit > 1 && shim__read_flag(&session->scheduled) > 1) {
             unsigned waiting = ring_takeable(&journal->ring, limit);
 
             if (waiting > 1)
@@ -168,28 +168,24 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
     return -1;
 }
 
-static void deliver(shim_session *session, consumer_slot *slot, unsigned index, const journal_entry *entry)
+/* Runs one message of a batch on this thread. The frame is the batch's,
+ * set in the thread's slot for the whole batch (shim_message_defer). */
+static void deliver(shim_session *session, consumer_slot *slot, delivery_frame *frame, unsigned index,
+                    const journal_entry *entry)
 {
-    session_journal *journal = &session->journals[index];
-    delivery_frame frame = { .session = session,
-                             .record = entry->record,
-                             .ticket = shim__ticket_of(index, entry->position) };
-
-    shim__message_of(journal, entry, &frame.message);
+    frame->record = entry->record;
+    frame->ticket = shim__ticket_of(index, entry->position);
+    frame->deferred = 0;
+    shim__message_of(&session->journals[index], entry, &frame->message);
     if (slot != NULL)
-        __atomic_store_n(&slot->delivering, (LONG64)frame.ticket + 1, __ATOMIC_RELEASE);
-    TlsSetValue(delivery_slot, &frame);
-    session->plugin->on_message(session, &frame.message);
-    TlsSetValue(delivery_slot, NULL);
+        __atomic_store_n(&slot->delivering, (LONG64)frame->ticket + 1, __ATOMIC_RELEASE);
+    session->plugin->on_message(session, &frame->message);
     /* A deferred one was marked so by shim_message_defer, and may be
-     * finished already. */
-    if (!frame.deferred)
-        ring_mark(entry->record, JOURNAL_STATE_FINISHED);
+     * finished already, on another thread. */
+    if (!frame->deferred)
+        ring_mark_owned(entry->record, JOURNAL_STATE_FINISHED);
     if (slot != NULL)
         __atomic_store_n(&slot->delivering, 0, __ATOMIC_RELEASE);
-    InterlockedIncrement64(&session->completed);
-    if (journal->recovered)
-        InterlockedIncrement64(&session->recovered);
 }
 
 static void cancel(shim_session *session, unsigned index, const journal_entry *entry)
@@ -200,8 +196,7 @@ static void cancel(shim_session *session, unsigned index, const journal_entry *e
     shim__message_of(journal, entry, &message);
     if (session->plugin->on_message_cancelled != NULL)
         session->plugin->on_message_cancelled(session, &message);
-    ring_mark(entry->record, JOURNAL_STATE_FINISHED);
-    InterlockedIncrement64(&session->cancelled);
+    ring_mark_owned(entry->record, JOURNAL_STATE_FINISHED);
 }
 
 BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL cancelling)
@@ -211,9 +206,12 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
     uint64_t position;
     journal_entry entry;
     session_journal *journal;
+    delivery_frame frame = { .session = session };
     unsigned limit =
         cancelling ? SHIM_MESSAGE_BATCH_LIMIT : (unsigned)shim__read_flag(&session->message_batch);
     unsigned taken = 0;
+    LONG64 delivered = 0;
+    LONG64 cancelled = 0;
     LONG room;
     int index = -1;
 
@@ -233,27 +231,38 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
     if (index < 0)
         return FALSE;
     journal = &session->journals[index];
-    /* More than this callback took: another one may help, up to the
-     * session's maximum of threads. */
-    if (!cancelling && shim__messages_deliverable(session))
-        shim__add_consumer(session);
 
+    TlsSetValue(delivery_slot, &frame);
     position = first;
     while (ring_next_taken(&journal->ring, &position, end, &entry)) {
         /* Checked per message: under the cancel policy nothing queued runs
          * once the stop is requested, not even in a batch already taken. */
-        if (cancelling || shim__dropping_queued_items(session))
+        if (cancelling || shim__dropping_queued_items(session)) {
             cancel(session, (unsigned)index, &entry);
-        else
-            deliver(session, slot, (unsigned)index, &entry);
-        if (!cancelling)
-            InterlockedDecrement(&session->undecided);
+            cancelled++;
+        } else {
+            deliver(session, slot, &frame, (unsigned)index, &entry);
+            delivered++;
+        }
         /* A stopping session drains behind the host: the thread that freed
          * the front, and the wineserver that unmaps it, may wait for the
          * CPU this drain holds. */
         if (shim__read_flag(&session->stop_requested))
             SwitchToThread();
     }
+    TlsSetValue(delivery_slot, NULL);
+    /* Counted once per batch, not per message: callbacks running side by
+     * side would otherwise pass these lines between their CPUs on every
+     * message. Until the batch ends its messages still count as
+     * undecided, which only holds delivery back a little longer. */
+    if (delivered != 0)
+        InterlockedExchangeAdd64(&session->completed, delivered);
+    if (cancelled != 0)
+        InterlockedExchangeAdd64(&session->cancelled, cancelled);
+    if (journal->recovered && delivered != 0)
+        InterlockedExchangeAdd64(&session->recovered, delivered);
+    if (!cancelling)
+        InterlockedExchangeAdd(&session->undecided, -(LONG)taken);
     /* The release point moves under the lock, so not after every batch of
      * the own journal: only once the finished records behind it are a wake
      * span's worth, or the callbacks have caught up. A lap of the ring

@@ -9,6 +9,8 @@
  * way a dropped message is counted, and the session thread reports it. */
 #include <string.h>
 
+#include "twinshim/current_thread.h"
+
 #include "session.h"
 
 /* Reads each page of the payload before anything is claimed: a bad
@@ -98,7 +100,7 @@ int shim__session_post(shim_session *session, const void *payload, size_t size)
     if (shim__read_flag(&session->started) && shim__read_flag(&session->start_status) != SHIM_OK)
         return shim__refuse(session, SHIM_E_START_FAILED);
     ring = &session->journals[0].ring;
-    producer = (uint32_t)GetCurrentThreadId();
+    producer = (uint32_t)shim_current_thread_id();
     probe_payload(payload, size);
     if (!ring_claim_record(ring, (uint32_t)size, producer, &claim) &&
         (status = wait_for_room(session, ring, (uint32_t)size, producer, &claim)) != SHIM_OK)

@@ -39,7 +39,7 @@ int ring_claim_record(message_ring *ring, uint32_t size, uint32_t producer, ring
     uint64_t padding;
 
     for (;;) {
-        uint64_t room = ring_size - tail % ring_size;
+        uint64_t room = ring_size - journal_ring_offset(&ring->view, tail);
         uint64_t end;
 
         padding = length > room ? room : 0;
@@ -117,6 +117,9 @@ unsigned ring_take(message_ring *ring, unsigned limit, uint64_t *first, uint64_t
     journal_header *header = ring->view.header;
     uint64_t tail = __atomic_load_n(&header->tail, __ATOMIC_ACQUIRE);
     uint64_t position = ring->head;
+    /* Only takers, under the delivery lock, number records while the
+     * process runs: no locked instruction per record. */
+    uint64_t next_sequence = __atomic_load_n(&header->next_sequence, __ATOMIC_RELAXED);
     unsigned count = 0;
 
     *first = position;
@@ -132,16 +135,18 @@ unsigned ring_take(message_ring *ring, unsigned limit, uint64_t *first, uint64_t
             /* A recovered record keeps the number it had, and one whose
              * delivery began before is marked a possible repeat. */
             if (entry.record->sequence == 0)
-                entry.record->sequence = __atomic_fetch_add(&header->next_sequence, 1, __ATOMIC_RELAXED);
+                entry.record->sequence = next_sequence++;
             if ((entry.state & (JOURNAL_STATE_TAKEN | JOURNAL_STATE_DEFERRED)) != 0)
                 mark |= JOURNAL_STATE_REPEAT;
-            ring_mark(entry.record, mark);
+            ring_mark_owned(entry.record, mark);
             count++;
         } else if (entry.kind == RECORD_TORN) {
             ring->torn++;
         }
         position += entry.length;
     }
+    if (count != 0)
+        __atomic_store_n(&header->next_sequence, next_sequence, __ATOMIC_RELAXED);
     __atomic_store_n(&ring->head, position, __ATOMIC_RELEASE);
     *end = position;
     return count;

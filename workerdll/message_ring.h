@@ -83,6 +83,17 @@ static inline void ring_mark(journal_record *record, uint32_t state)
     __atomic_fetch_or(&record->state, state, __ATOMIC_RELEASE);
 }
 
+/* Marks a record that no other thread may mark meanwhile: one taken under
+ * the delivery lock, or one whose on_message returned without deferring it
+ * (only a deferred record is finished elsewhere). A release store, no
+ * locked instruction: two of these per message are most of a consumer's
+ * locked operations. */
+static inline void ring_mark_owned(journal_record *record, uint32_t state)
+{
+    __atomic_store_n(&record->state, __atomic_load_n(&record->state, __ATOMIC_RELAXED) | state,
+                     __ATOMIC_RELEASE);
+}
+
 /* Consumer: moves the release point over finished records (and padding),
  * making their space reusable; stores it in the journal. Returns the new
  * release point. */

@@ -194,16 +194,38 @@ static uint64_t taken_so_far(const shim_session *session)
     return taken;
 }
 
+/* Bytes claimed beyond the callbacks' take, all open journals together.
+ * On the session thread, which alone closes journals. */
+static uint64_t waiting_bytes(const shim_session *session)
+{
+    LONG count = shim__read_flag(&session->journal_count);
+    uint64_t waiting = 0;
+
+    for (LONG i = 0; i < count; i++) {
+        const message_ring *ring = &session->journals[i].ring;
+
+        if (!shim__read_flag(&session->journals[i].closed))
+            waiting += __atomic_load_n(&ring->view.header->tail, __ATOMIC_ACQUIRE) -
+                       __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+    }
+    return waiting;
+}
+
 BOOL shim__look_at_journals(shim_session *session, session_watch *watch)
 {
     uint64_t taken = taken_so_far(session);
+    uint64_t taken_since = taken - watch->taken_at_last_look;
     BOOL found = shim__messages_deliverable(session);
 
-    /* Messages wait: a callback if none runs, and another one (up to the
-     * maximum) if those that run took nothing since the last look (they
-     * are inside long messages). */
+    /* Messages wait: a callback if none runs. Another one (up to the
+     * maximum) only if those that run took nothing since the last look
+     * (they are inside long messages), or less than what waits now (they
+     * fall behind). Not for every batch: for a quick on_message a second
+     * callback drains no faster than one and costs a thread wake and the
+     * lines both pass between their CPUs (docs/benchmarks.md). */
     if (found) {
-        if (shim__read_flag(&session->scheduled) == 0 || taken == watch->taken_at_last_look)
+        if (shim__read_flag(&session->scheduled) == 0 || taken_since == 0 ||
+            waiting_bytes(session) > taken_since)
             shim__add_consumer(session);
     }
     found = found || taken != watch->taken_at_last_look;

@@ -26,6 +26,7 @@
 #include <windows.h>
 
 #include "twinshim/counters.h"
+#include "twinshim/current_thread.h"
 #include "twinshim/status.h"
 
 #ifdef __cplusplus

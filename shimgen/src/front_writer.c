@@ -87,7 +87,7 @@ static void write_observer(FILE *out, const wrap_plan *plan)
             "    record->header.export_index = (unsigned short)index;\n"
             "    record->header.kind = %s_RECORD_OBSERVED;\n"
             "    record->header.value_count = 0;\n"
-            "    record->header.thread_id = GetCurrentThreadId();\n"
+            "    record->header.thread_id = shim_current_thread_id();\n"
             "    record->header.last_error = last_error;\n"
             "    record->header.text_size = 0;\n"
             "    record->header.has_result = 0;\n"
@@ -100,7 +100,7 @@ static void write_observer(FILE *out, const wrap_plan *plan)
             "static void post_observed_record(const observed_record *record, DWORD last_error)\n"
             "{\n"
             "    (void)shim_front_post(record, sizeof *record);\n"
-            "    SetLastError(last_error);\n"
+            "    shim_set_last_error(last_error);\n"
             "}\n\n",
             identifier, identifier, identifier, identifier);
     if (wrap_plan_is_x64(plan))
@@ -119,7 +119,7 @@ static void write_observer(FILE *out, const wrap_plan *plan)
                 "void %s_observe_call(unsigned index, const observed_frame *frame)\n"
                 "{\n"
                 "    observed_record record;\n"
-                "    DWORD last_error = GetLastError();\n\n"
+                "    DWORD last_error = shim_last_error();\n\n"
                 "    start_observed_record(&record, index, last_error);\n"
                 "    record.registers[0] = frame->rcx;\n"
                 "    record.registers[1] = frame->rdx;\n"
@@ -146,7 +146,7 @@ static void write_observer(FILE *out, const wrap_plan *plan)
                 "void %s_observe_call(const observed_frame *frame)\n"
                 "{\n"
                 "    observed_record record;\n"
-                "    DWORD last_error = GetLastError();\n\n"
+                "    DWORD last_error = shim_last_error();\n\n"
                 "    start_observed_record(&record, (unsigned)frame->index, last_error);\n"
                 "    record.registers[0] = frame->ecx;\n"
                 "    record.registers[1] = frame->edx;\n"

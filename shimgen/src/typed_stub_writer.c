@@ -198,7 +198,7 @@ static const char *const shared_code[] = {
     " * nothing is sent and the call still works. */",
     "static void post_typed_call(typed_call *call, unsigned long long end, DWORD last_error)",
     "{",
-    "    call->record.header.thread_id = GetCurrentThreadId();",
+    "    call->record.header.thread_id = shim_current_thread_id();",
     "    call->record.header.last_error = last_error;",
     "    call->record.header.text_size = (unsigned short)call->text_size;",
     "    call->record.header.timestamp = shim_front_counter_utc(call->start);",
@@ -296,7 +296,7 @@ static const char *const shared_code[] = {
     "            call->text_offset + call->text_size > sizeof call->record.bytes)",
     "            break;",
     "        call->record.header.flags = @@_RECORD_UNFINISHED;",
-    "        post_typed_call(call, call->start, GetLastError());",
+    "        post_typed_call(call, call->start, shim_last_error());",
     "        call = call->previous;",
     "    }",
     "    TlsFree(in_flight_slot);",
@@ -377,13 +377,13 @@ static void write_stub(FILE *out, const wrap_plan *plan, const intercept *stub, 
             signature->parameter_count == 0 ? "" : signature->argument_list);
     fputs("    end = shim_front_counter_now();\n"
           "    /* The host sees the original's last error, not the post's. */\n"
-          "    last_error = GetLastError();\n"
+          "    last_error = shim_last_error();\n"
           "    leave_typed_call(&call);\n",
           out);
     if (!signature->returns_void)
         fprintf(out, "    SHIMGEN_RECORD(&call, %zu, result);\n", signature->parameter_count);
     fputs("    post_typed_call(&call, end, last_error);\n"
-          "    SetLastError(last_error);\n",
+          "    shim_set_last_error(last_error);\n",
           out);
     fputs(signature->returns_void ? "}\n" : "    return result;\n}\n", out);
 }

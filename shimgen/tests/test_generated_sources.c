@@ -101,13 +101,13 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
                 "    result = original(context);\n"
                 "    end = shim_front_counter_now();\n"
                 "    /* The host sees the original's last error, not the post's. */\n"
-                "    last_error = GetLastError();\n");
+                "    last_error = shim_last_error();\n");
     expect_text("    SHIMGEN_RECORD(&call, 0, context);\n"
                 "    enter_typed_call(&call, __builtin_return_address(0));\n");
-    expect_text("    last_error = GetLastError();\n"
+    expect_text("    last_error = shim_last_error();\n"
                 "    leave_typed_call(&call);\n");
     expect_text("    SHIMGEN_RECORD(&call, 1, result);\n");
-    expect_text("    SetLastError(last_error);\n    return result;\n}\n");
+    expect_text("    shim_set_last_error(last_error);\n    return result;\n}\n");
     /* alpha has none: observed, by its index in the table. */
     expect_no_text("alpha_function");
     expect_text("void legacy_observe_call(unsigned index, const observed_frame *frame)\n{\n");

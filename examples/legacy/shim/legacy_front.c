@@ -42,7 +42,7 @@ int legacy_add(int a, int b)
     record.a = a;
     record.b = b;
     record.result = original(a, b);
-    record.thread_id = GetCurrentThreadId();
+    record.thread_id = shim_current_thread_id();
     /* Pass-through when the worker is missing: the call itself still works. */
     shim_front_post(&record, sizeof record);
     return record.result;
