@@ -482,6 +482,21 @@ def tables(r, meta):
         add(f"| direct call of the original (p50 of a batch's ns per call) | "
             f"{number(v.get('typed_direct_call_ns_p50'))} | |")
         add("")
+    if "consumer_ns_per_record_1t" in v:
+        add("### 9. The consumer alone, twinshim_bench_consumer.exe")
+        add("")
+        add(f"What a session's callbacks spend on a message, with nothing posting meanwhile: "
+            f"{count(v.get('consumer_records'))} records of 64 bytes wait in the journal while on_start is "
+            f"held, then a plugin that only counts them (one shared counter, as section 6's) takes them in "
+            f"batches of {count(v.get('consumer_message_batch'))}; ns per record from the first arrival to "
+            f"the last, median over {count(v.get('consumer_rounds'))} rounds, a session per sample.")
+        add("")
+        add("| pool | ns per record |")
+        add("|---|---|")
+        add(f"| 1 thread | {number(v.get('consumer_ns_per_record_1t'))} |")
+        add(f"| 2 threads (the default) | {number(v.get('consumer_ns_per_record_2t'))} |")
+        add(f"| 2 threads over 1, median of the rounds' ratios | {number(v.get('consumer_two_vs_one'))} |")
+        add("")
     add(END)
     return "\n".join(lines)
 
@@ -490,6 +505,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--program-output", required=True)
     parser.add_argument("--typed-output", help="twinshim_bench_typed.exe's output, merged in")
+    parser.add_argument("--consumer-output", help="twinshim_bench_consumer.exe's output, merged in")
     parser.add_argument("--results", required=True)
     parser.add_argument("--doc", required=True)
     parser.add_argument("--compiler", default="unknown")
@@ -504,12 +520,15 @@ def main():
     if start < 0:
         sys.exit("report.py: the benchmark program printed no results")
     values = json.loads(text[start:])
-    if args.typed_output:
-        with open(args.typed_output, encoding="utf-8", errors="replace") as output:
-            typed = output.read()
-        if typed.find("{") < 0:
-            sys.exit("report.py: twinshim_bench_typed.exe printed no results")
-        values.update(json.loads(typed[typed.find("{"):]))
+    for path, program in ((args.typed_output, "twinshim_bench_typed.exe"),
+                          (args.consumer_output, "twinshim_bench_consumer.exe")):
+        if not path:
+            continue
+        with open(path, encoding="utf-8", errors="replace") as output:
+            extra = output.read()
+        if extra.find("{") < 0:
+            sys.exit(f"report.py: {program} printed no results")
+        values.update(json.loads(extra[extra.find("{"):]))
 
     uname = platform.uname()
     meta = {

@@ -5,7 +5,8 @@
 # section 6's generated front (bench/build-generated-front.sh) with shimgen,
 # which must be built already (make shimgen).
 # Then twinshim_bench_typed.exe (bench_typed.c) times the typed stubs of a
-# front generated from the same original with --header bench/bench_typed.h.
+# front generated from the same original with --header bench/bench_typed.h,
+# and twinshim_bench_consumer.exe (bench_consumer.c) the consumer alone.
 # Usage: bench/run-bench.sh <build folder>   (e.g. build/mingw-x64-gcc-release)
 # TWINSHIM_BENCH_ARGS passes options to the program (e.g. --quick);
 # TWINSHIM_BENCH_OUT and TWINSHIM_BENCH_DOC replace build/bench and
@@ -43,11 +44,14 @@ echo "typed stubs: a front generated with --header bench/bench_typed.h"
 typed=$("$root/bench/build-generated-front.sh" "$shimgen" "$build" "$out/typed" --header "$root/bench/bench_typed.h")
 "$root/cmake/wine-run" "$build/bin/twinshim_bench_typed.exe" "Z:$(printf '%s' "$typed" | tr / "\\\\")" \
     >"$out/typed-output.json"
+echo "the consumer alone: twinshim_bench_consumer.exe"
+"$root/cmake/wine-run" "$build/bin/twinshim_bench_consumer.exe" >"$out/consumer-output.json"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
 python3 "$root/bench/report.py" \
     --program-output "$out/program-output.json" \
     --typed-output "$out/typed-output.json" \
+    --consumer-output "$out/consumer-output.json" \
     --results "$out/results.json" \
     --doc "$doc" \
     --compiler "$compiler_version" \

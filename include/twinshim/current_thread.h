@@ -23,24 +23,22 @@
 extern "C" {
 #endif
 
-/* Volatile, with a memory clobber: never moved across the calls whose
- * last error they read or restore. */
 #if defined(__x86_64__)
-#define SHIM__TEB_READ(offset, value) \
-    __asm__ __volatile__("movl %%gs:" #offset ", %0" : "=r"(value) : : "memory")
-#define SHIM__TEB_WRITE(offset, value) \
-    __asm__ __volatile__("movl %0, %%gs:" #offset : : "r"(value) : "memory")
+#define SHIM__TEB_SEGMENT "%%gs:"
 #define SHIM__TEB_THREAD_ID 0x48
 #define SHIM__TEB_LAST_ERROR 0x68
 #else
-#define SHIM__TEB_READ(offset, value) \
-    __asm__ __volatile__("movl %%fs:" #offset ", %0" : "=r"(value) : : "memory")
-#define SHIM__TEB_WRITE(offset, value) \
-    __asm__ __volatile__("movl %0, %%fs:" #offset : : "r"(value) : "memory")
+#define SHIM__TEB_SEGMENT "%%fs:"
 #define SHIM__TEB_THREAD_ID 0x24
 #define SHIM__TEB_LAST_ERROR 0x34
 #endif
-/* The offsets expand before they are pasted into the instruction. */
+/* Volatile, with a memory clobber: never moved across the calls whose
+ * last error they read or restore. The offsets expand before they are
+ * pasted into the instruction. */
+#define SHIM__TEB_READ(offset, value) \
+    __asm__ __volatile__("movl " SHIM__TEB_SEGMENT #offset ", %0" : "=r"(value) : : "memory")
+#define SHIM__TEB_WRITE(offset, value) \
+    __asm__ __volatile__("movl %0, " SHIM__TEB_SEGMENT #offset : : "r"(value) : "memory")
 #define SHIM__TEB_EXPAND_READ(offset, value) SHIM__TEB_READ(offset, value)
 #define SHIM__TEB_EXPAND_WRITE(offset, value) SHIM__TEB_WRITE(offset, value)
 
