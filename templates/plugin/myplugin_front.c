@@ -19,7 +19,9 @@ const shim_front_config shim_front_configuration = {
 
 int myplugin_add(int a, int b)
 {
-    myplugin_record record = { .a = a, .b = b, .result = a + b, .thread_id = GetCurrentThreadId() };
+    /* The thread id as GetCurrentThreadId gives it, read without the call:
+     * a program that calls now and then finds kernel32's pages cold. */
+    myplugin_record record = { .a = a, .b = b, .result = a + b, .thread_id = shim_current_thread_id() };
 
     /* A copy goes to the worker. It never blocks on the worker's work; if the
      * worker refuses (stopping, out of memory) the call still answers. */
