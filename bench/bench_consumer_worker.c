@@ -16,7 +16,8 @@
 #define GATE_TIMEOUT_MS 60000
 
 __declspec(dllexport) void bench_consumer_arm(LONGLONG target, unsigned max_threads);
-__declspec(dllexport) int bench_consumer_result(LONGLONG *arrived, LONGLONG *first_ticks, LONGLONG *last_ticks);
+__declspec(dllexport) int bench_consumer_result(LONGLONG *arrived, LONGLONG *first_ticks,
+                                                LONGLONG *last_ticks);
 
 static volatile LONGLONG arrived;
 static volatile LONGLONG target;
@@ -49,7 +50,8 @@ static int consumer_start(shim_session *session, void **plugin_state)
     int status;
 
     (void)plugin_state;
-    _snwprintf(name, sizeof name / sizeof name[0], L"twinshim_bench_consumer_gate_%lu", GetCurrentProcessId());
+    _snwprintf(name, sizeof name / sizeof name[0], L"twinshim_bench_consumer_gate_%lu",
+               GetCurrentProcessId());
     name[sizeof name / sizeof name[0] - 1] = L'\0';
     gate = OpenEventW(SYNCHRONIZE, FALSE, name);
     if (gate != NULL) {
