@@ -254,6 +254,7 @@ static void the_worker_uses_the_session_api(void **state)
     expect_text("shim_session_set_max_threads(session, SHIM_DEFAULT_MAX_THREADS)");
     expect_text("shim_session_set_delivery_latency(session, SHIM_DEFAULT_DELIVERY_LATENCY_MS)");
     expect_text("shim_session_set_deferred_limit(session, SHIM_DEFAULT_DEFERRED_LIMIT)");
+    expect_text("shim_session_set_message_batch(session, SHIM_MESSAGE_BATCH_LIMIT)");
     expect_text("SHIM_DEFINE_PLUGIN(legacy_plugin)");
     /* Each record says what the runtime said of its message, in one function
      * (format_record), without a line break: the sink adds it to a file. */
