@@ -86,8 +86,8 @@ static inline void ring_mark(journal_record *record, uint32_t state)
 /* Marks a record that no other thread may mark meanwhile: one taken under
  * the delivery lock, or one whose on_message returned without deferring it
  * (only a deferred record is finished elsewhere). A release store, no
- * locked instruction: two of these per message are most of a consumer's
- * locked operations. */
+ * locked instruction: as locked ORs, the two marks of every message were
+ * most of what a consumer spent on it. */
 static inline void ring_mark_owned(journal_record *record, uint32_t state)
 {
     __atomic_store_n(&record->state, __atomic_load_n(&record->state, __ATOMIC_RELAXED) | state,
