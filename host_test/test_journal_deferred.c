@@ -605,12 +605,18 @@ static void a_linger_keeps_the_stop_off_until_every_message_is_finished(void **s
 static void a_linger_set_to_zero_lets_the_stop_go_on(void **state)
 {
     static lingering_session session;
+    HMODULE worker;
 
     (void)state;
     start_lingering_session(L"linger-ended", SHIM_MAX_STOP_LINGER_MS, &session);
     unload_front_only(&session);
     assert_false(traced(&session, SHIM_TRACE_LINGER_ENDED));
+    /* This thread is not the session's: it holds the worker while it runs
+     * the worker's code, which the ended linger may otherwise unmap under
+     * it (worker.h). */
+    assert_win32(GetModuleHandleExW(0, L"test_worker.dll", &worker));
     assert_int_equal(session.set_linger(&probe, 0), SHIM_OK);
+    assert_win32(FreeLibrary(worker));
     assert_true(module_gone_within(L"test_worker.dll", TEST_DEADLINE_MS));
     assert_true(traced(&session, SHIM_TRACE_LINGER_ENDED));
     assert_int_equal(session.last_counters.kept_in_journal, 2);

@@ -322,8 +322,11 @@ int shim_session_set_delivery_latency(shim_session *session, unsigned millisecon
  * are delivered at once and then as they come, and handles, I/O and timers
  * work. The linger ends, and the stop is requested, as soon as no message
  * of the session's journals is unfinished, when the plugin sets the linger
- * to 0 (at any time, from any thread: a sink whose collector is down), or
- * when it has lasted this long. Not at process exit, which hands over at
+ * to 0 (at any time: a sink whose collector is down), or when it has
+ * lasted this long. Call it from the plugin's hooks and callbacks, or from
+ * a thread that holds a reference to the worker of its own: a linger set
+ * to 0 lets the session end, and the worker unload, before the call has
+ * returned into the worker's code. Not at process exit, which hands over at
  * once as always. The stop deadline (shim_session_set_stop_deadline) counts
  * from after the linger. The sink library's RELP sink sets it
  * (shim_sink_options.stop_linger_ms). */
