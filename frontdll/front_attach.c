@@ -8,7 +8,6 @@
 /* Read by tools from the file (see SHIM_PROTOCOL_TAG), never by code. */
 __attribute__((used)) static const char protocol_tag[] = SHIM_PROTOCOL_TAG;
 
-front_state shim__front = { .status = SHIM_E_PASS_THROUGH };
 static wchar_t sibling_path[PATH_CAPACITY];
 static wchar_t own_path[PATH_CAPACITY];
 

@@ -56,7 +56,10 @@
 typedef VOID(WINAPI *precise_clock_function)(LPFILETIME now);
 
 /* Written by one thread at a time (writing), and at attach; read by all,
- * consistently while version is even and unchanged (a sequence lock). */
+ * consistently while version is even and unchanged (a sequence lock). In
+ * .data, not .bss: on the page of shim__front, which every post reads,
+ * and not past the attach's path buffers (a call made now and then finds
+ * each page cold). */
 static struct {
     volatile LONG version;
     volatile LONG writing;
@@ -73,7 +76,7 @@ static struct {
     unsigned long long anchor_ticks; /* ANCHOR_NS in ticks; RATE_SPAN_MIN_NS while provisional */
     unsigned long long anchor_counter;
     unsigned long long anchor_utc; /* 0: no anchor */
-} clock_state;
+} clock_state __attribute__((section(".data")));
 
 static unsigned long long qpc_now(void)
 {

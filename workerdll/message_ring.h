@@ -15,16 +15,20 @@
 /* The padding between the groups below is the point: what producers write,
  * and what the consumer writes, on lines of their own. */
 typedef struct message_ring { /* NOLINT(clang-analyzer-optin.performance.Padding) */
-    journal_view view;
-    /* Producers' line: positions below it are free without a look at the
-     * release point, which the consumer writes often. */
-    _Alignas(64) volatile uint64_t claim_limit;
+    /* Producers' line: what a post reads, written at open and by a producer
+     * that passes claim_limit (about once a lap). */
+    _Alignas(64) journal_view view;
+    /* Positions below it are free without a look at the release point,
+     * which the consumer writes often. */
+    volatile uint64_t claim_limit;
     /* The consumer's: the next position to take. Not in the journal: after
      * a crash, what was taken is in each record's state. */
     _Alignas(64) uint64_t head;
     /* Published records whose header did not hold (a dead journal's). */
     uint64_t torn;
 } message_ring;
+
+_Static_assert(offsetof(message_ring, claim_limit) + sizeof(uint64_t) <= 64, "what a post reads is one line");
 
 /* A ring over a validated view; the consumer starts at its release point. */
 void message_ring_open(message_ring *ring, const journal_view *view);

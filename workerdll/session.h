@@ -58,22 +58,24 @@ typedef struct session_journal {
 
 /* The padding between the groups below is the point (see above). */
 struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
-    /* Read by every post, written rarely. */
+    /* Read by every post, written rarely: this line and the producers' line
+     * of journals[0].ring are all of the session a post reads (a call made
+     * now and then finds each line cold). */
     _Alignas(SHIM_CACHE_LINE) volatile LONG stop_requested;
-    /* The front's stop signal while a linger puts the stop off: the session
-     * thread then requests the stop itself (session_thread.c). */
-    volatile LONG stop_signalled;
-    volatile LONG stop_linger_ms; /* shim_session_set_stop_linger */
     volatile LONG started;
     volatile LONG start_status;
-    volatile LONG max_callbacks; /* the pool's thread maximum */
-    volatile LONG message_batch; /* the most messages a callback takes at once */
-    const shim_plugin *plugin;
     /* The plugin's queue settings, defaults filled in (session_start.c). */
     shim_queue_settings queue_settings;
     /* A post that ends past a multiple of this many journal bytes looks
      * whether a callback is scheduled (a power of two). */
     unsigned long long wake_span;
+    /* The front's stop signal while a linger puts the stop off: the session
+     * thread then requests the stop itself (session_thread.c). */
+    volatile LONG stop_signalled;
+    volatile LONG stop_linger_ms; /* shim_session_set_stop_linger */
+    volatile LONG max_callbacks;  /* the pool's thread maximum */
+    volatile LONG message_batch;  /* the most messages a callback takes at once */
+    const shim_plugin *plugin;
     /* One work object for the whole session. Its callbacks run the
      * journals' messages and the queue's work items; at most max_callbacks
      * are submitted at a time (scheduled). */
@@ -185,6 +187,9 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
      * from then on no object may be closed on its own. */
     int group_closing;
 };
+
+_Static_assert(offsetof(struct shim_session, wake_span) + sizeof(unsigned long long) <= SHIM_CACHE_LINE,
+               "what a post reads of the session is one line");
 
 typedef enum session_object_kind {
     SESSION_OBJECT_TIMER,
