@@ -3,8 +3,9 @@
 
 /* Defined here, next to the post that reads it on every call: GCC for
  * mingw-w64 reaches another file's data through a pointer in .rdata (a
- * .refptr), one more page that a call made now and then finds cold. */
-front_state shim__front = { .status = SHIM_E_PASS_THROUGH };
+ * .refptr), one more page that a call made now and then finds cold. On a
+ * line of its own, so that the post reads one. */
+_Alignas(64) front_state shim__front = { .status = SHIM_E_PASS_THROUGH };
 
 int shim_front_post(const void *payload, size_t size)
 {

@@ -27,13 +27,17 @@ static void write_bindings(FILE *out, const wrap_plan *plan)
 
     fputs("\n/* The original's exports the stubs call. The runtime stores each address in\n"
           " * its slot at attach, before any export of the front can be called; an\n"
-          " * original that lacks one of them makes the front fail to load. */\n",
+          " * original that lacks one of them makes the front fail to load. In .data,\n"
+          " * not .bss: on the page of the runtime's own state, which every post reads\n"
+          " * (a call made now and then finds each page cold). */\n"
+          "#define SHIMGEN_SLOT __attribute__((section(\".data\")))\n",
           out);
     for (size_t index = 0; index < plan->intercept_count; index++)
-        fprintf(out, "FARPROC %s_original_slot;\n", plan->intercepts[index].c_name);
+        fprintf(out, "FARPROC %s_original_slot SHIMGEN_SLOT;\n", plan->intercepts[index].c_name);
     for (size_t index = 0; index < plan->table->count; index++)
         if (wrap_plan_first_jump_of_ordinal(plan, index))
-            fprintf(out, "FARPROC shimgen_jump_%" PRIu32 "_slot;\n", plan->table->entries[index].ordinal);
+            fprintf(out, "FARPROC shimgen_jump_%" PRIu32 "_slot SHIMGEN_SLOT;\n",
+                    plan->table->entries[index].ordinal);
     fputs("\nstatic const shim_front_binding original_bindings[] = {\n", out);
     for (size_t index = 0; index < plan->intercept_count; index++) {
         snprintf(slot, sizeof slot, "%s_original_slot", plan->intercepts[index].c_name);

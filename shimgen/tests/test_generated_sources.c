@@ -83,8 +83,8 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
     build_plan("dir/legacy.dll", "alpha,#14", &plan);
     write_with(front_write_source, &plan);
     /* Not static: the assembly stubs jump through them. */
-    expect_text("\nFARPROC alpha_original_slot;\n");
-    expect_text("\nFARPROC ordinal_14_original_slot;\n");
+    expect_text("\nFARPROC alpha_original_slot SHIMGEN_SLOT;\n");
+    expect_text("\nFARPROC ordinal_14_original_slot SHIMGEN_SLOT;\n");
     expect_no_text("static FARPROC");
     expect_text("    { \"alpha\", &alpha_original_slot },\n");
     expect_text("    { MAKEINTRESOURCEA(14), &ordinal_14_original_slot },\n");
