@@ -7,10 +7,14 @@
 #     prebuilt or compiled: the linker can then keep their symbols out of a
 #     front's exports by the archive's name), once per build.
 
+# front_api.c and front_clock.c first: ld lays the archive's members out in
+# this order, so a post's code (shim_front_post, the record clock) lands on
+# the page of the front's own code, right after it (a call made now and
+# then finds each page cold).
 set(TWINSHIM_FRONT_RUNTIME_SOURCES
     frontdll/front_api.c
-    frontdll/front_attach.c
     frontdll/front_clock.c
+    frontdll/front_attach.c
     frontdll/front_detach.c
     frontdll/front_dllmain.c
     frontdll/front_paths.c

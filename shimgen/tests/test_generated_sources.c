@@ -114,7 +114,7 @@ static void the_front_binds_a_slot_per_intercepted_export(void **state)
     expect_text("    post_observed_record(&record, last_error);\n");
     /* No lookup and no system call per call: the record's time is the
      * front runtime's clock; and no session settings: those are the worker's. */
-    expect_text("    record->header.timestamp = shim_front_utc_now();\n");
+    expect_text("        .timestamp = shim_front_utc_now(),\n");
     /* One lookup, when the front loads (ntdll's exit flag, for the typed
      * calls the process exits in), never one per call. */
     {
@@ -213,8 +213,8 @@ static void a_record_carries_the_export_index(void **state)
         "    return index < legacy_INTERCEPTED_EXPORT_COUNT ? &legacy_intercepted_exports[index] : NULL;\n");
     expect_no_text("symbol");
     write_with(front_write_source, &plan);
-    expect_text("    record->header.export_index = (unsigned short)index;\n");
-    expect_text("    record->header.timestamp = shim_front_utc_now();\n");
+    expect_text("        .export_index = (unsigned short)index,\n");
+    expect_text("        .timestamp = shim_front_utc_now(),\n");
     expect_no_text("QueryPerformanceCounter");
     expect_no_text("memset");
     expect_no_text("strncpy");
