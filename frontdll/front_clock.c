@@ -61,21 +61,23 @@ typedef VOID(WINAPI *precise_clock_function)(LPFILETIME now);
  * and not past the attach's path buffers (a call made now and then finds
  * each page cold). */
 static struct {
-    volatile LONG version;
+    /* What a reading reads, on one line. */
+    _Alignas(64) volatile LONG version;
+    BOOL use_tsc;                    /* else the counter is QPC itself */
+    unsigned long long ns_rate;      /* ns per counter tick, times 2^32; 0: not measured yet */
+    unsigned long long unit_rate;    /* FILETIME units (100 ns) per tick, times 2^32 */
+    unsigned long long anchor_ticks; /* ANCHOR_NS in ticks; RATE_SPAN_MIN_NS while provisional */
+    unsigned long long anchor_counter;
+    unsigned long long anchor_utc; /* 0: no anchor */
+    /* What a writer needs besides. */
     volatile LONG writing;
-    BOOL use_tsc; /* else the counter is QPC itself */
     precise_clock_function precise;
     double qpc_ns_per_tick;
     /* Where the next rate is measured from: a counter reading and QPC together. */
     BOOL rate_base_valid;
     unsigned long long rate_counter;
     unsigned long long rate_qpc;
-    unsigned long long ns_rate;      /* ns per counter tick, times 2^32; 0: not measured yet */
-    unsigned long long unit_rate;    /* FILETIME units (100 ns) per tick, times 2^32 */
-    BOOL rate_settled;               /* measured over RATE_SPAN_MIN_NS at least */
-    unsigned long long anchor_ticks; /* ANCHOR_NS in ticks; RATE_SPAN_MIN_NS while provisional */
-    unsigned long long anchor_counter;
-    unsigned long long anchor_utc; /* 0: no anchor */
+    BOOL rate_settled; /* measured over RATE_SPAN_MIN_NS at least */
 } clock_state __attribute__((section(".data")));
 
 static unsigned long long qpc_now(void)
@@ -350,7 +352,8 @@ unsigned long long shim_front_counter_now(void)
     return read_counter();
 }
 
-/* A consistent copy of what a reading needs; FALSE while a writer is at it. */
+/* A consistent copy of what a reading needs; FALSE while a writer is at it.
+ * Inlined, so that a reading's code is one stretch. */
 typedef struct clock_view {
     unsigned long long ns_rate;
     unsigned long long unit_rate;
@@ -359,7 +362,7 @@ typedef struct clock_view {
     unsigned long long anchor_utc;
 } clock_view;
 
-static BOOL view_clock(clock_view *view)
+static inline __attribute__((always_inline)) BOOL view_clock(clock_view *view)
 {
     LONG version = __atomic_load_n(&clock_state.version, __ATOMIC_ACQUIRE);
 
