@@ -360,8 +360,11 @@ typedef unsigned long long shim_message_ticket;
  * another message. */
 int shim_message_defer(shim_session *session, const shim_message *message, shim_message_ticket *ticket);
 
-/* Any thread, once per ticket: the deferred message is done and leaves the
- * journal. SHIM_E_INVALID_ARGUMENT for a ticket that names no deferred
+/* Any thread that keeps the worker loaded (the plugin's callbacks, or one
+ * that holds its own reference), once per ticket: the deferred message is
+ * done and leaves the journal. During a stop's linger, the last finish may
+ * let the session end, and the worker unload, before the call has
+ * returned. SHIM_E_INVALID_ARGUMENT for a ticket that names no deferred
  * message of this session (finished already, or never deferred). */
 int shim_message_finish(shim_session *session, shim_message_ticket ticket);
 
