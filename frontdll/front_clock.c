@@ -8,7 +8,11 @@
  * that is set or slewed changes no duration and no rate. The time of day is
  * the counter extrapolated from an anchor (a counter reading and
  * GetSystemTimePreciseAsFileTime, taken together), replaced about every
- * 0.1 s, so timestamps follow a clock that is set within that.
+ * second, so timestamps follow a clock that is set within that. An anchor
+ * is taken by the call that finds it due, and under Wine it is two calls
+ * into ntdll's Unix side, microseconds for a call made now and then
+ * (docs/wine-vs-windows.md, section 12): so it is rare, every 0.1 s only
+ * until the rate has been measured over RATE_SPAN_LONG_NS.
  *
  * Everything that needs a lookup (the precise clock's address, CPUID, the
  * QPC frequency, the first anchor) happens at attach, under the loader lock
@@ -33,8 +37,13 @@
 #define CPUID_ADVANCED_POWER 0x80000007u
 #define CPUID_INVARIANT_TSC (1u << 8)
 /* A new anchor after this long: timestamps follow a clock that was set
- * within it. */
-#define ANCHOR_NS 100000000ull
+ * within it. Extrapolating it at a rate measured over RATE_SPAN_LONG_NS
+ * (good to 2e-6 at a 100 ns QPC tick) stays within microseconds. */
+#define ANCHOR_NS 1000000000ull
+/* Until the rate has been measured over RATE_SPAN_LONG_NS: an anchor every
+ * ANCHOR_EARLY_NS (the first rate spans only 1 ms, good to 1e-4). */
+#define ANCHOR_EARLY_NS 100000000ull
+#define RATE_SPAN_LONG_NS 50000000ull
 /* The widest gap between the two counter readings around the precise call
  * that an anchor accepts: the call takes well under a microsecond, a
  * preemption milliseconds. The midpoint is then within 5 us of the call. */
@@ -66,7 +75,7 @@ static struct {
     BOOL use_tsc;                    /* else the counter is QPC itself */
     unsigned long long ns_rate;      /* ns per counter tick, times 2^32; 0: not measured yet */
     unsigned long long unit_rate;    /* FILETIME units (100 ns) per tick, times 2^32 */
-    unsigned long long anchor_ticks; /* ANCHOR_NS in ticks; RATE_SPAN_MIN_NS while provisional */
+    unsigned long long anchor_ticks; /* the time from an anchor to the next, in ticks */
     unsigned long long anchor_counter;
     unsigned long long anchor_utc; /* 0: no anchor */
     /* What a writer needs besides. */
@@ -77,7 +86,8 @@ static struct {
     BOOL rate_base_valid;
     unsigned long long rate_counter;
     unsigned long long rate_qpc;
-    BOOL rate_settled; /* measured over RATE_SPAN_MIN_NS at least */
+    BOOL rate_settled;                 /* measured over RATE_SPAN_MIN_NS at least */
+    unsigned long long long_anchor_ns; /* ANCHOR_NS; a test build may shorten it */
 } clock_state __attribute__((section(".data")));
 
 static unsigned long long qpc_now(void)
@@ -96,8 +106,11 @@ static unsigned long long qpc_now(void)
  *                                  a preemption there would;
  *   TWINSHIM_FAULT_CLOCK_STEP_MS   the time of day is set this far forward,
  *   TWINSHIM_FAULT_CLOCK_FAST      or the counter runs this many times as fast,
- *   TWINSHIM_FAULT_CLOCK_AFTER_MS  this long after attach (by QPC). */
+ *   TWINSHIM_FAULT_CLOCK_AFTER_MS  this long after attach (by QPC);
+ *   TWINSHIM_FAULT_CLOCK_ANCHOR_MS an anchor this often instead of every
+ *                                  ANCHOR_NS, so that a test sees several. */
 static struct {
+    long anchor_ms;
     long stall_us;
     long step_ms;
     long fast;
@@ -121,6 +134,7 @@ static void read_clock_faults(void)
     long after_ms = clock_fault_setting(L"TWINSHIM_FAULT_CLOCK_AFTER_MS");
 
     QueryPerformanceFrequency(&frequency);
+    fault.anchor_ms = clock_fault_setting(L"TWINSHIM_FAULT_CLOCK_ANCHOR_MS");
     fault.stall_us = clock_fault_setting(L"TWINSHIM_FAULT_CLOCK_STALL_US");
     fault.step_ms = clock_fault_setting(L"TWINSHIM_FAULT_CLOCK_STEP_MS");
     fault.fast = clock_fault_setting(L"TWINSHIM_FAULT_CLOCK_FAST");
@@ -245,6 +259,7 @@ static void measure_rate(unsigned long long counter, unsigned long long qpc)
     unsigned long long old_rate = clock_state.ns_rate;
     double measured;
     unsigned long long rate;
+    unsigned long long interval_ns;
     BOOL settles = span_ns >= (double)RATE_SPAN_MIN_NS;
 
     if (!clock_state.use_tsc)
@@ -275,9 +290,15 @@ static void measure_rate(unsigned long long counter, unsigned long long qpc)
     }
     __atomic_store_n(&clock_state.ns_rate, rate, __ATOMIC_RELAXED);
     __atomic_store_n(&clock_state.unit_rate, rate / 100, __ATOMIC_RELAXED);
-    /* A provisional rate is replaced as soon as a settled one can be measured. */
-    __atomic_store_n(&clock_state.anchor_ticks, ((settles ? ANCHOR_NS : RATE_SPAN_MIN_NS) << 32) / rate,
-                     __ATOMIC_RELAXED);
+    /* A provisional rate is replaced as soon as a settled one can be
+     * measured, a rate from a short span once a long one can. */
+    if (!settles)
+        interval_ns = RATE_SPAN_MIN_NS;
+    else if (span_ns < (double)RATE_SPAN_LONG_NS)
+        interval_ns = ANCHOR_EARLY_NS;
+    else
+        interval_ns = clock_state.long_anchor_ns;
+    __atomic_store_n(&clock_state.anchor_ticks, (interval_ns << 32) / rate, __ATOMIC_RELAXED);
     if (settles) {
         clock_state.rate_settled = TRUE;
         clock_state.rate_counter = counter;
@@ -323,8 +344,11 @@ void shim__front_clock_start(void)
     /* Through void (*)(void): GCC warns on a cast between unrelated function types. */
     clock_state.precise =
         found != NULL ? (precise_clock_function)(void (*)(void))found : GetSystemTimeAsFileTime;
+    clock_state.long_anchor_ns = ANCHOR_NS;
 #ifdef SHIM_FAULT_INJECTION
     read_clock_faults();
+    if (fault.anchor_ms > 0 && fault.anchor_ms <= 1000)
+        clock_state.long_anchor_ns = (unsigned long long)fault.anchor_ms * 1000000ull;
 #endif
     QueryPerformanceFrequency(&frequency);
     clock_state.qpc_ns_per_tick = 1e9 / (double)frequency.QuadPart;
@@ -338,7 +362,7 @@ void shim__front_clock_start(void)
         /* The counter is QPC: its rate is its frequency. */
         clock_state.ns_rate = (unsigned long long)(clock_state.qpc_ns_per_tick * 4294967296.0);
         clock_state.unit_rate = clock_state.ns_rate / 100;
-        clock_state.anchor_ticks = (ANCHOR_NS << 32) / clock_state.ns_rate;
+        clock_state.anchor_ticks = (clock_state.long_anchor_ns << 32) / clock_state.ns_rate;
     }
     clock_state.rate_base_valid =
         read_together(&clock_state.anchor_counter, &clock_state.rate_qpc, &clock_state.anchor_utc);

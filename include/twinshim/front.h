@@ -142,9 +142,10 @@ unsigned long long shim_front_counter_ns(unsigned long long start, unsigned long
 /* The time of day in UTC at a reading of shim_front_counter_now, as a
  * FILETIME's 64 bits (100 ns units since 1601-01-01), for a record: within a
  * few microseconds of GetSystemTimePreciseAsFileTime. The counter is
- * extrapolated from the precise time taken about every 0.1 s, so it follows
- * a clock that is slewed or set within that, and is not strictly monotonic
- * across those anchors. shim_front_utc_now is the time now. */
+ * extrapolated from the precise time taken about every second (every 0.1 s
+ * in the clock's first tenth of a second), so it follows a clock that is set
+ * within that, and is not strictly monotonic across those anchors.
+ * shim_front_utc_now is the time now. */
 unsigned long long shim_front_counter_utc(unsigned long long counter);
 unsigned long long shim_front_utc_now(void);
 
