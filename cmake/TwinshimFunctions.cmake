@@ -59,6 +59,12 @@ function(twinshim_add_front target)
     cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUTPUT_NAME;DEF" "SOURCES")
     add_library(${target} SHARED ${ARG_SOURCES} ${ARG_DEF})
     target_link_libraries(${target} PRIVATE twinshim::front_runtime twinshim::headers)
+    # A front's code runs inside the host's calls. The SLP vectorizer turns
+    # neighbouring constant stores (a record's header fields) into vector and
+    # 16-bit constants loaded from .rdata: a page of its own, which a call
+    # made now and then finds cold (docs/shimgen.md, "What each export becomes").
+    target_compile_options(${target} PRIVATE $<$<C_COMPILER_ID:GNU>:-fno-tree-slp-vectorize>
+                                             $<$<C_COMPILER_ID:Clang>:-fno-slp-vectorize>)
     target_link_options(${target} PRIVATE -static-libgcc)
     twinshim__keep_runtime_out_of_exports(${target} "${ARG_DEF}" "${ARG_SOURCES}")
     if(ARG_OUTPUT_NAME)
