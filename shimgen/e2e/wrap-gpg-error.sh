@@ -57,6 +57,9 @@ sed -n 's/^shimgen:   variadic[^:]*: //p' "$work/wrap.log" | tr ',' '\n' | tr -d
 grep -q 'not declared there' "$work/wrap.log" && fail "wrap found exports gpg-error.h does not declare"
 "$here/build-project.sh" "$work/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$work" ||
     fail "building the generated project"
+# Built as the README says (optimized by default): no stub reads .rdata.
+python3 "$here/stub-reads.py" x86_64-w64-mingw32-objdump "$work/project/build/bin/libgpg-error-0.dll" ||
+    fail "a stub reads .rdata"
 cp "$work/original/gpg-error.exe" "$work/project/build/bin/libgpg-error-0.dll" \
     "$work/project/build/bin/libgpg-error-0_worker.dll" "$work/wrapped/"
 cp "$work/original/libgpg-error-0.dll" "$work/wrapped/libgpg-error-0_orig.dll"

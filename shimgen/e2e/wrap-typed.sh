@@ -59,6 +59,9 @@ grep -q '^shimgen:   variadic (its arguments cannot be forwarded): typed_sum$' "
     fail "wrap did not name the variadic typed_sum"
 "$here/build-project.sh" "$work/project" toolchain-x86_64-w64-mingw32-gcc.cmake "$work" ||
     fail "building the generated project"
+# Built as the README says (optimized by default): no stub reads .rdata.
+python3 "$here/stub-reads.py" x86_64-w64-mingw32-objdump "$work/project/build/bin/typed.dll" ||
+    fail "a stub reads .rdata"
 
 mkdir -p "$work/wrapped"
 cp "$work/original/typed_host.exe" "$work/project/build/bin/typed.dll" "$work/project/build/bin/typed_worker.dll" \
