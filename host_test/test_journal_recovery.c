@@ -7,6 +7,8 @@
  *   - Records damaged on disk (a bad check, a stamp cleared, a size beyond
  *     the limit or the ring, a hole, a header of another lap): skipped and
  *     counted, every other one delivered once, the session goes on.
+ *   - A claim never published, or a hole, where a dead journal's delivery
+ *     stopped: skipped at once, with nothing posted by the new process.
  *   - Two processes recovering the same journals at once: every message
  *     delivered exactly once.
  *   - A journal of another front copied into a front's folder: never read,
@@ -206,6 +208,48 @@ static void torn_records_are_skipped_counted_and_the_rest_delivered(void **state
     print_message("%u damaged records: %lld skipped, %ld delivered\n", (unsigned)DAMAGED_RECORDS,
                   counters.skipped, tally.delivered);
     assert_int_equal(counters.skipped, DAMAGED_RECORDS);
+}
+
+/* A dead journal whose first record left is a claim its process never
+ * published (killed between claim and publish, its earlier records
+ * delivered), or a hole: the next session skips it and delivers the rest
+ * at once, with nothing posted by its own process. Before the fix that
+ * came with this test, a look judged a recovered journal by its head
+ * record, so such a journal waited for the next post: here the 30 s
+ * deadline passed with none delivered (checked). */
+static void a_dead_claim_at_the_head_holds_nothing_back(void **state)
+{
+    static const damage at_head[] = { DAMAGE_STAMP_CLEARED, DAMAGE_HOLE };
+    wchar_t folder[TEST_PATH_CAPACITY];
+    wchar_t journals[TEST_PATH_CAPACITY];
+    wchar_t front_journals[TEST_PATH_CAPACITY];
+    wchar_t dead[TEST_PATH_CAPACITY];
+    shim_session_counters counters;
+    test_front front;
+    unsigned char *image;
+    size_t size;
+
+    (void)state;
+    assert_true(front_and_worker_folder(L"recovery-head", folder));
+    for (size_t i = 0; i < sizeof at_head / sizeof at_head[0]; i++) {
+        assert_true(fresh_journal_folder(L"recovery-head", journals));
+        leave_dead_journal(folder, 0, TORN_MESSAGES);
+        front_journal_folder(journals, NULL, front_journals);
+        only_file(front_journals, L"*.journal", dead);
+        image = read_whole_file(dead, &size);
+        damage_record(image, 0, at_head[i]);
+        write_whole_file(dead, image, size);
+        free(image);
+
+        use_tally(&tally);
+        recover_in_this_process(folder, dead, TORN_MESSAGES - 1, &front, &counters);
+        unload_test_front(&front);
+        assert_int_equal(tally.seen[0], 0);
+        for (unsigned number = 1; number < TORN_MESSAGES; number++)
+            assert_int_equal(tally.seen[number], 1);
+        assert_int_equal(counters.skipped, 1);
+        assert_int_equal(counters.recovered, TORN_MESSAGES - 1);
+    }
 }
 
 /* ---- Two processes recovering at once ------------------------------------ */
@@ -715,6 +759,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         isolated_test(torn_records_are_skipped_counted_and_the_rest_delivered),
+        isolated_test(a_dead_claim_at_the_head_holds_nothing_back),
         isolated_test(two_processes_recover_each_message_once),
         isolated_test(many_journals_recovered_at_once_by_four_callbacks),
         isolated_test(a_journal_of_another_front_is_never_read),

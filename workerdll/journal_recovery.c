@@ -66,6 +66,7 @@ static BOOL take_over(shim_session *session, const wchar_t *name)
         return TRUE; /* alive, or out of our reach: a later session tries again */
     message_ring_open(&journal->ring, &view);
     journal->recovered = 1;
+    journal->recovered_tail = __atomic_load_n(&view.header->tail, __ATOMIC_RELAXED);
     journal->drained = 0;
     journal->closed = 0;
     journal->batches_running = 0;

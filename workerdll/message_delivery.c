@@ -78,6 +78,20 @@ BOOL shim__delivery_paused(const shim_session *session)
     return room_below_deferred_limit(session) <= 0;
 }
 
+/* Whether a callback has something to take or skip in this journal. A
+ * recovered one is judged without reading its mapping: a callback looks
+ * without the delivery lock, and the session thread may unmap a drained
+ * journal between the flags and the read. Anything left in it is work: a
+ * callback takes it, or skips what the dead process never published. */
+static BOOL journal_has_work(const session_journal *journal)
+{
+    if (shim__read_flag(&journal->drained) || shim__read_flag(&journal->closed))
+        return FALSE;
+    if (journal->recovered)
+        return __atomic_load_n(&journal->ring.head, __ATOMIC_ACQUIRE) < journal->recovered_tail;
+    return ring_head_is_takeable(&journal->ring);
+}
+
 /* Whether a callback would find a message to take now: not while on_start
  * has not returned or failed (messages then wait in the journal), nor while
  * deferred messages hold delivery back. */
@@ -89,10 +103,7 @@ BOOL shim__messages_deliverable(shim_session *session)
         shim__delivery_paused(session))
         return FALSE;
     for (LONG i = 0; i < count; i++) {
-        const session_journal *journal = &session->journals[i];
-
-        if (!shim__read_flag(&journal->drained) && !shim__read_flag(&journal->closed) &&
-            ring_head_is_takeable(&journal->ring))
+        if (journal_has_work(&session->journals[i]))
             return TRUE;
     }
     return FALSE;

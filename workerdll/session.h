@@ -47,6 +47,10 @@ typedef struct session_journal {
     journal_file storage;
     /* Recovered: a dead process's journal, its messages flagged so. */
     int recovered;
+    /* A recovered journal's tail, which no one moves: read instead of the
+     * mapped header by looks that hold no lock, since the session thread
+     * may unmap the journal under them once it is drained. */
+    uint64_t recovered_tail;
     /* Set by a consumer once every record is finished and no batch of it is
      * being run; the session thread then closes (and removes) it. */
     volatile LONG drained;
