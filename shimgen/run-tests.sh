@@ -36,7 +36,9 @@
 #      DllCanUnloadNow observed, the front unloaded by CoFreeUnusedLibraries
 #      and the original and worker after it;
 #  15. wraps Wine's scrrun.dll and runs Wine's cscript.exe with a script
-#      using Scripting.FileSystemObject and Scripting.Dictionary against it.
+#      using Scripting.FileSystemObject and Scripting.Dictionary against it;
+#      then cscript.exe in a loop of calls, ended by kill -9 and by Wine's
+#      taskkill /f: every call that returned has its record.
 # Exits non-zero on the first failure.
 set -eu
 
@@ -147,7 +149,7 @@ step "resources: the front gives the original's, byte for byte"
 step "COM: a wrapped in-process server serves an unchanged client as the original did, and unloads"
 "$top/shimgen/e2e/wrap-com-server.sh" "$gcc_build/shimgen" "$top/build/shimgen-e2e/com-server"
 
-step "COM: Wine's scrrun.dll wrapped, under Wine's unchanged cscript.exe"
+step "COM: Wine's scrrun.dll wrapped, under Wine's unchanged cscript.exe, also killed in a loop of calls"
 "$top/shimgen/e2e/wrap-com-scrrun.sh" "$gcc_build/shimgen" "$wine_dlls" "$top/build/shimgen-e2e/com-scrrun"
 
 step "shimgen built for Windows: same export listing under Wine as natively"

@@ -8,7 +8,11 @@
 # for the second, the classes and the type library are registered at the
 # front's path, and WINEDLLOVERRIDES is the one shimgen prints for this Wine
 # builtin. Both runs must print the same bytes and exit with the same code,
-# and the worker must log the DllGetClassObject calls. A third run, against
+# and the worker must log the DllGetClassObject calls. Then cscript.exe
+# runs com/calls-until-killed.vbs in a loop of calls and is ended in the
+# middle of it, with kill -9 from Linux and with Wine's taskkill.exe /f
+# (TerminateProcess): once the next program of the front has run, every
+# call that returned has its record in the log. A third run, against
 # a front built without the original's resources, must not: the server
 # reads its type library through the registered path, the front's, and
 # cannot (what a front without resources did to cscript before).
@@ -151,6 +155,108 @@ class_objects=$(grep -c '"export":"DllGetClassObject","ordinal":[0-9]*,' "$work/
 [ "$class_objects" -ge 2 ] || fail "the worker logged $class_objects DllGetClassObject calls, expected 2 or more"
 others=$(grep -cv '^{"ts":"[^"]*",.*"export":"Dll[A-Za-z]*","ordinal":[0-9]*,' "$work/wrapped/calls.log" || true)
 [ "$others" -eq 0 ] || fail "the log holds $others lines that are not calls of intercepted exports"
+
+# The distinct DllGetClassObject records of a run's log (a possible repeat
+# has the seq of the record it repeats), then how many processes made them.
+class_object_records() {
+    python3 - "$1" <<'EOF'
+import json
+import sys
+
+seen = set()
+with open(sys.argv[1], encoding="utf-8") as lines:
+    for line in lines:
+        if line.strip():
+            record = json.loads(line)
+            if record["export"] == "DllGetClassObject":
+                seen.add((record["pid"], record["seq"]))
+print(len(seen), len({pid for pid, _ in seen}))
+EOF
+}
+
+# loop_run NAME COUNT [KILL]: cscript.exe runs com/calls-until-killed.vbs
+# against the wrapped front, with a log and a journal folder of NAME's own,
+# for COUNT calls (0: until killed). With KILL, kill-9 (from Linux) or
+# taskkill (Wine's taskkill.exe /f, which calls TerminateProcess), the
+# program is ended so once 1000 calls have returned: no DLL gets a detach.
+# Then drain_host.exe, the next program of the same front, delivers what the
+# journal kept. Sets returned (the script's complete lines: calls that
+# returned), records (distinct DllGetClassObject records in the log) and dir.
+# Without the journal (its folder on a drive that does not exist), the kill
+# -9 run lost records in 3 runs of 3 here, the taskkill run in 2 of 3.
+loop_run() {
+    dir=$work/loops/$1
+    mkdir -p "$dir/journal"
+    dir_windows=$("$wine_run" winepath -w "$dir" | tr -d '\r')
+    returned_windows="$dir_windows\\returned.txt"
+    : > "$dir/returned.txt"
+    (cd "$work/wrapped" && SCRRUN_SHIM_LOG="$dir_windows\\calls.log" TWINSHIM_JOURNAL_DIR="$dir_windows\\journal\\" \
+        WINEDLLOVERRIDES="$override;mscoree,mshtml=" \
+        timeout 120 "$wine_run" cscript.exe //nologo calls-until-killed.vbs "$2" "$returned_windows") \
+        > "$dir/cscript.out" 2>&1 &
+    program=$!
+    if [ -n "${3:-}" ]; then
+        polls=0
+        while [ "$(grep -c . "$dir/returned.txt")" -lt 1000 ]; do
+            kill -0 "$program" 2>/dev/null || fail "$1: cscript.exe ended by itself: $(cat "$dir/cscript.out")"
+            [ "$polls" -lt 1200 ] || fail "$1: 1000 calls did not return within 60 s"
+            sleep 0.05
+            polls=$((polls + 1))
+        done
+        if [ "$3" = taskkill ]; then
+            # The only cscript.exe of the prefix: the suites run one by one.
+            "$wine_run" taskkill /f /im cscript.exe > "$dir/taskkill.out" 2>&1 ||
+                fail "$1: taskkill /f: $(cat "$dir/taskkill.out")"
+        else
+            # Its Unix processes: their command lines name this run's file.
+            pids=$(pgrep -f -- "$(printf '%s' "$returned_windows" | sed 's/[][\\.*^$]/\\&/g')" || true)
+            [ -n "$pids" ] || fail "$1: no process with $returned_windows on its command line"
+            # shellcheck disable=SC2086
+            kill -9 $pids
+        fi
+        wait "$program" 2>/dev/null || true
+        [ "$(find "$dir/journal" -name '*.journal' | wc -l)" -eq 1 ] || fail "$1: the ended program left no journal"
+    else
+        wait "$program" || fail "$1: cscript.exe failed: $(cat "$dir/cscript.out")"
+    fi
+    (cd "$work/wrapped" && SCRRUN_SHIM_LOG="$dir_windows\\calls.log" TWINSHIM_JOURNAL_DIR="$dir_windows\\journal\\" \
+        WINEDLLOVERRIDES="$override;mscoree,mshtml=" \
+        timeout 120 "$wine_run" ../drain_host.exe "$work_windows\\wrapped\\scrrun.dll" scrrun_worker.dll) ||
+        fail "$1: draining the journal"
+    [ "$(find "$dir/journal" -name '*.journal' | wc -l)" -eq 0 ] || fail "$1: a journal is left after the drain"
+    # A line the kill cut short is a call whose count was not written.
+    returned=$(tr -cd '\n' < "$dir/returned.txt" | wc -c)
+    counts=$(class_object_records "$dir/calls.log")
+    records=${counts% *}
+    # drain_host.exe calls nothing: every record is cscript's.
+    [ "${counts#* }" -eq 1 ] || fail "$1: records of ${counts#* } processes in one run's log"
+}
+
+echo "== cscript.exe ended in a loop of calls: every call that returned has its record"
+cp "$here/com/calls-until-killed.vbs" "$work/wrapped/"
+# What a call gives in records, and what the script makes besides: two runs
+# that end by themselves.
+loop_run fifty 50
+fifty_records=$records
+[ "$returned" -eq 50 ] || fail "the 50-call run wrote $returned lines"
+loop_run hundred 100
+[ "$returned" -eq 100 ] || fail "the 100-call run wrote $returned lines"
+per_call=$(((records - fifty_records) / 50))
+besides=$((fifty_records - 50 * per_call))
+if [ "$per_call" -lt 1 ] || [ $((fifty_records + 50 * per_call)) -ne "$records" ] || [ "$besides" -lt 0 ]; then
+    fail "50 calls gave $fifty_records records and 100 gave $records: not a fixed number a call"
+fi
+echo "a call: $per_call record(s); the script makes $besides besides"
+for kill_how in kill-9 taskkill; do
+    loop_run "$kill_how" 0 "$kill_how"
+    recovered=$(grep -c '"recovered":true' "$dir/calls.log" || true)
+    echo "$kill_how: $returned calls returned; $records records, $recovered of them recovered from the journal"
+    # Every call that returned, and at most the one the kill cut short.
+    [ "$records" -ge $((besides + per_call * returned)) ] ||
+        fail "$kill_how: $returned calls returned and only $records records are in the log"
+    [ "$records" -le $((besides + per_call * (returned + 1))) ] ||
+        fail "$kill_how: $records records for $returned calls returned: records of calls never made"
+done
 
 echo "== cscript.exe with a front that lacks the original's resources"
 point_registration_at "$work_windows\\no-resources\\scrrun.dll"
