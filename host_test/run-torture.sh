@@ -225,7 +225,7 @@ EOF
   answers 0, so under Wine the count comes from
   `NtQuerySystemInformation(SystemHandleInformation)` filtered on the process
   id (`process_handle_count` in `host_test/support/test_support.c`).
-- **modules leaked**: modules mapped at the end (`K32EnumProcessModules`) minus
+- **modules leaked**: modules loaded at the end (`LdrEnumerateLoadedModules`, under the loader lock) minus
   the same baseline; the tests also check by name that the front, the original
   and the worker are gone.
 - **failed runs**: child processes that hung or ended with another exit code

@@ -602,20 +602,32 @@ long process_handle_count(void)
     return handles_from_system_table();
 }
 
-typedef BOOL(WINAPI *enum_process_modules_function)(HANDLE, HMODULE *, DWORD, DWORD *);
+/* ntdll's LdrEnumerateLoadedModules: its callback gets each module's loader
+ * entry (not read here), with the loader lock held. */
+typedef void(NTAPI *module_callback)(void *entry, void *context, BOOLEAN *stop);
+typedef LONG(NTAPI *enumerate_loaded_modules_function)(void *reserved, module_callback callback,
+                                                       void *context);
+
+static void NTAPI count_module(void *entry, void *context, BOOLEAN *stop)
+{
+    (void)entry;
+    (void)stop;
+    ++*(long *)context;
+}
 
 long process_module_count(void)
 {
-    enum_process_modules_function enumerate =
-        (enum_process_modules_function)(void (*)(void))GetProcAddress(GetModuleHandleW(L"kernel32.dll"),
-                                                                      "K32EnumProcessModules");
-    static HMODULE modules[1024];
-    DWORD needed = 0;
+    /* Under the loader lock: Wine's EnumProcessModules and toolhelp walk the
+     * module list without it, and can loop for ever while a worker unloads
+     * on its session thread (docs/wine-vs-windows.md, section 18). */
+    enumerate_loaded_modules_function enumerate =
+        (enumerate_loaded_modules_function)(void (*)(void))GetProcAddress(GetModuleHandleW(L"ntdll.dll"),
+                                                                          "LdrEnumerateLoadedModules");
+    long count = 0;
 
-    if (enumerate == NULL || !enumerate(GetCurrentProcess(), modules, sizeof modules, &needed))
+    if (enumerate == NULL || enumerate(NULL, count_module, &count) < 0)
         return -1;
-    /* HMODULE points to an opaque struct: its size is the array's element size. */
-    return (long)(needed / sizeof modules[0]); /* NOLINT(bugprone-sizeof-expression) */
+    return count;
 }
 
 unsigned long torture_size(const wchar_t *variable, unsigned long ci_default)

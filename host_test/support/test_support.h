@@ -155,7 +155,8 @@ size_t busy_heap_blocks(void);
  * id. -1 if neither works. */
 long process_handle_count(void);
 
-/* Modules mapped in this process (K32EnumProcessModules), or -1. */
+/* Modules loaded in this process (LdrEnumerateLoadedModules, under the
+ * loader lock), or -1. */
 long process_module_count(void);
 
 /* A size read from the environment variable `variable` (a decimal number),

@@ -10,7 +10,6 @@
 #include <wchar.h>
 
 #include <windows.h>
-#include <tlhelp32.h>
 
 #ifndef LEGACY_APP_LOADS_AT_RUN_TIME
 #include "legacy.h"
@@ -54,25 +53,53 @@ static int exe_folder(wchar_t *folder, DWORD capacity)
     return length > 0;
 }
 
-/* Counts modules, other than this program, loaded from this program's folder. */
+/* Whether `name` has the extension of a module a program may load. */
+static int is_module_file(const wchar_t *name)
+{
+    static const wchar_t *const extensions[] = { L".dll", L".ocx", L".drv", L".cpl", L".ax" };
+    const wchar_t *dot = wcsrchr(name, L'.');
+
+    for (size_t i = 0; dot != NULL && i < sizeof extensions / sizeof extensions[0]; i++) {
+        if (_wcsicmp(dot, extensions[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Counts modules loaded from `folder` (it ends in a backslash); names them
+ * when `print` is set. Each module file of the folder is looked up with
+ * GetModuleHandleW, which holds the loader lock. Not a module snapshot:
+ * Wine's CreateToolhelp32Snapshot and EnumProcessModules walk the loader's
+ * list without that lock, and can loop for ever when another thread unloads
+ * a module meanwhile, as the worker does after FreeLibrary
+ * (docs/wine-vs-windows.md). */
 static int modules_left_in(const wchar_t *folder, int print)
 {
-    HANDLE snapshot = CreateToolhelp32Snapshot(TH32CS_SNAPMODULE, 0);
-    MODULEENTRY32W entry = { .dwSize = sizeof entry };
+    wchar_t path[MAX_PATH];
+    WIN32_FIND_DATAW found;
     size_t folder_length = wcslen(folder);
-    HMODULE self = GetModuleHandleW(NULL);
+    HANDLE search;
     int count = 0;
 
-    if (snapshot == INVALID_HANDLE_VALUE)
+    if (folder_length + 2 > MAX_PATH)
         return -1;
-    for (BOOL more = Module32FirstW(snapshot, &entry); more; more = Module32NextW(snapshot, &entry)) {
-        if (entry.hModule != self && _wcsnicmp(entry.szExePath, folder, folder_length) == 0) {
+    wcscpy(path, folder);
+    wcscpy(path + folder_length, L"*");
+    search = FindFirstFileW(path, &found);
+    if (search == INVALID_HANDLE_VALUE)
+        return -1;
+    do {
+        if ((found.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || !is_module_file(found.cFileName) ||
+            folder_length + wcslen(found.cFileName) >= MAX_PATH)
+            continue;
+        wcscpy(path + folder_length, found.cFileName);
+        if (GetModuleHandleW(path) != NULL) {
             count++;
             if (print)
-                printf("  still loaded: %ls\n", entry.szModule);
+                printf("  still loaded: %ls\n", found.cFileName);
         }
-    }
-    CloseHandle(snapshot);
+    } while (FindNextFileW(search, &found));
+    FindClose(search);
     return count;
 }
 
