@@ -611,7 +611,7 @@ typedef LONG(NTAPI *enumerate_loaded_modules_function)(void *reserved, module_ca
 static void NTAPI count_module(void *entry, void *context, BOOLEAN *stop)
 {
     (void)entry;
-    (void)stop;
+    *stop = FALSE; /* every module */
     ++*(long *)context;
 }
 
