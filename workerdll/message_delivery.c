@@ -33,6 +33,9 @@ void shim__delivery_detach(void)
  * 64-byte units below (positions are multiples of 64). */
 #define TICKET_JOURNAL_SHIFT 56
 
+/* What a callback writes ahead of the posts after a batch, at most. */
+#define CALLBACK_WRITE_AHEAD_MAX (1024u * 1024u)
+
 shim_message_ticket shim__ticket_of(unsigned journal_index, uint64_t position)
 {
     return (shim_message_ticket)journal_index << TICKET_JOURNAL_SHIFT | position / JOURNAL_RECORD_ALIGNMENT;
@@ -274,6 +277,15 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
         InterlockedExchangeAdd64(&session->recovered, delivered);
     if (!cancelling)
         InterlockedExchangeAdd(&session->undecided, -(LONG)taken);
+    /* The pages the next posts will write, written first here, a wake
+     * span ahead (at most 1 MiB: a few hundred pages at a time): a page
+     * written to disk since faults on its next write, and that fault is
+     * this callback's, not a host's (message_ring.h). */
+    if (index == 0 && session->journal_kind == SHIM_JOURNAL_FILE)
+        ring_write_ahead(&journal->ring,
+                         session->wake_span < CALLBACK_WRITE_AHEAD_MAX ? session->wake_span
+                                                                       : CALLBACK_WRITE_AHEAD_MAX,
+                         0);
     /* The release point moves under the lock, so not after every batch of
      * the own journal: only once the finished records behind it are a wake
      * span's worth, or the callbacks have caught up. A lap of the ring

@@ -224,3 +224,48 @@ uint64_t ring_skip_unpublished(message_ring *ring)
     __atomic_store_n(&ring->head, ring->head + entry.length, __ATOMIC_RELEASE);
     return entry.length;
 }
+
+#define RING_PAGE_SIZE 4096u
+
+/* A locked OR of 0 into the page's first word: a write that keeps the
+ * word's value whatever a producer stores there before or after it (the
+ * locked instruction holds the line throughout), and the page's first
+ * write since its write-back. In assembly: as a C atomic it would race
+ * with a producer's plain stores of a payload word in C11's terms,
+ * although the instruction is atomic against them. */
+static void write_page_keeping_bytes(unsigned char *page)
+{
+#if defined(__i386__) || defined(__x86_64__)
+    __asm__ __volatile__("lock orl $0, %0" : "+m"(*(volatile uint32_t *)(void *)page) : : "memory");
+#else
+    __atomic_fetch_or((uint32_t *)(void *)page, 0u, __ATOMIC_RELAXED);
+#endif
+}
+
+unsigned ring_write_ahead(message_ring *ring, uint64_t span, int again)
+{
+    uint64_t done = __atomic_load_n(&ring->written_ahead, __ATOMIC_RELAXED);
+    uint64_t tail;
+    uint64_t free_end;
+    uint64_t end;
+    uint64_t position;
+    unsigned written = 0;
+
+    /* Still half a span written ahead of the take: the tail, the
+     * producers' line, is not read (after every batch it would pass
+     * between the CPUs). */
+    if (!again && done >= __atomic_load_n(&ring->head, __ATOMIC_RELAXED) + span / 2)
+        return 0;
+    tail = __atomic_load_n(&ring->view.header->tail, __ATOMIC_ACQUIRE);
+    free_end = __atomic_load_n(&ring->view.header->release, __ATOMIC_ACQUIRE) + ring->view.ring_size;
+    end = tail + span < free_end ? tail + span : free_end;
+    /* From the first page after the tail's own, which its producer wrote. */
+    position = (tail + RING_PAGE_SIZE - 1) & ~(uint64_t)(RING_PAGE_SIZE - 1);
+    if (!again && done > position)
+        position = done;
+    for (; position < end; position += RING_PAGE_SIZE, written++)
+        write_page_keeping_bytes(ring->view.ring + journal_ring_offset(&ring->view, position));
+    if (position > done)
+        __atomic_store_n(&ring->written_ahead, position, __ATOMIC_RELAXED);
+    return written;
+}

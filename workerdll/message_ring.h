@@ -26,6 +26,9 @@ typedef struct message_ring { /* NOLINT(clang-analyzer-optin.performance.Padding
     _Alignas(64) uint64_t head;
     /* Published records whose header did not hold (a dead journal's). */
     uint64_t torn;
+    /* Pages before this position were written ahead of the producers
+     * (ring_write_ahead) in this lap. */
+    uint64_t written_ahead;
 } message_ring;
 
 _Static_assert(offsetof(message_ring, claim_limit) + sizeof(uint64_t) <= 64, "what a post reads is one line");
@@ -106,6 +109,18 @@ uint64_t ring_release_finished(message_ring *ring);
 /* The record a ticket's position names, if it is a published message that
  * was taken (and so may be finished): NULL otherwise. */
 journal_record *ring_record_for_ticket(const message_ring *ring, uint64_t position);
+
+/* Writes each page of free space from the tail up to `span` bytes beyond
+ * it, changing no byte, and returns how many it wrote. A page of a file
+ * mapping that the system has written to disk is write-protected again:
+ * the next write to it faults (Linux: once per page after each write-back;
+ * Windows marks the page dirty in the same way, docs/wine-vs-windows.md).
+ * Written here, the fault is a worker thread's, not a host's post. With
+ * `again` 0 (a callback after each batch), nothing is done while what was
+ * written ahead reaches half a span beyond the head, and pages written
+ * ahead earlier in this lap are passed over; with 1 (the session thread's
+ * look: a write-back may have undone them since) they are written again. */
+unsigned ring_write_ahead(message_ring *ring, uint64_t span, int again);
 
 /* Consumer: skips a record at the head that was claimed and never
  * published (its producer is gone): marked dropped, and the head moves on.

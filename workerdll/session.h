@@ -373,10 +373,12 @@ typedef struct session_watch {
     uint64_t stuck_position; /* a head claimed and not published, or UINT64_MAX */
     ULONGLONG stuck_since;
     uint64_t taken_at_last_look;
+    ULONGLONG wrote_ahead_at; /* the last long write ahead of the posts */
 } session_watch;
 /* The session thread's look: wakes a callback for messages waiting, skips
- * a claim whose producer is gone, closes drained recovered journals,
- * reports drops. TRUE when messages waited or were taken since the last. */
+ * a claim whose producer is gone, writes ahead of the posts, closes
+ * drained recovered journals, reports drops. TRUE when messages waited or
+ * were taken since the last. */
 BOOL shim__look_at_journals(shim_session *session, session_watch *watch);
 /* The end of the stop: closes each journal, removing those with nothing
  * unfinished. */

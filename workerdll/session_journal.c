@@ -211,6 +211,33 @@ static uint64_t waiting_bytes(const shim_session *session)
     return waiting;
 }
 
+/* What the session thread's look writes ahead of the posts (message_ring.h).
+ * Each look, the next 64 KiB: a host that posts now and then finds the
+ * pages of its next few hundred records writable. Once a second, the next
+ * 4 MiB (the default journal): a burst after a write-back finds its pages
+ * writable too, and does not take a fault every 4 KiB. A fault costs a
+ * few microseconds, and under some hypervisors more than ten: written
+ * back every half minute or so, 4 MiB are 1,024 of them, which a host
+ * calling flat out meets faster than a callback can write ahead of it.
+ * The long write costs tens of microseconds a second. */
+#define LOOK_WRITE_AHEAD_BYTES (64u * 1024u)
+#define LONG_WRITE_AHEAD_BYTES (4u * 1024u * 1024u)
+#define LONG_WRITE_AHEAD_INTERVAL_MS 1000u
+
+static void write_ahead_of_posts(shim_session *session, session_watch *watch)
+{
+    ULONGLONG now = GetTickCount64();
+    uint64_t span = LOOK_WRITE_AHEAD_BYTES;
+
+    if (session->journal_kind != SHIM_JOURNAL_FILE || shim__read_flag(&session->journals[0].closed))
+        return;
+    if (now - watch->wrote_ahead_at >= LONG_WRITE_AHEAD_INTERVAL_MS) {
+        watch->wrote_ahead_at = now;
+        span = LONG_WRITE_AHEAD_BYTES;
+    }
+    ring_write_ahead(&session->journals[0].ring, span, 1);
+}
+
 BOOL shim__look_at_journals(shim_session *session, session_watch *watch)
 {
     uint64_t taken = taken_so_far(session);
@@ -231,6 +258,7 @@ BOOL shim__look_at_journals(shim_session *session, session_watch *watch)
     found = found || taken != watch->taken_at_last_look;
     watch->taken_at_last_look = taken;
     skip_stuck_claim(session, watch);
+    write_ahead_of_posts(session, watch);
     close_drained_journals(session);
     report_drops(session);
     return found;
