@@ -373,7 +373,8 @@ typedef struct session_watch {
     uint64_t stuck_position; /* a head claimed and not published, or UINT64_MAX */
     ULONGLONG stuck_since;
     uint64_t taken_at_last_look;
-    ULONGLONG wrote_ahead_at; /* the last long write ahead of the posts */
+    ULONGLONG wrote_ahead_at;   /* the last long write ahead of the posts */
+    uint64_t tail_at_last_look; /* posts came since when the tail moved */
 } session_watch;
 /* The session thread's look: wakes a callback for messages waiting, skips
  * a claim whose producer is gone, writes ahead of the posts, closes

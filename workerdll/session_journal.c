@@ -212,30 +212,40 @@ static uint64_t waiting_bytes(const shim_session *session)
 }
 
 /* What the session thread's look writes ahead of the posts (message_ring.h).
- * Each look, the next 64 KiB: a host that posts now and then finds the
- * pages of its next few hundred records writable. Once a second, the next
- * 4 MiB (the default journal): a burst after a write-back finds its pages
- * writable too, and does not take a fault every 4 KiB. A fault costs a
- * few microseconds, and under some hypervisors more than ten: written
- * back every half minute or so, 4 MiB are 1,024 of them, which a host
- * calling flat out meets faster than a callback can write ahead of it.
- * The long write costs tens of microseconds a second. */
+ * While posts come (the tail moved since the last look): the next 64 KiB
+ * each look, so that a host calling now and then finds the pages of its
+ * next few hundred records writable, and the next 4 MiB (the default
+ * journal) once a second. While none come, only the 4 MiB, once every 10 s:
+ * a write-back comes about every 30 s, so a burst after a quiet spell still
+ * finds its pages writable most of the time. A host calling flat out meets
+ * a page every 4 KiB, faster than a callback can write ahead of it when a
+ * fault costs more than ten microseconds, as in some guests. Each page
+ * written costs the session thread a few microseconds in such a guest:
+ * every look, it would cost an idle session a third of a percent of a core. */
 #define LOOK_WRITE_AHEAD_BYTES (64u * 1024u)
 #define LONG_WRITE_AHEAD_BYTES (4u * 1024u * 1024u)
-#define LONG_WRITE_AHEAD_INTERVAL_MS 1000u
+#define LONG_WRITE_AHEAD_MS_WHILE_POSTED 1000u
+#define LONG_WRITE_AHEAD_MS_WHILE_IDLE 10000u
 
 static void write_ahead_of_posts(shim_session *session, session_watch *watch)
 {
     ULONGLONG now = GetTickCount64();
-    uint64_t span = LOOK_WRITE_AHEAD_BYTES;
+    message_ring *ring = &session->journals[0].ring;
+    uint64_t tail;
+    BOOL posted;
 
     if (session->journal_kind != SHIM_JOURNAL_FILE || shim__read_flag(&session->journals[0].closed))
         return;
-    if (now - watch->wrote_ahead_at >= LONG_WRITE_AHEAD_INTERVAL_MS) {
+    tail = __atomic_load_n(&ring->view.header->tail, __ATOMIC_RELAXED);
+    posted = tail != watch->tail_at_last_look;
+    watch->tail_at_last_look = tail;
+    if (now - watch->wrote_ahead_at >=
+        (posted ? LONG_WRITE_AHEAD_MS_WHILE_POSTED : LONG_WRITE_AHEAD_MS_WHILE_IDLE)) {
         watch->wrote_ahead_at = now;
-        span = LONG_WRITE_AHEAD_BYTES;
+        ring_write_ahead(ring, LONG_WRITE_AHEAD_BYTES, 1);
+    } else if (posted) {
+        ring_write_ahead(ring, LOOK_WRITE_AHEAD_BYTES, 1);
     }
-    ring_write_ahead(&session->journals[0].ring, span, 1);
 }
 
 BOOL shim__look_at_journals(shim_session *session, session_watch *watch)
