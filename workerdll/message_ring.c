@@ -233,6 +233,7 @@ uint64_t ring_skip_unpublished(message_ring *ring)
  * write since its write-back. In assembly: as a C atomic it would race
  * with a producer's plain stores of a payload word in C11's terms,
  * although the instruction is atomic against them. */
+/* NOLINTNEXTLINE(readability-non-const-parameter): the assembly writes through it */
 static void write_page_keeping_bytes(unsigned char *page)
 {
 #if defined(__i386__) || defined(__x86_64__)
