@@ -48,7 +48,7 @@ loader_failed() { # NAME STATUS
 original_status=0
 run_loader "$work/original" original || original_status=$?
 # The original DLL, which twinshim does not touch: in one make test here
-# (2026-12-07) its run printed nothing at all; 300 runs since did not.
+# (2026-12-07) its run printed nothing at all; 410 runs since did not.
 # Said, with its exit code and errors, and run once more; the second run
 # must pass.
 if [ "$original_status" != 0 ] || [ ! -s "$work/original.txt" ]; then
