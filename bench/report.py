@@ -135,6 +135,18 @@ def journal_targets(v, add):
         if key in v:
             add(f"| `{key}`: {label} | {target} | {number(v.get(key))} | – | {verdict(v.get(key), limit)} |")
     add("")
+    if "intercept_stalled_percent_1t" in v:
+        add("What makes the back-to-back mean (no target): the share of the host threads' time spent in "
+            "batches slower than 250 ns a call (the thread lost its CPU, a page fault, a wait for room), "
+            "quiet / loaded, at 1 and 2 threads: example front "
+            f"{number(v.get('intercept_stalled_percent_1t'))} / {number(v.get('intercept_stalled_percent_1t_loaded'))} % "
+            f"and {number(v.get('intercept_stalled_percent_2t'))} / "
+            f"{number(v.get('intercept_stalled_percent_2t_loaded'))} %; the direct call "
+            f"{number(v.get('direct_call_stalled_percent_1t'))} / "
+            f"{number(v.get('direct_call_stalled_percent_1t_loaded'))} % and "
+            f"{number(v.get('direct_call_stalled_percent_2t'))} / "
+            f"{number(v.get('direct_call_stalled_percent_2t_loaded'))} % (section 6).")
+        add("")
     if "flush_every_post_added_us_p50" in v:
         add(f"`flush_every_post_added_us_p50` (what `SHIM_FLUSH_EVERY_POST` adds to a call, no target): "
             f"{number(v.get('flush_every_post_added_us_p50'))} µs quiet, "

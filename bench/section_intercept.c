@@ -23,6 +23,10 @@
  * median over the rounds. The mean is each host thread's whole time from
  * its first call to its last divided by its calls (stalls, wakes and waits
  * for room included), averaged over the host threads; "added" likewise.
+ * What makes a mean: <kind>_stalled_percent_<n>t is the share of the host
+ * threads' batch time spent in batches slower than STALL_NS_PER_CALL a call
+ * (the thread lost its CPU, a page fault, a wait for room), median over the
+ * rounds, for each kind and the direct call.
  * The whole section runs twice: on the machine as it is, and with one busy
  * thread per CPU started by the section (keys ending in _loaded).
  *
@@ -47,6 +51,9 @@
 #include "section_intercept.h"
 
 #define BATCH_CALLS 32
+/* A batch slower than this per call stalled: 8 µs a batch, below one page
+ * fault in the bench's VM (about 13 µs), far above a batch's own cost. */
+#define STALL_NS_PER_CALL 250.0
 #define MAX_HOST_THREADS 4
 #define BASELINE_POOL_THREADS 2 /* a session's default pool size */
 
@@ -247,7 +254,8 @@ typedef struct timing_buffers {
 typedef struct call_times {
     double p50; /* of the batches */
     double p99;
-    double mean; /* each thread's whole time over its calls, averaged over the threads */
+    double mean;            /* each thread's whole time over its calls, averaged over the threads */
+    double stalled_percent; /* of the batches' time, in batches slower than STALL_NS_PER_CALL */
 } call_times;
 
 /* `threads` host threads make `batches` batches of calls of one kind at
@@ -262,6 +270,8 @@ static call_times time_calls(call_kind kind, unsigned threads, int batches, cons
     bench_record_counter *counter = expect_records(kind, targets, (LONGLONG)threads * batches * BATCH_CALLS);
     double ns_per_tick = 1e9 / (double)bench_frequency.QuadPart;
     size_t count = 0;
+    double batch_time = 0.0;
+    double stalled_time = 0.0;
     call_times times = { .mean = 0.0 };
 
     if (go == NULL)
@@ -288,6 +298,12 @@ static call_times time_calls(call_kind kind, unsigned threads, int batches, cons
         times.mean += (double)jobs[t].total_ticks * ns_per_tick / ((double)batches * BATCH_CALLS) / threads;
     }
     CloseHandle(go);
+    for (size_t i = 0; i < count; i++) {
+        batch_time += buffers->values[i];
+        if (buffers->values[i] > STALL_NS_PER_CALL)
+            stalled_time += buffers->values[i];
+    }
+    times.stalled_percent = batch_time > 0.0 ? 100.0 * stalled_time / batch_time : 0.0;
     times.p99 = percentile_of(buffers->values, count, 0.99);
     times.p50 = percentile_of(buffers->values, count, 0.50);
     return times;
@@ -366,9 +382,10 @@ typedef struct pass_samples {
     samples p50[CALL_KINDS][HOST_COUNTS];
     samples p99[CALL_KINDS][HOST_COUNTS];
     samples mean[CALL_KINDS][HOST_COUNTS];
-    samples rate[CALL_KINDS]; /* records per second, posting kinds only */
-    samples rate_unbatched;   /* the example front's, its worker taking one message at a time */
-    alone_samples alone;      /* calls timed one by one */
+    samples stalled[CALL_KINDS][HOST_COUNTS]; /* call_times.stalled_percent */
+    samples rate[CALL_KINDS];                 /* records per second, posting kinds only */
+    samples rate_unbatched; /* the example front's, its worker taking one message at a time */
+    alone_samples alone;    /* calls timed one by one */
 } pass_samples;
 
 /* The per-round differences a[i] - b[i]. */
@@ -405,6 +422,8 @@ static void put_references(const pass_samples *s, BOOL with_generated, const cha
         }
         snprintf(key, sizeof key, "direct_call_ns_mean_%ut%s", threads, suffix);
         put_number(key, median_of(&s->mean[DIRECT][h]));
+        snprintf(key, sizeof key, "direct_call_stalled_percent_%ut%s", threads, suffix);
+        put_number(key, median_of(&s->stalled[DIRECT][h]));
     }
 }
 
@@ -432,6 +451,10 @@ static void put_added(const pass_samples *s, call_kind k, const char *suffix)
         }
         snprintf(key, sizeof key, "%s_added_ns_%s%s", kind_keys[k], statistics[q], suffix);
         put_number(key, largest);
+    }
+    for (int h = 0; h < HOST_COUNTS; h++) {
+        snprintf(key, sizeof key, "%s_stalled_percent_%ut%s", kind_keys[k], host_thread_counts[h], suffix);
+        put_number(key, median_of(&s->stalled[k][h]));
     }
 }
 
@@ -480,6 +503,7 @@ static void run_pass(const options *o, const call_targets *targets, const alone_
                     add_sample(&s->p50[kind][h], times.p50);
                     add_sample(&s->p99[kind][h], times.p99);
                     add_sample(&s->mean[kind][h], times.mean);
+                    add_sample(&s->stalled[kind][h], times.stalled_percent);
                 }
             }
         }
