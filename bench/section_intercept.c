@@ -399,7 +399,8 @@ static samples differences(const samples *a, const samples *b)
 }
 
 /* The reference rows: the empty loop, and each call less it (p50). */
-static void put_references(const pass_samples *s, BOOL with_generated, const char *suffix)
+static void put_references(const pass_samples *s, BOOL with_intercepted, BOOL with_generated,
+                           const char *suffix)
 {
     char key[96];
 
@@ -412,9 +413,11 @@ static void put_references(const pass_samples *s, BOOL with_generated, const cha
         net = differences(&s->p50[DIRECT][h], &s->p50[EMPTY_LOOP][h]);
         snprintf(key, sizeof key, "direct_call_ns_p50_%ut%s", threads, suffix);
         put_number(key, median_of(&net));
-        net = differences(&s->p50[INTERCEPTED][h], &s->p50[EMPTY_LOOP][h]);
-        snprintf(key, sizeof key, "intercept_call_ns_p50_%ut%s", threads, suffix);
-        put_number(key, median_of(&net));
+        if (with_intercepted) {
+            net = differences(&s->p50[INTERCEPTED][h], &s->p50[EMPTY_LOOP][h]);
+            snprintf(key, sizeof key, "intercept_call_ns_p50_%ut%s", threads, suffix);
+            put_number(key, median_of(&net));
+        }
         if (with_generated) {
             net = differences(&s->p50[GENERATED][h], &s->p50[EMPTY_LOOP][h]);
             snprintf(key, sizeof key, "generated_call_ns_p50_%ut%s", threads, suffix);
@@ -458,15 +461,16 @@ static void put_added(const pass_samples *s, call_kind k, const char *suffix)
     }
 }
 
-static void put_pass(const pass_samples *s, const call_targets *targets, const alone_targets *alone,
-                     const char *suffix)
+/* The keys of the kinds that ran: one left out by --only has no key,
+ * rather than a 0 that reads as a measurement. */
+static void put_pass(const pass_samples *s, const options *o, const call_targets *targets,
+                     const alone_targets *alone, const char *suffix)
 {
-    BOOL with_generated = targets->generated != NULL;
     char key[96];
 
-    put_references(s, with_generated, suffix);
+    put_references(s, kind_runs(INTERCEPTED, o, targets), kind_runs(GENERATED, o, targets), suffix);
     for (int k = FIRST_POSTING; k < CALL_KINDS; k++) {
-        if (k == GENERATED && !with_generated)
+        if (!kind_runs((call_kind)k, o, targets))
             continue;
         put_added(s, (call_kind)k, suffix);
         if (k == INTERCEPTED) {
@@ -527,7 +531,7 @@ static void run_pass(const options *o, const call_targets *targets, const alone_
         alone_round(alone, rotation, &s->alone, round >= 0);
         progress(round < 0 ? "  warm-up done\n" : "  round %d of %d done\n", round + 1, o->rounds);
     }
-    put_pass(s, targets, alone, suffix);
+    put_pass(s, o, targets, alone, suffix);
     HeapFree(GetProcessHeap(), 0, s);
 }
 

@@ -115,14 +115,17 @@ BOOL shim__messages_deliverable(shim_session *session)
 /* Under the delivery lock: what finishing made reusable is released; a
  * recovered journal with nothing left, and no batch of it still being run
  * (whose callback will come back to release it), is handed to the session
- * thread to close. */
-static void release_finished(session_journal *journal)
+ * thread to close. Returns whether the session's own journal has new room:
+ * the caller then wakes the posts waiting for it, once the lock is let go. */
+static BOOL release_finished(session_journal *journal)
 {
+    uint64_t before = __atomic_load_n(&journal->ring.view.header->release, __ATOMIC_RELAXED);
     uint64_t release = ring_release_finished(&journal->ring);
 
     if (journal->recovered && journal->batches_running == 0 &&
         release == __atomic_load_n(&journal->ring.view.header->tail, __ATOMIC_ACQUIRE))
         InterlockedExchange(&journal->drained, 1);
+    return !journal->recovered && release != before;
 }
 
 static BOOL release_is_due(const shim_session *session, const session_journal *journal)
@@ -292,11 +295,15 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
      * then costs a few locks, not one per message; the records' own marks
      * say what is finished meanwhile (exit and recovery go by them). */
     if (journal->recovered || release_is_due(session, journal)) {
+        BOOL made_room;
+
         AcquireSRWLockExclusive(&session->delivery_lock);
         if (journal->recovered)
             journal->batches_running--;
-        release_finished(journal);
+        made_room = release_finished(journal);
         ReleaseSRWLockExclusive(&session->delivery_lock);
+        if (made_room)
+            shim__wake_room_waiters(session);
     }
     return TRUE;
 }
@@ -333,6 +340,7 @@ int shim_message_finish(shim_session *session, shim_message_ticket ticket)
     session_journal *journal;
     journal_record *record;
     int status = SHIM_E_INVALID_ARGUMENT;
+    BOOL made_room = FALSE;
     LONG deferred;
 
     if (session == NULL || index >= (unsigned)shim__read_flag(&session->journal_count))
@@ -347,13 +355,15 @@ int shim_message_finish(shim_session *session, shim_message_ticket ticket)
 
         if ((state & JOURNAL_STATE_DEFERRED) && !(state & JOURNAL_STATE_FINISHED)) {
             ring_mark(record, JOURNAL_STATE_FINISHED);
-            release_finished(journal);
+            made_room = release_finished(journal);
             status = SHIM_OK;
         }
     }
     ReleaseSRWLockExclusive(&session->delivery_lock);
     if (status != SHIM_OK)
         return status;
+    if (made_room)
+        shim__wake_room_waiters(session);
     deferred = InterlockedDecrement(&session->deferred_now);
     /* Delivery held back by the limit can go on. */
     if (deferred + 1 >= shim__read_flag(&session->deferred_limit))

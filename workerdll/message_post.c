@@ -61,17 +61,38 @@ static int drop(shim_session *session)
     return SHIM_E_FULL;
 }
 
+/* The longest a post waiting for room sleeps before it looks again: the
+ * bound on noticing a stop, or a release whose wake it missed. */
+#define ROOM_WAIT_SLICE_MS 5u
+
+/* Sleeps until a callback moves the release point from `seen`, or
+ * `milliseconds` pass. Checked under room_lock, which the waking callback
+ * takes before it wakes: a release made before the sleep is seen here, one
+ * made after wakes the sleep. */
+static void sleep_until_released(shim_session *session, const message_ring *ring, uint64_t seen,
+                                 DWORD milliseconds)
+{
+    AcquireSRWLockExclusive(&session->room_lock);
+    if (__atomic_load_n(&ring->view.header->release, __ATOMIC_ACQUIRE) == seen)
+        SleepConditionVariableSRW(&session->room_made, &session->room_lock, milliseconds, 0);
+    ReleaseSRWLockExclusive(&session->room_lock);
+}
+
 /* Waits for room: callbacks make it by finishing messages. Never under the
  * loader lock (a callback may need it), and not again after a wait ran out
- * until the plugin has made room since. Returns SHIM_OK with *claim filled,
- * or the reason the message is not posted. Kept out of the post's own
- * code (cold): a call made now and then finds each line of it cold. */
+ * until the plugin has made room since. The post sleeps until the callback
+ * that moves the release point wakes it: a loop of SwitchToThread and
+ * Sleep(1) slept a whole timer tick on Windows (15.6 ms by default,
+ * docs/wine-vs-windows.md) while room was made in microseconds. Returns
+ * SHIM_OK with *claim filled, or the reason the message is not posted. Kept
+ * out of the post's own code (cold): a call made now and then finds each
+ * line of it cold. */
 __attribute__((cold, noinline)) static int wait_for_room(shim_session *session, message_ring *ring,
                                                          uint32_t size, uint32_t producer, ring_claim *claim)
 {
     LONG64 release = (LONG64)__atomic_load_n(&ring->view.header->release, __ATOMIC_ACQUIRE);
     ULONGLONG start;
-    unsigned waits = 0;
+    int status;
 
     if (session->queue_settings.when_full == SHIM_FULL_DROP || shim__holds_loader_lock())
         return drop(session);
@@ -81,23 +102,53 @@ __attribute__((cold, noinline)) static int wait_for_room(shim_session *session, 
         InterlockedExchange(&session->full_wait_gave_up, 0);
     }
     start = GetTickCount64();
+    /* Counted, then a seq_cst fence, before any look at the release point;
+     * a callback stores the release point, then a seq_cst fence, before it
+     * reads the count (shim__wake_room_waiters): one of the two sees the
+     * other's write, so a release either lets this claim through or wakes
+     * this wait. */
+    InterlockedIncrement(&session->room_waiters);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (;;) {
+        uint64_t seen = __atomic_load_n(&ring->view.header->release, __ATOMIC_ACQUIRE);
+        ULONGLONG waited;
+
         shim__wake_consumer(session);
-        if (++waits < 64)
-            SwitchToThread();
-        else
-            Sleep(1);
-        if (ring_claim_record(ring, size, producer, claim))
-            return SHIM_OK;
-        if (shim__read_flag(&session->stop_requested))
-            return shim__refuse(session, SHIM_E_STOPPING);
-        if (GetTickCount64() - start >= session->queue_settings.full_wait_ms) {
+        if (ring_claim_record(ring, size, producer, claim)) {
+            status = SHIM_OK;
+            break;
+        }
+        if (shim__read_flag(&session->stop_requested)) {
+            status = shim__refuse(session, SHIM_E_STOPPING);
+            break;
+        }
+        waited = GetTickCount64() - start;
+        if (waited >= session->queue_settings.full_wait_ms) {
             InterlockedExchange64(&session->gave_up_at_release,
                                   (LONG64)__atomic_load_n(&ring->view.header->release, __ATOMIC_ACQUIRE));
             InterlockedExchange(&session->full_wait_gave_up, 1);
-            return drop(session);
+            status = drop(session);
+            break;
         }
+        sleep_until_released(session, ring, seen,
+                             session->queue_settings.full_wait_ms - waited < ROOM_WAIT_SLICE_MS
+                                 ? (DWORD)(session->queue_settings.full_wait_ms - waited)
+                                 : ROOM_WAIT_SLICE_MS);
     }
+    InterlockedDecrement(&session->room_waiters);
+    return status;
+}
+
+void shim__wake_room_waiters(shim_session *session)
+{
+    /* Orders the caller's store of the release point before the count's
+     * read (see wait_for_room). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (shim__read_flag(&session->room_waiters) == 0)
+        return;
+    AcquireSRWLockExclusive(&session->room_lock);
+    ReleaseSRWLockExclusive(&session->room_lock);
+    WakeAllConditionVariable(&session->room_made);
 }
 
 /* Wakes a callback when none is scheduled: after the backlog crossed a wake

@@ -99,6 +99,11 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     volatile LONG64 gave_up_at_release;
     volatile LONG64 dropped;
     volatile LONG64 dropped_reported;
+    /* Posts waiting for room in a full journal, asleep on room_made until
+     * a callback moves the release point (message_post.c). */
+    volatile LONG room_waiters;
+    SRWLOCK room_lock;
+    CONDITION_VARIABLE room_made;
 
     /* The session's journals: its own first, then those of dead processes
      * (added by the session thread; journal_count is read with acquire).
@@ -335,6 +340,9 @@ void shim__add_consumer(shim_session *session);
  * seq_cst fence, so that what the caller published is seen by it or by a
  * callback that leaves (message_post.c). */
 void shim__wake_consumer(shim_session *session);
+/* Wakes the posts waiting for room, if any: after the release point of
+ * the session's own journal moved (message_post.c). */
+void shim__wake_room_waiters(shim_session *session);
 /* Whether a callback has something to do now. */
 BOOL shim__has_work_for_callbacks(shim_session *session);
 
