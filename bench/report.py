@@ -455,9 +455,9 @@ def tables(r, meta):
         f"records/s quiet and {number(v.get('records_per_s_unbatched_loaded'))} loaded, in the same rounds.")
     add("")
     if with_generated:
-        add("The generated front's worker is the one shimgen writes, with the runtime's defaults "
-            "(one message at a time); the bench adds an export of its session's counters to the "
-            "generated project, to wait for its records.")
+        add("The generated front's worker is the one shimgen writes, which takes up to 32 messages "
+            "at once (`SHIM_MESSAGE_BATCH_LIMIT`); the bench adds an export of its session's counters "
+            "to the generated project, to wait for its records.")
     else:
         add("The front shimgen generates was not measured in this run (no `--generated-front`).")
     add("")

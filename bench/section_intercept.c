@@ -35,8 +35,8 @@
  * timed in the same rounds. Its observing stub saves the argument
  * registers, posts a 96-byte record (export index, ordinal, thread, UTC
  * time from shim_front_utc_now, raw registers, return address) and jumps
- * to the original; its worker (the generated one, with the runtime's
- * defaults: no message batch) writes a log line only when
+ * to the original; its worker (the generated one, which takes up to
+ * SHIM_MESSAGE_BATCH_LIMIT messages at once) writes a log line only when
  * BENCH_ORIGINAL_SHIM_LOG names a file, which the section unsets, so it
  * returns at once. The section waits for its records through the counters
  * export that bench/build-generated-front.sh adds (records_per_s_generated
