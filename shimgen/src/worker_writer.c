@@ -122,7 +122,7 @@ static void write_exit_and_stop(FILE *out, const wrap_plan *plan)
     fprintf(out,
             "/* Process exit, on the exiting thread inside DllMain: every other thread\n"
             " * was ended wherever it was, so nothing here may wait, allocate or take a\n"
-            " * lock. The record is built on the stack as call_seen builds it, with\n"
+            " * lock. The record is built on the stack as log_call builds it, with\n"
             " * \"possible_repeat\" for one cut off while call_seen handled it. The file\n"
             " * sink appends it without the heap or a lock (and declines while a thread\n"
             " * that is still alive holds the file); the RELP sink cannot send at exit\n"
