@@ -100,7 +100,9 @@ struct shim_session { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     volatile LONG64 dropped;
     volatile LONG64 dropped_reported;
     /* Posts waiting for room in a full journal, asleep on room_made until
-     * a callback moves the release point (message_post.c). */
+     * a callback moves the release point (message_post.c). The session's
+     * own, not session_signals.c's condition variable: every session
+     * thread sleeps on that one, and a release would wake them all. */
     volatile LONG room_waiters;
     SRWLOCK room_lock;
     CONDITION_VARIABLE room_made;
