@@ -16,7 +16,8 @@
 #   TWINSHIM_JOURNAL_FUZZ_SECONDS  how long to fuzz the journal reader
 #                            (workerdll/fuzz/run-fuzz.sh; default 300, 0: not)
 # The "Fault injection" section of an existing docs/reliability.md, between
-# its markers, is kept as it is.
+# its markers, is kept as it is; so are its PE-reader fuzzing figures, between
+# theirs, when this run does not fuzz (they name the run they come from).
 set -u
 
 top=$(pwd)
@@ -99,6 +100,7 @@ run_journal() { # label [VAR=value...] command...
     sizes=""
     for word in "$@"; do
         case "$word" in
+            *_DIR=*) ;; # where it works, not how big
             *=*) sizes="$sizes $word" ;;
             *) break ;;
         esac
@@ -127,7 +129,8 @@ run_journal sink-outage-30s TWINSHIM_SINK_OUTAGE_SECONDS=30 \
     sh "$top/sinks/tests/test_sinks_rsyslog.sh" "$top/build/$preset" restart_flowing
 journal_fuzz_seconds=${TWINSHIM_JOURNAL_FUZZ_SECONDS:-300}
 if [ "$journal_fuzz_seconds" -gt 0 ]; then
-    run_journal journal-fuzz TWINSHIM_JOURNAL_FUZZ_DIR="$out/journal-fuzz" \
+    run_journal journal-fuzz TWINSHIM_JOURNAL_FUZZ_SECONDS="$journal_fuzz_seconds" \
+        TWINSHIM_JOURNAL_FUZZ_DIR="$out/journal-fuzz" \
         sh "$top/workerdll/fuzz/run-fuzz.sh" "$journal_fuzz_seconds"
 fi
 
@@ -175,6 +178,15 @@ the front gave, and the handle and module counts against their baseline.
 EOF
 fi
 
+# The PE reader's fuzzing figures: a run that does not fuzz keeps those of
+# the report before (they say which run they are from).
+fuzz_section=$out/fuzzing.md
+: > "$fuzz_section"
+if [ -f "$report" ] && grep -q '<!-- fuzzing:begin -->' "$report"; then
+    sed -n '/<!-- fuzzing:begin -->/,/<!-- fuzzing:end -->/p' "$report" > "$fuzz_section"
+fi
+run_stamp="$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
 table() { # results file
     echo "| scenario | program | size | cycles run | calls | callbacks lost | handles leaked | modules leaked | failed runs | time (s) | result |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
@@ -202,7 +214,7 @@ under Wine 8 at its CI size and at its full size, and copies the
 [wine-vs-windows.md](wine-vs-windows.md) for what that does and does not prove.
 
 EOF
-    echo "Last run: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc 2>/dev/null || echo '?') CPUs, $(wine --version 2>/dev/null || echo 'wine ?')."
+    echo "Last run: $run_stamp, $(nproc 2>/dev/null || echo '?') CPUs, $(wine --version 2>/dev/null || echo 'wine ?')."
     echo
     if [ "$failed" -eq 0 ]; then
         echo "Every program passed."
@@ -398,6 +410,9 @@ EOF
         corp=$(echo "$last" | sed -n 's/.* corp: \([^ ]*\).*/\1/p')
         crashes=0
         [ -d "$(dirname "$fuzz_log")/crashes" ] && crashes=$(ls "$(dirname "$fuzz_log")/crashes" | wc -l)
+        echo "<!-- fuzzing:begin -->"
+        echo "From the run of $run_stamp."
+        echo
         echo "shimgen's PE-reader fuzz target (\`shimgen/fuzz/fuzz_exports.c\`, libFuzzer with ASan and"
         echo "UBSan, \`-max_len=65536 -timeout=10\`), seeded like \`shimgen/run-tests.sh\` (the seeds in"
         echo "\`shimgen/fuzz/seeds/\`, the test fixtures, six small Wine DLLs):"
@@ -423,6 +438,11 @@ EOF
         fi
         echo "CI (\`make test\` through \`shimgen/run-tests.sh\`) fuzzes for \`SHIMGEN_FUZZ_SECONDS\`"
         echo "(default 30 s) only."
+        echo "<!-- fuzzing:end -->"
+    elif [ -s "$fuzz_section" ]; then
+        echo "This run did not fuzz the PE reader: the figures below are kept from the run they name."
+        echo
+        cat "$fuzz_section"
     else
         cat <<'EOF'
 **Placeholder**: no fuzzing run was reported by this run of `run-torture.sh`.
