@@ -52,13 +52,17 @@ EOF
 # shimgen's steps are timed from its "== shimgen:" headings.
 if [ "$run_shimgen" -eq 1 ]; then
     shimgen_status_file=$build/shimgen-status
+    shimgen_step_log=$build/shimgen-step.log # what the current step printed
+    : > "$shimgen_step_log"
     { shimgen/run-tests.sh 9>&- 2>&1; echo $? > "$shimgen_status_file"; } | {
         step=""
         step_start=$EPOCHREALTIME
         while IFS= read -r line; do
             printf '%s\n' "$line"
+            printf '%s\n' "$line" >> "$shimgen_step_log"
             case "$line" in
             "== shimgen: "*)
+                : > "$shimgen_step_log"
                 [ -n "$step" ] && printf 'shimgen %s\t%s\t-\tpassed\n' "$step" "$(seconds_since "$step_start")" \
                     >> "$times"
                 step=${line#== shimgen: }
@@ -83,4 +87,16 @@ awk -F'\t' '
     { printf "%8.1f s  of %4d s   %-7s %s%s\n", $2, $3, $4, $1, over }
 ' "$times"
 printf '%8.1f s  in all (build not counted)\n' "$total"
+
+# A CI log is often read from its end: what each failure printed, again.
+if [ "$failed" -ne 0 ]; then
+    echo
+    echo "== what the failures printed"
+    python3 "$top/scripts/failure-excerpts.py" "$build/ctest.log" "$times"
+    [ "$run_shimgen" -eq 1 ] && [ "$(cat "$shimgen_status_file")" != 0 ] && {
+        echo "-- shimgen $(awk -F'\t' '$4 == "failed" && $1 ~ /^shimgen / { sub(/^shimgen /, "", $1); print $1 }' "$times"), its last lines:"
+        tail -n 20 "$shimgen_step_log"
+    }
+    echo "== failed: $(awk -F'\t' '$4 != "passed" { printf "%s%s", sep, $1; sep = "; " }' "$times")"
+fi
 exit "$failed"
