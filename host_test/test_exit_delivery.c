@@ -132,21 +132,32 @@ static void legacy_program_exits(const wchar_t *program, const wchar_t *argument
     assert_win32(SetEnvironmentVariableW(L"TWINSHIM_EXAMPLE_LOG", log_path));
 
     for (int run = 0; run < RUNS; run++) {
-        DWORD exit_code;
+        /* Late, it is reported with its log's tail: whether the first
+         * call's line came (the child waits for it) or the exit hung. */
+        child_process process = { .deadline_ms = TEST_DEADLINE_MS };
         audit_tally tally;
 
+        _snwprintf(process.description, CHILD_DESCRIPTION_CAPACITY, L"run %d of %d: %ls %ls", run + 1, RUNS,
+                   program, arguments);
+        _snwprintf(process.log_path, CHILD_LOG_CAPACITY, L"%ls", log_path);
         if (!DeleteFileW(log_path))
             assert_int_equal(GetLastError(), ERROR_FILE_NOT_FOUND);
-        assert_true(run_child_within(child, arguments, TEST_DEADLINE_MS, &exit_code));
-        assert_int_equal(exit_code, CHILD_RETURNED);
+        assert_true(child_start(&process, child, arguments));
+        child_wait_any(&process, 1);
+        assert_false(process.missed_deadline);
+        if (process.exit_code != CHILD_RETURNED)
+            print_error("run %d of %ls %ls: exit code %lu (legacy_exit_child.c: 3, the first call's line did "
+                        "not come; 4, a wrong result)\n",
+                        run + 1, program, arguments, process.exit_code);
+        assert_int_equal(process.exit_code, CHILD_RETURNED);
         tally = tally_audit_log(log_path);
         if (tally.malformed != 0 || tally.distinct_calls + tally.declared_lost != CALLS ||
             tally.unmarked_twice != 0 || tally.repeats_marked > (int)SHIM_DEFAULT_MAX_THREADS ||
             tally.lines > CALLS + tally.repeats_marked) {
             print_error("run %d of %ls %ls: %d lines, %d malformed, %d of %d calls, %d marked repeats, "
                         "%d unmarked duplicates, %d declared lost\n",
-                        run, program, arguments, tally.lines, tally.malformed, tally.distinct_calls, CALLS,
-                        tally.repeats_marked, tally.unmarked_twice, tally.declared_lost);
+                        run + 1, program, arguments, tally.lines, tally.malformed, tally.distinct_calls,
+                        CALLS, tally.repeats_marked, tally.unmarked_twice, tally.declared_lost);
             fail();
         }
         runs_with_repeats += tally.repeats_marked != 0;
