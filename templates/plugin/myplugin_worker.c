@@ -140,6 +140,9 @@ static BOOL thread_has_ended(DWORD id)
  * it will never write again, so the line is written anyway. */
 static int write_line_at_exit(const session_log *log, const log_line *line)
 {
+    /* Asked once (three wineserver round trips under Wine), not for every
+     * line of a backlog: an ended thread stays ended. */
+    static LONG ended_writer;
     const LONG self = (LONG)GetCurrentThreadId();
     LONG holder;
     BOOL written;
@@ -147,8 +150,10 @@ static int write_line_at_exit(const session_log *log, const log_line *line)
     if (log->file == INVALID_HANDLE_VALUE)
         return SHIM_OK;
     holder = InterlockedCompareExchange(&writer, self, 0);
-    if (holder != 0 && (holder == self || !thread_has_ended((DWORD)holder)))
+    if (holder != 0 && (holder == self || (holder != ended_writer && !thread_has_ended((DWORD)holder))))
         return SHIM_E_PROCESS_EXITING; /* declined: it stays in the journal, counted */
+    if (holder != 0)
+        ended_writer = holder;
     written = write_to_file(log, line);
     if (holder == 0)
         InterlockedExchange(&writer, 0);
@@ -199,6 +204,11 @@ static int plugin_start(shim_session *session, void **plugin_state)
             free_log(log);
             return SHIM_E_SYSTEM;
         }
+        /* Under Wine the first write fetches the file's descriptor from the
+         * wineserver, and a fetch that the exit cuts off on another thread
+         * can make the next one abort the process: written once here, the
+         * descriptor is cached before any exit. */
+        write_to_file(log, &(log_line){ .length = 0 });
     }
     /* The stop disarms and closes the timer, and its last tick returns
      * before on_stopped: the log outlives it, no on_closed is needed. */
