@@ -123,9 +123,13 @@ static void legacy_program_exits(const wchar_t *program, const wchar_t *argument
     wchar_t folder[TEST_PATH_CAPACITY];
     wchar_t log_path[TEST_PATH_CAPACITY];
     wchar_t child[TEST_PATH_CAPACITY];
+    wchar_t journals[TEST_PATH_CAPACITY];
     int runs_with_repeats = 0;
     int runs_with_losses = 0;
 
+    /* Emptied: what an earlier run of the suite left there (a late child it
+     * terminated) would be recovered into this log. */
+    assert_true(fresh_journal_folder(L"exit-delivery-legacy", journals));
     assert_true(fixture_folder(L"exit-delivery-legacy", legacy_installation, LEGACY_FILES, folder));
     _snwprintf(log_path, TEST_PATH_CAPACITY, L"%lsaudit.log", folder);
     _snwprintf(child, TEST_PATH_CAPACITY, L"fixtures\\exit-delivery-legacy\\%ls", program);
