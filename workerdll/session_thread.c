@@ -194,6 +194,13 @@ DWORD WINAPI shim__session_thread(void *parameter)
         report("twinshim worker: the plugin's start hook failed; queued work will be cancelled, "
                "messages stay in the journal\n");
     shim__trace(session, SHIM_TRACE_SESSION_STARTED);
+    /* What dead processes left, and what this one posted before the start,
+     * runs now, not at the first look: a short program exits before that
+     * (docs/journal.md, Limits), and what its session did not deliver waits
+     * for the next. */
+    if (start_status == SHIM_OK && !shim__read_flag(&session->stop_requested) &&
+        shim__has_work_for_callbacks(session))
+        shim__add_consumer(session);
 
     look_until_stop(session);
     shim__trace(session, SHIM_TRACE_STOP_RECEIVED);
