@@ -10,13 +10,20 @@
  *       makes <calls> calls, then an unhandled access violation;
  *   journal_child.exe forever <spacing in us> <count file>
  *       calls until killed from outside, <spacing> apart (0: flat out);
+ *   journal_child.exe terminate-early <calls> <count file> <first call>
+ *       holds the loader lock from before it loads legacy.dll to its end,
+ *       so that the worker's session thread never begins (a new thread's
+ *       attach waits for that lock) and the plugin never starts: makes
+ *       calls <first call> to <first call> + <calls> - 1, then
+ *       TerminateProcess on itself;
  *   journal_child.exe recover
  *       loads legacy.dll, unloads it and waits until its worker is gone:
  *       the session delivers what dead processes' journals hold.
- * Call i is legacy_add(i, 1000000). After each call returns, the count of
- * calls that returned is stored in <count file> (a mapped file of its own,
- * so that it outlives the process, however it dies). Every file is in this
- * program's folder but the count file. */
+ * Call i is legacy_add(i, 1000000). After call i returns, i + 1 is stored
+ * in <count file> (a mapped file of its own, so that it outlives the
+ * process, however it dies): the count of calls that returned, those of the
+ * runs before this one included when <first call> continues their count.
+ * Every file is in this program's folder but the count file. */
 #include <stdlib.h>
 #include <wchar.h>
 
@@ -104,6 +111,46 @@ static LONG WINAPI end_at_once(EXCEPTION_POINTERS *exception)
     return EXCEPTION_EXECUTE_HANDLER;
 }
 
+typedef LONG(NTAPI *lock_loader_function)(ULONG flags, ULONG *result, ULONG_PTR *magic);
+
+/* Takes the loader lock for good (the process dies holding it). The lock is
+ * a critical section, which this thread may enter again: its LoadLibrary
+ * and GetProcAddress still work, while every other thread waits for it. */
+static BOOL hold_the_loader_lock(void)
+{
+    lock_loader_function lock_loader =
+        (lock_loader_function)(void (*)(void))GetProcAddress(GetModuleHandleW(L"ntdll.dll"),
+                                                             "LdrLockLoaderLock");
+    ULONG_PTR magic = 0;
+
+    return lock_loader != NULL && lock_loader(0, NULL, &magic) == 0;
+}
+
+/* Dies before the plugin could start, the way a short program does whose
+ * session thread has not run yet: the calls' records are in the journal
+ * only. Every outcome ends in TerminateProcess: a return would run the
+ * DLLs' detach with the loader lock held and the session never started. */
+static void terminate_before_the_plugin_starts(LONG first_call, LONG calls)
+{
+    DWORD exit_code = JOURNAL_CHILD_SETUP_FAILED;
+    HMODULE legacy = NULL;
+
+    if (hold_the_loader_lock())
+        legacy = load_legacy();
+    if (legacy != NULL)
+        legacy_add = (add_function)(void (*)(void))GetProcAddress(legacy, "legacy_add");
+    if (legacy_add != NULL) {
+        exit_code = JOURNAL_CHILD_TERMINATED;
+        for (LONG i = first_call; i < first_call + calls; i++) {
+            if (!call(i)) {
+                exit_code = JOURNAL_CHILD_WRONG_RESULT;
+                break;
+            }
+        }
+    }
+    TerminateProcess(GetCurrentProcess(), exit_code);
+}
+
 static int recover(void)
 {
     HMODULE legacy = load_legacy();
@@ -123,6 +170,13 @@ int wmain(int argc, wchar_t **argv)
 
     if (argc == 2 && wcscmp(argv[1], L"recover") == 0)
         return recover();
+    if (argc == 5 && wcscmp(argv[1], L"terminate-early") == 0) {
+        returned_calls = map_count_file(argv[3]);
+        if (returned_calls == NULL)
+            return JOURNAL_CHILD_SETUP_FAILED;
+        terminate_before_the_plugin_starts((LONG)wcstol(argv[4], NULL, 10), (LONG)wcstol(argv[2], NULL, 10));
+        return JOURNAL_CHILD_SETUP_FAILED; /* TerminateProcess failed */
+    }
     if (argc != 4)
         return JOURNAL_CHILD_BAD_USAGE;
     SetUnhandledExceptionFilter(end_at_once);

@@ -292,8 +292,13 @@ static long race_once(const wchar_t *folder, const wchar_t *journals, unsigned r
     long twice = 0;
 
     memset(recoverers, 0, sizeof recoverers);
+    /* Rings of 256 KiB, each more than half full: no writer adopts the
+     * journal of the one before, nor a recoverer (whose ring is the
+     * default 4 MiB) one of them: three journals to recover. */
+    assert_win32(SetEnvironmentVariableW(TEST_WORKER_CAPACITY_VARIABLE, L"256"));
     for (unsigned j = 0; j < RACE_JOURNALS; j++)
         leave_dead_journal(folder, j * RACE_MESSAGES, RACE_MESSAGES);
+    assert_win32(SetEnvironmentVariableW(TEST_WORKER_CAPACITY_VARIABLE, NULL));
     assert_int_equal(journal_files_in(journals, L"*.journal"), RACE_JOURNALS);
     _snwprintf(go_name, 64, L"twinshim-recovery-race-go-%lu-%u", GetCurrentProcessId(), round);
     go = CreateEventW(NULL, TRUE, FALSE, go_name);

@@ -79,14 +79,19 @@ static BOOL hand_over(shim_session *session, const journal_entry *entry)
 
 /* From the release point to the tail, read again at each step: a post made
  * by on_exit_message itself lands behind the walk, and is handed over by
- * it. */
+ * it. Not what dead processes wrote in a journal this session adopted:
+ * on_exit_message is given this process's messages only, whose pointers
+ * a plugin may follow. Those stay for the next session. */
 static void walk_own_journal(shim_session *session, exit_tally *tally)
 {
-    const journal_view *view = &session->journals[0].ring.view;
+    const session_journal *own = &session->journals[0];
+    const journal_view *view = &own->ring.view;
     uint64_t position;
     uint64_t tail;
 
     journal_bounds(view, &position, &tail);
+    if (position < own->adopted_end)
+        position = own->adopted_end;
     while (position < (tail = __atomic_load_n(&view->header->tail, __ATOMIC_ACQUIRE))) {
         journal_entry entry;
 

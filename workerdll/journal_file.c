@@ -251,22 +251,23 @@ static void set_delete_on_close(HANDLE file)
 }
 
 /* "<process id>-<process start>-<number>.journal": unique per process
- * and session, and a name says whose it was. */
-static void name_journal(const journal_identity *identity, unsigned number, journal_file *journal)
+ * and session, and a name says whose it is. */
+static void name_journal(const journal_identity *identity, unsigned number,
+                         wchar_t name[JOURNAL_NAME_CAPACITY])
 {
     wchar_t text[20];
     size_t length = 0;
 
-    journal->name[0] = L'\0';
+    name[0] = L'\0';
     format_hex(text, identity->process_id, 8);
-    append(journal->name, &length, text);
-    append(journal->name, &length, L"-");
+    append(name, &length, text);
+    append(name, &length, L"-");
     format_hex(text, identity->process_started, 16);
-    append(journal->name, &length, text);
-    append(journal->name, &length, L"-");
+    append(name, &length, text);
+    append(name, &length, L"-");
     format_hex(text, number, 8);
-    append(journal->name, &length, text);
-    append(journal->name, &length, JOURNAL_EXTENSION);
+    append(name, &length, text);
+    append(name, &length, JOURNAL_EXTENSION);
 }
 
 /* A worker unloaded and loaded again counts its sessions from 1 again: a
@@ -287,7 +288,7 @@ int shim__journal_create(journal_identity *identity, unsigned number, uint64_t r
     if (!SHIM__FAULTABLE_ON(SHIM_FAULTS_JOURNAL, create_folders(identity->path), FALSE))
         return SHIM_E_SYSTEM;
     for (unsigned attempt = 0; attempt < JOURNAL_NAME_TRIES; attempt++) {
-        name_journal(identity, number + attempt * 0x10000u, journal);
+        name_journal(identity, number + attempt * 0x10000u, journal->name);
         if (!shim__journal_path(identity, journal->name, identity->path))
             return SHIM_E_PATH_TOO_LONG;
         /* Shared for reading only: a session of another process that tries
@@ -414,6 +415,113 @@ done:
         SetLastError(error);
     }
     return result;
+}
+
+/* At attach, under the loader lock: a few files looked at, not a folder
+ * of them. */
+#define ADOPTION_CANDIDATES 8
+
+/* Whether this session's messages fit in a dead journal: the ring the
+ * session would make, at most half of it still in use, and room to name
+ * one more earlier owner (or none left whose records are not released). */
+static BOOL adoptable(const journal_view *view, uint64_t ring_size, uint32_t message_limit)
+{
+    const journal_header *header = view->header;
+    uint32_t count = header->earlier_owner_count;
+    uint64_t release;
+    uint64_t tail;
+
+    journal_bounds(view, &release, &tail);
+    return view->ring_size == ring_size && view->message_limit == message_limit &&
+           tail - release <= ring_size / 2 &&
+           (count < JOURNAL_EARLIER_OWNERS || header->earlier_owners[count - 1].end <= release);
+}
+
+/* The dead writer becomes the last earlier owner, this process the owner.
+ * Each step leaves a header a reader takes as it was or as it becomes, if
+ * this process is killed in between: the entry is written before it is
+ * counted, and entries whose records are all released are dropped by one
+ * store of the count. */
+static void become_owner(journal_header *header, const journal_identity *identity)
+{
+    uint64_t tail = header->tail;
+    uint64_t release = header->release;
+    uint32_t count = header->earlier_owner_count;
+
+    if (count > 0 && header->earlier_owners[count - 1].end <= release) {
+        header->earlier_owner_count = 0;
+        count = 0;
+    }
+    if (tail > release) {
+        header->earlier_owners[count].end = tail;
+        header->earlier_owners[count].process_id = header->process_id;
+        header->earlier_owners[count].reserved = 0;
+        header->earlier_owners[count].process_started = header->process_started;
+        header->earlier_owner_count = count + 1;
+    }
+    header->process_id = identity->process_id;
+    header->process_started = identity->process_started;
+}
+
+/* Named as this session's own, so that a folder of journals says whose
+ * each one is; left under its old name if the rename is refused. */
+static void rename_as_own(journal_identity *identity, unsigned number, journal_file *journal)
+{
+    wchar_t name[JOURNAL_NAME_CAPACITY];
+    FILE_RENAME_INFO *rename;
+    size_t path_bytes;
+
+    name_journal(identity, number, name);
+    if (!shim__journal_path(identity, name, identity->path))
+        return;
+    path_bytes = wcslen(identity->path) * sizeof(wchar_t);
+    rename = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *rename + path_bytes);
+    if (rename == NULL)
+        return;
+    rename->ReplaceIfExists = FALSE;
+    rename->FileNameLength = (DWORD)path_bytes;
+    memcpy(rename->FileName, identity->path, path_bytes);
+    if (SetFileInformationByHandle(journal->file, FileRenameInfo, rename,
+                                   (DWORD)(sizeof *rename + path_bytes)))
+        wcscpy(journal->name, name);
+    HeapFree(GetProcessHeap(), 0, rename);
+}
+
+BOOL shim__journal_adopt(journal_identity *identity, unsigned number, uint64_t ring_size,
+                         uint32_t message_limit, journal_file *journal, journal_view *view,
+                         uint64_t *adopted_end)
+{
+    WIN32_FIND_DATAW found;
+    HANDLE search;
+    unsigned looked = 0;
+    BOOL adopted = FALSE;
+
+    if (!shim__journal_path(identity, L"*" JOURNAL_EXTENSION, identity->path))
+        return FALSE;
+    search = FindFirstFileW(identity->path, &found);
+    if (search == INVALID_HANDLE_VALUE)
+        return FALSE;
+    do {
+        journal_verdict verdict;
+
+        if (found.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
+            continue;
+        looked++;
+        /* Alive, damaged or another's: recovery's to deal with. */
+        if (shim__journal_open_dead(identity, found.cFileName, journal, view, &verdict) !=
+            DEAD_JOURNAL_OPENED)
+            continue;
+        if (!adoptable(view, ring_size, message_limit)) {
+            shim__journal_close(journal, FALSE);
+            continue;
+        }
+        *adopted_end = view->header->tail;
+        become_owner(view->header, identity);
+        rename_as_own(identity, number, journal);
+        adopted = TRUE;
+    } while (!adopted && looked < ADOPTION_CANDIDATES && FindNextFileW(search, &found));
+    FindClose(search);
+    return adopted;
 }
 
 BOOL shim__journal_move_aside(journal_identity *identity, const wchar_t *name)

@@ -1,6 +1,7 @@
 /* The journal as Windows sees it: which folder and file belong to a front,
- * creating and mapping a new journal, opening a dead one so that no other
- * process can, and closing (removing it once nothing in it is unfinished).
+ * creating and mapping a new journal or adopting a dead one, opening a dead
+ * one so that no other process can, and closing (removing it once nothing
+ * in it is unfinished).
  * docs/journal.md says why each step is what it is. */
 #ifndef TWINSHIM_WORKER_JOURNAL_FILE_H
 #define TWINSHIM_WORKER_JOURNAL_FILE_H
@@ -13,6 +14,8 @@
 
 /* Long enough for any path the loader accepts. */
 #define JOURNAL_PATH_CAPACITY 32768u
+/* A journal's file name, with room to spare. */
+#define JOURNAL_NAME_CAPACITY 64u
 
 /* Which journals are whose: the front (by its full path) and the user. */
 typedef struct journal_identity {
@@ -40,7 +43,7 @@ typedef struct journal_file {
     HANDLE mapping;
     void *image;
     uint64_t image_size;
-    wchar_t name[64]; /* the file's name in the identity's folder; empty for memory */
+    wchar_t name[JOURNAL_NAME_CAPACITY]; /* the file's name in the identity's folder; empty for memory */
 } journal_file;
 
 /* Creates this process's journal number `number` in the identity's folder
@@ -51,6 +54,19 @@ typedef struct journal_file {
  * the failed call's error as the last error (nothing is left behind). */
 int shim__journal_create(journal_identity *identity, unsigned number, uint64_t ring_size,
                          uint32_t message_limit, journal_file *journal, journal_view *view);
+
+/* Instead of a new journal: takes over a dead journal of the front in its
+ * folder that this session's messages fit in (the same ring size and
+ * message limit, at most half of it in use), so that programs that die or
+ * exit before their plugin starts leave one file, not one each. Its dead
+ * writer's records stay where they are, recorded as an earlier owner's
+ * (journal_format.h); this process's follow them; the file is renamed as
+ * this session's journal `number`. Under the loader lock: file calls only.
+ * TRUE with *journal, *view and *adopted_end (positions before it are dead
+ * processes') set; FALSE when none fits (nothing changed). */
+BOOL shim__journal_adopt(journal_identity *identity, unsigned number, uint64_t ring_size,
+                         uint32_t message_limit, journal_file *journal, journal_view *view,
+                         uint64_t *adopted_end);
 
 /* The same journal in process memory, for a plugin that opts out or when
  * the file could not be made. SHIM_OK or SHIM_E_OUT_OF_MEMORY. */

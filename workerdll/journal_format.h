@@ -41,8 +41,31 @@
  *                               after each batch and each finish.
  *     1096    8 next_sequence   the sequence number the next delivered record
  *                               gets (the first is 1).
- *   A reader checks release <= tail and tail - release <= ring_size; a header
- *   that fails is moved aside. The rest of the page is 0.
+ *     1104    4 earlier_owner_count  entries in earlier_owners, at most
+ *                               JOURNAL_EARLIER_OWNERS.
+ *     1108    4 reserved        0.
+ *     1112 24*n earlier_owners  the processes that wrote this journal before
+ *                               process_id did: a session takes over a dead
+ *                               journal with room instead of making a file
+ *                               (docs/journal.md, "Where journals live"), and
+ *                               adds its dead writer here. Each entry:
+ *                                 0 8 end              the tail when the next
+ *                                                      process took over
+ *                                 8 4 process_id
+ *                                12 4 reserved         0
+ *                                16 8 process_started
+ *                               A record before entries[0].end is entry 0's;
+ *                               one before entries[i].end (and not before an
+ *                               earlier end) entry i's; one past the last end,
+ *                               process_id's. Ends are multiples of
+ *                               JOURNAL_RECORD_ALIGNMENT, never decrease, and
+ *                               are at most tail. Bytes 1104 on were 0 in every
+ *                               journal before the take-over existed: an older
+ *                               reader delivers such a journal whole, as
+ *                               process_id's.
+ *   A reader checks release <= tail and tail - release <= ring_size, and the
+ *   earlier owners as above; a header that fails is moved aside. The rest of
+ *   the page is 0.
  *
  * The ring: position p (a byte count since the journal was created; 64 bits
  * never wrap) lies at ring offset p % ring_size. A record starts at a
@@ -86,6 +109,8 @@
 #define JOURNAL_TAIL_OFFSET 1024u
 #define JOURNAL_RELEASE_OFFSET 1088u
 #define JOURNAL_NEXT_SEQUENCE_OFFSET 1096u
+#define JOURNAL_EARLIER_OWNERS_OFFSET 1104u
+#define JOURNAL_EARLIER_OWNERS 120u
 
 /* Record states. A record's state only gains bits. */
 #define JOURNAL_STATE_TAKEN 0x1u    /* its delivery began */
@@ -94,6 +119,13 @@
 #define JOURNAL_STATE_PADDING 0x8u  /* not a message: fills a lap's end */
 #define JOURNAL_STATE_DROPPED 0x10u /* a claim never published, skipped */
 #define JOURNAL_STATE_REPEAT 0x20u  /* taken again after an earlier delivery began: a possible repeat */
+
+typedef struct journal_earlier_owner {
+    uint64_t end;
+    uint32_t process_id;
+    uint32_t reserved;
+    uint64_t process_started;
+} journal_earlier_owner;
 
 typedef struct journal_header {
     unsigned char magic[JOURNAL_MAGIC_SIZE];
@@ -115,7 +147,12 @@ typedef struct journal_header {
     /* Consumers' line. */
     volatile uint64_t release;
     volatile uint64_t next_sequence;
-    unsigned char unused_after[JOURNAL_HEADER_SIZE - JOURNAL_NEXT_SEQUENCE_OFFSET - 8u];
+    /* Written only while one process alone holds the file: at a take-over. */
+    uint32_t earlier_owner_count;
+    uint32_t reserved_after_count;
+    journal_earlier_owner earlier_owners[JOURNAL_EARLIER_OWNERS];
+    unsigned char unused_after[JOURNAL_HEADER_SIZE - JOURNAL_EARLIER_OWNERS_OFFSET - 8u -
+                               JOURNAL_EARLIER_OWNERS * sizeof(journal_earlier_owner)];
 } journal_header;
 
 typedef struct journal_record {
@@ -131,6 +168,9 @@ _Static_assert(sizeof(journal_header) == JOURNAL_HEADER_SIZE, "the header is one
 _Static_assert(offsetof(journal_header, tail) == JOURNAL_TAIL_OFFSET, "tail offset");
 _Static_assert(offsetof(journal_header, release) == JOURNAL_RELEASE_OFFSET, "release offset");
 _Static_assert(offsetof(journal_header, next_sequence) == JOURNAL_NEXT_SEQUENCE_OFFSET, "sequence offset");
+_Static_assert(offsetof(journal_header, earlier_owner_count) == JOURNAL_EARLIER_OWNERS_OFFSET,
+               "earlier owners offset");
+_Static_assert(sizeof(journal_earlier_owner) == 24, "an earlier owner's entry");
 _Static_assert(sizeof(journal_record) == JOURNAL_RECORD_HEADER_SIZE, "record header size");
 
 /* Tells a record header written at `position` for `size` bytes from stale

@@ -25,6 +25,24 @@ const char *journal_verdict_text(journal_verdict verdict)
     return "unknown verdict";
 }
 
+/* Ends that never decrease, aligned, none past the tail: each record then
+ * has one writer. */
+static int earlier_owners_hold(const journal_header *header, uint64_t tail)
+{
+    uint64_t previous_end = 0;
+
+    if (header->earlier_owner_count > JOURNAL_EARLIER_OWNERS)
+        return 0;
+    for (uint32_t i = 0; i < header->earlier_owner_count; i++) {
+        uint64_t end = header->earlier_owners[i].end;
+
+        if (end < previous_end || end > tail || end % JOURNAL_RECORD_ALIGNMENT != 0)
+            return 0;
+        previous_end = end;
+    }
+    return 1;
+}
+
 journal_verdict journal_validate(void *image, uint64_t image_size, uint64_t owner_key, journal_view *view)
 {
     journal_header *header = image;
@@ -50,6 +68,8 @@ journal_verdict journal_validate(void *image, uint64_t image_size, uint64_t owne
     tail = __atomic_load_n(&header->tail, __ATOMIC_ACQUIRE);
     if (release > tail || tail - release > ring_size || release % JOURNAL_RECORD_ALIGNMENT != 0 ||
         tail % JOURNAL_RECORD_ALIGNMENT != 0)
+        return JOURNAL_BAD_HEADER;
+    if (!earlier_owners_hold(header, tail))
         return JOURNAL_BAD_HEADER;
     if (owner_key != 0 && header->owner_key != owner_key)
         return JOURNAL_OTHER_OWNER;
@@ -105,4 +125,20 @@ void journal_read_record(const journal_view *view, uint64_t position, uint64_t e
         entry->kind = RECORD_MESSAGE;
     if (entry->kind == RECORD_TORN)
         entry->length = JOURNAL_RECORD_ALIGNMENT;
+}
+
+void journal_writer_of(const journal_view *view, uint64_t position, uint32_t *process_id,
+                       uint64_t *process_started)
+{
+    const journal_header *header = view->header;
+
+    for (uint32_t i = 0; i < header->earlier_owner_count; i++) {
+        if (position < header->earlier_owners[i].end) {
+            *process_id = header->earlier_owners[i].process_id;
+            *process_started = header->earlier_owners[i].process_started;
+            return;
+        }
+    }
+    *process_id = header->process_id;
+    *process_started = header->process_started;
 }

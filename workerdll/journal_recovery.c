@@ -40,6 +40,29 @@ static void report_recovered(const session_journal *journal)
     shim__report_send(&report, SHIM_REPORT_MAY_WAIT, SHIM_REPORT_NOTICE);
 }
 
+/* Said once the session runs: the own journal was adopted at attach (a
+ * report there could wait under the loader lock). */
+static void report_adopted(const session_journal *own)
+{
+    shim_report report = { .length = 0 };
+    const journal_header *header = own->ring.view.header;
+    uint64_t release = __atomic_load_n(&header->release, __ATOMIC_ACQUIRE);
+    uint32_t process_id;
+    uint64_t process_started;
+
+    if (own->adopted_end <= release)
+        return;
+    journal_writer_of(&own->ring.view, own->adopted_end - 1, &process_id, &process_started);
+    shim__report_ascii(&report, "twinshim worker: continuing the journal of process ");
+    shim__report_number(&report, process_id);
+    shim__report_ascii(&report, header->earlier_owner_count > 1 ? " and earlier ones (" : " (");
+    shim__report_wide(&report, own->storage.name);
+    shim__report_ascii(&report, "): ");
+    shim__report_number(&report, (unsigned long long)(own->adopted_end - release));
+    shim__report_ascii(&report, " bytes of their messages, delivered before this process's\n");
+    shim__report_send(&report, SHIM_REPORT_MAY_WAIT, SHIM_REPORT_NOTICE);
+}
+
 /* Takes over one dead journal: FALSE when there is no room left for it. */
 static BOOL take_over(shim_session *session, const wchar_t *name)
 {
@@ -91,6 +114,7 @@ void shim__recover_dead_journals(shim_session *session)
     /* A plugin that keeps its messages in memory has no journals. */
     if (session->queue_settings.journal != SHIM_JOURNAL_FILE)
         return;
+    report_adopted(&session->journals[0]);
     if (!shim__journal_path(&session->identity, JOURNAL_PATTERN, session->identity.path))
         return;
     search = FindFirstFileW(session->identity.path, &found);

@@ -51,9 +51,16 @@ static uint64_t position_of_ticket(shim_message_ticket ticket)
     return (ticket & ((1ull << TICKET_JOURNAL_SHIFT) - 1)) * JOURNAL_RECORD_ALIGNMENT;
 }
 
+/* Whether a dead process wrote the record at `position`: every record of
+ * a recovered journal, and the first ones of an adopted own journal. */
+static BOOL written_by_dead_process(const session_journal *journal, uint64_t position)
+{
+    return journal->recovered || position < journal->adopted_end;
+}
+
 void shim__message_of(const session_journal *journal, const journal_entry *entry, shim_message *message)
 {
-    const journal_header *header = journal->ring.view.header;
+    uint32_t process_id;
 
     message->payload = entry->payload;
     message->size = entry->size;
@@ -61,10 +68,10 @@ void shim__message_of(const session_journal *journal, const journal_entry *entry
     message->flags = 0;
     if (entry->state & JOURNAL_STATE_REPEAT)
         message->flags |= SHIM_MESSAGE_POSSIBLE_REPEAT;
-    if (journal->recovered)
+    if (written_by_dead_process(journal, entry->position))
         message->flags |= SHIM_MESSAGE_RECOVERED;
-    message->process_id = header->process_id;
-    message->process_started = header->process_started;
+    journal_writer_of(&journal->ring.view, entry->position, &process_id, &message->process_started);
+    message->process_id = process_id;
 }
 
 /* How many more messages may be taken now: the deferred limit counts the
@@ -92,7 +99,8 @@ static BOOL journal_has_work(const session_journal *journal)
         return FALSE;
     if (journal->recovered)
         return __atomic_load_n(&journal->ring.head, __ATOMIC_ACQUIRE) < journal->recovered_tail;
-    return ring_head_is_takeable(&journal->ring);
+    return __atomic_load_n(&journal->ring.head, __ATOMIC_ACQUIRE) < journal->adopted_end ||
+           ring_head_is_takeable(&journal->ring);
 }
 
 /* Whether a callback would find a message to take now: not while on_start
@@ -173,7 +181,8 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
                 return (int)index;
             }
             /* A dead process's claim will never be published. */
-            if (!journal->recovered || ring_skip_unpublished(&journal->ring) == 0)
+            if (!written_by_dead_process(journal, journal->ring.head) ||
+                ring_skip_unpublished(&journal->ring) == 0)
                 break;
             InterlockedIncrement64(&session->skipped);
         }
@@ -228,6 +237,7 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
         cancelling ? SHIM_MESSAGE_BATCH_LIMIT : (unsigned)shim__read_flag(&session->message_batch);
     unsigned taken = 0;
     LONG64 delivered = 0;
+    LONG64 recovered = 0;
     LONG64 cancelled = 0;
     LONG room;
     int index = -1;
@@ -260,6 +270,7 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
         } else {
             deliver(session, slot, &frame, (unsigned)index, &entry);
             delivered++;
+            recovered += written_by_dead_process(journal, entry.position);
         }
         /* A stopping session drains behind the host: the thread that freed
          * the front, and the wineserver that unmaps it, may wait for the
@@ -276,8 +287,8 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
         InterlockedExchangeAdd64(&session->completed, delivered);
     if (cancelled != 0)
         InterlockedExchangeAdd64(&session->cancelled, cancelled);
-    if (journal->recovered && delivered != 0)
-        InterlockedExchangeAdd64(&session->recovered, delivered);
+    if (recovered != 0)
+        InterlockedExchangeAdd64(&session->recovered, recovered);
     if (!cancelling)
         InterlockedExchangeAdd(&session->undecided, -(LONG)taken);
     /* The pages the next posts will write, written first here, a wake

@@ -51,6 +51,13 @@ typedef struct session_journal {
      * mapped header by looks that hold no lock, since the session thread
      * may unmap the journal under them once it is drained. */
     uint64_t recovered_tail;
+    /* The own journal, adopted from a dead process at attach: records
+     * before this position are dead processes', delivered as recovered;
+     * 0 otherwise. */
+    uint64_t adopted_end;
+    /* Messages the journal had held when the session opened it: the
+     * session's own posts are counted from there. */
+    long long messages_at_open;
     /* Set by a consumer once every record is finished and no batch of it is
      * being run; the session thread then closes (and removes) it. */
     volatile LONG drained;

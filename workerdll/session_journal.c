@@ -1,8 +1,8 @@
-/* A session's journals over its life: its own, made at attach (a file, or
- * memory when the plugin opts out or the file cannot be made); the session
- * thread's regular look for messages, which replaces a wake per post; and
- * the close at the end of the stop, which removes a journal only once
- * nothing in it is unfinished. */
+/* A session's journals over its life: its own, made at attach (a dead
+ * journal of the front adopted, a new file, or memory when the plugin opts
+ * out or the file cannot be made); the session thread's regular look for
+ * messages, which replaces a wake per post; and the close at the end of
+ * the stop, which removes a journal only once nothing in it is unfinished. */
 #include "../common/report.h"
 #include "../common/thread_state.h"
 #include "session.h"
@@ -50,6 +50,26 @@ static unsigned long long wake_span_for(uint64_t ring_size)
     return span;
 }
 
+/* Every message the journal has held: those numbered (taken, or handed
+ * over at an exit), and those not yet, counted by a walk (counters are not
+ * a hot path). */
+static long long messages_in(const message_ring *ring)
+{
+    long long count = (long long)__atomic_load_n(&ring->view.header->next_sequence, __ATOMIC_ACQUIRE) - 1;
+    uint64_t head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+    uint64_t tail = __atomic_load_n(&ring->view.header->tail, __ATOMIC_ACQUIRE);
+
+    for (uint64_t position = head; position < tail;) {
+        journal_entry entry;
+
+        journal_read_record(&ring->view, position, tail, &entry);
+        if (entry.kind == RECORD_MESSAGE && __atomic_load_n(&entry.record->sequence, __ATOMIC_RELAXED) == 0)
+            count++;
+        position += entry.length;
+    }
+    return count;
+}
+
 int shim__open_own_journal(shim_session *session, const shim_session_options *options)
 {
     static volatile LONG journals_made; /* per process: each session's file has its own name */
@@ -61,10 +81,13 @@ int shim__open_own_journal(shim_session *session, const shim_session_options *op
 
     session->journal_kind = SHIM_JOURNAL_MEMORY;
     if (session->queue_settings.journal == SHIM_JOURNAL_FILE) {
-        if (status == SHIM_OK)
-            status =
-                shim__journal_create(&session->identity, (unsigned)InterlockedIncrement(&journals_made),
-                                     ring_size, session->queue_settings.message_limit, &own->storage, &view);
+        unsigned number = (unsigned)InterlockedIncrement(&journals_made);
+        uint32_t message_limit = session->queue_settings.message_limit;
+
+        if (status == SHIM_OK && !shim__journal_adopt(&session->identity, number, ring_size, message_limit,
+                                                      &own->storage, &view, &own->adopted_end))
+            status = shim__journal_create(&session->identity, number, ring_size, message_limit, &own->storage,
+                                          &view);
         if (status == SHIM_OK) {
             session->journal_kind = SHIM_JOURNAL_FILE;
         } else {
@@ -79,6 +102,7 @@ int shim__open_own_journal(shim_session *session, const shim_session_options *op
                                                  &view)) != SHIM_OK)
         return status;
     message_ring_open(&own->ring, &view);
+    own->messages_at_open = messages_in(&own->ring);
     session->wake_span = wake_span_for(ring_size);
     InterlockedExchange(&session->journal_count, 1);
     return SHIM_OK;
@@ -344,35 +368,21 @@ void shim__close_journals(shim_session *session)
 
 long long shim__messages_posted(shim_session *session)
 {
-    const message_ring *ring = &session->journals[0].ring;
+    const session_journal *own = &session->journals[0];
     /* At process exit (the trace hook, another DLL's detach) a thread the
      * exit ended may hold the lock for ever: read without it then, and the
      * count may be off by what moved meanwhile. */
     BOOL locked = !shim__process_is_exiting() && shim__read_flag(&session->exit_delivered) == 0;
-    uint64_t head;
-    uint64_t tail;
     long long count;
 
     if (session->journal_count == 0)
         return 0;
     /* After the stop closed it: what it said then. */
-    if (shim__read_flag(&session->journals[0].closed))
+    if (shim__read_flag(&own->closed))
         return shim__read_flag64(&session->posted_at_close);
-    /* Taken ones have a number; those not taken yet are counted by a walk
-     * (counters are not a hot path). */
     if (locked)
         AcquireSRWLockShared(&session->delivery_lock);
-    count = (long long)__atomic_load_n(&ring->view.header->next_sequence, __ATOMIC_ACQUIRE) - 1;
-    head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
-    tail = __atomic_load_n(&ring->view.header->tail, __ATOMIC_ACQUIRE);
-    for (uint64_t position = head; position < tail;) {
-        journal_entry entry;
-
-        journal_read_record(&ring->view, position, tail, &entry);
-        if (entry.kind == RECORD_MESSAGE)
-            count++;
-        position += entry.length;
-    }
+    count = messages_in(&own->ring) - own->messages_at_open;
     if (locked)
         ReleaseSRWLockShared(&session->delivery_lock);
     return count;

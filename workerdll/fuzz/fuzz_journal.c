@@ -1,7 +1,8 @@
 /* libFuzzer target for the journal reader: what a session does with a
  * journal file it finds in its folder, over any bytes. journal_validate,
  * then every record read from the release point to the tail (as the stop's
- * count, the exit's walk and the recovery's report do), then the ring
+ * count, the exit's walk and the recovery's report do) with the process
+ * that wrote it (the earlier owners of a journal adopted), then the ring
  * driven as a recovering session's callbacks drive it: take a batch, mark
  * each message finished or deferred, move the release point, skip what a
  * dead process never published, finish deferred messages by ticket. Last,
@@ -89,9 +90,14 @@ static unsigned walk_records(const journal_view *view)
         abort();
     for (uint64_t position = release; position < tail;) {
         journal_entry entry;
+        uint32_t process_id;
+        uint64_t process_started;
 
         journal_read_record(view, position, tail, &entry);
         sum += check_entry(view, &entry);
+        /* Whose it is, as a delivery says: the earlier owners' table. */
+        journal_writer_of(view, position, &process_id, &process_started);
+        sum += process_id;
         position += entry.length;
     }
     return sum;

@@ -37,6 +37,7 @@ class Journal:
         self.message_limit = message_limit
         self.owner_key = owner_key
         self.ring = bytearray(ring_size)
+        self.earlier_owners = []  # (end, process id, start): journal_format.h
         self.tail = 0
         self.release = 0
         self.next_sequence = 1
@@ -50,6 +51,9 @@ class Journal:
         header[64:64 + len(name)] = name
         struct.pack_into("<Q", header, 1024, self.tail)
         struct.pack_into("<QQ", header, 1088, self.release, self.next_sequence)
+        struct.pack_into("<I", header, 1104, len(self.earlier_owners))
+        for i, (end, process_id, started) in enumerate(self.earlier_owners):
+            struct.pack_into("<QIIQ", header, 1112 + 24 * i, end, process_id, 0, started)
         return header
 
     def put(self, position, stamp, size, check, sequence=0, state=0, producer=7, payload=b""):
@@ -111,6 +115,31 @@ def seeds():
     states.message(16)
     states.next_sequence = 5
     found["states"] = states.image()
+
+    # Adopted twice: two dead writers' ranges, then the owner's.
+    adopted = Journal()
+    for owner in (101, 202):
+        for size in (8, 40):
+            adopted.message(size)
+        adopted.earlier_owners.append((adopted.tail, owner, 133000000000000000 + owner))
+    adopted.message(8)
+    found["earlier-owners"] = adopted.image()
+    # Hostile tables: ends that decrease, one past the tail, too many entries.
+    decreasing = Journal()
+    decreasing.message(8)
+    decreasing.message(8)
+    decreasing.earlier_owners = [(decreasing.tail, 1, 1), (RECORD_ALIGNMENT, 2, 2)]
+    found["earlier-owners-decreasing"] = decreasing.image()
+    beyond = Journal()
+    beyond.message(8)
+    beyond.earlier_owners = [(beyond.tail + RECORD_ALIGNMENT, 1, 1)]
+    found["earlier-owners-beyond-tail"] = beyond.image()
+    too_many = Journal()
+    too_many.message(8)
+    too_many.earlier_owners = [(0, i, i) for i in range(120)]
+    too_many_image = bytearray(too_many.image())
+    struct.pack_into("<I", too_many_image, 1104, 121)
+    found["earlier-owners-too-many"] = bytes(too_many_image)
 
     holes = Journal()
     holes.message(20)
