@@ -51,6 +51,12 @@ BOOL shim__has_work_for_callbacks(shim_session *session)
     return shim__messages_deliverable(session) || !shim__queue_is_empty(&session->queue);
 }
 
+void shim__start_consumer_if_work_waits(shim_session *session)
+{
+    if (shim__has_work_for_callbacks(session))
+        shim__add_consumer(session);
+}
+
 void CALLBACK shim__run_queued_items(PTP_CALLBACK_INSTANCE instance, void *parameter, PTP_WORK work)
 {
     shim_session *session = parameter;

@@ -354,6 +354,9 @@ void shim__wake_consumer(shim_session *session);
 void shim__wake_room_waiters(shim_session *session);
 /* Whether a callback has something to do now. */
 BOOL shim__has_work_for_callbacks(shim_session *session);
+/* A callback for what waits now, instead of at the session thread's next
+ * look: at the start, at a linger, at the drain. */
+void shim__start_consumer_if_work_waits(shim_session *session);
 
 /* True when no callback is scheduled and none has anything to do. */
 BOOL shim__queue_is_idle(const shim_session *session);

@@ -145,8 +145,8 @@ static void linger_before_stop(shim_session *session, BOOL plugin_runs)
     ULONGLONG start = shim__clock_us();
 
     /* What the front posted last runs now, not at the next look. */
-    if (plugin_runs && shim__has_work_for_callbacks(session))
-        shim__add_consumer(session);
+    if (plugin_runs)
+        shim__start_consumer_if_work_waits(session);
     while (plugin_runs) {
         ULONGLONG waited_ms = (shim__clock_us() - start) / 1000u;
         LONG linger = shim__read_flag(&session->stop_linger_ms);
@@ -198,9 +198,8 @@ DWORD WINAPI shim__session_thread(void *parameter)
      * runs now, not at the first look: a short program exits before that
      * (docs/journal.md, Limits), and what its session did not deliver waits
      * for the next. */
-    if (start_status == SHIM_OK && !shim__read_flag(&session->stop_requested) &&
-        shim__has_work_for_callbacks(session))
-        shim__add_consumer(session);
+    if (start_status == SHIM_OK && !shim__read_flag(&session->stop_requested))
+        shim__start_consumer_if_work_waits(session);
 
     look_until_stop(session);
     shim__trace(session, SHIM_TRACE_STOP_RECEIVED);
@@ -224,8 +223,7 @@ DWORD WINAPI shim__session_thread(void *parameter)
         plugin->on_stopping(session, session->plugin_state);
     /* The drain: what the journals hold runs now, without waiting for the
      * next look. */
-    if (shim__has_work_for_callbacks(session))
-        shim__add_consumer(session);
+    shim__start_consumer_if_work_waits(session);
     if (!wait_until_idle(session))
         abandon_session(session);
 
