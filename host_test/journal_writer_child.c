@@ -15,6 +15,14 @@
  *       events, it sets <ready> once the front is loaded, and its session's
  *       start waits for <go> (so that two recoverers look at the same
  *       journals at the same moment);
+ *   journal_writer_child.exe exit-while-recovering <folder> <first> <count> <tally file>
+ *       counts into a tally mapped from <tally file> (so that it outlives
+ *       the process) and holds on_message of every recovered message
+ *       (TWINSHIM_TEST_RECOVERED_GATE, never set); loads the front, waits
+ *       until a callback is held inside the first recovered message, posts
+ *       numbered messages first .. first + count - 1 of its own, then
+ *       returns from main: what the exit hands to on_exit_message is
+ *       marked in the tally;
  *   journal_writer_child.exe on-memory <folder> <count>
  *       loads the front, checks that its session runs on a memory journal,
  *       posts <count> numbered messages of 32 bytes (waiting for room when
@@ -22,6 +30,7 @@
  * The journal folder is TWINSHIM_JOURNAL_DIR, as the parent set it. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <wchar.h>
 
 #include "journal_support.h"
@@ -30,6 +39,9 @@
 static numbered_tally tally;
 /* Events the session's start waits for, kept for the life of the process. */
 static HANDLE start_event;
+/* Never set: a recovered message's on_message waits for it until the exit
+ * ends its thread. */
+static HANDLE recovered_gate;
 
 /* A fault in this child (or in the runtime it loaded) is said on standard
  * error, with the module it happened in, before the process ends with the
@@ -56,19 +68,23 @@ static LONG WINAPI say_where_it_failed(EXCEPTION_POINTERS *exception)
     return EXCEPTION_EXECUTE_HANDLER;
 }
 
-static int set_tally_variable(void)
+static int set_variable_to_address(const wchar_t *variable, const void *address)
 {
     wchar_t text[32];
 
-    _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)&tally);
-    return SetEnvironmentVariableW(TEST_TALLY_VARIABLE, text);
+    _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)address);
+    return SetEnvironmentVariableW(variable, text);
+}
+
+static int set_tally_variable(void)
+{
+    return set_variable_to_address(TEST_TALLY_VARIABLE, &tally);
 }
 
 static int write_and_die(const wchar_t *folder, UINT32 first, UINT32 count, size_t size, BOOL live)
 {
     unsigned char message[32];
     shim_session_counters counters;
-    wchar_t text[32];
     test_front front;
 
     if (size < sizeof(numbered_message) || size > sizeof message)
@@ -77,9 +93,8 @@ static int write_and_die(const wchar_t *folder, UINT32 first, UINT32 count, size
     start_event = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (start_event == NULL)
         return WRITER_CHILD_SETUP_FAILED;
-    _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)start_event);
-    if ((!live && !SetEnvironmentVariableW(TEST_WORKER_HOLD_START_VARIABLE, text)) || !set_tally_variable() ||
-        !load_test_front(folder, &front) || front.status(NULL) != SHIM_OK)
+    if ((!live && !set_variable_to_address(TEST_WORKER_HOLD_START_VARIABLE, start_event)) ||
+        !set_tally_variable() || !load_test_front(folder, &front) || front.status(NULL) != SHIM_OK)
         return WRITER_CHILD_SETUP_FAILED;
     for (UINT32 i = 0; i < count; i++) {
         fill_numbered_message(message, first + i, size);
@@ -102,11 +117,8 @@ static int recover(const wchar_t *folder, const wchar_t *tally_path, const wchar
     DWORD written = 0;
 
     if (go_name != NULL) {
-        wchar_t text[32];
-
         start_event = OpenEventW(SYNCHRONIZE, FALSE, go_name);
-        _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)start_event);
-        if (start_event == NULL || !SetEnvironmentVariableW(TEST_WORKER_HOLD_START_VARIABLE, text))
+        if (start_event == NULL || !set_variable_to_address(TEST_WORKER_HOLD_START_VARIABLE, start_event))
             return WRITER_CHILD_SETUP_FAILED;
     }
     if (!set_tally_variable() || !load_test_front(folder, &front))
@@ -131,6 +143,52 @@ static int recover(const wchar_t *folder, const wchar_t *tally_path, const wchar
     }
     CloseHandle(file);
     return WRITER_CHILD_DONE;
+}
+
+/* A tally in a file mapping of its own, zeroed: what the worker counts
+ * into it is in the file however the process ends. */
+static numbered_tally *map_tally_file(const wchar_t *path)
+{
+    HANDLE file =
+        CreateFileW(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, NULL, CREATE_ALWAYS, 0, NULL);
+    HANDLE mapping;
+    numbered_tally *mapped;
+
+    if (file == INVALID_HANDLE_VALUE)
+        return NULL;
+    mapping = CreateFileMappingW(file, NULL, PAGE_READWRITE, 0, sizeof *mapped, NULL);
+    CloseHandle(file);
+    if (mapping == NULL)
+        return NULL;
+    mapped = MapViewOfFile(mapping, FILE_MAP_WRITE, 0, 0, sizeof *mapped);
+    CloseHandle(mapping);
+    if (mapped != NULL)
+        memset((void *)mapped, 0, sizeof *mapped);
+    return mapped;
+}
+
+static int exit_while_recovering(const wchar_t *folder, UINT32 first, UINT32 count, const wchar_t *tally_path)
+{
+    numbered_tally *mapped = map_tally_file(tally_path);
+    unsigned char message[sizeof(numbered_message)];
+    test_front front;
+    DWORD start;
+
+    recovered_gate = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (mapped == NULL || recovered_gate == NULL || !set_variable_to_address(TEST_TALLY_VARIABLE, mapped) ||
+        !set_variable_to_address(TEST_WORKER_RECOVERED_GATE_VARIABLE, recovered_gate) ||
+        !load_test_front(folder, &front) || front.status(NULL) != SHIM_OK)
+        return WRITER_CHILD_SETUP_FAILED;
+    for (start = GetTickCount(); InterlockedCompareExchange(&mapped->held, 0, 0) == 0; Sleep(1)) {
+        if (GetTickCount() - start > TEST_DEADLINE_MS)
+            return WRITER_CHILD_SETUP_FAILED;
+    }
+    for (UINT32 i = 0; i < count; i++) {
+        fill_numbered_message(message, first + i, sizeof message);
+        if (front.post_raw(message, sizeof message) != SHIM_OK)
+            return WRITER_CHILD_POST_FAILED;
+    }
+    return WRITER_CHILD_EXITED;
 }
 
 static int run_on_memory(const wchar_t *folder, UINT32 count)
@@ -183,6 +241,9 @@ int wmain(int argc, wchar_t **argv)
                              argc >= 7 && wcscmp(argv[6], L"live") == 0);
     if ((argc == 4 || argc == 6) && wcscmp(argv[1], L"recover") == 0)
         return recover(argv[2], argv[3], argc == 6 ? argv[4] : NULL, argc == 6 ? argv[5] : NULL);
+    if (argc == 6 && wcscmp(argv[1], L"exit-while-recovering") == 0)
+        return exit_while_recovering(argv[2], (UINT32)wcstoul(argv[3], NULL, 10),
+                                     (UINT32)wcstoul(argv[4], NULL, 10), argv[5]);
     if (argc == 4 && wcscmp(argv[1], L"on-memory") == 0)
         return run_on_memory(argv[2], (UINT32)wcstoul(argv[3], NULL, 10));
     return WRITER_CHILD_BAD_USAGE;
