@@ -55,7 +55,7 @@ typedef struct journal_file {
 int shim__journal_create(journal_identity *identity, unsigned number, uint64_t ring_size,
                          uint32_t message_limit, journal_file *journal, journal_view *view);
 
-/* Instead of a new journal: takes over a dead journal of the front in its
+/* Instead of a new journal: adopts a dead journal of the front in its
  * folder that this session's messages fit in (the same ring size and
  * message limit, at most half of it in use), so that programs that die or
  * exit before their plugin starts leave one file, not one each. Its dead

@@ -45,12 +45,12 @@
  *                               JOURNAL_EARLIER_OWNERS.
  *     1108    4 reserved        0.
  *     1112 24*n earlier_owners  the processes that wrote this journal before
- *                               process_id did: a session takes over a dead
+ *                               process_id did: a session adopts a dead
  *                               journal with room instead of making a file
  *                               (docs/journal.md, "Where journals live"), and
  *                               adds its dead writer here. Each entry:
  *                                 0 8 end              the tail when the next
- *                                                      process took over
+ *                                                      process adopted it
  *                                 8 4 process_id
  *                                12 4 reserved         0
  *                                16 8 process_started
@@ -60,8 +60,8 @@
  *                               process_id's. Ends are multiples of
  *                               JOURNAL_RECORD_ALIGNMENT, never decrease, and
  *                               are at most tail. Bytes 1104 on were 0 in every
- *                               journal before the take-over existed: an older
- *                               reader delivers such a journal whole, as
+ *                               journal before adoption existed: an older
+ *                               reader delivers an adopted journal whole, as
  *                               process_id's.
  *   A reader checks release <= tail and tail - release <= ring_size, and the
  *   earlier owners as above; a header that fails is moved aside. The rest of
@@ -147,7 +147,7 @@ typedef struct journal_header {
     /* Consumers' line. */
     volatile uint64_t release;
     volatile uint64_t next_sequence;
-    /* Written only while one process alone holds the file: at a take-over. */
+    /* Written only while one process alone holds the file: as it adopts it. */
     uint32_t earlier_owner_count;
     uint32_t reserved_after_count;
     journal_earlier_owner earlier_owners[JOURNAL_EARLIER_OWNERS];

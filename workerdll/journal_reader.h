@@ -44,7 +44,7 @@ journal_verdict journal_validate(void *image, uint64_t image_size, uint64_t owne
 void journal_bounds(const journal_view *view, uint64_t *release, uint64_t *tail);
 
 /* The process that wrote the record at `position`: one of the earlier
- * owners of a journal taken over, else the header's (journal_format.h). */
+ * owners of an adopted journal, else the header's (journal_format.h). */
 void journal_writer_of(const journal_view *view, uint64_t position, uint32_t *process_id,
                        uint64_t *process_started);
 
