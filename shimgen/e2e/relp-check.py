@@ -4,7 +4,10 @@ scripts/rsyslog-harness.sh's received.log, "APP-NAME PROCID MSG". Fails
 unless
   - every line's APP-NAME is FRONT, its MSG a JSON record with the fields
     every record has, and its PROCID the record's "pid";
-  - there are PROCESSES processes, and each one's records are exactly
+  - there are PROCESSES processes (a process is a pid; Wine gives a later
+    process the id of one that ended, so a pid's records, in the order of
+    their calls, that start again from a lower "seq" are a later process's:
+    the programs here call from one thread), and each one's records are exactly
     legacy_add(i, 10 * i) = 11 * i for i < CALLS (typed) and one call of
     ordinal 3 (observed), numbered 1 to CALLS + 1 by "seq";
   - a record that arrived more than once came every time with the same
@@ -63,18 +66,34 @@ def call_of(record):
     fail(f"a record of no call legacy_app makes: {record}")
 
 
+def by_process(records):
+    """{(pid, n): {seq: [copies]}}: the n-th process that had that pid."""
+    by_pid = {}
+    for record in records:
+        by_pid.setdefault(record["pid"], []).append(record)
+    processes = {}
+    for pid, of_pid in by_pid.items():
+        later = 0
+        last_seq = 0
+        for record in sorted(of_pid, key=lambda record: (record["ts"], record["seq"])):
+            if record["seq"] < last_seq:
+                later += 1
+            last_seq = record["seq"]
+            processes.setdefault((pid, later), {}).setdefault(record["seq"], []).append(record)
+    return processes
+
+
 def main():
     if len(sys.argv) != 5:
         fail("usage: relp-check.py RECEIVED_LOG FRONT PROCESSES CALLS")
     path, front, processes, calls = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     records = read(path, front)
-    by_process = {}
-    for record in records:
-        by_process.setdefault(record["pid"], {}).setdefault(record["seq"], []).append(record)
-    if len(by_process) != processes:
-        fail(f"records of {len(by_process)} processes ({sorted(by_process)}), not {processes}")
+    found = by_process(records)
+    if len(found) != processes:
+        fail(f"records of {len(found)} processes ((pid, later process of that pid): {sorted(found)}), "
+             f"not {processes}")
     repeats = 0
-    for pid, by_seq in sorted(by_process.items()):
+    for pid, by_seq in sorted(found.items()):
         if sorted(by_seq) != list(range(1, calls + 2)):
             missing = sorted(set(range(1, calls + 2)) - set(by_seq))
             fail(f"process {pid}: seq {missing} missing, or others: {sorted(by_seq)}")

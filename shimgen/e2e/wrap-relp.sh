@@ -95,7 +95,11 @@ done
 run() {
     (cd "$work/wrapped" && LEGACY_SHIM_LOG="relp://127.0.0.1:$3" TWINSHIM_REPORT="$(windows_path "$work/report.log")" \
         TWINSHIM_JOURNAL_DIR="$(windows_path "$work/journal-$2")\\" timeout 120 "$wine_run" "$1.exe" $calls) \
-        > "$work/$1-$2.out" || { cat "$work/$1-$2.out"; fail "$1.exe ($2) failed"; }
+        > "$work/$1-$2.out" 2> "$work/$1-$2.err" || {
+        status=$?
+        cat "$work/$1-$2.out" "$work/$1-$2.err"
+        fail "$1.exe ($2) failed: exit $status"
+    }
     tr -d '\r' < "$work/$1-$2.out" > "$work/$1-$2.txt"
     diff "$work/$1-original.txt" "$work/$1-$2.txt" ||
         fail "$1.exe ($2) answered differently through the front (< original, > wrapped)"
