@@ -377,12 +377,15 @@ long long shim__messages_posted(shim_session *session)
 
     if (session->journal_count == 0)
         return 0;
-    /* After the stop closed it: what it said then. */
-    if (shim__read_flag(&own->closed))
-        return shim__read_flag64(&session->posted_at_close);
     if (locked)
         AcquireSRWLockShared(&session->delivery_lock);
-    count = messages_in(&own->ring) - own->messages_at_open;
+    /* After the stop closed it: what it said then. Read under the lock,
+     * which the close takes to mark the journal closed before it unmaps
+     * it: a walk that saw it open ends before the unmap. */
+    if (shim__read_flag(&own->closed))
+        count = shim__read_flag64(&session->posted_at_close);
+    else
+        count = messages_in(&own->ring) - own->messages_at_open;
     if (locked)
         ReleaseSRWLockShared(&session->delivery_lock);
     return count;
