@@ -450,7 +450,7 @@ static void an_exit_hands_over_its_own_messages_not_those_it_adopted(void **stat
     _snwprintf(after_path, TEST_PATH_CAPACITY, L"%lstally-after.bin", folder);
     leave_dead_journal(folder, 0, ADOPTED_MESSAGES);
 
-    _snwprintf(arguments, 3 * TEST_PATH_CAPACITY, L"exit-while-recovering \"%ls\\\" %u %u \"%ls\"", folder,
+    _snwprintf(arguments, 3 * TEST_PATH_CAPACITY, L"exit-while-recovering \"%ls\\\" %d %d \"%ls\"", folder,
                ADOPTED_MESSAGES, OWN_MESSAGES, at_exit_path);
     run_journal_writer(arguments, WRITER_CHILD_EXITED);
     read_tally(at_exit_path, &tally_at_exit);
