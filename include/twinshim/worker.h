@@ -57,9 +57,10 @@ typedef struct shim_message {
      * returns; for a message on_message deferred, until it is finished. */
     const void *payload;
     size_t size;
-    /* 1, 2, 3... in the order the posting process's messages were taken,
-     * per journal (one per process and front). A message delivered again
-     * keeps its number: a sink tells a repeat by it. */
+    /* 1, 2, 3... in the order the journal's messages were taken, per
+     * journal (one per process and front; a journal a later process
+     * adopted numbers on). A message delivered again keeps its number: a
+     * sink tells a repeat by it, with the process id and start time. */
     unsigned long long sequence;
     unsigned flags; /* SHIM_MESSAGE_* */
     /* The process that posted it: this one, or a dead one's (recovered). */

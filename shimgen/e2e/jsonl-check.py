@@ -7,7 +7,7 @@ Usage: jsonl-check.py FILE"""
 import json
 import sys
 
-REQUIRED = ("ts", "seq", "pid", "thread", "export", "ordinal", "last_error", "return_address")
+REQUIRED = ("ts", "seq", "pid", "process_started", "thread", "export", "ordinal", "last_error", "return_address")
 
 data = open(sys.argv[1], "rb").read()
 if data and not data.endswith(b"\n"):

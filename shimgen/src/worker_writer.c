@@ -182,6 +182,7 @@ void worker_write_source(FILE *out, const wrap_plan *plan)
           "    record_delivery delivery;\n\n"
           "    delivery.sequence = message->sequence;\n"
           "    delivery.process_id = message->process_id;\n"
+          "    delivery.process_started = message->process_started;\n"
           "    delivery.possible_repeat = (message->flags & SHIM_MESSAGE_POSSIBLE_REPEAT) != 0;\n"
           "    delivery.recovered = (message->flags & SHIM_MESSAGE_RECOVERED) != 0;\n"
           "    return delivery;\n"

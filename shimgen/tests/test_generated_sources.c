@@ -260,6 +260,7 @@ static void the_worker_uses_the_session_api(void **state)
      * (format_record), without a line break: the sink adds it to a file. */
     expect_text("    delivery.sequence = message->sequence;\n"
                 "    delivery.process_id = message->process_id;\n"
+                "    delivery.process_started = message->process_started;\n"
                 "    delivery.possible_repeat = (message->flags & SHIM_MESSAGE_POSSIBLE_REPEAT) != 0;\n"
                 "    delivery.recovered = (message->flags & SHIM_MESSAGE_RECOVERED) != 0;\n");
     expect_text("format_record(&line, message->payload, message->size, &delivery)");

@@ -34,7 +34,8 @@ now = datetime.datetime.now(datetime.timezone.utc)
 stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 by_export = {}
 for record in records:
-    for field in ("ts", "seq", "pid", "thread", "export", "ordinal", "last_error", "return_address"):
+    for field in ("ts", "seq", "pid", "process_started", "thread", "export", "ordinal", "last_error",
+                  "return_address"):
         if field not in record:
             fail(f"{record.get('export')}: no {field}: {record}")
     if not stamp.match(record.get("ts", "")):
@@ -43,6 +44,10 @@ for record in records:
         when = datetime.datetime.strptime(record["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
         if abs((now - when).total_seconds()) > 600:
             fail(f"ts {record['ts']} is not within 10 minutes of now ({now.isoformat()})")
+    # The process was made before its call, in the same stamp format (it
+    # sorts as a string).
+    if not stamp.match(record.get("process_started", "")) or record["process_started"] > record.get("ts", ""):
+        fail(f"process_started {record.get('process_started')!r} is not a stamp before the call's ts {record.get('ts')!r}")
     if record.get("export") in ordinals and ordinals[record["export"]] != record.get("ordinal"):
         fail(f"{record['export']}: ordinal {record.get('ordinal')}, the DLL's is {ordinals[record['export']]}")
     by_export.setdefault(record.get("export"), []).append(record)
