@@ -234,9 +234,11 @@ EOF
   baseline, taken after a warm-up cycle with nothing of ours loaded. No
   tolerance: the test waits up to 5 s for the count to come down, then
   reports the difference. Wine 8's `GetProcessHandleCount` is a stub that
-  answers 0, so under Wine the count comes from
-  `NtQuerySystemInformation(SystemHandleInformation)` filtered on the process
-  id (`process_handle_count` in `host_test/support/test_support.c`).
+  answers 0, so under Wine the count asks about each handle value in turn
+  (`GetHandleInformation`), up to 2,048 values past the highest valid one
+  seen (`process_handle_count` in `host_test/support/test_support.c`). Not
+  the system's handle table: Wine 8's wineserver can crash on that query
+  (docs/wine-vs-windows.md, section 19).
 - **modules leaked**: modules loaded at the end (`LdrEnumerateLoadedModules`, under the loader lock) minus
   the same baseline; the tests also check by name that the front, the original
   and the worker are gone.

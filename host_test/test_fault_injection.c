@@ -43,7 +43,7 @@
 #define JOURNAL_FAULT_POINTS 4
 
 /* Handles and modules of this process; Wine 8's GetProcessHandleCount is a
- * stub, so process_handle_count reads the system's handle table instead. */
+ * stub, so process_handle_count asks about each handle value instead. */
 typedef struct baseline {
     long handles;
     long modules;

@@ -41,8 +41,13 @@ try:
 except (OSError, ValueError, KeyError):
     pass
 result = re.compile(r"^\s*\d+/\d+ Test\s+#\d+: (\S+) \.*\**\s*(.*?)\s+([\d.]+) sec$")
-for line in open(sys.argv[1], errors="replace"):
-    match = result.match(line.rstrip())
+lines = [line.rstrip() for line in open(sys.argv[1], errors="replace")]
+for index, line in enumerate(lines):
+    # "Required regular expression not found. Regex=[...": ctest ends the
+    # regex with a line break, and the time is on the next line.
+    if re.match(r"^\s*\d+/\d+ Test\s+#", line) and not line.endswith(" sec") and index + 1 < len(lines):
+        line += lines[index + 1]
+    match = result.match(line)
     if match:
         name, status, seconds = match.groups()
         status = "passed" if status == "Passed" else status.lower() or "failed"

@@ -37,8 +37,25 @@ wine_session_start() {
     done
 }
 
+# The session ends within seconds of its input closing. After a wineserver
+# crash it never does (docs/wine-vs-windows.md, section 21: its wait on the
+# server is not woken), so it is given 30 s, then ended; what the server
+# said (it writes to the program that started it, the session) is shown.
 wine_session_stop() {
     exec 9>&-
+    wine_session_waited=0
+    while kill -0 "$wine_session_pid" 2>/dev/null && [ "$wine_session_waited" -lt 300 ]; do
+        sleep 0.1
+        wine_session_waited=$((wine_session_waited + 1))
+    done
+    if kill -0 "$wine_session_pid" 2>/dev/null; then
+        echo "wine-session: the Wine session did not end 30 s after its input closed; ending it" >&2
+        kill -9 "$wine_session_pid" 2>/dev/null
+    fi
     wait "$wine_session_pid" 2>/dev/null
+    if grep -q 'wineserver crashed' "$wine_session_dir/out" 2>/dev/null; then
+        echo "wine-session: the wineserver crashed during the run; every program connected to it ended with status 0:" >&2
+        cat "$wine_session_dir/out" >&2
+    fi
     rm -rf "$wine_session_dir"
 }

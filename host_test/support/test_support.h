@@ -150,9 +150,10 @@ size_t busy_heap_blocks(void);
 /* ---- Torture: sizes, leak counts, child processes and the result line ---- */
 
 /* Handles open in this process. GetProcessHandleCount when it works; Wine 8
- * implements it as a stub that answers 0, so then the count comes from
- * NtQuerySystemInformation(SystemHandleInformation), filtered on our process
- * id. -1 if neither works. */
+ * implements it as a stub that answers 0, so then each handle value is
+ * asked about in turn (GetHandleInformation), up to a window past the
+ * highest valid one (test_support.c says why not the system's handle
+ * table). */
 long process_handle_count(void);
 
 /* Modules loaded in this process (LdrEnumerateLoadedModules, under the
