@@ -79,9 +79,10 @@ static BOOL hand_over(shim_session *session, const journal_entry *entry)
 
 /* From the release point to the tail, read again at each step: a post made
  * by on_exit_message itself lands behind the walk, and is handed over by
- * it. Not what dead processes wrote in a journal this session adopted:
- * on_exit_message is given this process's messages only, whose pointers
- * a plugin may follow. Those stay for the next session. */
+ * it. What dead processes wrote in a journal this session adopted comes
+ * first, flagged SHIM_MESSAGE_RECOVERED as on_message gets it: otherwise a
+ * short program that follows one that was killed would leave the killed
+ * one's records waiting for yet another session. */
 static void walk_own_journal(shim_session *session, exit_tally *tally)
 {
     const session_journal *own = &session->journals[0];
@@ -90,8 +91,6 @@ static void walk_own_journal(shim_session *session, exit_tally *tally)
     uint64_t tail;
 
     journal_bounds(view, &position, &tail);
-    if (position < own->adopted_end)
-        position = own->adopted_end;
     while (position < (tail = __atomic_load_n(&view->header->tail, __ATOMIC_ACQUIRE))) {
         journal_entry entry;
 
