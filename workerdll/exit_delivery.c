@@ -96,8 +96,9 @@ static void walk_own_journal(shim_session *session, exit_tally *tally)
 
         journal_read_record(view, position, tail, &entry);
         position += entry.length;
+        /* A dead writer's unpublished claim was its call, not one of ours. */
         if (entry.kind == RECORD_UNPUBLISHED || entry.kind == RECORD_HOLE)
-            tally->cut_off++;
+            tally->cut_off += entry.position >= own->adopted_end;
         else if (entry.kind == RECORD_MESSAGE &&
                  !(entry.state & (JOURNAL_STATE_FINISHED | JOURNAL_STATE_DROPPED)) &&
                  !(time_is_left() && hand_over(session, &entry)))

@@ -179,11 +179,12 @@ typedef struct shim_plugin {
      * exit began, at its post. The journal's first messages may be those
      * of dead processes whose journal this session adopted: flagged
      * SHIM_MESSAGE_RECOVERED, as on_message gets them (never follow their
-     * pointers). Other dead processes' journals wait for the next session. For at most about a second in all: what is
-     * left stays in the journal for the next session (with
-     * SHIM_JOURNAL_MEMORY, it is lost), counted and reported. Return SHIM_OK
-     * once the message is handled; any other value declines it, and it
-     * stays in the journal (memory: it is lost), counted.
+     * pointers). Other dead processes' journals wait for the next session.
+     * For at most about a second in all: what is left stays in the journal
+     * for the next session (with SHIM_JOURNAL_MEMORY, it is lost), counted
+     * and reported. Return SHIM_OK once the message is handled; any other
+     * value declines it, and it stays in the journal (memory: it is lost),
+     * counted.
      *
      * It runs inside DllMain, and every other thread has been ended wherever
      * it was, holding whatever locks it held. So: never wait, and never
