@@ -98,7 +98,7 @@ static void walk_own_journal(shim_session *session, exit_tally *tally)
         position += entry.length;
         /* A dead writer's unpublished claim was its call, not one of ours. */
         if (entry.kind == RECORD_UNPUBLISHED || entry.kind == RECORD_HOLE)
-            tally->cut_off += entry.position >= own->adopted_end;
+            tally->cut_off += !shim__written_by_dead_process(own, entry.position);
         else if (entry.kind == RECORD_MESSAGE &&
                  !(entry.state & (JOURNAL_STATE_FINISHED | JOURNAL_STATE_DROPPED)) &&
                  !(time_is_left() && hand_over(session, &entry)))

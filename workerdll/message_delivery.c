@@ -51,9 +51,7 @@ static uint64_t position_of_ticket(shim_message_ticket ticket)
     return (ticket & ((1ull << TICKET_JOURNAL_SHIFT) - 1)) * JOURNAL_RECORD_ALIGNMENT;
 }
 
-/* Whether a dead process wrote the record at `position`: every record of
- * a recovered journal, and the first ones of an adopted own journal. */
-static BOOL written_by_dead_process(const session_journal *journal, uint64_t position)
+BOOL shim__written_by_dead_process(const session_journal *journal, uint64_t position)
 {
     return journal->recovered || position < journal->adopted_end;
 }
@@ -68,7 +66,7 @@ void shim__message_of(const session_journal *journal, const journal_entry *entry
     message->flags = 0;
     if (entry->state & JOURNAL_STATE_REPEAT)
         message->flags |= SHIM_MESSAGE_POSSIBLE_REPEAT;
-    if (written_by_dead_process(journal, entry->position))
+    if (shim__written_by_dead_process(journal, entry->position))
         message->flags |= SHIM_MESSAGE_RECOVERED;
     journal_writer_of(&journal->ring.view, entry->position, &process_id, &message->process_started);
     message->process_id = process_id;
@@ -181,7 +179,7 @@ static int take_messages(shim_session *session, unsigned limit, uint64_t *first,
                 return (int)index;
             }
             /* A dead process's claim will never be published. */
-            if (!written_by_dead_process(journal, journal->ring.head) ||
+            if (!shim__written_by_dead_process(journal, journal->ring.head) ||
                 ring_skip_unpublished(&journal->ring) == 0)
                 break;
             InterlockedIncrement64(&session->skipped);
@@ -270,7 +268,7 @@ BOOL shim__run_message_batch(shim_session *session, consumer_slot *slot, BOOL ca
         } else {
             deliver(session, slot, &frame, (unsigned)index, &entry);
             delivered++;
-            recovered += written_by_dead_process(journal, entry.position);
+            recovered += shim__written_by_dead_process(journal, entry.position);
         }
         /* A stopping session drains behind the host: the thread that freed
          * the front, and the wineserver that unmaps it, may wait for the

@@ -381,6 +381,9 @@ BOOL shim__delivery_paused(const shim_session *session);
 shim_message_ticket shim__ticket_of(unsigned journal_index, uint64_t position);
 /* The message a record holds, as the plugin sees it. */
 void shim__message_of(const session_journal *journal, const journal_entry *entry, shim_message *message);
+/* Whether a dead process wrote the record at `position`: every record of
+ * a recovered journal, and the first ones of an adopted own journal. */
+BOOL shim__written_by_dead_process(const session_journal *journal, uint64_t position);
 
 /* The session's journals (session_journal.c). */
 int shim__resolve_queue_settings(const shim_queue_settings *wanted, shim_queue_settings *settings);
