@@ -15,7 +15,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 
 # Windows programs built here run under Wine, in the project's own prefix,
-# where Wine can run 32-bit programs. Debian 12 images here have no wine32
-# (its i386 packages conflict), so the mingw-x86-gcc preset builds the tests
-# but CI only inspects the DLLs (scripts/ci-extra-toolchains.sh).
+# where Wine can run 32-bit programs. Not on the machines here: wine32:i386
+# installs, but their kernel has 32-bit emulation switched off, so Wine's
+# 32-bit loader cannot start (README, "32-bit"). The mingw-x86-gcc preset
+# builds the tests and CI only inspects the DLLs (scripts/ci-extra-toolchains.sh).
 set(CMAKE_CROSSCOMPILING_EMULATOR ${CMAKE_CURRENT_LIST_DIR}/wine-run)

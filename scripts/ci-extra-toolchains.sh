@@ -3,7 +3,8 @@
 #   1. mingw-x64-clang: Clang and lld on the mingw-w64 sysroot; builds with
 #      -Werror and runs every suite under Wine;
 #   2. mingw-x86-gcc: 32-bit GCC; builds everything with -Werror, tests
-#      included, but runs nothing (wine32 cannot be installed on this image);
+#      included, but runs nothing (this image's kernel runs no 32-bit
+#      Linux program, Wine's 32-bit loader included: README, "32-bit");
 #   3. reads the export table of every front and original built from a .def
 #      file, in all three builds, and checks it against the .def: ordinals,
 #      NONAME, forwarders, and no decorated (stdcall `name@N`) export names;
@@ -41,7 +42,7 @@ else
     exit 1
 fi
 
-step "mingw-x86-gcc: configure and build (not run: no wine32)"
+step "mingw-x86-gcc: configure and build (not run: no 32-bit Linux processes here)"
 cmake --preset mingw-x86-gcc >/dev/null
 cmake --build --preset mingw-x86-gcc --parallel "$jobs"
 

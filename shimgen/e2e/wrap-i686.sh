@@ -5,7 +5,8 @@
 # with the i686 toolchain (warnings are errors) and checks that the front
 # exports the original's names at the original's ordinals, and that shimgen
 # check finds its resources (those of the resource test) byte for byte.
-# Wine's 32-bit half is not installed here, so nothing is run. Then checks
+# Nothing is run: the kernel here runs no 32-bit Linux program, Wine's
+# 32-bit loader included (README, "32-bit"). Then checks
 # that the project refuses the x86-64 toolchain.
 # Built from the source tree (wrap --twinshim), the projects' fallback: the
 # package installed from the x86-64 build declares itself 64-bit, so CMake
