@@ -390,7 +390,7 @@ static void two_processes_recover_each_message_once(void **state)
     print_message("%lu rounds; in %lu of them both recoverers delivered some\n", rounds, split);
 }
 
-/* ---- An exit with an adopted journal -------------------------------------- */
+/* ---- An exit after a dead process's journal -------------------------------- */
 
 #define ADOPTED_MESSAGES 20
 #define OWN_MESSAGES 10
@@ -428,19 +428,21 @@ static long check_tally_at_exit(void)
     return wrong;
 }
 
-/* A process adopts the journal a dead one left, and its plugin's
- * callbacks are held inside the dead process's messages (on_message waits
- * for a gate) when it posts messages of its own and returns from main. Its
- * exit hands on_exit_message the dead process's messages first, flagged
+/* A process finds the journal a dead one left, and its plugin's callbacks
+ * are held inside the dead process's messages (on_message waits for a
+ * gate) when it posts messages of its own and returns from main. Its exit
+ * hands on_exit_message the dead process's messages first, flagged
  * recovered (a plugin must not follow their pointers), then its own: a
  * short program that runs after a killed one delivers the killed one's
  * records at its exit. The dead process's claim it never published is
  * skipped, and not counted as one of this process's posts cut off by the
  * exit (its report says none was). The next session then finds nothing to
- * deliver. With the exit's walk starting at the adoption point (as before
- * 2026-12-07), the dead process's messages wait for the next session, and
- * this fails at every run. */
-static void an_exit_hands_over_the_messages_it_adopted_flagged_recovered(void **state)
+ * deliver, and removes every journal. `dead_capacity_kib` is the dead
+ * journal's ring: NULL for the default, which the process adopts as its
+ * own journal; another size, which it cannot adopt, so that it recovers
+ * the dead journal as a file of its own beside its own journal. */
+static void exit_hands_over_what_a_dead_process_left(const wchar_t *name, const wchar_t *dead_capacity_kib,
+                                                     int journals_after_exit)
 {
     wchar_t folder[TEST_PATH_CAPACITY];
     wchar_t journals[TEST_PATH_CAPACITY];
@@ -456,13 +458,14 @@ static void an_exit_hands_over_the_messages_it_adopted_flagged_recovered(void **
     char *report;
     const char *exit_line;
 
-    (void)state;
-    assert_true(front_and_worker_folder(L"exit-adopted", folder));
-    assert_true(fresh_journal_folder(L"exit-adopted", journals));
+    assert_true(front_and_worker_folder(name, folder));
+    assert_true(fresh_journal_folder(name, journals));
     _snwprintf(at_exit_path, TEST_PATH_CAPACITY, L"%lstally-at-exit.bin", folder);
     _snwprintf(after_path, TEST_PATH_CAPACITY, L"%lstally-after.bin", folder);
     _snwprintf(report_path, TEST_PATH_CAPACITY, L"%lsreport.log", folder);
+    assert_win32(SetEnvironmentVariableW(TEST_WORKER_CAPACITY_VARIABLE, dead_capacity_kib));
     leave_dead_journal(folder, 0, ADOPTED_MESSAGES);
+    assert_win32(SetEnvironmentVariableW(TEST_WORKER_CAPACITY_VARIABLE, NULL));
     front_journal_folder(journals, NULL, front_journals);
     only_file(front_journals, L"*.journal", dead);
     image = read_whole_file(dead, &size);
@@ -477,7 +480,7 @@ static void an_exit_hands_over_the_messages_it_adopted_flagged_recovered(void **
     assert_win32(SetEnvironmentVariableW(L"TWINSHIM_REPORT", NULL));
     read_tally(at_exit_path, &tally_at_exit);
     assert_int_equal(check_tally_at_exit(), 0);
-    assert_int_equal(journal_files_in(journals, L"*.journal"), 1);
+    assert_int_equal(journal_files_in(journals, L"*.journal"), journals_after_exit);
     /* Said only when something was kept or lost: neither, here. */
     report = read_report(report_path);
     exit_line = strstr(report, "process exit:");
@@ -491,11 +494,32 @@ static void an_exit_hands_over_the_messages_it_adopted_flagged_recovered(void **
     read_tally(after_path, &tally_after);
     for (unsigned number = 0; number < ADOPTED_MESSAGES + OWN_MESSAGES; number++)
         delivered_after += tally_after.seen[number];
-    print_message("the exit handed over the %d messages it adopted, flagged recovered (past the dead claim), "
-                  "and its own %d; the next session delivered %ld again\n",
-                  ADOPTED_MESSAGES - 1, OWN_MESSAGES, delivered_after);
+    print_message("the exit handed over the dead process's %d messages (%ls), flagged recovered "
+                  "(past the dead claim), and its own %d; the next session delivered %ld again\n",
+                  ADOPTED_MESSAGES - 1, dead_capacity_kib == NULL ? L"adopted" : L"a journal of its own",
+                  OWN_MESSAGES, delivered_after);
     assert_int_equal(delivered_after, 0);
     assert_int_equal(journal_files_in(journals, L"*.journal"), 0);
+}
+
+/* The dead journal adopted: one journal file. With the exit's walk starting
+ * at the adoption point (as before 2026-12-07), the dead process's messages
+ * wait for the next session, and this fails at every run. */
+static void an_exit_hands_over_the_messages_it_adopted_flagged_recovered(void **state)
+{
+    (void)state;
+    exit_hands_over_what_a_dead_process_left(L"exit-adopted", NULL, 1);
+}
+
+/* The dead journal's ring is 256 KiB, the process's the default: not
+ * adopted but recovered, so two files are left at the exit (the dead one's,
+ * all finished, and the process's own). With the exit walking its own
+ * journal only (as before 2026-12-08), the dead process's messages wait
+ * for the next session, and this fails at every run. */
+static void an_exit_hands_over_the_journals_it_recovered_flagged_recovered(void **state)
+{
+    (void)state;
+    exit_hands_over_what_a_dead_process_left(L"exit-recovered", L"256", 2);
 }
 
 /* ---- Many journals at once ------------------------------------------------ */
@@ -879,6 +903,7 @@ int main(void)
         isolated_test(a_dead_claim_at_the_head_holds_nothing_back),
         isolated_test(two_processes_recover_each_message_once),
         isolated_test(an_exit_hands_over_the_messages_it_adopted_flagged_recovered),
+        isolated_test(an_exit_hands_over_the_journals_it_recovered_flagged_recovered),
         isolated_test(many_journals_recovered_at_once_by_four_callbacks),
         isolated_test(a_journal_of_another_front_is_never_read),
         isolated_test(hostile_journal_files_are_reported_and_moved_aside),

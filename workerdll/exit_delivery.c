@@ -1,6 +1,7 @@
-/* Process exit: the messages a session's journal still holds are handed to
+/* Process exit: the messages a session's journals still hold are handed to
  * the plugin's on_exit_message on the exiting thread, for at most 0.9 s in
- * all; what is left stays in the journal, where the next session
+ * all, those of the journals it recovered first, then its own; what is left
+ * stays in the journal, where the next session
  * of the front finds it (a memory journal loses it: counted). Every other
  * thread was ended wherever it was, so nothing here waits or takes a lock:
  * the walk reads each record's state, which consumers write before and
@@ -54,21 +55,23 @@ static BOOL in_on_message(const shim_session *session, shim_message_ticket ticke
     return FALSE;
 }
 
-static BOOL hand_over(shim_session *session, const journal_entry *entry)
+static BOOL hand_over(shim_session *session, unsigned journal_index, const journal_entry *entry)
 {
-    const session_journal *own = &session->journals[0];
+    const session_journal *journal = &session->journals[journal_index];
     const shim_plugin *plugin = session->plugin;
     shim_message message;
 
     if (plugin->on_exit_message == NULL || !plugin_is_running(session))
         return FALSE;
-    /* Not taken yet: numbered here, as a callback would have. */
+    /* Not taken yet: numbered here, as a callback would have, by the
+     * journal it is in. */
     if (__atomic_load_n(&entry->record->sequence, __ATOMIC_ACQUIRE) == 0)
         entry->record->sequence =
-            __atomic_fetch_add(&own->ring.view.header->next_sequence, 1, __ATOMIC_RELAXED);
-    shim__message_of(own, entry, &message);
+            __atomic_fetch_add(&journal->ring.view.header->next_sequence, 1, __ATOMIC_RELAXED);
+    shim__message_of(journal, entry, &message);
     if ((entry->state & (JOURNAL_STATE_DEFERRED | JOURNAL_STATE_REPEAT)) ||
-        ((entry->state & JOURNAL_STATE_TAKEN) && in_on_message(session, shim__ticket_of(0, entry->position))))
+        ((entry->state & JOURNAL_STATE_TAKEN) &&
+         in_on_message(session, shim__ticket_of(journal_index, entry->position))))
         message.flags |= SHIM_MESSAGE_POSSIBLE_REPEAT;
     if (plugin->on_exit_message(session, &message) != SHIM_OK)
         return FALSE;
@@ -78,15 +81,16 @@ static BOOL hand_over(shim_session *session, const journal_entry *entry)
 }
 
 /* From the release point to the tail, read again at each step: a post made
- * by on_exit_message itself lands behind the walk, and is handed over by
- * it. What dead processes wrote in a journal this session adopted comes
- * first, flagged SHIM_MESSAGE_RECOVERED as on_message gets it: otherwise a
- * short program that follows one that was killed would leave the killed
- * one's records waiting for yet another session. */
-static void walk_own_journal(shim_session *session, exit_tally *tally)
+ * by on_exit_message itself lands behind the walk of the own journal, and
+ * is handed over by it. What dead processes wrote (a recovered journal, or
+ * the first records of an adopted own one) is flagged
+ * SHIM_MESSAGE_RECOVERED, as on_message gets it: otherwise a short program
+ * that follows one that was killed would leave the killed one's records
+ * waiting for yet another session. */
+static void walk_journal(shim_session *session, unsigned journal_index, exit_tally *tally)
 {
-    const session_journal *own = &session->journals[0];
-    const journal_view *view = &own->ring.view;
+    const session_journal *journal = &session->journals[journal_index];
+    const journal_view *view = &journal->ring.view;
     uint64_t position;
     uint64_t tail;
 
@@ -98,11 +102,28 @@ static void walk_own_journal(shim_session *session, exit_tally *tally)
         position += entry.length;
         /* A dead writer's unpublished claim was its call, not one of ours. */
         if (entry.kind == RECORD_UNPUBLISHED || entry.kind == RECORD_HOLE)
-            tally->cut_off += !shim__written_by_dead_process(own, entry.position);
+            tally->cut_off += !shim__written_by_dead_process(journal, entry.position);
         else if (entry.kind == RECORD_MESSAGE &&
                  !(entry.state & (JOURNAL_STATE_FINISHED | JOURNAL_STATE_DROPPED)) &&
-                 !(time_is_left() && hand_over(session, &entry)))
+                 !(time_is_left() && hand_over(session, journal_index, &entry)))
             tally->not_taken++;
+    }
+}
+
+/* The journals this session recovered, older than its own, go first, as
+ * the callbacks take them. The session thread counts one only once it is
+ * mapped and complete (take_over), and marks one closed before it unmaps
+ * it (close_drained_journals, shim__close_journals): one counted and not
+ * marked closed is still mapped, wherever the exit ended that thread. */
+static void walk_recovered_journals(shim_session *session, exit_tally *tally)
+{
+    LONG count = shim__read_flag(&session->journal_count);
+
+    for (LONG i = 1; i < count; i++) {
+        const session_journal *journal = &session->journals[i];
+
+        if (!shim__read_flag(&journal->closed) && !shim__read_flag(&journal->drained))
+            walk_journal(session, (unsigned)i, tally);
     }
 }
 
@@ -165,7 +186,8 @@ void shim__session_deliver_at_exit(shim_session *session)
 
     if (session == NULL || InterlockedCompareExchange(&session->exit_delivered, 1, 0) != 0)
         return;
-    walk_own_journal(session, &tally);
+    walk_recovered_journals(session, &tally);
+    walk_journal(session, 0, &tally);
     InterlockedExchangeAdd64(not_taken_counter(session), tally.not_taken);
     InterlockedExchangeAdd64(&session->lost_at_exit, tally.cut_off + lost_work_items(session));
     /* After the walk: a post from now on hands its message over itself. */
@@ -227,7 +249,7 @@ int shim__session_post_at_exit(shim_session *session, const void *payload, size_
      * handed over even once the backlog's time is spent: there are few,
      * and they are the program's last. */
     journal_read_record(&ring->view, claim.position, claim.position + journal_record_length(size), &entry);
-    if (hand_over(session, &entry))
+    if (hand_over(session, 0, &entry))
         return SHIM_OK;
     InterlockedIncrement64(not_taken_counter(session));
     return session->journal_kind == SHIM_JOURNAL_FILE ? SHIM_OK : SHIM_E_PROCESS_EXITING;

@@ -173,13 +173,13 @@ typedef struct shim_plugin {
     void (*on_trace)(shim_session *session, shim_trace_event event, const shim_session_counters *counters);
 
     /* Process exit (ExitProcess, or a return from main): the exiting thread
-     * hands over, in order, every message still in the session's own
-     * journal (flagged SHIM_MESSAGE_POSSIBLE_REPEAT when its on_message may
-     * have begun, or it was deferred), then each message posted after the
-     * exit began, at its post. The journal's first messages may be those
-     * of dead processes whose journal this session adopted: flagged
-     * SHIM_MESSAGE_RECOVERED, as on_message gets them (never follow their
-     * pointers). Other dead processes' journals wait for the next session.
+     * hands over, in order, every message still in the session's journals
+     * (flagged SHIM_MESSAGE_POSSIBLE_REPEAT when its on_message may have
+     * begun, or it was deferred), then each message posted after the exit
+     * began, at its post. The first messages may be those of dead
+     * processes, from the journals this session recovered or adopted:
+     * flagged SHIM_MESSAGE_RECOVERED, as on_message gets them (never follow
+     * their pointers).
      * For at most about a second in all: what is left stays in the journal
      * for the next session (with SHIM_JOURNAL_MEMORY, it is lost), counted
      * and reported. Return SHIM_OK once the message is handled; any other
