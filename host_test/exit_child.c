@@ -1,6 +1,7 @@
 /* A child process that exits while twinshim work is in flight; the process-
  * exit test checks that it ends with its own exit code and never hangs.
- *   exit_child.exe <mode> <fixture folder>   mode: pending, draining, before-start
+ *   exit_child.exe <mode> <fixture folder>   mode: pending, draining, before-start,
+ *                                            releasing
  *   exit_child_import_table.exe              takes test_front.dll from its
  *                                            import table, exits with work queued */
 #include <stdio.h>
@@ -12,7 +13,8 @@
 enum {
     JOBS = 200,
     EXIT_BAD_USAGE = 2,
-    EXIT_SETUP_FAILED = 3
+    EXIT_SETUP_FAILED = 3,
+    EXIT_ACCESS_VIOLATION = 5
 };
 
 #ifdef EXIT_CHILD_IMPORTS_FRONT
@@ -32,6 +34,44 @@ int main(void)
     return 44; /* the CRT calls ExitProcess with jobs blocked and queued */
 }
 #else
+/* An access violation ends the process with this code, where it happens:
+ * Wine's loader catches one raised in a DllMain and goes on with the exit,
+ * which would hide it. */
+static LONG WINAPI end_at_access_violation(EXCEPTION_POINTERS *exception)
+{
+    if (exception->ExceptionRecord->ExceptionCode == EXCEPTION_ACCESS_VIOLATION) {
+        fprintf(stderr, "exit_child: access violation at %p\n", exception->ExceptionRecord->ExceptionAddress);
+        fflush(stderr);
+        TerminateProcess(GetCurrentProcess(), EXIT_ACCESS_VIOLATION);
+    }
+    return EXCEPTION_CONTINUE_SEARCH;
+}
+
+/* The front is unloaded, and its session thread is held in its last trace,
+ * after it closed the journals and released the queue: the exit comes
+ * while the session is being freed, and must pass it by. */
+static int exit_while_the_session_is_freed(const wchar_t *folder)
+{
+    static job_counters counters;
+    test_job job = job_for(&counters, NULL);
+    HANDLE reached = CreateEventW(NULL, TRUE, FALSE, NULL);
+    wchar_t text[32];
+    test_front front;
+
+    if (reached == NULL || AddVectoredExceptionHandler(1, end_at_access_violation) == NULL)
+        return EXIT_SETUP_FAILED;
+    _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)reached);
+    if (!SetEnvironmentVariableW(TEST_WORKER_HOLD_RELEASE_VARIABLE, text) || !load_test_front(folder, &front))
+        return EXIT_SETUP_FAILED;
+    for (int i = 0; i < JOBS; i++)
+        if (front.post_job(&job) != SHIM_OK)
+            return EXIT_SETUP_FAILED;
+    if (!free_library_within(front.module, TEST_DEADLINE_MS, NULL) ||
+        WaitForSingleObject(reached, TEST_DEADLINE_MS) != WAIT_OBJECT_0 || counters.ran != JOBS)
+        return EXIT_SETUP_FAILED;
+    ExitProcess(46);
+}
+
 int wmain(int argc, wchar_t **argv)
 {
     static job_counters counters;
@@ -41,6 +81,8 @@ int wmain(int argc, wchar_t **argv)
 
     if (argc != 3 || gate == NULL)
         return EXIT_BAD_USAGE;
+    if (wcscmp(argv[1], L"releasing") == 0)
+        return exit_while_the_session_is_freed(argv[2]);
     if (!load_test_front(argv[2], &front))
         return EXIT_SETUP_FAILED;
     if (wcscmp(argv[1], L"before-start") == 0)

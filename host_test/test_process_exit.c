@@ -44,6 +44,17 @@ static void exit_during_drain(void **state)
     assert_int_equal(run_child(L"exit_child.exe", L"draining", pair_folder()), 43);
 }
 
+/* The exit comes while the session thread frees a stopped session (its
+ * journals closed, its queue released): the exit's walk must pass that
+ * session by. Before 2026-12-08 it was still on the worker's list of live
+ * sessions until it was freed, and the walk read its unmapped journal: the
+ * child died of an access violation instead of exiting with 46. */
+static void an_exit_while_a_stopped_session_is_being_freed_passes_it_by(void **state)
+{
+    (void)state;
+    assert_int_equal(run_child(L"exit_child.exe", L"releasing", pair_folder()), 46);
+}
+
 static void exit_before_the_session_thread_runs(void **state)
 {
     (void)state;
@@ -75,6 +86,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         isolated_test(exit_with_work_pending),
         isolated_test(exit_during_drain),
+        isolated_test(an_exit_while_a_stopped_session_is_being_freed_passes_it_by),
         isolated_test(exit_before_the_session_thread_runs),
         isolated_test(exit_inside_the_front_attach),
         isolated_test(exit_with_front_from_import_table),

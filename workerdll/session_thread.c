@@ -112,7 +112,6 @@ static DECLSPEC_NORETURN void release_session(shim_session *session)
     for (unsigned i = 0; i < session->handed_over_count; i++)
         FreeLibrary(session->handed_over_modules[i]);
     shim__trace(session, SHIM_TRACE_MODULE_RELEASED);
-    shim__unregister_session(session);
     shim__free_session(session);
 
     /* FreeLibrary and thread exit in one call: no instruction of this module
@@ -239,6 +238,9 @@ DWORD WINAPI shim__session_thread(void *parameter)
     shim__release_objects(session);
     if (start_status == SHIM_OK && plugin->on_stopped != NULL)
         plugin->on_stopped(session, session->plugin_state);
+    /* From here a process exit passes this session by: its walk reads the
+     * journals, which are unmapped next, and the queue, released after. */
+    shim__unregister_session(session);
     /* After on_stopped: a deferred message the plugin finished there
      * leaves the journal before it closes. */
     shim__close_journals(session);
