@@ -13,8 +13,7 @@
 enum {
     JOBS = 200,
     EXIT_BAD_USAGE = 2,
-    EXIT_SETUP_FAILED = 3,
-    EXIT_ACCESS_VIOLATION = 5
+    EXIT_SETUP_FAILED = 3
 };
 
 #ifdef EXIT_CHILD_IMPORTS_FRONT
@@ -26,6 +25,8 @@ int main(void)
     HANDLE gate = CreateEventW(NULL, TRUE, FALSE, NULL);
     test_job job = job_for(&counters, gate);
 
+    if (!end_process_at_access_violation())
+        return EXIT_SETUP_FAILED;
     for (int i = 0; i < JOBS; i++)
         if (test_front_post_job(&job) != SHIM_OK)
             return EXIT_SETUP_FAILED;
@@ -34,19 +35,6 @@ int main(void)
     return 44; /* the CRT calls ExitProcess with jobs blocked and queued */
 }
 #else
-/* An access violation ends the process with this code, where it happens:
- * Wine's loader catches one raised in a DllMain and goes on with the exit,
- * which would hide it. */
-static LONG WINAPI end_at_access_violation(EXCEPTION_POINTERS *exception)
-{
-    if (exception->ExceptionRecord->ExceptionCode == EXCEPTION_ACCESS_VIOLATION) {
-        fprintf(stderr, "exit_child: access violation at %p\n", exception->ExceptionRecord->ExceptionAddress);
-        fflush(stderr);
-        TerminateProcess(GetCurrentProcess(), EXIT_ACCESS_VIOLATION);
-    }
-    return EXCEPTION_CONTINUE_SEARCH;
-}
-
 /* The front is unloaded, and its session thread is held in its last trace,
  * after it closed the journals and released the queue: the exit comes
  * while the session is being freed, and must pass it by. */
@@ -58,7 +46,7 @@ static int exit_while_the_session_is_freed(const wchar_t *folder)
     wchar_t text[32];
     test_front front;
 
-    if (reached == NULL || AddVectoredExceptionHandler(1, end_at_access_violation) == NULL)
+    if (reached == NULL)
         return EXIT_SETUP_FAILED;
     _snwprintf(text, 32, L"%llu", (unsigned long long)(ULONG_PTR)reached);
     if (!SetEnvironmentVariableW(TEST_WORKER_HOLD_RELEASE_VARIABLE, text) || !load_test_front(folder, &front))
@@ -81,6 +69,8 @@ int wmain(int argc, wchar_t **argv)
 
     if (argc != 3 || gate == NULL)
         return EXIT_BAD_USAGE;
+    if (!end_process_at_access_violation())
+        return EXIT_SETUP_FAILED;
     if (wcscmp(argv[1], L"releasing") == 0)
         return exit_while_the_session_is_freed(argv[2]);
     if (!load_test_front(argv[2], &front))

@@ -48,6 +48,8 @@ int wmain(int argc, wchar_t **argv)
      * exit ends them, and every return below ends the process too. */
     if (argc != 4 || never_opened == NULL || occupying_gate == NULL || (report = map_report(argv[3])) == NULL)
         return EXIT_BAD_USAGE; /* cppcheck-suppress resourceLeak */
+    if (!end_process_at_access_violation())
+        return EXIT_SETUP_FAILED; /* cppcheck-suppress resourceLeak */
     if (!load_test_front(argv[2], &front))
         return EXIT_SETUP_FAILED; /* cppcheck-suppress resourceLeak */
 

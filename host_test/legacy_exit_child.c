@@ -48,6 +48,8 @@ int wmain(int argc, wchar_t **argv)
 {
     if (argc != 2)
         return EXIT_BAD_USAGE;
+    if (!end_process_at_access_violation())
+        return EXIT_SETUP_FAILED;
     return make_calls(legacy_add, _wtoi(argv[1])); /* the CRT then calls ExitProcess */
 }
 #else
@@ -61,6 +63,8 @@ int wmain(int argc, wchar_t **argv)
 
     if (argc != 3 || length == 0 || length >= MAX_PATH)
         return EXIT_BAD_USAGE;
+    if (!end_process_at_access_violation())
+        return EXIT_SETUP_FAILED;
     while (length > 0 && path[length - 1] != L'\\')
         length--;
     if (length + wcslen(L"legacy.dll") >= MAX_PATH)

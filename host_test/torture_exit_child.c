@@ -102,6 +102,8 @@ int wmain(int argc, wchar_t **argv)
 
     if (argc < 3 || gate == NULL || exit_gate == NULL)
         return EXIT_BAD_USAGE;
+    if (!end_process_at_access_violation())
+        return EXIT_SETUP_FAILED;
     mode = argv[1];
     front_folder = argv[2];
     if (wcscmp(mode, L"exit-while-reloading") == 0) {

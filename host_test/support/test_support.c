@@ -125,6 +125,31 @@ static DWORD WINAPI load_library_thread(void *parameter)
 }
 
 /* On another thread, with a deadline: a deadlock at attach fails the test. */
+/* Vectored: it sees the fault before the loader's own handler catches it. */
+static LONG WINAPI end_at_access_violation(EXCEPTION_POINTERS *exception)
+{
+    const EXCEPTION_RECORD *record = exception->ExceptionRecord;
+    HMODULE module = NULL;
+    wchar_t module_path[MAX_PATH] = L"?";
+
+    if (record->ExceptionCode != EXCEPTION_ACCESS_VIOLATION)
+        return EXCEPTION_CONTINUE_SEARCH;
+    if (GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                               GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                           (LPCWSTR)record->ExceptionAddress, &module))
+        GetModuleFileNameW(module, module_path, MAX_PATH);
+    complain("access violation at %p (%ls+%#llx), thread %lu\n", record->ExceptionAddress, module_path,
+             (unsigned long long)((ULONG_PTR)record->ExceptionAddress - (ULONG_PTR)module),
+             GetCurrentThreadId());
+    TerminateProcess(GetCurrentProcess(), TEST_EXIT_ACCESS_VIOLATION);
+    return EXCEPTION_CONTINUE_SEARCH;
+}
+
+bool end_process_at_access_violation(void)
+{
+    return AddVectoredExceptionHandler(1, end_at_access_violation) != NULL;
+}
+
 HMODULE load_from(const wchar_t *folder, const wchar_t *file)
 {
     static load_request request; /* static: a stuck loader thread keeps using it */

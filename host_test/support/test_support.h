@@ -31,6 +31,15 @@ bool fixture_folder(const wchar_t *name, const fixture_file *files, size_t count
  * a failure while it happens. */
 void complain(const char *format, ...);
 
+/* For a child that exits with twinshim work in flight: from now on, the
+ * first access violation anywhere in the process is said on standard error
+ * and ends the process with TEST_EXIT_ACCESS_VIOLATION. Wine's loader
+ * catches a fault in a DllMain, the exit's among them, and lets the process
+ * end with its own code (docs/wine-vs-windows.md, section 22): a parent that
+ * checks the code would not see it. Returns false if it could not. */
+#define TEST_EXIT_ACCESS_VIOLATION 0xACC
+bool end_process_at_access_violation(void);
+
 /* The build's bin folder, with a trailing backslash. */
 const wchar_t *bin_folder(void);
 
