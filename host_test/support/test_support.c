@@ -500,7 +500,13 @@ static void set_variable(const wchar_t *name, const wchar_t *value)
 
 int save_process_state(void **state)
 {
+    static bool faults_end_the_process;
+
     (void)state;
+    /* Once per process: a fault in a DllMain (a front's detach at
+     * FreeLibrary) would otherwise be caught by Wine's loader, unseen. */
+    if (!faults_end_the_process && !(faults_end_the_process = end_process_at_access_violation()))
+        return -1;
     gate_count = 0;
     if (GetCurrentDirectoryW(TEST_PATH_CAPACITY, saved.current_directory) == 0)
         return -1;
