@@ -102,8 +102,9 @@ int wmain(int argc, wchar_t **argv)
 
     if (argc < 3 || gate == NULL || exit_gate == NULL)
         return EXIT_BAD_USAGE;
+    /* The events live as long as the process: every return ends it. */
     if (!end_process_at_access_violation())
-        return EXIT_SETUP_FAILED;
+        return EXIT_SETUP_FAILED; /* cppcheck-suppress resourceLeak */
     mode = argv[1];
     front_folder = argv[2];
     if (wcscmp(mode, L"exit-while-reloading") == 0) {
